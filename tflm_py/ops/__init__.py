@@ -1,0 +1,85 @@
+"""The op registry: one room (module) per op type.
+
+A room is a module `tflm_py/ops/<op>.py` that declares which builtin op names it
+handles and offers these functions (module level):
+
+    OPS = ("CONV_2D",)                      # builtin names this room handles
+    check(op, model) -> None                # raise UnsupportedError(...) for what we do not support
+    macs(op, model) -> int                  # multiply-accumulates of one invoke (0 if none)
+    prepare(op, model) -> params            # every integer parameter, computed once in Python
+                                            # (multipliers, shifts, zero points, ranges, paddings...)
+    simulate(op, model, params, inputs) -> list[np.ndarray]
+        # inputs: one numpy array per op input (None for an absent optional input), shaped as the
+        # tensor; variable tensors (is_variable) are passed as writable arrays and the op updates
+        # them in place (persistent state). Returns one array per op output.
+    emit(op, model, params, cg) -> str      # the C statements of this op's call (see codegen.Emitter)
+    INPLACE = None                          # planner rule; see planner.py: None, "alias",
+                                            # "elementwise", "depthwise", "overlap"
+    scratch_bytes(op, model) -> int         # optional, default 0
+
+`prepare` is shared by simulate and emit, so the C kernels get exactly the parameters the
+simulator used.
+"""
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from ..errors import UnsupportedError
+
+# module names of the rooms; each declares OPS
+_ROOM_MODULES = (
+    "conv_2d", "depthwise_conv_2d", "fully_connected",
+    "add", "sub", "mul", "maximum_minimum",
+    "pooling", "softmax", "logistic", "tanh",
+    "activations", "hard_swish", "leaky_relu",
+    "quantize", "dequantize",
+    "reshape", "concatenation", "pad", "mean", "transpose", "strided_slice",
+    "lstm", "svdf",
+)
+
+_registry: dict[str, ModuleType] | None = None
+
+
+def registry() -> dict[str, ModuleType]:
+    """{builtin op name: room module} for every room that exists."""
+    global _registry
+    if _registry is None:
+        reg: dict[str, ModuleType] = {}
+        for name in _ROOM_MODULES:
+            try:
+                mod = importlib.import_module(f"{__name__}.{name}")
+            except ModuleNotFoundError as e:
+                if e.name == f"{__name__}.{name}":
+                    continue  # room not written yet
+                raise
+            for op_name in mod.OPS:
+                reg[op_name] = mod
+        _registry = reg
+    return _registry
+
+
+def supported_ops() -> list[str]:
+    return sorted(registry())
+
+
+def room(op_type: str) -> ModuleType:
+    reg = registry()
+    if op_type not in reg:
+        raise UnsupportedError(f"op {op_type} is not supported (supported: {', '.join(sorted(reg))})")
+    return reg[op_type]
+
+
+def check_model(model) -> None:
+    """Raise UnsupportedError naming the first op we cannot run."""
+    for op in model.operators:
+        reg = registry()
+        if op.type not in reg:
+            raise UnsupportedError(
+                f"op #{op.index} {op.type} is not supported; supported ops: {', '.join(sorted(reg))}")
+        try:
+            reg[op.type].check(op, model)
+        except UnsupportedError as e:
+            msg = str(e)
+            prefix = f"op #{op.index} {op.type}"
+            raise UnsupportedError(msg if msg.startswith(prefix) else f"{prefix}: {msg}") from None
