@@ -119,11 +119,13 @@ class ModelBuilder:
         return self.opcodes.index(key)
 
     def op(self, op_type: str, inputs: Sequence[int], outputs: Sequence[int], version: int = 1,
-           **options) -> int:
+           intermediates: Optional[Sequence[int]] = None, **options) -> int:
         o = OperatorT()
         o.opcodeIndex = self._opcode(op_type, version)
         o.inputs = [int(i) for i in inputs]
         o.outputs = [int(i) for i in outputs]
+        if intermediates:
+            o.intermediates = [int(i) for i in intermediates]
         table = _OPTIONS_OF.get(op_type)
         if table is None and options:
             raise ValueError(f"no options table known for {op_type}")

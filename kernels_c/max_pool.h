@@ -1,0 +1,17 @@
+/* MAX_POOL_2D, int8 NHWC: largest tap inside the image, clamped to the activation range. */
+#ifndef TFLM_MAX_POOL_H
+#define TFLM_MAX_POOL_H
+
+#include "tflm_common.h"
+
+typedef struct {
+    int32_t batches, input_h, input_w, depth;
+    int32_t output_h, output_w;
+    int32_t stride_h, stride_w, filter_h, filter_w;
+    int32_t pad_h, pad_w;          /* leading padding (top, left) */
+    int32_t act_min, act_max;      /* fused activation range */
+} tflm_max_pool_params_t;
+
+void tflm_max_pool_s8(const tflm_max_pool_params_t *p, const int8_t *input, int8_t *output);
+
+#endif /* TFLM_MAX_POOL_H */

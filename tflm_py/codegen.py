@@ -1,0 +1,293 @@
+"""Code generator: Model + Plan + the op rooms' emit() -> a self-contained C99 bundle.
+
+The bundle (see docs/ and the templates in codegen/bundle/): NAME_model_data.c/.h (the
+.tflite bytes, used in place), NAME.c/.h (arena, state, schedule, API), kernels/ (only the
+kernel files the model uses) and manifest.json.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+import jinja2
+import numpy as np
+
+from . import __version__, ops
+from .errors import ModelError
+from .ir import Model
+from .resources import data_path
+
+_CTYPE = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "uint16": "uint16_t",
+          "int32": "int32_t", "uint32": "uint32_t", "int64": "int64_t", "float32": "float",
+          "bool": "uint8_t"}
+_TYPE_CODE = {"float32": 0, "int32": 2, "uint8": 3, "int64": 4, "bool": 6, "int16": 7,
+              "int8": 9}
+
+
+def c_type(dtype) -> str:
+    return _CTYPE.get(np.dtype(dtype).name, "uint8_t")
+
+
+def c_literal(v) -> str:
+    """A C literal for a Python/numpy scalar (floats exact to float32)."""
+    if isinstance(v, (bool, np.bool_)):
+        return "1" if v else "0"
+    if isinstance(v, (float, np.floating)):
+        f = np.float32(v)
+        if not np.isfinite(f):
+            return "(1.0f/0.0f)" if f > 0 else "(-1.0f/0.0f)" if f < 0 else "(0.0f/0.0f)"
+        r = repr(float(f))
+        if "e" not in r and "." not in r:
+            r += ".0"
+        return r + "f"
+    if isinstance(v, (int, np.integer)):
+        v = int(v)
+        if v == -(1 << 31):
+            return "(-2147483647 - 1)"
+        if v < -(1 << 31) or v > (1 << 32) - 1:
+            return f"{v}LL"
+        return str(v)
+    return str(v)
+
+
+class Emitter:
+    """What an op room's emit() uses to refer to tensors, constants, kernels and scratch."""
+
+    def __init__(self, model: Model, plan, prefix: str, state_offsets: dict[int, int]):
+        self.model = model
+        self.plan = plan
+        self.prefix = prefix
+        self.state_offsets = state_offsets
+        self.declarations: list[str] = []
+        self.kernels: list[str] = []
+        self._arrays: dict[tuple, str] = {}
+        self._names: set[str] = set()
+        self.current_op = None
+
+    def _name(self, hint: str) -> str:
+        base = re.sub(r"\W", "_", hint).strip("_") or "c"
+        name = f"{self.prefix}_{base}"
+        n = 0
+        while name in self._names:
+            n += 1
+            name = f"{self.prefix}_{base}_{n}"
+        self._names.add(name)
+        return name
+
+    def ptr(self, tensor_index: int) -> str:
+        if tensor_index is None or tensor_index < 0:
+            return "NULL"
+        t = self.model.tensors[tensor_index]
+        ct = c_type(t.dtype)
+        if t.is_variable:
+            return f"(({ct} *)(void *)({self.prefix}_state + {self.state_offsets[t.index]}))"
+        if t.data is not None:
+            if t.data_offset % max(t.dtype.itemsize, 1) == 0 and t.dtype.itemsize <= 16:
+                return f"((const {ct} *)(const void *)({self.prefix}_model_data + {t.data_offset}))"
+            # misaligned in the file: keep an aligned copy
+            return f"((const {ct} *){self.const_array(ct, t.data.ravel(), f'tensor{t.index}')})"
+        off = self.plan.offsets[tensor_index]
+        if ct == "int8_t":
+            return f"({self.prefix}_arena + {off})"
+        return f"(({ct} *)(void *)({self.prefix}_arena + {off}))"
+
+    def const_array(self, ctype: str, values, hint: str) -> str:
+        vals = [c_literal(v) for v in np.asarray(values).ravel().tolist()] or ["0"]
+        key = (ctype, tuple(vals))
+        if key in self._arrays:
+            return self._arrays[key]
+        name = self._name(hint)
+        rows = []
+        for i in range(0, len(vals), 12):
+            rows.append("    " + ", ".join(vals[i:i + 12]) + ",")
+        self.declarations.append(f"static const {ctype} {name}[{len(vals)}] = {{\n"
+                                 + "\n".join(rows) + "\n};")
+        self._arrays[key] = name
+        return name
+
+    def param_struct(self, ctype: str, fields: dict, hint: str) -> str:
+        name = self._name(hint)
+        body = ",\n".join(f"    .{k} = {v if isinstance(v, str) else c_literal(v)}"
+                          for k, v in fields.items())
+        self.declarations.append(f"static const {ctype} {name} = {{\n{body},\n}};")
+        return name
+
+    def use_kernel(self, name: str) -> None:
+        if name not in self.kernels:
+            if not (data_path("kernels_c") / f"{name}.c").is_file():
+                raise ModelError(f"kernel {name}.c missing from kernels_c/")
+            self.kernels.append(name)
+
+    def scratch(self, op) -> str:
+        off, _ = self.plan.scratch[op.index]
+        return f"({self.prefix}_arena + {off})"
+
+
+def _io_info(model: Model, t_index: int, em: Emitter) -> dict:
+    t = model.tensors[t_index]
+    q = t.quantization
+    shape = list(t.shape)
+    return {
+        "name": t.name, "name_c": t.name.replace("\\", "/").replace('"', "'")[:64],
+        "dtype": t.dtype.name, "shape": shape, "dims6": (shape + [0] * 6)[:6] if shape else [0] * 6,
+        "bytes": t.nbytes, "type_code": _TYPE_CODE.get(t.dtype.name, -1),
+        "scale": float(q.scale) if q else 0.0, "scale_c": c_literal(q.scale if q else 0.0),
+        "zero_point": int(q.zero_point) if q else 0,
+        "ptr": f"(int8_t *)(void *){em.ptr(t_index)}" if t.data is None
+        else f"(int8_t *)(void *){em.ptr(t_index)}",
+    }
+
+
+def _shape_str(model: Model, idxs) -> str:
+    parts = []
+    for i in idxs:
+        if i < 0:
+            continue
+        t = model.tensors[i]
+        if t.data is None:
+            parts.append("x".join(str(d) for d in t.shape) or "scalar")
+    return ", ".join(parts)
+
+
+def _default_plan(model: Model):
+    try:
+        from . import planner
+    except ImportError:  # bootstrap until the planner lands: every tensor its own slot
+        from types import SimpleNamespace
+        offsets, off = {}, 0
+        used = {t for op in model.operators for t in (*op.inputs, *op.outputs) if t >= 0}
+        used |= set(model.inputs) | set(model.outputs)
+        for t in sorted(used):
+            tt = model.tensors[t]
+            if tt.data is None and not tt.is_variable:
+                offsets[t] = off
+                off += (tt.nbytes + 15) // 16 * 16
+        scratch = {}
+        for op in model.operators:
+            n = getattr(ops.room(op.type), "scratch_bytes", lambda o, m: 0)(op, model)
+            if n:
+                scratch[op.index] = (off, n)
+                off += (n + 15) // 16 * 16
+        return SimpleNamespace(order=[op.index for op in model.operators], offsets=offsets,
+                               arena_bytes=off, scratch=scratch, align=16, strategy="naive")
+    return planner.plan(model)
+
+
+def sanitize_prefix(prefix: str) -> str:
+    p = re.sub(r"\W", "_", prefix).strip("_").lower() or "model"
+    if p[0].isdigit():
+        p = "m_" + p
+    return p
+
+
+def generate(model: Model, out_dir, prefix: Optional[str] = None, plan=None,
+             source: Optional[str] = None) -> dict:
+    """Write the C bundle for `model` into out_dir; return the manifest (also manifest.json).
+
+    The folder is written completely or not at all: files go to a temp folder first."""
+    ops.check_model(model)
+    prefix = sanitize_prefix(prefix or model.name)
+    if plan is None:
+        plan = _default_plan(model)
+    model_hash = hashlib.sha256(model.data).hexdigest()
+
+    # persistent state: variable tensors, 16-byte aligned
+    state_offsets, state_bytes = {}, 0
+    state_init = []
+    for t in model.tensors:
+        if t.is_variable:
+            state_offsets[t.index] = state_bytes
+            state_bytes += (t.nbytes + 15) // 16 * 16
+    em = Emitter(model, plan, prefix, state_offsets)
+    if state_bytes:
+        state_init.append(f"memset({prefix}_state, 0, sizeof({prefix}_state));")
+        for t in model.tensors:
+            if t.is_variable and t.data is not None and np.any(t.data):
+                state_init.append(f"memcpy({prefix}_state + {state_offsets[t.index]}, "
+                                  f"{prefix}_model_data + {t.data_offset}, {t.nbytes});")
+
+    calls = []
+    for idx in plan.order:
+        op = model.operators[idx]
+        room = ops.room(op.type)
+        em.current_op = op
+        params = room.prepare(op, model)
+        code = room.emit(op, model, params, em).strip()
+        ins, outs = _shape_str(model, op.inputs), _shape_str(model, op.outputs)
+        code = "\n".join("    " + ln if ln.strip() else "" for ln in code.splitlines()) or "    /* no code: output aliases input */"
+        calls.append({"index": idx, "comment": f"{op.type} {ins} -> {outs}", "code": code})
+
+    inputs = [_io_info(model, i, em) for i in model.inputs]
+    outputs = [_io_info(model, i, em) for i in model.outputs]
+    nonzero_init = any(model.tensors[t].data is not None and np.any(model.tensors[t].data)
+                       for t in state_offsets)
+    if nonzero_init:
+        # state starts from the model's initial values: reset once before the first invoke
+        calls.insert(0, {"index": -1, "comment": "initial state",
+                         "code": f"    static int state_ready = 0;\n    if (!state_ready) {{ {prefix}_reset(); state_ready = 1; }}"})
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(data_path("codegen") / "bundle")),
+                             keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    ctx = dict(prefix=prefix, PREFIX=prefix.upper(), version=__version__,
+               source=os.path.basename(source) if source else f"{model.name}.tflite",
+               model_hash=model_hash, nbytes=len(model.data), op_count=len(model.operators),
+               arena_bytes=plan.arena_bytes, arena_alloc=max(plan.arena_bytes, 16),
+               state_bytes=state_bytes, align=max(getattr(plan, "align", 16), 16),
+               strategy=getattr(plan, "strategy", "?"),
+               inputs=inputs, outputs=outputs, calls=calls, declarations=em.declarations,
+               kernel_headers=[f"{k}.h" for k in em.kernels], state_init=state_init)
+    data = np.frombuffer(model.data, dtype=np.uint8)
+    rows = []
+    for i in range(0, len(data), 16):
+        rows.append("    " + ", ".join(f"0x{b:02x}" for b in data[i:i + 16].tolist()) + ",")
+    ctx["hex_rows"] = "\n".join(rows)
+
+    files = {
+        f"{prefix}_model_data.h": env.get_template("model_data.h.j2").render(ctx),
+        f"{prefix}_model_data.c": env.get_template("model_data.c.j2").render(ctx),
+        f"{prefix}.h": env.get_template("model.h.j2").render(ctx),
+        f"{prefix}.c": env.get_template("model.c.j2").render(ctx),
+    }
+    manifest = {
+        "prefix": prefix, "generator_version": __version__, "model_hash": model_hash,
+        "model_bytes": len(model.data), "op_count": len(model.operators),
+        "ops": [model.operators[i].type for i in plan.order], "kernels": list(em.kernels),
+        "arena_bytes": plan.arena_bytes, "state_bytes": state_bytes,
+        "inputs": [{k: io[k] for k in ("name", "dtype", "shape", "bytes", "scale", "zero_point")}
+                   for io in inputs],
+        "outputs": [{k: io[k] for k in ("name", "dtype", "shape", "bytes", "scale", "zero_point")}
+                    for io in outputs],
+    }
+    files["manifest.json"] = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
+
+    out_dir = Path(out_dir)
+    if out_dir.exists() and (not out_dir.is_dir() or (any(out_dir.iterdir())
+                                                      and not (out_dir / "manifest.json").is_file())):
+        raise ModelError(f"{out_dir} exists and is not a tflm_py bundle; refusing to overwrite it")
+    parent = out_dir.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tflm_py_gen_", dir=parent))
+    try:
+        for name, text in files.items():
+            (tmp / name).write_text(text)
+        kdir = tmp / "kernels"
+        kdir.mkdir()
+        kc = data_path("kernels_c")
+        shutil.copyfile(kc / "tflm_common.h", kdir / "tflm_common.h")
+        for k in em.kernels:
+            for ext in (".c", ".h"):
+                if (kc / f"{k}{ext}").is_file():
+                    shutil.copyfile(kc / f"{k}{ext}", kdir / f"{k}{ext}")
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        os.replace(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return manifest

@@ -1,0 +1,135 @@
+"""Shared pieces of the CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED rooms.
+
+TFLM's conventions reproduced here (reference kernels + micro kernel Prepare):
+- output size and padding: ComputePaddingHeightWidth (padding.h). The padding before the
+  first row/column is floor(total / 2); the reference kernels only use that value (the odd
+  "offset" pixel falls at the end and is simply outside the image).
+- per-channel requantisation (PopulateConvolutionQuantizationParams): the effective scale is
+  double(input_scale) * double(filter_scale) / double(output_scale), computed in double from
+  the float32 scales, then QuantizeMultiplier.
+- per-tensor FULLY_CONNECTED (GetQuantizedConvolutionMultipler): the product
+  input_scale * filter_scale is rounded to float32 first, then divided in double.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import UnsupportedError
+from .. import quant
+
+ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
+
+
+def out_size_and_pad(padding: str, in_size: int, filter_size: int, stride: int,
+                     dilation: int) -> tuple[int, int]:
+    """(output size, leading padding) as TFLM's ComputeOutSize / ComputePaddingWithOffset."""
+    eff = (filter_size - 1) * dilation + 1
+    if stride <= 0:
+        return 0, 0
+    if padding == "SAME":
+        out = (in_size + stride - 1) // stride
+    elif padding == "VALID":
+        # C integer division truncates toward zero
+        num = in_size + stride - eff
+        out = num // stride if num >= 0 else -((-num) // stride)
+    else:
+        return 0, 0
+    total = (out - 1) * stride + eff - in_size
+    total = max(total, 0)
+    return out, total // 2
+
+
+def check_act(op) -> str:
+    act = getattr(op.options, "fused_activation_function", "NONE")
+    if act not in ACTIVATIONS:
+        raise UnsupportedError(f"fused activation {act} is not supported "
+                               f"(only {', '.join(ACTIVATIONS)})")
+    return act
+
+
+def check_quantized(t, what: str, dtype=np.int8):
+    if t is None:
+        raise UnsupportedError(f"{what} tensor is missing")
+    if t.dtype != np.dtype(dtype):
+        raise UnsupportedError(f"{what} must be {np.dtype(dtype).name}, got {t.type_name}")
+    q = t.quantization
+    if q is None or len(q.scales) == 0:
+        raise UnsupportedError(f"{what} tensor has no quantization parameters")
+    if not np.all(np.isfinite(q.scales)) or np.any(q.scales <= 0):
+        raise UnsupportedError(f"{what} tensor has a non-positive or non-finite scale")
+    return q
+
+
+def check_activation_io(model, op):
+    """The int8 input and output of a conv-like op; rejects int16 / float clearly."""
+    x = model.tensor(op.inputs[0]) if len(op.inputs) > 0 else None
+    y = model.tensor(op.outputs[0]) if len(op.outputs) > 0 else None
+    if x is None or y is None:
+        raise UnsupportedError("input or output tensor is missing")
+    for t, what in ((x, "input"), (y, "output")):
+        if t.dtype == np.float32:
+            raise UnsupportedError(f"float32 {what} is not supported (only int8 activations)")
+        if t.dtype == np.int16:
+            raise UnsupportedError(f"int16 {what} is not supported (only int8 activations "
+                                   "with int8 weights)")
+        q = check_quantized(t, what)
+        if q.per_channel:
+            raise UnsupportedError(f"{what} must be quantized per tensor")
+        if not -128 <= int(q.zero_points[0]) <= 127:
+            raise UnsupportedError(f"{what} zero point {int(q.zero_points[0])} outside int8")
+    return x, y
+
+
+def check_filter(model, op, qdim: int, n_channels: int, allow_zero_point=False):
+    w = model.tensor(op.inputs[1]) if len(op.inputs) > 1 else None
+    if w is None:
+        raise UnsupportedError("weights tensor is missing")
+    if w.dtype != np.int8:
+        raise UnsupportedError(f"weights must be int8 (got {w.type_name})")
+    if not w.is_constant:
+        raise UnsupportedError("weights must be a constant tensor")
+    q = check_quantized(w, "weights")
+    if len(q.scales) != 1:
+        if len(q.scales) != n_channels or q.quantized_dimension != qdim:
+            raise UnsupportedError(
+                f"per-channel weights must have one scale per output channel along dimension "
+                f"{qdim} ({n_channels}), got {len(q.scales)} along {q.quantized_dimension}")
+    if not allow_zero_point and np.any(q.zero_points != 0):
+        raise UnsupportedError("weights must be symmetric (zero point 0)")
+    return w
+
+
+def check_bias(model, op, n_channels: int):
+    if len(op.inputs) < 3 or op.inputs[2] < 0:
+        return None
+    b = model.tensor(op.inputs[2])
+    if b.dtype != np.int32:
+        raise UnsupportedError(f"bias must be int32 (got {b.type_name})")
+    if not b.is_constant:
+        raise UnsupportedError("bias must be a constant tensor")
+    if b.size != n_channels:
+        raise UnsupportedError(f"bias has {b.size} elements, expected {n_channels}")
+    return b
+
+
+def per_channel_multipliers(in_scale, filter_scales, out_scale, n_channels):
+    """PopulateConvolutionQuantizationParams: (multipliers, shifts) int64 arrays."""
+    fs = np.asarray(filter_scales, dtype=np.float32)
+    if len(fs) == 1:
+        fs = np.repeat(fs, n_channels)
+    reals = [float(np.float32(in_scale)) * float(s) / float(np.float32(out_scale)) for s in fs]
+    return quant.quantize_multiplier_array(reals)
+
+
+def wrap_int32(x):
+    return quant.wrap_int32(x)
+
+
+def requantize_clamp(acc, mult, shift, out_zp, act_min, act_max):
+    """acc (int64 holding int32 values, channel last) -> int8 output as the reference kernels."""
+    r = quant.multiply_by_quantized_multiplier(acc, mult, shift) + out_zp
+    return np.clip(r, act_min, act_max).astype(np.int8)
+
+
+def c_array_or_name(cg, ctype, values, hint):
+    return cg.const_array(ctype, [int(v) for v in np.asarray(values).ravel()], hint)

@@ -1,0 +1,163 @@
+"""CONV_2D room: int8 activations, int8 weights (per-channel along dim 0 or per-tensor),
+optional int32 bias, SAME/VALID padding, strides, dilations, grouped convolution
+(filter input depth dividing the input depth), fused NONE/RELU/RELU6/RELU_N1_TO_1.
+
+Arithmetic of TFLM's reference ConvPerChannel: acc(int32) = sum w * (x - input_zp) over the
+taps inside the image (outside taps contribute nothing), + bias, then
+MultiplyByQuantizedMultiplier per output channel, + output_zp, clamp to the activation range.
+The weight zero point is not used by TFLM's kernel; we require it to be 0.
+"""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from ..errors import UnsupportedError
+from .. import quant
+from . import _conv_common as cc
+
+OPS = ("CONV_2D",)
+INPLACE = None
+
+
+def _geometry(op, model):
+    x = model.tensor(op.inputs[0])
+    w = model.tensor(op.inputs[1])
+    o = op.options
+    sh, sw = int(getattr(o, "stride_h", 1)), int(getattr(o, "stride_w", 1))
+    dh, dw = int(getattr(o, "dilation_h_factor", 1)), int(getattr(o, "dilation_w_factor", 1))
+    pad = getattr(o, "padding", "SAME")
+    n, h, wd, c = x.shape
+    oc, kh, kw, fc = w.shape
+    oh, pad_h = cc.out_size_and_pad(pad, h, kh, sh, dh)
+    ow, pad_w = cc.out_size_and_pad(pad, wd, kw, sw, dw)
+    return SimpleNamespace(batches=n, input_h=h, input_w=wd, input_c=c, filter_h=kh,
+                           filter_w=kw, filter_c=fc, output_h=oh, output_w=ow, output_c=oc,
+                           stride_h=sh, stride_w=sw, dilation_h=dh, dilation_w=dw,
+                           pad_h=pad_h, pad_w=pad_w, padding=pad)
+
+
+def check(op, model) -> None:
+    if len(op.inputs) < 2 or len(op.outputs) != 1:
+        raise UnsupportedError("expects inputs (input, weights[, bias]) and one output")
+    x, y = cc.check_activation_io(model, op)
+    w = model.tensor(op.inputs[1])
+    if w is None:
+        raise UnsupportedError("weights tensor is missing")
+    if len(x.shape) != 4 or len(w.shape) != 4 or len(y.shape) != 4:
+        raise UnsupportedError("input, weights and output must be 4-D (NHWC / OHWI)")
+    cc.check_filter(model, op, 0, w.shape[0])
+    cc.check_act(op)
+    o = op.options
+    pad = getattr(o, "padding", "SAME")
+    if pad not in ("SAME", "VALID"):
+        raise UnsupportedError(f"padding {pad} is not supported")
+    for name in ("stride_h", "stride_w", "dilation_h_factor", "dilation_w_factor"):
+        if int(getattr(o, name, 1)) < 1:
+            raise UnsupportedError(f"{name} must be >= 1")
+    g = _geometry(op, model)
+    if g.filter_c < 1 or g.input_c % g.filter_c:
+        raise UnsupportedError(f"input depth {g.input_c} is not a multiple of the filter "
+                               f"depth {g.filter_c}")
+    groups = g.input_c // g.filter_c
+    if g.output_c % groups:
+        raise UnsupportedError(f"{g.output_c} output channels cannot be split in {groups} groups")
+    want = (g.batches, g.output_h, g.output_w, g.output_c)
+    if g.output_h < 1 or g.output_w < 1 or tuple(y.shape) != want:
+        raise UnsupportedError(f"output shape {tuple(y.shape)} does not match the computed "
+                               f"{want}")
+    cc.check_bias(model, op, g.output_c)
+
+
+def macs(op, model) -> int:
+    g = _geometry(op, model)
+    return (g.batches * g.output_h * g.output_w * g.output_c
+            * g.filter_h * g.filter_w * g.filter_c)
+
+
+def prepare(op, model):
+    g = _geometry(op, model)
+    x = model.tensor(op.inputs[0])
+    w = model.tensor(op.inputs[1])
+    y = model.tensor(op.outputs[0])
+    act = cc.check_act(op)
+    mult, shift = cc.per_channel_multipliers(x.quantization.scale, w.quantization.scales,
+                                             y.quantization.scale, g.output_c)
+    g.per_channel = int(w.quantization.per_channel)
+    g.multipliers = mult if g.per_channel else mult[:1]
+    g.shifts = shift if g.per_channel else shift[:1]
+    g.input_offset = -x.quantization.zero_point
+    g.output_offset = y.quantization.zero_point
+    g.act_min, g.act_max = quant.activation_range(act, y.quantization.scale,
+                                                  y.quantization.zero_point)
+    return g
+
+
+def patches(x, p, kh, kw, out_h, out_w):
+    """im2col view of a zero-meaned NHWC input: [N, OH, OW, KH, KW, C] (taps outside the image
+    are 0). x must already hold (q - zero_point)."""
+    n, h, w, c = x.shape
+    hn = (out_h - 1) * p.stride_h + (kh - 1) * p.dilation_h + 1
+    wn = (out_w - 1) * p.stride_w + (kw - 1) * p.dilation_w + 1
+    xp = np.zeros((n, max(hn, p.pad_h), max(wn, p.pad_w), c), dtype=x.dtype)
+    hc = max(0, min(h, hn - p.pad_h))
+    wc = max(0, min(w, wn - p.pad_w))
+    xp[:, p.pad_h:p.pad_h + hc, p.pad_w:p.pad_w + wc, :] = x[:, :hc, :wc, :]
+    cols = np.empty((n, out_h, out_w, kh, kw, c), dtype=x.dtype)
+    for ky in range(kh):
+        y0 = ky * p.dilation_h
+        for kx in range(kw):
+            x0 = kx * p.dilation_w
+            cols[:, :, :, ky, kx, :] = xp[:, y0:y0 + (out_h - 1) * p.stride_h + 1:p.stride_h,
+                                          x0:x0 + (out_w - 1) * p.stride_w + 1:p.stride_w, :]
+    return cols
+
+
+def simulate(op, model, params, inputs):
+    p = params
+    w = model.tensor(op.inputs[1]).data
+    bias = inputs[2] if len(inputs) > 2 else None
+    # float64 holds every partial sum exactly (|w*(x-zp)| < 2^15, far fewer than 2^37 terms)
+    x = inputs[0].astype(np.float64) + p.input_offset
+    cols = patches(x, p, p.filter_h, p.filter_w, p.output_h, p.output_w)
+    groups = p.input_c // p.filter_c
+    per_group = p.output_c // groups
+    m = p.batches * p.output_h * p.output_w
+    k = p.filter_h * p.filter_w * p.filter_c
+    acc = np.empty((m, p.output_c), dtype=np.int64)
+    wf = w.astype(np.float64)
+    for gi in range(groups):
+        cg = cols[..., gi * p.filter_c:(gi + 1) * p.filter_c].reshape(m, k)
+        wg = wf[gi * per_group:(gi + 1) * per_group].reshape(per_group, k)
+        acc[:, gi * per_group:(gi + 1) * per_group] = (cg @ wg.T).astype(np.int64)
+    if bias is not None:
+        acc += bias.astype(np.int64).reshape(1, -1)
+    acc = cc.wrap_int32(acc)
+    out = cc.requantize_clamp(acc, _expand(p.multipliers, p.output_c),
+                              _expand(p.shifts, p.output_c), p.output_offset, p.act_min,
+                              p.act_max)
+    return [out.reshape(p.batches, p.output_h, p.output_w, p.output_c)]
+
+
+def _expand(a, n):
+    a = np.asarray(a, dtype=np.int64)
+    return np.repeat(a, n) if len(a) == 1 else a
+
+
+def emit(op, model, params, cg) -> str:
+    p = params
+    cg.use_kernel("conv_2d")
+    h = f"conv_2d_{op.index}"
+    mult = cc.c_array_or_name(cg, "int32_t", p.multipliers, h + "_mult")
+    shift = cc.c_array_or_name(cg, "int32_t", p.shifts, h + "_shift")
+    fields = {k: int(getattr(p, k)) for k in (
+        "batches", "input_h", "input_w", "input_c", "filter_h", "filter_w", "filter_c",
+        "output_h", "output_w", "output_c", "stride_h", "stride_w", "dilation_h", "dilation_w",
+        "pad_h", "pad_w", "input_offset", "output_offset", "act_min", "act_max", "per_channel")}
+    fields["multipliers"] = mult
+    fields["shifts"] = shift
+    name = cg.param_struct("tflm_conv_2d_params_t", fields, h)
+    bias = cg.ptr(op.inputs[2]) if len(op.inputs) > 2 else "NULL"
+    return (f"tflm_conv_2d_s8(&{name}, {cg.ptr(op.inputs[0])}, {cg.ptr(op.inputs[1])}, "
+            f"{bias}, {cg.ptr(op.outputs[0])});")

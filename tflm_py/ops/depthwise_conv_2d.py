@@ -1,0 +1,144 @@
+"""DEPTHWISE_CONV_2D room: int8 activations, int8 weights [1, KH, KW, C*M] (per-channel along
+dim 3 or per-tensor), optional int32 bias, SAME/VALID padding, strides, dilations,
+depth_multiplier M >= 1, fused NONE/RELU/RELU6/RELU_N1_TO_1.
+
+TFLM's reference DepthwiseConvPerChannel: output channel oc = ic * M + m reads input
+channel ic; acc(int32) = sum over the taps inside the image of w[ky, kx, oc] * (x - input_zp),
++ bias[oc], MultiplyByQuantizedMultiplier per output channel, + output_zp, clamp.
+"""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from ..errors import UnsupportedError
+from .. import quant
+from . import _conv_common as cc
+from .conv_2d import _expand
+
+OPS = ("DEPTHWISE_CONV_2D",)
+INPLACE = None
+
+
+def _geometry(op, model):
+    x = model.tensor(op.inputs[0])
+    w = model.tensor(op.inputs[1])
+    o = op.options
+    sh, sw = int(getattr(o, "stride_h", 1)), int(getattr(o, "stride_w", 1))
+    dh, dw = int(getattr(o, "dilation_h_factor", 1)), int(getattr(o, "dilation_w_factor", 1))
+    pad = getattr(o, "padding", "SAME")
+    n, h, wd, c = x.shape
+    _, kh, kw, oc = w.shape
+    oh, pad_h = cc.out_size_and_pad(pad, h, kh, sh, dh)
+    ow, pad_w = cc.out_size_and_pad(pad, wd, kw, sw, dw)
+    return SimpleNamespace(batches=n, input_h=h, input_w=wd, input_c=c, filter_h=kh,
+                           filter_w=kw, output_h=oh, output_w=ow, output_c=oc,
+                           depth_multiplier=int(getattr(o, "depth_multiplier", 1)),
+                           stride_h=sh, stride_w=sw, dilation_h=dh, dilation_w=dw,
+                           pad_h=pad_h, pad_w=pad_w, padding=pad)
+
+
+def check(op, model) -> None:
+    if len(op.inputs) < 2 or len(op.outputs) != 1:
+        raise UnsupportedError("expects inputs (input, weights[, bias]) and one output")
+    x, y = cc.check_activation_io(model, op)
+    w = model.tensor(op.inputs[1])
+    if w is None:
+        raise UnsupportedError("weights tensor is missing")
+    if len(x.shape) != 4 or len(w.shape) != 4 or len(y.shape) != 4:
+        raise UnsupportedError("input, weights and output must be 4-D")
+    if w.shape[0] != 1:
+        raise UnsupportedError(f"weights must have shape [1, KH, KW, C*M], got {w.shape}")
+    cc.check_filter(model, op, 3, w.shape[3])
+    cc.check_act(op)
+    o = op.options
+    pad = getattr(o, "padding", "SAME")
+    if pad not in ("SAME", "VALID"):
+        raise UnsupportedError(f"padding {pad} is not supported")
+    for name in ("stride_h", "stride_w", "dilation_h_factor", "dilation_w_factor",
+                 "depth_multiplier"):
+        if int(getattr(o, name, 1)) < 1:
+            raise UnsupportedError(f"{name} must be >= 1")
+    g = _geometry(op, model)
+    if g.input_c * g.depth_multiplier != g.output_c:
+        raise UnsupportedError(f"input depth {g.input_c} x depth_multiplier "
+                               f"{g.depth_multiplier} != output depth {g.output_c}")
+    want = (g.batches, g.output_h, g.output_w, g.output_c)
+    if g.output_h < 1 or g.output_w < 1 or tuple(y.shape) != want:
+        raise UnsupportedError(f"output shape {tuple(y.shape)} does not match the computed "
+                               f"{want}")
+    cc.check_bias(model, op, g.output_c)
+
+
+def macs(op, model) -> int:
+    g = _geometry(op, model)
+    return g.batches * g.output_h * g.output_w * g.output_c * g.filter_h * g.filter_w
+
+
+def prepare(op, model):
+    g = _geometry(op, model)
+    x = model.tensor(op.inputs[0])
+    w = model.tensor(op.inputs[1])
+    y = model.tensor(op.outputs[0])
+    act = cc.check_act(op)
+    mult, shift = cc.per_channel_multipliers(x.quantization.scale, w.quantization.scales,
+                                             y.quantization.scale, g.output_c)
+    g.per_channel = int(w.quantization.per_channel)
+    g.multipliers = mult if g.per_channel else mult[:1]
+    g.shifts = shift if g.per_channel else shift[:1]
+    g.input_offset = -x.quantization.zero_point
+    g.output_offset = y.quantization.zero_point
+    g.act_min, g.act_max = quant.activation_range(act, y.quantization.scale,
+                                                  y.quantization.zero_point)
+    return g
+
+
+def simulate(op, model, params, inputs):
+    p = params
+    w = model.tensor(op.inputs[1]).data.reshape(p.filter_h, p.filter_w, p.output_c)
+    w = w.astype(np.int64)
+    bias = inputs[2] if len(inputs) > 2 else None
+    x = inputs[0].astype(np.int64) + p.input_offset
+    if p.depth_multiplier > 1:
+        x = np.repeat(x, p.depth_multiplier, axis=3)  # channel ic*M+m <- ic
+    n = p.batches
+    hn = (p.output_h - 1) * p.stride_h + (p.filter_h - 1) * p.dilation_h + 1
+    wn = (p.output_w - 1) * p.stride_w + (p.filter_w - 1) * p.dilation_w + 1
+    xp = np.zeros((n, max(hn, p.pad_h), max(wn, p.pad_w), p.output_c), dtype=np.int64)
+    hc = max(0, min(p.input_h, hn - p.pad_h))
+    wc = max(0, min(p.input_w, wn - p.pad_w))
+    xp[:, p.pad_h:p.pad_h + hc, p.pad_w:p.pad_w + wc, :] = x[:, :hc, :wc, :]
+    acc = np.zeros((n, p.output_h, p.output_w, p.output_c), dtype=np.int64)
+    for ky in range(p.filter_h):
+        y0 = ky * p.dilation_h
+        for kx in range(p.filter_w):
+            x0 = kx * p.dilation_w
+            acc += xp[:, y0:y0 + (p.output_h - 1) * p.stride_h + 1:p.stride_h,
+                      x0:x0 + (p.output_w - 1) * p.stride_w + 1:p.stride_w, :] * w[ky, kx]
+    if bias is not None:
+        acc += bias.astype(np.int64).reshape(-1)
+    acc = cc.wrap_int32(acc)
+    out = cc.requantize_clamp(acc, _expand(p.multipliers, p.output_c),
+                              _expand(p.shifts, p.output_c), p.output_offset, p.act_min,
+                              p.act_max)
+    return [out]
+
+
+def emit(op, model, params, cg) -> str:
+    p = params
+    cg.use_kernel("depthwise_conv_2d")
+    h = f"depthwise_conv_2d_{op.index}"
+    mult = cc.c_array_or_name(cg, "int32_t", p.multipliers, h + "_mult")
+    shift = cc.c_array_or_name(cg, "int32_t", p.shifts, h + "_shift")
+    fields = {k: int(getattr(p, k)) for k in (
+        "batches", "input_h", "input_w", "input_c", "filter_h", "filter_w", "output_h",
+        "output_w", "output_c", "depth_multiplier", "stride_h", "stride_w", "dilation_h",
+        "dilation_w", "pad_h", "pad_w", "input_offset", "output_offset", "act_min", "act_max",
+        "per_channel")}
+    fields["multipliers"] = mult
+    fields["shifts"] = shift
+    name = cg.param_struct("tflm_depthwise_conv_2d_params_t", fields, h)
+    bias = cg.ptr(op.inputs[2]) if len(op.inputs) > 2 else "NULL"
+    return (f"tflm_depthwise_conv_2d_s8(&{name}, {cg.ptr(op.inputs[0])}, "
+            f"{cg.ptr(op.inputs[1])}, {bias}, {cg.ptr(op.outputs[0])});")

@@ -1,0 +1,133 @@
+"""FULLY_CONNECTED room: int8 activations, int8 weights [O, K] (per-tensor, or per-channel
+along dim 0), optional int32 bias, keep_num_dims, any number of batches (the input is read
+as [flat_size / K, K]), fused NONE/RELU/RELU6/RELU_N1_TO_1.
+
+TFLM's reference kernels:
+- per-tensor (FullyConnected): acc = sum (w - w_zp) * (x - x_zp) + bias; the multiplier comes
+  from double(float32(input_scale * filter_scale)) / double(output_scale).
+- per-channel (FullyConnectedPerChannel): acc = sum w * (x - x_zp) + bias (weight zero point
+  ignored); multiplier per channel from double(in) * double(filter) / double(out).
+Then MultiplyByQuantizedMultiplier, + output_zp, clamp to the activation range.
+"""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from ..errors import UnsupportedError
+from .. import quant
+from . import _conv_common as cc
+from .conv_2d import _expand
+
+OPS = ("FULLY_CONNECTED",)
+INPLACE = None
+
+
+def _geometry(op, model):
+    x = model.tensor(op.inputs[0])
+    w = model.tensor(op.inputs[1])
+    y = model.tensor(op.outputs[0])
+    k = int(w.shape[-1])
+    o = int(w.shape[0])
+    batches = y.size // o if o else 0
+    return SimpleNamespace(batches=batches, accum_depth=k, output_depth=o)
+
+
+def check(op, model) -> None:
+    if len(op.inputs) < 2 or len(op.outputs) != 1:
+        raise UnsupportedError("expects inputs (input, weights[, bias]) and one output")
+    x, y = cc.check_activation_io(model, op)
+    w = model.tensor(op.inputs[1])
+    if w is None:
+        raise UnsupportedError("weights tensor is missing")
+    if len(w.shape) != 2:
+        raise UnsupportedError(f"weights must be 2-D [out, in], got shape {w.shape}")
+    fmt = getattr(op.options, "weights_format", 0)
+    if fmt not in (0, "DEFAULT"):
+        raise UnsupportedError(f"weights_format {fmt} is not supported (only DEFAULT)")
+    per_channel = w.quantization is not None and len(w.quantization.scales) > 1
+    # per-tensor FC applies the weight zero point (TFLM keeps it for compatibility)
+    cc.check_filter(model, op, 0, w.shape[0], allow_zero_point=not per_channel)
+    wq = w.quantization
+    if not per_channel and not -128 <= int(wq.zero_points[0]) <= 127:
+        raise UnsupportedError("weights zero point outside int8")
+    cc.check_act(op)
+    o, k = w.shape
+    if len(y.shape) < 1 or y.shape[-1] != o:
+        raise UnsupportedError(f"output depth {y.shape[-1] if y.shape else None} != weights "
+                               f"rows {o}")
+    if k < 1 or o < 1:
+        raise UnsupportedError("empty weights")
+    batches = y.size // o
+    if x.size != batches * k:
+        raise UnsupportedError(f"input of {x.size} elements is not {batches} batches of {k}")
+    if per_channel and len(y.shape) != 2:
+        raise UnsupportedError("per-channel FULLY_CONNECTED needs a 2-D output (TFLM's "
+                               "per-channel kernel reads batches from output dim 0)")
+    cc.check_bias(model, op, o)
+
+
+def macs(op, model) -> int:
+    g = _geometry(op, model)
+    return g.batches * g.output_depth * g.accum_depth
+
+
+def prepare(op, model):
+    g = _geometry(op, model)
+    x = model.tensor(op.inputs[0])
+    w = model.tensor(op.inputs[1])
+    y = model.tensor(op.outputs[0])
+    act = cc.check_act(op)
+    wq = w.quantization
+    g.per_channel = int(wq.per_channel)
+    if g.per_channel:
+        mult, shift = cc.per_channel_multipliers(x.quantization.scale, wq.scales,
+                                                 y.quantization.scale, g.output_depth)
+        g.filter_offset = 0
+    else:
+        prod = np.float32(x.quantization.scales[0]) * np.float32(wq.scales[0])  # float32
+        real = float(prod) / float(np.float32(y.quantization.scales[0]))
+        m, s = quant.quantize_multiplier(real)
+        mult, shift = np.array([m], dtype=np.int64), np.array([s], dtype=np.int64)
+        g.filter_offset = -int(wq.zero_points[0])
+    g.multipliers, g.shifts = mult, shift
+    g.input_offset = -x.quantization.zero_point
+    g.output_offset = y.quantization.zero_point
+    g.act_min, g.act_max = quant.activation_range(act, y.quantization.scale,
+                                                  y.quantization.zero_point)
+    g.output_shape = tuple(y.shape)
+    return g
+
+
+def simulate(op, model, params, inputs):
+    p = params
+    w = model.tensor(op.inputs[1]).data.astype(np.float64) + p.filter_offset
+    bias = inputs[2] if len(inputs) > 2 else None
+    x = inputs[0].astype(np.float64).reshape(p.batches, p.accum_depth) + p.input_offset
+    # exact in float64: |terms| <= 255 * 255 and K far below 2^37
+    acc = (x @ w.T).astype(np.int64)
+    if bias is not None:
+        acc += bias.astype(np.int64).reshape(1, -1)
+    acc = cc.wrap_int32(acc)
+    out = cc.requantize_clamp(acc, _expand(p.multipliers, p.output_depth),
+                              _expand(p.shifts, p.output_depth), p.output_offset, p.act_min,
+                              p.act_max)
+    return [out.reshape(p.output_shape)]
+
+
+def emit(op, model, params, cg) -> str:
+    p = params
+    cg.use_kernel("fully_connected")
+    h = f"fully_connected_{op.index}"
+    mult = cc.c_array_or_name(cg, "int32_t", p.multipliers, h + "_mult")
+    shift = cc.c_array_or_name(cg, "int32_t", p.shifts, h + "_shift")
+    fields = {k: int(getattr(p, k)) for k in (
+        "batches", "accum_depth", "output_depth", "input_offset", "filter_offset",
+        "output_offset", "act_min", "act_max", "per_channel")}
+    fields["multipliers"] = mult
+    fields["shifts"] = shift
+    name = cg.param_struct("tflm_fully_connected_params_t", fields, h)
+    bias = cg.ptr(op.inputs[2]) if len(op.inputs) > 2 else "NULL"
+    return (f"tflm_fully_connected_s8(&{name}, {cg.ptr(op.inputs[0])}, "
+            f"{cg.ptr(op.inputs[1])}, {bias}, {cg.ptr(op.outputs[0])});")
