@@ -1,0 +1,59 @@
+"""tflm-py generate: write the C bundle (or a whole PlatformIO project with --board)."""
+from __future__ import annotations
+
+import json
+
+
+def add_parser(sub):
+    p = sub.add_parser("generate", help="generate the C bundle / a PlatformIO project",
+                       description="Generate a self-contained C99 bundle for MODEL, or with "
+                                   "--board a complete PlatformIO project.")
+    p.add_argument("model", help=".tflite file")
+    p.add_argument("-o", "--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--prefix", metavar="NAME", help="C name prefix (default: model file name)")
+    p.add_argument("--board", metavar="B", help="write a PlatformIO project for board B")
+    p.add_argument("--protocol", default="tflm-py", choices=["tflm-py", "mlperf-tiny"],
+                   help="firmware protocol with --board (default tflm-py)")
+    p.add_argument("--report", action="store_true",
+                   help="cross-compile for Cortex-M4 (-Os) and report flash/RAM")
+    p.add_argument("--no-inplace", action="store_true", help="plan without in-place/overlap rules")
+    return p
+
+
+def run(args) -> int:
+    from ..reader import load_model
+    model = load_model(args.model)
+    if args.board:
+        from ..boards import make_project
+        path = make_project(model, args.board, args.out, prefix=args.prefix,
+                            protocol=args.protocol)
+        print(f"wrote PlatformIO project for {args.board} to {path}")
+        return 0
+    from ..codegen import generate
+    plan = None
+    if args.no_inplace:
+        from ..planner import plan as make_plan
+        plan = make_plan(model, inplace=False)
+    man = generate(model, args.out, prefix=args.prefix, plan=plan, source=args.model)
+    print(f"wrote {args.out}/: {man['prefix']}.c/.h, {man['prefix']}_model_data.c/.h, "
+          f"{len(man['kernels'])} kernels ({', '.join(man['kernels'])}), manifest.json")
+    print(f"arena {man['arena_bytes']} bytes, state {man['state_bytes']} bytes, "
+          f"model data {man['model_bytes']} bytes")
+    if args.report:
+        from ..report import size_report
+        rep = size_report(args.out, man["prefix"])
+        man["size_report"] = rep
+        with open(f"{args.out}/manifest.json", "w") as f:
+            json.dump(man, f, indent=2, sort_keys=True)
+            f.write("\n")
+        print(format_report(rep))
+    return 0
+
+
+def format_report(rep: dict) -> str:
+    lines = [f"Cortex-M4 (-Os) sizes, from arm-none-eabi-size:",
+             f"  {'part':<14}{'flash':>10}{'ram':>10}"]
+    for part in ("model_data", "kernels", "rest", "total"):
+        r = rep[part]
+        lines.append(f"  {part:<14}{r['flash']:>10}{r['ram']:>10}")
+    return "\n".join(lines)

@@ -1,0 +1,80 @@
+"""tflm-py simulate: run the bit-exact numpy simulator on a model."""
+from __future__ import annotations
+
+import argparse
+import os
+
+import numpy as np
+
+from ..cli import UsageError
+
+
+def add_parser(sub):
+    p = sub.add_parser("simulate", help="run the bit-exact int8 simulator",
+                       description="Run MODEL in the numpy simulator (bit-exact with TFLM).")
+    p.add_argument("model", help=".tflite file")
+    p.add_argument("--input", "-i", action="append", default=[], metavar="X.npy",
+                   help="input array (.npy), once per model input; random if omitted")
+    p.add_argument("--output", "-o", metavar="OUT.npy",
+                   help="write the output (.npy; .npz when the model has several outputs)")
+    p.add_argument("--dump-dir", metavar="DIR", help="write every tensor as DIR/<index>_<name>.npy")
+    p.add_argument("--seed", type=int, default=0, help="seed for random inputs")
+    p.add_argument("--labels", metavar="FILE", help="class names, one per line (top-1 is printed)")
+    return p
+
+
+def load_array(path: str) -> np.ndarray:
+    if not os.path.isfile(path):
+        raise UsageError(f"{path}: no such file")
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as e:
+        raise UsageError(f"{path}: not a .npy array ({e})") from None
+
+
+def read_labels(path):
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return [ln.strip() for ln in f if ln.strip()]
+    except OSError as e:
+        raise UsageError(f"{path}: cannot read labels ({e.strerror})") from None
+
+
+def run(args) -> int:
+    from ..reader import load_model
+    from ..simulator import Simulator, dump_tensors
+    from ..sweep import random_inputs
+
+    model = load_model(args.model)
+    sim = Simulator(model)
+    if args.input:
+        if len(args.input) != len(model.inputs):
+            raise UsageError(f"model has {len(model.inputs)} input(s), got {len(args.input)} --input")
+        xs = [load_array(p) for p in args.input]
+    else:
+        xs = random_inputs(model, np.random.default_rng(args.seed))
+        print(f"(random input, seed {args.seed})")
+    values: dict = {}
+    outs = sim.run(xs, dump=values if args.dump_dir else None)
+    labels = read_labels(args.labels) or model.labels
+    for i, y in enumerate(outs):
+        t = model.tensors[model.outputs[i]]
+        flat = y.reshape(-1)
+        shown = np.array2string(flat[:32], max_line_width=100)
+        print(f"output {i} {t.name!r} {t.dtype.name}{list(t.shape)}: {shown}"
+              + (" ..." if flat.size > 32 else ""))
+        if labels and flat.size == len(labels):
+            k = int(np.argmax(flat))
+            print(f"  top-1: {labels[k]} ({flat[k]})")
+    if args.output:
+        if len(outs) == 1:
+            np.save(args.output, outs[0])
+        else:
+            np.savez(args.output, *outs)
+        print(f"wrote {args.output}")
+    if args.dump_dir:
+        files = dump_tensors(model, values, args.dump_dir)
+        print(f"wrote {len(files)} tensors to {args.dump_dir}/")
+    return 0

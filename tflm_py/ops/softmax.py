@@ -1,0 +1,117 @@
+"""SOFTMAX room: int8 input, int8 output (zero point -128, scale exactly 1/256) or int16 output
+(zero point -32768, scale 1/65536), any beta, softmax over the last dimension.
+
+TFLM micro (softmax_common.cc + reference_ops::Softmax, the gemmlowp fixed-point path; micro
+uses no LUT for int8 input):
+- PreprocessSoftmaxScaling: real = min(beta * input_scale * 2^26, 2^31 - 1) in double, then
+  QuantizeMultiplierGreaterThanOne -> (input_multiplier, input_left_shift);
+  diff_min = -floor(31 * 2^26 / 2^input_left_shift) (CalculateInputRadius(5, shift)).
+- per row: diff = x - max(row); elements with diff < diff_min give the output minimum.
+  Others: scaled = SRDHM(diff << shift, multiplier) as Q5.26, e = exp_on_negative_values(...)
+  (Q0.31); the sum of e rescaled to Q12.19 (rounding shift by 12) is inverted by GetReciprocal
+  (one_over_one_plus_x_for_x_in_0_1 of the normalised sum), and
+  out = RDBPOT(SRDHM(reciprocal, e), num_bits_over_unit + 31 - output_bits) + output_min,
+  saturated to the output type.
+"""
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+
+from ..errors import UnsupportedError
+from .. import quant
+
+OPS = ("SOFTMAX",)
+INPLACE = None
+
+_SCALED_DIFF_INTEGER_BITS = 5
+_ACCUMULATION_INTEGER_BITS = 12
+
+
+def _quant_ok(t) -> bool:
+    return t.quantization is not None and len(t.quantization.scales) > 0
+
+
+def check(op, model) -> None:
+    if len(op.inputs) != 1 or len(op.outputs) != 1:
+        raise UnsupportedError("expects one input and one output")
+    x = model.tensor(op.inputs[0])
+    y = model.tensor(op.outputs[0])
+    if x is None or y is None:
+        raise UnsupportedError("input or output tensor is missing")
+    if x.dtype != np.dtype(np.int8):
+        raise UnsupportedError(f"only int8 input is supported, got {x.type_name}")
+    if not _quant_ok(x) or not _quant_ok(y):
+        raise UnsupportedError("input and output must be quantized")
+    if len(x.shape) < 1 or tuple(x.shape) != tuple(y.shape):
+        raise UnsupportedError(f"input shape {tuple(x.shape)} and output shape "
+                               f"{tuple(y.shape)} must be equal and of rank >= 1")
+    yq = y.quantization
+    if y.dtype == np.dtype(np.int8):
+        if yq.zero_point != -128 or np.float32(yq.scale) != np.float32(1.0 / 256):
+            raise UnsupportedError("int8 output must have scale 1/256 and zero point -128 "
+                                   "(TFLM requires it)")
+    elif y.dtype == np.dtype(np.int16):
+        if yq.zero_point != -32768 or abs(float(yq.scale) - 1.0 / 65536) > 0.001 / 65536:
+            raise UnsupportedError("int16 output must have scale 1/65536 and zero point "
+                                   "-32768 (TFLM requires it)")
+    else:
+        raise UnsupportedError(f"output must be int8 or int16, got {y.type_name}")
+    beta = float(getattr(op.options, "beta", 1.0))
+    real = beta * float(x.quantization.scale) * (1 << (31 - _SCALED_DIFF_INTEGER_BITS))
+    if not math.isfinite(real) or real <= 1.0:
+        raise UnsupportedError(f"beta * input_scale = {beta * float(x.quantization.scale):g} "
+                               "is too small for TFLM's softmax scaling (needs > 2^-26)")
+
+
+def macs(op, model) -> int:
+    return 0
+
+
+def prepare(op, model):
+    x = model.tensor(op.inputs[0])
+    y = model.tensor(op.outputs[0])
+    beta = float(np.float32(getattr(op.options, "beta", 1.0)))
+    scale = float(np.float32(x.quantization.scale))
+    real = min(beta * scale * float(1 << (31 - _SCALED_DIFF_INTEGER_BITS)), (1 << 31) - 1.0)
+    mult, shift = quant.quantize_multiplier(real)
+    radius = math.floor(((1 << _SCALED_DIFF_INTEGER_BITS) - 1)
+                        * float(1 << (31 - _SCALED_DIFF_INTEGER_BITS)) / float(1 << shift))
+    depth = int(x.shape[-1])
+    return SimpleNamespace(outer=int(x.size // depth) if depth else 0, depth=depth,
+                           input_multiplier=int(mult), input_left_shift=int(shift),
+                           diff_min=-int(radius), output_bits=8 * y.dtype.itemsize,
+                           output_dtype=y.dtype)
+
+
+def simulate(op, model, params, inputs):
+    p = params
+    x = np.asarray(inputs[0]).astype(np.int64)
+    shape = x.shape
+    x = x.reshape(p.outer, p.depth)
+    diff = x - x.max(axis=1, keepdims=True)
+    valid = diff >= p.diff_min
+    scaled = quant.multiply_by_quantized_multiplier_greater_than_one(
+        diff, p.input_multiplier, p.input_left_shift)
+    e = quant.exp_on_negative_values(scaled, _SCALED_DIFF_INTEGER_BITS)
+    e_acc = quant.saturating_rounding_multiply_by_pot(e, -_ACCUMULATION_INTEGER_BITS)
+    total = quant.wrap_int32(np.where(valid, e_acc, 0).sum(axis=1, keepdims=True))
+    recip, bits_over_unit = quant.get_reciprocal(total, _ACCUMULATION_INTEGER_BITS)
+    exponent = bits_over_unit + 31 - p.output_bits
+    info = np.iinfo(p.output_dtype)
+    out = quant.rounding_divide_by_pot(
+        quant.saturating_rounding_doubling_high_mul(recip, e), exponent) + int(info.min)
+    out = np.where(valid, np.clip(out, info.min, info.max), info.min)
+    return [out.astype(p.output_dtype).reshape(shape)]
+
+
+def emit(op, model, params, cg) -> str:
+    p = params
+    cg.use_kernel("softmax")
+    fields = {"outer": p.outer, "depth": p.depth, "input_multiplier": p.input_multiplier,
+              "input_left_shift": p.input_left_shift, "diff_min": p.diff_min}
+    name = cg.param_struct("tflm_softmax_params_t", fields, f"softmax_{op.index}")
+    fn = "tflm_softmax_s8" if p.output_bits == 8 else "tflm_softmax_s8_s16"
+    return f"{fn}(&{name}, {cg.ptr(op.inputs[0])}, {cg.ptr(op.outputs[0])});"

@@ -1,0 +1,68 @@
+"""TANH room: int8 -> int8 (the kernel assumes output scale 1/128, zero point 0; TFLM does
+not check the output quantization and neither do we: we compute exactly what it computes).
+
+TFLM micro (tanh.cc + reference_integer_ops::Tanh), gemmlowp fixed point:
+- input_multiplier / input_left_shift / input_range_radius exactly as LOGISTIC's.
+- d = x - input_zp; d <= -radius -> -128; d >= radius -> 127; otherwise
+  q4 = MultiplyByQuantizedMultiplier(d, multiplier, left_shift) (a Q4.27 value),
+  out = clamp(RDBPOT(gemmlowp::tanh(q4), 24)) (no output zero point added).
+The simulator evaluates that arithmetic for the 256 possible inputs; the C kernel is a lookup
+in that generated 256-entry table (exact, and it reads element i before writing element i).
+"""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from .. import quant
+from .logistic import check_int8_unary, input_radius, input_scaling
+
+OPS = ("TANH",)
+INPLACE = "elementwise"
+
+_INPUT_INTEGER_BITS = 4
+_OUTPUT_FRACTIONAL_BITS = 7
+
+
+def check(op, model) -> None:
+    check_int8_unary(op, model)
+
+
+def macs(op, model) -> int:
+    return 0
+
+
+def lut_for(x_zp: int, mult: int, shift: int, radius: int) -> np.ndarray:
+    """The int8 output for every int8 input -128..127, by TFLM's fixed-point arithmetic."""
+    d = np.arange(-128, 128, dtype=np.int64) - x_zp
+    q4 = quant.multiply_by_quantized_multiplier(d, mult, shift)
+    raw = quant.fixedpoint_tanh(q4, _INPUT_INTEGER_BITS)
+    out = np.clip(quant.rounding_divide_by_pot(raw, 31 - _OUTPUT_FRACTIONAL_BITS), -128, 127)
+    out = np.where(d <= -radius, -128, np.where(d >= radius, 127, out))
+    return out.astype(np.int8)
+
+
+def prepare(op, model):
+    x = model.tensor(op.inputs[0])
+    mult, shift = input_scaling(float(x.quantization.scale))
+    radius = input_radius(shift)
+    zp = x.quantization.zero_point
+    return SimpleNamespace(input_zero_point=zp, input_multiplier=mult, input_left_shift=shift,
+                           input_range_radius=radius, size=int(x.size),
+                           lut=lut_for(zp, mult, shift, radius))
+
+
+def simulate(op, model, params, inputs):
+    x = np.asarray(inputs[0])
+    y = model.tensor(op.outputs[0])
+    out = params.lut[x.astype(np.int64) + 128]
+    return [out.reshape(y.shape)]
+
+
+def emit(op, model, params, cg) -> str:
+    cg.use_kernel("tanh")
+    lut = cg.const_array("int8_t", [int(v) for v in params.lut], f"tanh_{op.index}_lut")
+    name = cg.param_struct("tflm_tanh_params_t", {"lut": lut, "size": params.size},
+                           f"tanh_{op.index}")
+    return f"tflm_tanh_s8(&{name}, {cg.ptr(op.inputs[0])}, {cg.ptr(op.outputs[0])});"
