@@ -15,29 +15,32 @@ ARM_FLAGS = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d1
 def _sizes(obj: Path) -> dict:
     r = subprocess.run(["arm-none-eabi-size", "-A", str(obj)], capture_output=True, text=True,
                        timeout=60)
-    flash = ram = 0
+    flash = ram = code = 0
     for line in r.stdout.splitlines():
         parts = line.split()
         if len(parts) < 2 or not parts[1].isdigit():
             continue
         name, size = parts[0], int(parts[1])
-        if name.startswith((".text", ".rodata")):
+        if name.startswith(".text"):
+            flash += size
+            code += size
+        elif name.startswith(".rodata"):
             flash += size
         elif name.startswith(".data"):
             flash += size
             ram += size
         elif name.startswith((".bss", "COMMON")):
             ram += size
-    return {"flash": flash, "ram": ram}
+    return {"flash": flash, "ram": ram, "code": code}
 
 
 def size_report(bundle_dir, prefix: str, extra_flags=()) -> dict:
-    """Flash (.text+.rodata+.data) and RAM (.data+.bss) split into model data, kernels, rest."""
+    """Flash (.text+.rodata+.data), RAM (.data+.bss) and code (.text) of each part: model
+    data, kernels, the rest (schedule, parameters, API)."""
     if shutil.which("arm-none-eabi-gcc") is None:
         raise ModelError("arm-none-eabi-gcc not found (apt-get install gcc-arm-none-eabi)")
     bundle_dir = Path(bundle_dir)
-    out = {"model_data": {"flash": 0, "ram": 0}, "kernels": {"flash": 0, "ram": 0},
-           "rest": {"flash": 0, "ram": 0}}
+    out = {p: {"flash": 0, "ram": 0, "code": 0} for p in ("model_data", "kernels", "rest")}
     with tempfile.TemporaryDirectory() as tmp:
         srcs = [p for p in sorted(bundle_dir.glob("*.c")) if p.name != "host_runner_main.c"]
         srcs += sorted((bundle_dir / "kernels").glob("*.c"))
@@ -54,5 +57,5 @@ def size_report(bundle_dir, prefix: str, extra_flags=()) -> dict:
             for k in s:
                 out[part][k] += s[k]
     out["total"] = {k: sum(out[p][k] for p in ("model_data", "kernels", "rest"))
-                    for k in ("flash", "ram")}
+                    for k in ("flash", "ram", "code")}
     return out

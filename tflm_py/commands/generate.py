@@ -52,8 +52,8 @@ def run(args) -> int:
 
 def format_report(rep: dict) -> str:
     lines = [f"Cortex-M4 (-Os) sizes, from arm-none-eabi-size:",
-             f"  {'part':<14}{'flash':>10}{'ram':>10}"]
+             f"  {'part':<14}{'flash':>10}{'ram':>10}{'(code)':>10}"]
     for part in ("model_data", "kernels", "rest", "total"):
         r = rep[part]
-        lines.append(f"  {part:<14}{r['flash']:>10}{r['ram']:>10}")
+        lines.append(f"  {part:<14}{r['flash']:>10}{r['ram']:>10}{r['code']:>10}")
     return "\n".join(lines)

@@ -6,9 +6,9 @@ TFLM's conventions reproduced here (reference kernels + micro kernel Prepare):
   "offset" pixel falls at the end and is simply outside the image).
 - per-channel requantisation (PopulateConvolutionQuantizationParams): the effective scale is
   double(input_scale) * double(filter_scale) / double(output_scale), computed in double from
-  the float32 scales, then QuantizeMultiplier.
-- per-tensor FULLY_CONNECTED (GetQuantizedConvolutionMultipler): the product
-  input_scale * filter_scale is rounded to float32 first, then divided in double.
+  the float32 scales, then QuantizeMultiplier. Per-tensor FULLY_CONNECTED gets the same
+  (the oracle computes the product in double there too; a float32 product would be off by
+  one output step for some scale triples: tests/ops/test_conv.py holds such a case).
 """
 from __future__ import annotations
 

@@ -3,10 +3,11 @@ along dim 0), optional int32 bias, keep_num_dims, any number of batches (the inp
 as [flat_size / K, K]), fused NONE/RELU/RELU6/RELU_N1_TO_1.
 
 TFLM's reference kernels:
-- per-tensor (FullyConnected): acc = sum (w - w_zp) * (x - x_zp) + bias; the multiplier comes
-  from double(float32(input_scale * filter_scale)) / double(output_scale).
+- per-tensor (FullyConnected): acc = sum (w - w_zp) * (x - x_zp) + bias.
 - per-channel (FullyConnectedPerChannel): acc = sum w * (x - x_zp) + bias (weight zero point
-  ignored); multiplier per channel from double(in) * double(filter) / double(out).
+  ignored).
+Both take the multiplier from double(in_scale) * double(filter_scale) / double(out_scale)
+(verified against the oracle: a float32 product would differ by one in rare cases).
 Then MultiplyByQuantizedMultiplier, + output_zp, clamp to the activation range.
 """
 from __future__ import annotations
@@ -86,10 +87,10 @@ def prepare(op, model):
                                                  y.quantization.scale, g.output_depth)
         g.filter_offset = 0
     else:
-        prod = np.float32(x.quantization.scales[0]) * np.float32(wq.scales[0])  # float32
-        real = float(prod) / float(np.float32(y.quantization.scales[0]))
-        m, s = quant.quantize_multiplier(real)
-        mult, shift = np.array([m], dtype=np.int64), np.array([s], dtype=np.int64)
+        # the oracle takes the product in double here too (checked with scales where the
+        # float32 product would give a different multiplier)
+        mult, shift = cc.per_channel_multipliers(x.quantization.scale, wq.scales[:1],
+                                                 y.quantization.scale, 1)
         g.filter_offset = -int(wq.zero_points[0])
     g.multipliers, g.shifts = mult, shift
     g.input_offset = -x.quantization.zero_point

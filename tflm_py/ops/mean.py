@@ -2,14 +2,15 @@
 keep_dims true or false, input rank <= 5, at most 2 distinct reduced axes (TFLM micro keeps
 the resolved axes in a 2-entry array).
 
-TFLM micro (reduce_common.cc EvalIntegerMean + reference_ops reduce.h):
+TFLM micro (reduce_common.cc + reference_ops::QuantizedMeanOrSum in reduce.h), as the
+PyPI tflite-micro oracle computes it - for equal input/output quantization too (the source's
+same-scale shortcut, a plain truncating sum / n, is NOT what the oracle does):
 - sum = int32 sum of the raw int8 values over the reduced axes; n = number of summed values.
-- same input/output zero point and (float32) scale: out = sum / n, C truncating division
-  (reference_ops::Mean; the zero point is not subtracted, no rounding).
-- otherwise (QuantizedMeanOrSum): (multiplier, shift) = QuantizeMultiplier(double(in_scale) /
-  double(out_scale)); the 1/n factor is folded in: s = min(floor(log2 n), 32, 31 + shift),
+- (multiplier, shift) = QuantizeMultiplier(double(in_scale) / double(out_scale)); the 1/n
+  factor is folded in: s = min(floor(log2 n), 32, 31 + shift),
   multiplier = (multiplier << s) / n (int64, truncating), shift -= s;
-  out = clamp(MultiplyByQuantizedMultiplier(sum - in_zp * n, multiplier, shift) + out_zp).
+  out = clamp(MultiplyByQuantizedMultiplier(sum - in_zp * n, multiplier, shift) + out_zp)
+  (the int32 double-rounding MultiplyByQuantizedMultiplier).
 """
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ def _axes(op, model) -> list[int]:
     a = model.tensor(op.inputs[1])
     rank = len(x.shape)
     out: list[int] = []
+    if a.size == 0:
+        return out
     for v in np.asarray(a.data).ravel():
         v = int(v)
         v = v + rank if v < 0 else v
@@ -56,12 +59,12 @@ def check(op, model) -> None:
             raise UnsupportedError(f"{what} tensor has no quantization parameters")
     if a.dtype != np.dtype(np.int32):
         raise UnsupportedError(f"axis must be int32, got {a.type_name}")
-    if not a.is_constant:
+    if not a.is_constant and a.size != 0:
         raise UnsupportedError("axis must be a constant tensor")
     rank = len(x.shape)
     if rank < 1 or rank > MAX_DIMS:
         raise UnsupportedError(f"input rank must be 1..{MAX_DIMS}, got {rank}")
-    for v in np.asarray(a.data).ravel():
+    for v in (np.asarray(a.data).ravel() if a.size else ()):
         if not -rank <= int(v) < rank:
             raise UnsupportedError(f"axis {int(v)} is out of range for rank {rank}")
     axes = _axes(op, model)
@@ -108,15 +111,12 @@ def prepare(op, model):
                           [s for i, s in enumerate(strides) if i in axes])
     count = int(np.prod([shape[i] for i in axes], dtype=np.int64))
     xq, yq = x.quantization, y.quantization
-    same = (xq.zero_point == yq.zero_point
-            and np.float32(xq.scale) == np.float32(yq.scale))
     mult, shift = quant.quantize_multiplier(float(np.float32(xq.scale))
                                             / float(np.float32(yq.scale)))
-    if not same:
-        s = min(count.bit_length() - 1, 32, 31 + shift)
-        mult = (mult << s) // count
-        shift -= s
-    return SimpleNamespace(axes=tuple(axes), count=count, same_quant=int(same),
+    s = min(count.bit_length() - 1, 32, 31 + shift)
+    mult = (mult << s) // count
+    shift -= s
+    return SimpleNamespace(axes=tuple(axes), count=count,
                            input_zero_point=xq.zero_point, output_zero_point=yq.zero_point,
                            multiplier=int(mult), shift=int(shift),
                            kept_dims=kept_d, kept_strides=kept_s,
@@ -128,13 +128,9 @@ def simulate(op, model, params, inputs):
     x = np.asarray(inputs[0]).astype(np.int64)
     y = model.tensor(op.outputs[0])
     total = quant.wrap_int32(x.sum(axis=p.axes)) if p.axes else x
-    if p.same_quant:
-        # C division truncates toward zero
-        out = np.sign(total) * (np.abs(total) // p.count)
-    else:
-        shifted = quant.wrap_int32(total - p.input_zero_point * p.count)
-        out = quant.multiply_by_quantized_multiplier(shifted, p.multiplier, p.shift)
-        out = np.clip(out + p.output_zero_point, -128, 127)
+    shifted = quant.wrap_int32(total - p.input_zero_point * p.count)
+    out = quant.multiply_by_quantized_multiplier(shifted, p.multiplier, p.shift)
+    out = np.clip(out + p.output_zero_point, -128, 127)
     return [out.astype(np.int8).reshape(y.shape)]
 
 
@@ -151,7 +147,7 @@ def emit(op, model, params, cg) -> str:
         "kept_strides": _c_list(p.kept_strides),
         "reduced_n": len(p.reduced_dims), "reduced_dims": _c_list(p.reduced_dims),
         "reduced_strides": _c_list(p.reduced_strides),
-        "count": p.count, "same_quant": p.same_quant,
+        "count": p.count,
         "input_zero_point": p.input_zero_point, "output_zero_point": p.output_zero_point,
         "multiplier": p.multiplier, "shift": p.shift,
     }

@@ -1,0 +1,71 @@
+"""Code generator: deterministic, only the needed kernels, small glue, API as documented."""
+import filecmp
+import json
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from conftest import MODELS
+from tflm_py import ModelError, load_model
+from tflm_py.codegen import generate
+from tflm_py.hostbuild import build_host
+
+needs_arm = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None,
+                               reason="arm-none-eabi-gcc missing: run scripts/setup.sh")
+
+
+def test_generating_twice_gives_identical_files(tmp_path):
+    model = load_model(MODELS["kws_ref_model"])
+    generate(model, tmp_path / "a", prefix="kws")
+    generate(model, tmp_path / "b", prefix="kws")
+    cmp = filecmp.dircmp(tmp_path / "a", tmp_path / "b")
+    assert not cmp.diff_files and not cmp.left_only and not cmp.right_only
+    for sub in cmp.subdirs.values():
+        assert not sub.diff_files and not sub.left_only and not sub.right_only
+
+
+def test_manifest_and_kernel_selection(tmp_path):
+    model = load_model(MODELS["ad01_int8"])
+    man = generate(model, tmp_path / "b", prefix="ad")
+    assert man["kernels"] == ["fully_connected"]
+    files = sorted(p.name for p in (tmp_path / "b" / "kernels").iterdir())
+    assert files == ["fully_connected.c", "fully_connected.h", "tflm_common.h"]
+    on_disk = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    assert on_disk["arena_bytes"] == man["arena_bytes"] > 0
+    assert on_disk["model_hash"] == __import__("hashlib").sha256(model.data).hexdigest()
+    assert on_disk["inputs"][0]["shape"] == [1, 640]
+
+
+def test_fc_only_model_links_no_convolution_code(tmp_path):
+    model = load_model(MODELS["hello_world_int8"])
+    man = generate(model, tmp_path / "b", prefix="hw")
+    exe = build_host(tmp_path / "b", man["prefix"], tmp_path / "hw")
+    syms = subprocess.run(["nm", str(exe)], capture_output=True, text=True).stdout
+    assert "tflm_fully_connected" in syms
+    for word in ("conv", "depthwise", "pool"):
+        assert word not in syms.lower(), f"{word} code linked into an FC-only model"
+
+
+def test_refuses_to_overwrite_a_foreign_folder(tmp_path):
+    d = tmp_path / "mine"
+    d.mkdir()
+    (d / "notes.txt").write_text("keep me")
+    with pytest.raises(ModelError):
+        generate(load_model(MODELS["hello_world_int8"]), d)
+    assert (d / "notes.txt").read_text() == "keep me"
+
+
+@needs_arm
+def test_cortex_m4_sizes_kws(tmp_path):
+    from tflm_py.report import size_report
+    model = load_model(MODELS["kws_ref_model"])
+    man = generate(model, tmp_path / "b", prefix="kws")
+    rep = size_report(tmp_path / "b", man["prefix"])
+    # glue outside the kernels and the model data: < 1 KB of code
+    assert rep["rest"]["code"] < 1024, rep
+    assert rep["total"]["flash"] <= len(model.data) + 16 * 1024, rep
+    # RAM = arena + state, nothing hidden
+    assert rep["total"]["ram"] == man["arena_bytes"] + man["state_bytes"], rep
+

@@ -1,0 +1,85 @@
+"""MUL: int8 / int16 with broadcasting (up to 6-D) and fused activation.
+
+TFLM (kernels/mul_common.cc, reference integer_ops/mul.h): the product of the two
+zero-point-offset inputs is rescaled by one multiplier (in1_scale * in2_scale / out_scale,
+computed in double from the float32 scales; it may exceed 1, then the exponent is a left
+shift), offset by the output zero point and clamped to the fused activation's range.
+int16 requires all zero points to be 0.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import quant
+from ..errors import UnsupportedError
+from . import _eltwise as E
+
+OPS = ("MUL",)
+INPLACE = "elementwise"
+
+_ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
+
+
+def check(op, model):
+    E.require_inputs(op, 2)
+    t1, t2 = model.tensor(op.inputs[0]), model.tensor(op.inputs[1])
+    out = model.tensor(op.outputs[0])
+    if out.dtype not in (E.INT8, E.INT16):
+        raise UnsupportedError(f"only int8 and int16 tensors are supported, output is "
+                               f"{E.type_name(out)}")
+    for t, what in ((t1, "input 1"), (t2, "input 2")):
+        if t.dtype != out.dtype:
+            raise UnsupportedError(f"{what} is {E.type_name(t)} but the output is "
+                                   f"{E.type_name(out)}; all tensors must share one type")
+    for t, what in ((t1, "input 1"), (t2, "input 2"), (out, "output")):
+        E.require_per_tensor(t, what)
+        if out.dtype == E.INT16 and t.quantization.zero_point != 0:
+            raise UnsupportedError(f"int16 MUL needs zero points of 0 ({what} has "
+                                   f"{t.quantization.zero_point})")
+    act = getattr(op.options, "fused_activation_function", "NONE")
+    if act not in _ACTIVATIONS:
+        raise UnsupportedError(f"fused activation {act} is not supported")
+    E.check_binary_shapes(op, model)
+
+
+def macs(op, model) -> int:
+    return model.tensor(op.outputs[0]).size
+
+
+def prepare(op, model):
+    t1, t2 = model.tensor(op.inputs[0]), model.tensor(op.inputs[1])
+    out = model.tensor(op.outputs[0])
+    s1, z1 = E.scale_zp(t1)
+    s2, z2 = E.scale_zp(t2)
+    so, zo = E.scale_zp(out)
+    m, e = quant.quantize_multiplier(s1 * s2 / so)
+    act = getattr(op.options, "fused_activation_function", "NONE")
+    act_min, act_max = quant.activation_range(act, so, zo, out.dtype)
+    return {
+        "dtype": out.dtype,
+        "input1_offset": -z1, "input2_offset": -z2, "output_offset": zo,
+        "output_multiplier": m, "output_shift": e,
+        "act_min": act_min, "act_max": act_max,
+        "layout": E.broadcast_layout(t1.shape, t2.shape, out.shape),
+    }
+
+
+def simulate(op, model, p, inputs):
+    out = model.tensor(op.outputs[0])
+    a, b = E.broadcast_inputs(inputs[0], inputs[1], out.shape)
+    prod = quant.wrap_int32((a + p["input1_offset"]) * (b + p["input2_offset"]))
+    y = quant.multiply_by_quantized_multiplier(prod, p["output_multiplier"], p["output_shift"])
+    y = y + p["output_offset"]
+    return [np.clip(y, p["act_min"], p["act_max"]).astype(out.dtype)]
+
+
+def emit(op, model, p, cg) -> str:
+    cg.use_kernel("mul")
+    suffix = "s16" if p["dtype"] == E.INT16 else "s8"
+    fields = E.layout_fields(p["layout"])
+    for k in ("input1_offset", "input2_offset", "output_offset", "output_multiplier",
+              "output_shift", "act_min", "act_max"):
+        fields[k] = int(p[k])
+    name = cg.param_struct("tflm_mul_params_t", fields, "mul_params")
+    return (f"tflm_mul_{suffix}(&{name}, {cg.ptr(op.inputs[0])}, {cg.ptr(op.inputs[1])}, "
+            f"{cg.ptr(op.outputs[0])});")

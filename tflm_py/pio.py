@@ -1,0 +1,181 @@
+"""PlatformIO without its registry: a private core folder and an offline `tool-scons`.
+
+`pio run` needs exactly one core package, `tool-scons` (SCons). PlatformIO would download
+it; we build it instead from the `scons` Python package installed with tflm_py, in a core
+folder of our own (never the user's ~/.platformio):
+
+    $TFLM_PY_PIO_CORE, else $XDG_CACHE_HOME/tflm_py/platformio (~/.cache/tflm_py/platformio)
+
+Everything here runs offline. Registry-backed platforms (ststm32, espressif32, ...) still
+need the registry: projects for real boards build where PlatformIO can download them.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Optional, Sequence
+
+from .errors import ModelError
+
+
+class PioError(ModelError):
+    """PlatformIO could not be set up or a `pio` command failed."""
+
+
+def core_dir() -> Path:
+    env = os.environ.get("TFLM_PY_PIO_CORE")
+    if env:
+        return Path(env).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "tflm_py" / "platformio"
+
+
+def scons_spec() -> str:
+    """The tool-scons version requirement of the installed PlatformIO (e.g. "~4.41101.0")."""
+    from platformio.dependencies import get_core_dependencies
+    return get_core_dependencies()["tool-scons"]
+
+
+def _scons_pio_version(scons_version: str) -> str:
+    """SCons "4.11.1" -> PlatformIO's package version "4.41101.0"."""
+    parts = [int("".join(c for c in p if c.isdigit()) or 0) for p in scons_version.split(".")[:3]]
+    while len(parts) < 3:
+        parts.append(0)
+    major, minor, patch = parts
+    return f"4.{major}{minor:02d}{patch:02d}.0"
+
+
+def _installed_scons():
+    try:
+        import SCons
+    except ImportError as e:
+        raise PioError("the Python package 'scons' is not installed; it provides PlatformIO's "
+                       "tool-scons offline (pip install scons)") from e
+    return Path(SCons.__file__).resolve().parent, SCons.__version__
+
+
+def _spec_ok(version: str, spec: str) -> bool:
+    import semantic_version
+    try:
+        return semantic_version.Version(version) in semantic_version.SimpleSpec(spec)
+    except ValueError:
+        return False
+
+
+_LAUNCHER = '''"""tool-scons launcher made by tflm_py.pio from the installed scons package."""
+import os
+import sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from SCons.Script import main
+main()
+'''
+
+
+def ensure_core(core: Optional[Path] = None) -> Path:
+    """Create (once) the core folder with an offline tool-scons; return the core folder."""
+    core = Path(core) if core else core_dir()
+    src, scons_version = _installed_scons()
+    version = _scons_pio_version(scons_version)
+    spec = scons_spec()
+    if not _spec_ok(version, spec):
+        raise PioError(f"installed SCons {scons_version} (= tool-scons {version}) does not meet "
+                       f"PlatformIO's requirement tool-scons {spec}; install the matching "
+                       f"scons from PyPI")
+    pkg = core / "packages" / "tool-scons"
+    stamp = pkg / "package.json"
+    if stamp.is_file():
+        try:
+            if json.loads(stamp.read_text()).get("version") == version and \
+                    (pkg / "SCons" / "__init__.py").is_file():
+                return core
+        except (OSError, ValueError):
+            pass
+    (core / "packages").mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tool-scons-", dir=core / "packages"))
+    try:
+        shutil.copytree(src, tmp / "SCons",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        (tmp / "scons.py").write_text(_LAUNCHER)
+        (tmp / "package.json").write_text(json.dumps({
+            "name": "tool-scons", "version": version,
+            "description": f"SCons {scons_version}, vendored offline by tflm_py",
+            "keywords": ["build tools"], "homepage": "https://scons.org"}, indent=2))
+        (tmp / ".piopm").write_text(json.dumps({
+            "type": "tool", "name": "tool-scons", "version": version,
+            "spec": {"owner": "platformio", "id": None, "name": "tool-scons",
+                     "requirements": None, "uri": None}}))
+        if pkg.exists():
+            shutil.rmtree(pkg)
+        os.replace(tmp, pkg)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return core
+
+
+def pio_env(core: Optional[Path] = None, base: Optional[dict] = None) -> dict:
+    """Environment for a `pio` subprocess: private core folder, no telemetry, no upgrade check."""
+    env = dict(os.environ if base is None else base)
+    env["PLATFORMIO_CORE_DIR"] = str(Path(core) if core else core_dir())
+    env["PLATFORMIO_SETTING_ENABLE_TELEMETRY"] = "No"
+    env["PLATFORMIO_SETTING_CHECK_PLATFORMIO_INTERVAL"] = "3650"
+    env["PLATFORMIO_DISABLE_UPGRADE_CHECK"] = "true"
+    env["PLATFORMIO_NO_ANSI"] = "true"
+    env.setdefault("PYTHONIOENCODING", "utf-8")
+    # the builders of tflm_py's dev-platform run `python` tools next to this interpreter
+    bindir = os.path.dirname(sys.executable)
+    env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def pio_command() -> list[str]:
+    return [sys.executable, "-m", "platformio"]
+
+
+def run_pio(args: Sequence[str], project_dir=None, timeout: float = 600, check: bool = True,
+            capture: bool = True, core: Optional[Path] = None) -> subprocess.CompletedProcess:
+    """Run `pio ARGS` (in project_dir) with a bounded time; raise PioError on failure."""
+    core = ensure_core(core)
+    cmd = [*pio_command(), *args]
+    if project_dir is not None and "-d" not in args and "--project-dir" not in args:
+        cmd += ["-d", str(project_dir)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE if capture else None,
+                            stderr=subprocess.STDOUT if capture else None,
+                            stdin=subprocess.DEVNULL, env=pio_env(core), text=True,
+                            start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        raise PioError(f"`pio {' '.join(args)}` did not finish within {timeout:.0f} s")
+    except BaseException:
+        _kill_group(proc)
+        raise
+    result = subprocess.CompletedProcess(cmd, proc.returncode, out or "", "")
+    if check and proc.returncode != 0:
+        tail = "\n".join((out or "").strip().splitlines()[-40:])
+        raise PioError(f"`pio {' '.join(args)}` failed (exit {proc.returncode}):\n{tail}")
+    return result
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            break
+        try:
+            proc.wait(timeout=3)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    try:
+        proc.communicate(timeout=1)
+    except Exception:
+        pass
