@@ -1,132 +1,254 @@
 """Reader: .tflite bytes -> graph IR (tflm_py.ir.Model).
 
 Two passes. `_Verifier` walks every table, vector and string the reader will touch and
-checks each offset and length against the buffer, so a malformed file fails with a
-ModelError naming what is wrong, never an IndexError deep inside, a huge allocation or an
-endless loop. Then the generated schema bindings (tflm_py.tflite_schema) read the verified
-structure into plain dataclasses.
+checks each offset and length against the buffer (field by field, from the schema layout
+in tflm_py/schema_layout.py), so a malformed file fails with a ModelError naming what is
+wrong, never an IndexError deep inside, a huge allocation or an endless loop: the total
+work of the walk is bounded by a budget proportional to the file size. Then the generated
+schema bindings (tflm_py.tflite_schema) read the verified structure into plain dataclasses,
+and `_parse` checks the meaning (indices in range, data sizes agree with shapes,
+quantization consistent with the shape, ...).
+
+Metadata: `min_runtime_version` and `OfflineMemoryAllocation` are checked and decoded by
+`min_runtime_version(model)` / `offline_memory_plan(model)`; a TFLite Metadata entry
+(`TFLITE_METADATA`) naming a label file found in the zip of associated files appended to
+the flatbuffer gives `Model.labels`.
 """
 from __future__ import annotations
 
+import functools
 import io
+import math
 import os
 import re
+import stat
 import struct
 import zipfile
+import zlib
 from types import SimpleNamespace
-from typing import Union
+from typing import Optional, Union
 
 import numpy as np
 
 from .errors import ModelError, UnsupportedError
 from .ir import Model, Operator, Quantization, Tensor
+from .schema_layout import TABLES
 from .tflite_schema import ActivationFunctionType, BuiltinOperator, Padding, TensorType
-from .tflite_schema.BuiltinOptions import BuiltinOptionsCreator
+from .tflite_schema.BuiltinOptions import BuiltinOptions, BuiltinOptionsCreator
 from .tflite_schema.Model import Model as FbModel
 
 FILE_IDENTIFIER = b"TFL3"
-MAX_MODEL_BYTES = 1 << 31  # flatbuffers' 2 GB limit
+MAX_MODEL_BYTES = 1 << 31          # flatbuffers' 2 GB limit
+MAX_TENSOR_BYTES = (1 << 31) - 1   # larger tensors cannot exist on a microcontroller (int32 sizes)
+METADATA_IDENTIFIER = b"M001"      # TFLite Metadata (tflite-support metadata_schema.fbs)
 
 _OP_NAMES = {v: k for k, v in vars(BuiltinOperator.BuiltinOperator).items() if not k.startswith("_")}
 _ACT_NAMES = {v: k for k, v in vars(ActivationFunctionType.ActivationFunctionType).items()
               if not k.startswith("_")}
 _PAD_NAMES = {v: k for k, v in vars(Padding.Padding).items() if not k.startswith("_")}
 _TYPE_NAMES = {v: k for k, v in vars(TensorType.TensorType).items() if not k.startswith("_")}
+_OPTIONS_NAMES = {v: k for k, v in vars(BuiltinOptions).items()
+                  if not k.startswith("_") and k != "NONE"}
 _NUMPY_TYPES = {
     "FLOAT32": np.float32, "FLOAT16": np.float16, "FLOAT64": np.float64,
     "INT8": np.int8, "UINT8": np.uint8, "INT16": np.int16, "UINT16": np.uint16,
     "INT32": np.int32, "UINT32": np.uint32, "INT64": np.int64, "UINT64": np.uint64,
     "BOOL": np.bool_, "COMPLEX64": np.complex64, "COMPLEX128": np.complex128,
 }
+_ZERO_POINT_RANGE = {"INT8": (-128, 127), "UINT8": (0, 255), "INT16": (-32768, 32767)}
+
+# builtin op -> the options table it carries (an op carrying another table is malformed; an op
+# without its table gets the table's schema defaults). Ops not listed are not checked.
+_OPTIONS_OF_OP = {
+    "CONV_2D": "Conv2DOptions", "DEPTHWISE_CONV_2D": "DepthwiseConv2DOptions",
+    "FULLY_CONNECTED": "FullyConnectedOptions", "AVERAGE_POOL_2D": "Pool2DOptions",
+    "MAX_POOL_2D": "Pool2DOptions", "L2_POOL_2D": "Pool2DOptions", "ADD": "AddOptions",
+    "SUB": "SubOptions", "MUL": "MulOptions", "DIV": "DivOptions", "SOFTMAX": "SoftmaxOptions",
+    "CONCATENATION": "ConcatenationOptions", "RESHAPE": "ReshapeOptions",
+    "SQUEEZE": "SqueezeOptions", "PAD": "PadOptions", "PADV2": "PadV2Options",
+    "MEAN": "ReducerOptions", "SUM": "ReducerOptions", "REDUCE_MAX": "ReducerOptions",
+    "REDUCE_MIN": "ReducerOptions", "REDUCE_PROD": "ReducerOptions",
+    "TRANSPOSE": "TransposeOptions", "STRIDED_SLICE": "StridedSliceOptions",
+    "MAXIMUM": "MaximumMinimumOptions", "MINIMUM": "MaximumMinimumOptions",
+    "LEAKY_RELU": "LeakyReluOptions", "HARD_SWISH": "HardSwishOptions",
+    "EXPAND_DIMS": "ExpandDimsOptions", "QUANTIZE": "QuantizeOptions",
+    "DEQUANTIZE": "DequantizeOptions",
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": "UnidirectionalSequenceLSTMOptions",
+    "LSTM": "LSTMOptions", "SVDF": "SVDFOptions", "L2_NORMALIZATION": "L2NormOptions",
+    "SPLIT": "SplitOptions", "SPLIT_V": "SplitVOptions", "GATHER": "GatherOptions",
+    "RESIZE_BILINEAR": "ResizeBilinearOptions",
+    "RESIZE_NEAREST_NEIGHBOR": "ResizeNearestNeighborOptions",
+    "TRANSPOSE_CONV": "TransposeConvOptions", "ARG_MAX": "ArgMaxOptions",
+    "ARG_MIN": "ArgMinOptions", "PACK": "PackOptions", "UNPACK": "UnpackOptions",
+    "BATCH_MATMUL": "BatchMatMulOptions", "DEPTH_TO_SPACE": "DepthToSpaceOptions",
+    "SPACE_TO_DEPTH": "SpaceToDepthOptions", "SPACE_TO_BATCH_ND": "SpaceToBatchNDOptions",
+    "BATCH_TO_SPACE_ND": "BatchToSpaceNDOptions", "SHAPE": "ShapeOptions",
+    "CAST": "CastOptions",
+}
 
 
 # ---------------------------------------------------------------------------- verifier
 
-# Field layout of the tables the reader reads: field id -> kind.
-#   scalar sizes: "u8","i8","u32","i32","u64"; "str"; ("vec", elem_size); ("tvec", table);
-#   ("table", table). Fields not listed are never read.
-_SCHEMA = {
-    "Model": {0: "u32", 1: ("tvec", "OperatorCode"), 2: ("tvec", "SubGraph"), 3: "str",
-              4: ("tvec", "Buffer"), 5: ("vec", 4), 6: ("tvec", "Metadata")},
-    "OperatorCode": {0: "i8", 1: "str", 2: "i32", 3: "i32"},
-    "SubGraph": {0: ("tvec", "Tensor"), 1: ("vec", 4), 2: ("vec", 4), 3: ("tvec", "Operator"),
-                 4: "str"},
-    "Tensor": {0: ("vec", 4), 1: "i8", 2: "u32", 3: "str", 4: ("table", "Quantization"),
-               5: "u8"},
-    "Quantization": {0: ("vec", 4), 1: ("vec", 4), 2: ("vec", 4), 3: ("vec", 8), 6: "i32"},
-    "Operator": {0: "u32", 1: ("vec", 4), 2: ("vec", 4), 3: "u8", 4: ("table", "Options"),
-                 5: ("vec", 1), 8: ("vec", 4)},
-    "Buffer": {0: ("vec", 1), 1: "u64", 2: "u64"},
-    "Metadata": {0: "str", 1: "u32"},
-    "Options": {},  # builtin options: checked generically (table + vtable bounds)
+# Fields of the core tables that the reader reads (all other fields are never touched, so
+# they are not checked). Tables reached through a union (the builtin options) are checked
+# field by field in full, because the bindings' object API reads every field.
+_READ_FIELDS = {
+    "Model": (0, 1, 2, 3, 4, 6),            # version, operator_codes, subgraphs, description,
+                                            # buffers, metadata
+    "OperatorCode": (0, 1, 2, 3),           # deprecated_builtin_code, custom_code, version,
+                                            # builtin_code
+    "SubGraph": (0, 1, 2, 3, 4),            # tensors, inputs, outputs, operators, name
+    "Tensor": (0, 1, 2, 3, 4, 5),           # shape, type, buffer, name, quantization, is_variable
+    "QuantizationParameters": (2, 3, 6),    # scale, zero_point, quantized_dimension
+    "Operator": (0, 1, 2, 3, 4, 8),         # opcode_index, inputs, outputs, builtin_options
+                                            # (type + table), intermediates
+    "Buffer": (0, 1, 2),                    # data, offset, size
+    "Metadata": (0, 1),                     # name, buffer
 }
-_SCALAR = {"u8": 1, "i8": 1, "u32": 4, "i32": 4, "u64": 8}
+_UNIONS = {"BuiltinOptions": _OPTIONS_NAMES}
+
+# TFLite Metadata (tflite-support's metadata_schema.fbs), only the path to the label files.
+_METADATA_TABLES = {
+    "ModelMetadata": {3: ("tvec", "SubGraphMetadata"), 6: ("tvec", "AssociatedFile")},
+    "SubGraphMetadata": {2: ("tvec", "TensorMetadata"), 3: ("tvec", "TensorMetadata"),
+                         4: ("tvec", "AssociatedFile")},
+    "TensorMetadata": {6: ("tvec", "AssociatedFile")},
+    "AssociatedFile": {0: "str", 2: 1},
+}
+_TENSOR_AXIS_LABELS, _TENSOR_VALUE_LABELS = 2, 3
+
+
+def _plan(tables: dict, read: dict) -> dict:
+    """kind -> tuple of (vtable slot, field id, spec) for the fields to check."""
+    out = {}
+    for kind, layout in tables.items():
+        fids = read.get(kind, sorted(layout))
+        out[kind] = tuple((4 + 2 * f, f, layout[f]) for f in fids)
+    return out
+
+
+_MODEL_PLAN = _plan(TABLES, _READ_FIELDS)
+_METADATA_PLAN = _plan(_METADATA_TABLES, {})
+_H = struct.Struct("<H").unpack_from
+_HH = struct.Struct("<HH").unpack_from
+_I = struct.Struct("<I").unpack_from
+_i = struct.Struct("<i").unpack_from
 
 
 class _Verifier:
-    def __init__(self, buf: bytes):
+    """Checks a flatbuffer against a table layout before anything reads it.
+
+    Every check compares an offset or a length with the buffer size. The work is bounded by
+    `budget`: each table visit costs 1 + its checked fields, each vector its element count;
+    shared (DAG) structures are re-checked and re-paid at every reference, so the reader's
+    own per-reference work is bounded by the same budget."""
+
+    def __init__(self, buf: bytes, plan: dict = _MODEL_PLAN, what: str = "malformed model"):
         self.buf = buf
         self.n = len(buf)
-        self.budget = 4 * self.n + 4096  # total elements visited: bounds work on any input
+        self.plan = plan
+        self.what = what
+        self.budget = 4 * self.n + 4096
 
-    def fail(self, what: str):
-        raise ModelError(f"malformed model: {what}")
+    def fail(self, msg: str):
+        raise ModelError(f"{self.what}: {msg}")
+
+    def spend(self, cost: int):
+        self.budget -= cost
+        if self.budget < 0:
+            self.fail("its tables and vectors are larger than the file (shared or looping offsets)")
 
     def u32(self, pos: int) -> int:
         if pos < 0 or pos + 4 > self.n:
-            self.fail(f"offset {pos} is outside the {self.n}-byte file")
-        return struct.unpack_from("<I", self.buf, pos)[0]
+            self.fail(f"an offset leads to byte {pos}, beyond the end of the {self.n}-byte file "
+                      "(truncated?)")
+        return _I(self.buf, pos)[0]
+
+    def root(self, kind: str) -> int:
+        pos = self.u32(0)
+        self.table(pos, kind)
+        return pos
 
     def table(self, pos: int, kind: str, depth: int = 0):
-        if depth > 8:
+        fields = self.plan[kind]
+        self.spend(1 + len(fields))
+        if depth > 16:
             self.fail("tables nested too deep")
-        self.budget -= 1
-        if self.budget < 0:
-            self.fail("structure larger than the file")
-        if pos < 0 or pos + 4 > self.n or pos % 4:
-            self.fail(f"{kind} table at {pos} is outside the file or misaligned")
-        vt = pos - struct.unpack_from("<i", self.buf, pos)[0]
-        if vt < 0 or vt + 4 > self.n or vt % 2:
-            self.fail(f"{kind} vtable at {vt} is outside the file")
-        vt_size, tbl_size = struct.unpack_from("<HH", self.buf, vt)
-        if vt_size < 4 or vt_size % 2 or vt + vt_size > self.n or pos + tbl_size > self.n:
-            self.fail(f"{kind} vtable at {vt} has impossible sizes")
-        nfields = (vt_size - 4) // 2
-        for fid in range(nfields):
-            off = struct.unpack_from("<H", self.buf, vt + 4 + 2 * fid)[0]
+        buf, n = self.buf, self.n
+        if pos % 4 or pos + 4 > n:
+            self.fail(f"{kind} table at byte {pos} is outside the {n}-byte file or misaligned")
+        vt = pos - _i(buf, pos)[0]
+        if vt < 0 or vt % 2 or vt + 4 > n:
+            self.fail(f"{kind} table at byte {pos}: its vtable at byte {vt} is outside the file")
+        vt_size, tbl_size = _HH(buf, vt)
+        if vt_size < 4 or vt_size % 2 or vt + vt_size > n or tbl_size < 4 or pos + tbl_size > n:
+            self.fail(f"{kind} table at byte {pos}: impossible vtable sizes "
+                      f"({vt_size}, {tbl_size})")
+        for slot, fid, spec in fields:
+            if slot + 2 > vt_size:
+                continue  # field beyond this vtable: absent, reads give the default
+            off = _H(buf, vt + slot)[0]
             if off == 0:
                 continue
-            if off + 1 > tbl_size:
-                self.fail(f"{kind} field {fid} lies outside its table")
-            spec = _SCHEMA[kind].get(fid)
+            size = spec if isinstance(spec, int) else 4
+            if off < 4 or off + size > tbl_size:
+                self.fail(f"{kind} table at byte {pos}: field {fid} lies outside the table")
+            if isinstance(spec, int):
+                continue
             fpos = pos + off
-            if spec is None:
-                # unknown to us: at least keep it inside the table
-                continue
-            if isinstance(spec, str) and spec in _SCALAR:
-                if fpos + _SCALAR[spec] > self.n:
-                    self.fail(f"{kind} field {fid} is outside the file")
-                continue
-            target = fpos + self.u32(fpos)
+            target = fpos + _I(buf, fpos)[0]
             if spec == "str":
-                self.vector(target, 1, kind, extra=1)
-            elif spec[0] == "vec":
-                self.vector(target, spec[1], kind)
-            elif spec[0] == "tvec":
+                self.string(target, kind)
+                continue
+            tag, arg = spec
+            if tag == "vec":
+                self.vector(target, arg, kind)
+            elif tag == "tvec":
                 count = self.vector(target, 4, kind)
                 for i in range(count):
                     epos = target + 4 + 4 * i
-                    self.table(epos + self.u32(epos), spec[1], depth + 1)
-            elif spec[0] == "table":
-                self.table(target, spec[1], depth + 1)
+                    self.table(epos + _I(buf, epos)[0], arg, depth + 1)
+            elif tag == "table":
+                self.table(target, arg, depth + 1)
+            elif tag == "union":
+                utype = self.byte_field(pos, vt, vt_size, tbl_size, fid - 1)
+                member = _UNIONS[arg].get(utype)
+                if member is not None:  # unknown union types are never read
+                    self.table(target, member, depth + 1)
 
-    def vector(self, pos: int, elem: int, kind: str, extra: int = 0) -> int:
+    def byte_field(self, pos: int, vt: int, vt_size: int, tbl_size: int, fid: int) -> int:
+        """The value of a 1-byte field of a checked table (0 when absent)."""
+        slot = 4 + 2 * fid
+        if slot + 2 > vt_size:
+            return 0
+        off = _H(self.buf, vt + slot)[0]
+        if off == 0:
+            return 0
+        if off < 4 or off + 1 > tbl_size:
+            self.fail(f"table at byte {pos}: field {fid} lies outside the table")
+        return self.buf[pos + off]
+
+    def vector(self, pos: int, elem: int, kind: str) -> int:
         count = self.u32(pos)
-        if pos + 4 + count * elem + extra > self.n:
-            self.fail(f"a vector in {kind} claims {count} elements, beyond the end of the file")
-        self.budget -= count
-        if self.budget < 0:
-            self.fail("structure larger than the file")
+        if pos % 4:
+            self.fail(f"a vector in {kind} at byte {pos} is misaligned")
+        if pos + 4 + count * elem > self.n:
+            self.fail(f"a vector in {kind} at byte {pos} claims {count} elements, "
+                      f"beyond the end of the {self.n}-byte file")
+        self.spend(count)
+        return count
+
+    def string(self, pos: int, kind: str) -> int:
+        count = self.u32(pos)
+        if pos % 4:
+            self.fail(f"a string in {kind} at byte {pos} is misaligned")
+        end = pos + 4 + count
+        if end + 1 > self.n:
+            self.fail(f"a string in {kind} at byte {pos} claims {count} bytes, "
+                      f"beyond the end of the {self.n}-byte file")
+        if self.buf[end] != 0:
+            self.fail(f"a string in {kind} at byte {pos} is not terminated")
+        self.spend(count // 16 + 1)
         return count
 
 
@@ -138,17 +260,14 @@ def load_model(source: Union[str, os.PathLike, bytes, bytearray, memoryview]) ->
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
     else:
-        path = os.fspath(source)
-        name = re.sub(r"\W", "_", os.path.splitext(os.path.basename(path))[0]) or "model"
         try:
-            with open(path, "rb") as f:
-                data = f.read(MAX_MODEL_BYTES + 1)
-        except FileNotFoundError:
-            raise ModelError(f"{path}: no such file") from None
-        except IsADirectoryError:
-            raise ModelError(f"{path}: is a directory, not a .tflite file") from None
-        except OSError as e:
-            raise ModelError(f"{path}: cannot read ({e.strerror})") from None
+            path = os.fspath(source)
+        except TypeError:
+            raise ModelError(f"cannot read a model from a {type(source).__name__}") from None
+        if isinstance(path, bytes):
+            path = os.fsdecode(path)
+        name = re.sub(r"\W", "_", os.path.splitext(os.path.basename(path))[0]) or "model"
+        data = _read_file(path)
     if len(data) == 0:
         raise ModelError("empty file, not a TFLite model")
     if len(data) < 16:
@@ -157,18 +276,37 @@ def load_model(source: Union[str, os.PathLike, bytes, bytearray, memoryview]) ->
         raise ModelError("file larger than 2 GB, not a TFLite flatbuffer")
     if data[4:8] != FILE_IDENTIFIER:
         raise ModelError(f"not a TFLite model (file identifier {data[4:8]!r}, expected b'TFL3')")
-    v = _Verifier(data)
-    root = v.u32(0)
-    v.table(root, "Model")
+    _Verifier(data).root("Model")
     try:
         model = _parse(data)
     except ModelError:
         raise
     except (IndexError, struct.error, ValueError, TypeError, OverflowError, UnicodeDecodeError,
-            AttributeError, RecursionError, MemoryError) as e:
+            AttributeError, KeyError, RecursionError, MemoryError) as e:
+        # not expected after the verifier; kept so that a reader bug still ends cleanly
         raise ModelError(f"malformed model: {type(e).__name__} while reading ({e})") from None
     model.name = name
     return model
+
+
+def _read_file(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            if stat.S_ISDIR(st.st_mode):
+                raise ModelError(f"{path}: is a directory, not a .tflite file")
+            if stat.S_ISREG(st.st_mode) and st.st_size > MAX_MODEL_BYTES:
+                raise ModelError(f"{path}: file of {st.st_size} bytes is larger than 2 GB, "
+                                 "not a TFLite flatbuffer")
+            return f.read(MAX_MODEL_BYTES + 1)
+    except FileNotFoundError:
+        raise ModelError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ModelError(f"{path}: is a directory, not a .tflite file") from None
+    except PermissionError:
+        raise ModelError(f"{path}: permission denied") from None
+    except OSError as e:
+        raise ModelError(f"{path}: cannot read ({e.strerror or e})") from None
 
 
 def _s(b) -> str:
@@ -177,29 +315,45 @@ def _s(b) -> str:
     return b.decode("utf-8", errors="replace") if isinstance(b, bytes) else str(b)
 
 
+@functools.lru_cache(maxsize=None)
 def _snake(name: str) -> str:
     name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
     return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
 
 
-def _options(fb_op) -> SimpleNamespace:
+@functools.lru_cache(maxsize=None)
+def _options_class(table: str):
+    mod = __import__(f"{__package__}.tflite_schema.{table}", fromlist=[table])
+    return getattr(mod, table + "T")
+
+
+def _options(fb_op, op_index: int, op_type: str) -> SimpleNamespace:
     t = fb_op.BuiltinOptionsType()
-    if t == 0:
-        return SimpleNamespace()
-    obj = BuiltinOptionsCreator(t, fb_op.BuiltinOptions())
+    expected = _OPTIONS_OF_OP.get(op_type)
+    got = _OPTIONS_NAMES.get(t)
+    obj = None
+    if got is not None:
+        if expected is not None and got != expected:
+            raise ModelError(f"malformed model: op {op_index} {op_type} carries {got}, "
+                             f"expected {expected}")
+        obj = BuiltinOptionsCreator(t, fb_op.BuiltinOptions())
     if obj is None:
-        return SimpleNamespace()
+        if expected is None:
+            return SimpleNamespace()
+        obj = _options_class(expected)()  # absent: the schema defaults
     out = {}
     for k, val in vars(obj).items():
         key = _snake(k)
         if key == "fused_activation_function":
             val = _ACT_NAMES.get(val, f"UNKNOWN({val})")
-        elif key == "padding":
+        elif key == "padding" and isinstance(val, int):
             val = _PAD_NAMES.get(val, f"UNKNOWN({val})")
         elif isinstance(val, np.ndarray):
-            val = tuple(int(x) for x in val)
+            val = tuple(val.tolist())
         elif isinstance(val, list):
             val = tuple(val)
+        elif isinstance(val, bytes):
+            val = _s(val)
         out[key] = val
     return SimpleNamespace(**out)
 
@@ -207,14 +361,56 @@ def _options(fb_op) -> SimpleNamespace:
 def _vec(obj, name: str) -> tuple[int, ...]:
     if getattr(obj, name + "IsNone")():
         return ()
-    return tuple(int(x) for x in getattr(obj, name + "AsNumpy")())
+    return tuple(getattr(obj, name + "AsNumpy")().tolist())
+
+
+def _shape_bytes(i: int, shape, itemsize: int) -> int:
+    count = 1
+    for d in shape:
+        count *= d
+    if count * itemsize > MAX_TENSOR_BYTES:
+        raise ModelError(f"malformed model: tensor {i} shape {list(shape)} is too large "
+                         f"({count * itemsize} bytes)")
+    return count
+
+
+def _quantization(i: int, t, shape, tname: str) -> Optional[Quantization]:
+    q = t.Quantization()
+    if q is None or q.ScaleIsNone() or q.ScaleLength() == 0:
+        return None
+    scales = q.ScaleAsNumpy().astype(np.float32)
+    for s in scales.tolist():
+        if not (s >= 0.0 and math.isfinite(s)):
+            raise ModelError(f"malformed model: tensor {i} has quantization scale {s}")
+    zps = (q.ZeroPointAsNumpy().astype(np.int64) if not q.ZeroPointIsNone()
+           else np.zeros(0, np.int64))
+    if len(zps) == 0:
+        zps = np.zeros(len(scales), np.int64)
+    elif len(zps) != len(scales):
+        raise ModelError(f"malformed model: tensor {i} has {len(scales)} quantization scales "
+                         f"but {len(zps)} zero points")
+    lim = _ZERO_POINT_RANGE.get(tname)
+    if lim is not None:
+        for z in zps.tolist():
+            if not lim[0] <= z <= lim[1]:
+                raise ModelError(f"malformed model: tensor {i} zero point {z} is outside "
+                                 f"the {tname.lower()} range")
+    qdim = int(q.QuantizedDimension())
+    if len(scales) > 1:
+        if not 0 <= qdim < len(shape):
+            raise ModelError(f"malformed model: tensor {i} quantized_dimension {qdim} "
+                             f"outside its shape {list(shape)}")
+        if shape[qdim] != len(scales):
+            raise ModelError(f"malformed model: tensor {i} has {len(scales)} quantization "
+                             f"scales for dimension {qdim} of size {shape[qdim]}")
+    return Quantization(scales, zps, qdim)
 
 
 def _parse(data: bytes) -> Model:
     fb = FbModel.GetRootAs(data, 0)
     n_sub = fb.SubgraphsLength()
     if n_sub == 0:
-        raise ModelError("model has no subgraph")
+        raise ModelError("malformed model: it has no subgraph")
 
     opcodes = []
     for i in range(fb.OperatorCodesLength()):
@@ -230,39 +426,32 @@ def _parse(data: bytes) -> Model:
         off, size = int(b.Offset()), int(b.Size())
         if off > 1:
             if off + size > len(data):
-                raise ModelError(f"malformed model: buffer {i} lies outside the file")
+                raise ModelError(f"malformed model: buffer {i} (bytes {off}..{off + size}) "
+                                 f"lies outside the {len(data)}-byte file")
             buffers.append((off, size))
         elif not b.DataIsNone() and b.DataLength() > 0:
             tab = b._tab
-            vec_start = tab.Vector(tab.Offset(4))
-            buffers.append((vec_start, b.DataLength()))
+            buffers.append((tab.Vector(tab.Offset(4)), b.DataLength()))
         else:
             buffers.append((0, 0))
 
     sg = fb.Subgraphs(0)
-    ops_raw = [sg.Operators(i) for i in range(sg.OperatorsLength())]
     tensors: list[Tensor] = []
     n_t = sg.TensorsLength()
     for i in range(n_t):
         t = sg.Tensors(i)
         shape = _vec(t, "Shape")
-        if any(d < 0 for d in shape):
-            raise UnsupportedError(f"tensor {i} has a dynamic shape {list(shape)}")
-        tname = _TYPE_NAMES.get(t.Type(), f"UNKNOWN({t.Type()})")
+        for d in shape:
+            if d < 0:
+                if d == -1:
+                    raise UnsupportedError(f"tensor {i} has a dynamic shape {list(shape)}")
+                raise ModelError(f"malformed model: tensor {i} has a negative dimension "
+                                 f"in its shape {list(shape)}")
+        ttype = t.Type()
+        tname = _TYPE_NAMES.get(ttype, f"UNKNOWN({ttype})")
         dtype = np.dtype(_NUMPY_TYPES.get(tname, np.uint8))
-        q = t.Quantization()
-        quant = None
-        if q is not None and not q.ScaleIsNone() and q.ScaleLength() > 0:
-            scales = q.ScaleAsNumpy().astype(np.float32)
-            zps = (q.ZeroPointAsNumpy().astype(np.int64) if not q.ZeroPointIsNone()
-                   else np.zeros(len(scales), np.int64))
-            if len(zps) == 0:
-                zps = np.zeros(len(scales), np.int64)
-            qdim = int(q.QuantizedDimension())
-            if len(scales) > 1 and not (0 <= qdim < max(len(shape), 1)):
-                raise ModelError(f"malformed model: tensor {i} quantized_dimension {qdim} "
-                                 f"outside its shape {list(shape)}")
-            quant = Quantization(scales, zps, qdim)
+        count = _shape_bytes(i, shape, dtype.itemsize)
+        quant = _quantization(i, t, shape, tname)
         bidx = int(t.Buffer())
         if bidx >= len(buffers):
             raise ModelError(f"malformed model: tensor {i} uses buffer {bidx}, "
@@ -270,31 +459,31 @@ def _parse(data: bytes) -> Model:
         arr, arr_off = None, None
         boff, bsize = buffers[bidx]
         if bsize > 0:
-            count = 1
-            for d in shape:
-                count *= d
-            if tname in _NUMPY_TYPES and count * dtype.itemsize == bsize:
-                arr = np.frombuffer(data, dtype=dtype, count=count, offset=boff).reshape(shape)
-            elif tname in _NUMPY_TYPES and tname != "BOOL":
-                raise ModelError(f"malformed model: tensor {i} ({_s(t.Name())}) has {bsize} bytes "
-                                 f"of data, its shape {list(shape)} of {tname.lower()} needs "
-                                 f"{count * dtype.itemsize}")
-            else:
+            if tname in _NUMPY_TYPES:
+                if count * dtype.itemsize != bsize:
+                    raise ModelError(f"malformed model: tensor {i} ({_s(t.Name())}) has {bsize} "
+                                     f"bytes of data, its shape {list(shape)} of "
+                                     f"{tname.lower()} needs {count * dtype.itemsize}")
+                arr = np.frombuffer(data, dtype=dtype.newbyteorder("<"), count=count,
+                                    offset=boff).reshape(shape)
+            else:  # packed or variable-size types (INT4, STRING, ...): raw bytes
                 arr = np.frombuffer(data, dtype=np.uint8, count=bsize, offset=boff)
             arr_off = boff
         tensors.append(Tensor(index=i, name=_s(t.Name()), shape=shape, dtype=dtype,
                               quantization=quant, data=arr, data_offset=arr_off,
                               is_variable=bool(t.IsVariable()), buffer=bidx, type_name=tname))
 
-    def idx_list(vals, what):
+    def idx_list(vals, what, optional=True):
+        lo = -1 if optional else 0
         for x in vals:
-            if x < -1 or x >= n_t:
+            if x < lo or x >= n_t:
                 raise ModelError(f"malformed model: {what} refers to tensor {x}, "
                                  f"the model has {n_t}")
         return vals
 
     operators = []
-    for i, o in enumerate(ops_raw):
+    for i in range(sg.OperatorsLength()):
+        o = sg.Operators(i)
         oci = int(o.OpcodeIndex())
         if oci >= len(opcodes):
             raise ModelError(f"malformed model: op {i} uses opcode {oci}, "
@@ -307,8 +496,8 @@ def _parse(data: bytes) -> Model:
         operators.append(Operator(
             index=i, type=op_type,
             inputs=idx_list(_vec(o, "Inputs"), f"op {i} input"),
-            outputs=idx_list(_vec(o, "Outputs"), f"op {i} output"),
-            options=_options(o),
+            outputs=idx_list(_vec(o, "Outputs"), f"op {i} output", optional=False),
+            options=_options(o, i, op_type),
             intermediates=idx_list(_vec(o, "Intermediates"), f"op {i} intermediate"),
             custom_code=custom, version=version))
 
@@ -316,30 +505,137 @@ def _parse(data: bytes) -> Model:
     for i in range(fb.MetadataLength()):
         m = fb.Metadata(i)
         b = int(m.Buffer())
-        if b < len(buffers):
-            off, size = buffers[b]
-            metadata[_s(m.Name())] = data[off:off + size]
+        if b >= len(buffers):
+            raise ModelError(f"malformed model: metadata entry {i} ({_s(m.Name())}) uses buffer "
+                             f"{b}, the model has {len(buffers)}")
+        off, size = buffers[b]
+        metadata[_s(m.Name())] = data[off:off + size]
 
-    return Model(
+    model = Model(
         tensors=tensors, operators=operators,
-        inputs=idx_list(_vec(sg, "Inputs"), "graph input"),
-        outputs=idx_list(_vec(sg, "Outputs"), "graph output"),
-        metadata=metadata, labels=_labels(data), description=_s(fb.Description()),
+        inputs=idx_list(_vec(sg, "Inputs"), "graph input", optional=False),
+        outputs=idx_list(_vec(sg, "Outputs"), "graph output", optional=False),
+        metadata=metadata, labels=None, description=_s(fb.Description()),
         version=int(fb.Version()), data=data)
+    total_tensors = sum(fb.Subgraphs(k).TensorsLength() for k in range(n_sub))
+    offline_memory_plan(model, total_tensors)  # raises when malformed
+    model.labels = _labels(data, metadata.get("TFLITE_METADATA"))
+    return model
 
 
-def _labels(data: bytes):
-    """Label file from TFLite Metadata: associated files are a zip appended to the model."""
+# ---------------------------------------------------------------------------- metadata
+
+def min_runtime_version(model: Model) -> Optional[str]:
+    """The `min_runtime_version` metadata entry (e.g. "1.14.0"), or None."""
+    raw = model.metadata.get("min_runtime_version")
+    if raw is None:
+        return None
+    return raw.split(b"\0", 1)[0].decode("ascii", errors="replace")
+
+
+def offline_memory_plan(model: Model, total_tensors: Optional[int] = None
+                        ) -> Optional[tuple[int, ...]]:
+    """The `OfflineMemoryAllocation` metadata entry: per tensor of subgraph 0 its planned byte
+    offset in the arena's head, or -1 for "plan at run time"; None when absent.
+
+    Format (TFLM docs/memory_management.md): int32 version, int32 number of subgraphs, int32 n,
+    then n offsets, one per tensor of all subgraphs in order (the reader checks n against the
+    tensors of all subgraphs, given as `total_tensors`). Raises ModelError when malformed.
+    """
+    raw = model.metadata.get("OfflineMemoryAllocation")
+    if raw is None:
+        return None
+    n_t = len(model.tensors) if total_tensors is None else total_tensors
+    if len(raw) % 4 or len(raw) < 12:
+        raise ModelError(f"malformed model: OfflineMemoryAllocation metadata of {len(raw)} bytes "
+                         "is not a list of int32 (version, subgraphs, count, offsets...)")
+    vals = np.frombuffer(raw, dtype="<i4")
+    count = int(vals[2])
+    if count != len(vals) - 3:
+        raise ModelError(f"malformed model: OfflineMemoryAllocation metadata announces {count} "
+                         f"offsets and holds {len(vals) - 3}")
+    if (count != n_t) if total_tensors is not None else (count < n_t):
+        raise ModelError(f"malformed model: OfflineMemoryAllocation metadata has {count} offsets "
+                         f"for {n_t} tensors")
+    offsets = vals[3:3 + len(model.tensors)]
+    if len(offsets) and int(offsets.min()) < -1:
+        raise ModelError(f"malformed model: OfflineMemoryAllocation metadata has offset "
+                         f"{int(offsets.min())}")
+    return tuple(offsets.tolist())
+
+
+def _metadata_label_files(meta: Optional[bytes]) -> list[str]:
+    """Names of the label files TFLite Metadata associates with the model, best first:
+    the first output's axis labels, then other outputs', then subgraph/model-level ones."""
+    if not meta or len(meta) < 16 or meta[4:8] != METADATA_IDENTIFIER:
+        return []
+    try:
+        v = _Verifier(meta, _METADATA_PLAN, "malformed TFLite metadata")
+        root = v.root("ModelMetadata")
+    except ModelError:
+        return []
+
+    def field(pos, fid):  # absolute position of a present field, or None (all verified)
+        vt = pos - _i(meta, pos)[0]
+        slot = 4 + 2 * fid
+        if slot + 2 > _H(meta, vt)[0]:
+            return None
+        off = _H(meta, vt + slot)[0]
+        return pos + off if off else None
+
+    def tables(pos, fid):
+        f = field(pos, fid)
+        if f is None:
+            return []
+        vec = f + _I(meta, f)[0]
+        return [vec + 4 + 4 * k + _I(meta, vec + 4 + 4 * k)[0] for k in range(_I(meta, vec)[0])]
+
+    def files(pos, fid):
+        out = []
+        for af in tables(pos, fid):
+            tpos = field(af, 2)
+            npos = field(af, 0)
+            if npos is None:
+                continue
+            s = npos + _I(meta, npos)[0]
+            fname = meta[s + 4:s + 4 + _I(meta, s)[0]].decode("utf-8", errors="replace")
+            out.append((meta[tpos] if tpos is not None else 0, fname))
+        return out
+
+    found = []
+    subgraphs = tables(root, 3)
+    if subgraphs:
+        for tm in tables(subgraphs[0], 3):          # output tensor metadata
+            found += files(tm, 6)
+        found += files(subgraphs[0], 4)
+    found += files(root, 6)
+    ranked = [n for t, n in found if t == _TENSOR_AXIS_LABELS]
+    ranked += [n for t, n in found if t == _TENSOR_VALUE_LABELS]
+    return list(dict.fromkeys(ranked))
+
+
+def _labels(data: bytes, meta: Optional[bytes] = None) -> Optional[list[str]]:
+    """Labels from the label file of TFLite Metadata: the metadata names it, the file itself
+    is in the zip of associated files appended to the flatbuffer. Without metadata naming
+    one, a .txt file with "label" in its name in that zip is taken. None when there is none
+    (a broken zip or label file is ignored: labels are a convenience, not needed to run)."""
     if b"PK\x05\x06" not in data[-65536 - 22:]:
         return None
+    wanted = _metadata_label_files(meta)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
-            names = [n for n in z.namelist() if n.lower().endswith(".txt")]
-            names.sort(key=lambda n: ("label" not in n.lower(), n))
-            if not names or z.getinfo(names[0]).file_size > 1 << 20:
+            names = z.namelist()
+            pick = next((n for n in wanted if n in names), None)
+            if pick is None:
+                cands = sorted(n for n in names
+                               if n.lower().endswith(".txt") and "label" in n.lower())
+                pick = cands[0] if cands else None
+            if pick is None or z.getinfo(pick).file_size > 1 << 20:
                 return None
-            text = z.read(names[0]).decode("utf-8", errors="replace")
-    except (zipfile.BadZipFile, OSError, ValueError, KeyError, EOFError):
+            text = z.read(pick).decode("utf-8", errors="replace")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, KeyError, EOFError,
+            NotImplementedError, RuntimeError, zlib.error, struct.error, IndexError,
+            OverflowError, MemoryError):
         return None
     labels = [ln.strip() for ln in text.splitlines() if ln.strip()]
     return labels or None

@@ -167,3 +167,12 @@ def broadcast_inputs(x1: np.ndarray, x2: np.ndarray, out_shape):
     a = np.broadcast_to(np.asarray(x1, dtype=np.int64), bs)
     b = np.broadcast_to(np.asarray(x2, dtype=np.int64), bs)
     return a.reshape(out_shape), b.reshape(out_shape)
+
+
+def round_half_away(x):
+    """TfLiteRound / std::round (half away from zero) of float values, exactly: the
+    fractional part of a float is exact, so no float addition can round it away."""
+    x = np.asarray(x, dtype=np.float64)
+    t = np.trunc(x)
+    frac = x - t
+    return t + (frac >= 0.5) - (frac <= -0.5)

@@ -24,10 +24,6 @@ def _act(rng):
     return ACTS[int(rng.integers(len(ACTS)))]
 
 
-def _in_quant(rng):
-    return float(rng.uniform(0.005, 0.2)), int(rng.integers(-128, 128))
-
-
 def _weights(rng, shape, n_ch, qdim, per_channel):
     lim = int(rng.choice([127, 127, 64, 8]))
     w = rng.integers(-lim, lim + 1, size=shape).astype(np.int8)
@@ -40,27 +36,44 @@ def _weights(rng, shape, n_ch, qdim, per_channel):
     return w, scales
 
 
-def _out_scale(rng, in_scale, w_scales, k):
-    """An output scale that keeps typical outputs within int8, sometimes tighter/looser."""
-    typical = float(in_scale) * float(np.mean(w_scales)) * math.sqrt(max(k, 1)) * 7000.0 / 40.0
-    r = rng.random()
-    if r < 0.05:  # effective multiplier above one: positive shifts
-        s = float(in_scale) * float(np.max(w_scales)) / rng.uniform(1.0, 3.0)
-    elif r < 0.15:
-        s = typical * rng.uniform(0.05, 0.3)
+def _f32(v) -> float:
+    return float(np.float32(max(float(v), 1e-7)))
+
+
+def _quant_plan(rng, act, wv, ws, k):
+    """(in_scale, in_zp, out_scale, out_zp) so that outputs spread over the activation's
+    range: typical accumulators are sqrt(k * E[w^2] * E[(x - zp)^2]) for uniform int8 x."""
+    in_zp = int(rng.integers(-128, 128))
+    t_acc = math.sqrt(k * float(np.mean(wv.astype(np.float64) ** 2))
+                      * (5461.0 + (in_zp + 0.5) ** 2))
+    t_acc = max(t_acc, 1.0)
+    w_s = float(np.mean(ws))
+    if act in ("NONE", "RELU"):
+        in_s = _f32(rng.uniform(0.005, 0.2))
+        real = in_s * w_s * t_acc
+        r = rng.random()
+        if r < 0.05:    # effective multiplier above one: positive shifts
+            out_s = in_s * float(np.max(ws)) / rng.uniform(1.0, 3.0)
+        elif r < 0.15:  # tight: many saturated outputs
+            out_s = real / 40.0 * rng.uniform(0.05, 0.3)
+        else:
+            out_s = real / 40.0 * rng.uniform(0.4, 3.0)
+        out_zp = int(rng.integers(-128, 128)) if act == "NONE" else int(rng.integers(-128, 40))
     else:
-        s = typical * rng.uniform(0.4, 3.0)
-    return float(np.float32(max(s, 1e-6)))
+        hi = 6.0 if act == "RELU6" else 2.0
+        out_s = hi / 255.0 * rng.uniform(0.6, 1.6)
+        out_zp = (-128 + int(rng.integers(0, 40))) if act == "RELU6" else int(rng.integers(-30, 31))
+        real = hi * rng.uniform(0.2, 1.0)
+        in_s = real / (w_s * t_acc)
+    return _f32(in_s), in_zp, _f32(out_s), out_zp, t_acc
 
 
-def _bias(rng, b, n, in_scale, w_scales, present_prob=0.8):
-    """A bias constant (index) or -1 / None."""
+def _bias(rng, b, n, in_scale, w_scales, t_acc, present_prob=0.8):
+    """A bias constant (its tensor index), or None for no bias."""
     if rng.random() >= present_prob:
         return None
     scales = (np.float32(in_scale) * np.asarray(w_scales, dtype=np.float32)).astype(np.float32)
-    if len(scales) == 1:
-        scales = scales  # per-tensor bias scale
-    lim = int(rng.choice([0, 100, 5000, 100000]))
+    lim = int(t_acc * float(rng.choice([0.0, 0.1, 1.0, 3.0])))
     vals = rng.integers(-lim, lim + 1, size=n).astype(np.int32)
     return b.constant(vals, scales=scales, zero_points=[0] * len(scales))
 
@@ -98,17 +111,17 @@ def gen_conv_2d(rng: np.random.Generator) -> bytes:
             continue
         break
     per_channel = oc > 1 and rng.random() < 0.6
+    act = _act(rng)
     b = ModelBuilder()
-    in_s, in_zp = _in_quant(rng)
-    x = b.activation((n, h, wd, c), scale=in_s, zero_point=in_zp)
     wv, ws = _weights(rng, (oc, kh, kw, fc), oc, 0, per_channel)
+    in_s, in_zp, out_s, out_zp, t_acc = _quant_plan(rng, act, wv, ws, kh * kw * fc)
+    x = b.activation((n, h, wd, c), scale=in_s, zero_point=in_zp)
     w = b.constant(wv, scales=ws, zero_points=[0] * len(ws), quantized_dimension=0)
-    bias = _bias(rng, b, oc, in_s, ws)
-    out_s = _out_scale(rng, in_s, ws, kh * kw * fc)
-    y = b.activation((n, oh, ow, oc), scale=out_s, zero_point=int(rng.integers(-128, 128)))
+    bias = _bias(rng, b, oc, in_s, ws, t_acc)
+    y = b.activation((n, oh, ow, oc), scale=out_s, zero_point=out_zp)
     b.op("CONV_2D", _inputs_with_bias(x, w, bias, rng), [y], version=3, padding=pad,
          stride_h=sh, stride_w=sw, dilation_h_factor=dh, dilation_w_factor=dw,
-         fused_activation_function=_act(rng))
+         fused_activation_function=act)
     return b.build(inputs=[x], outputs=[y])
 
 
@@ -131,20 +144,20 @@ def gen_depthwise_conv_2d(rng: np.random.Generator) -> bytes:
             continue
         break
     per_channel = oc > 1 and rng.random() < 0.6
+    act = _act(rng)
     b = ModelBuilder()
-    in_s, in_zp = _in_quant(rng)
-    x = b.activation((n, h, wd, c), scale=in_s, zero_point=in_zp)
     wv, ws = _weights(rng, (1, kh, kw, oc), oc, 3, per_channel)
+    in_s, in_zp, out_s, out_zp, t_acc = _quant_plan(rng, act, wv, ws, kh * kw)
+    x = b.activation((n, h, wd, c), scale=in_s, zero_point=in_zp)
     w = b.constant(wv, scales=ws, zero_points=[0] * len(ws), quantized_dimension=3)
-    bias = _bias(rng, b, oc, in_s, ws)
-    out_s = _out_scale(rng, in_s, ws, kh * kw)
-    y = b.activation((n, oh, ow, oc), scale=out_s, zero_point=int(rng.integers(-128, 128)))
+    bias = _bias(rng, b, oc, in_s, ws, t_acc)
+    y = b.activation((n, oh, ow, oc), scale=out_s, zero_point=out_zp)
     # the PyPI TFLM crashes (segfault in Prepare) on a depthwise conv whose bias input is
     # -1, so an absent bias is left out of the input list here
     b.op("DEPTHWISE_CONV_2D", _inputs_with_bias(x, w, bias, rng, allow_minus_one=False),
          [y], version=3,
          padding=pad, stride_h=sh, stride_w=sw, dilation_h_factor=dh, dilation_w_factor=dw,
-         depth_multiplier=m, fused_activation_function=_act(rng))
+         depth_multiplier=m, fused_activation_function=act)
     return b.build(inputs=[x], outputs=[y])
 
 
@@ -173,19 +186,19 @@ def gen_fully_connected(rng: np.random.Generator) -> bytes:
         if bt * k * o <= MAX_MACS and bt * k <= 4096:
             break
     per_channel = o > 1 and len(out_shape) == 2 and rng.random() < 0.4
+    act = _act(rng)
     b = ModelBuilder()
-    in_s, in_zp = _in_quant(rng)
-    x = b.activation(in_shape, scale=in_s, zero_point=in_zp)
     wv, ws = _weights(rng, (o, k), o, 0, per_channel)
+    in_s, in_zp, out_s, out_zp, t_acc = _quant_plan(rng, act, wv, ws, k)
+    x = b.activation(in_shape, scale=in_s, zero_point=in_zp)
     w_zp = [0] * len(ws)
     if not per_channel and rng.random() < 0.1:
         w_zp = [int(rng.integers(-20, 21))]  # TFLM's per-tensor FC applies it
     w = b.constant(wv, scales=ws, zero_points=w_zp, quantized_dimension=0)
-    bias = _bias(rng, b, o, in_s, ws)
-    out_s = _out_scale(rng, in_s, ws, k)
-    y = b.activation(out_shape, scale=out_s, zero_point=int(rng.integers(-128, 128)))
+    bias = _bias(rng, b, o, in_s, ws, t_acc)
+    y = b.activation(out_shape, scale=out_s, zero_point=out_zp)
     b.op("FULLY_CONNECTED", _inputs_with_bias(x, w, bias, rng), [y], version=4,
-         keep_num_dims=keep, fused_activation_function=_act(rng))
+         keep_num_dims=keep, fused_activation_function=act)
     return b.build(inputs=[x], outputs=[y])
 
 

@@ -1,0 +1,28 @@
+/* QUANTIZE: float32 -> int8/int16 (round(x / scale) + zero point) and int8/int16 ->
+ * int8/int16 requantization, as TFLM's reference kernel.
+ * Parameters are computed by tflm_py/ops/quantize.py (prepare). */
+#ifndef TFLM_QUANTIZE_H
+#define TFLM_QUANTIZE_H
+
+#include "tflm_common.h"
+
+typedef struct {
+    int32_t size;
+    float scale;             /* output scale (float input only) */
+    int32_t input_offset;    /* input zero point (integer input only) */
+    int32_t output_offset;   /* output zero point */
+    int32_t multiplier;      /* input scale / output scale (integer input only) */
+    int32_t shift;
+} tflm_quantize_params_t;
+
+/* All variants tolerate output == input (same start address): conversions that keep or
+ * shrink the element size run forward, widening ones run backward. */
+void tflm_quantize_f32_s8(const tflm_quantize_params_t *p, const float *input, int8_t *output);
+void tflm_quantize_f32_s16(const tflm_quantize_params_t *p, const float *input, int16_t *output);
+void tflm_quantize_s8_s8(const tflm_quantize_params_t *p, const int8_t *input, int8_t *output);
+void tflm_quantize_s8_s16(const tflm_quantize_params_t *p, const int8_t *input, int16_t *output);
+void tflm_quantize_s16_s8(const tflm_quantize_params_t *p, const int16_t *input, int8_t *output);
+void tflm_quantize_s16_s16(const tflm_quantize_params_t *p, const int16_t *input,
+                           int16_t *output);
+
+#endif /* TFLM_QUANTIZE_H */

@@ -1,0 +1,380 @@
+"""Boards and PlatformIO projects.
+
+A board is one JSON file in boards/ (name, CPU/FPU, flash/RAM bytes, clock, PlatformIO
+platform/board/framework, serial baud, port layer, tick source). `make_project` writes a
+complete PlatformIO project that builds the validation firmware for a model:
+
+    DIR/platformio.ini
+    DIR/src/main.c                 the validation firmware (serves tflm_py.protocol)
+    DIR/src/tflm_py_port.*         the board's port layer (UART + tick counter)
+    DIR/lib/<prefix>/              the generated bundle (tflm_py.codegen.generate)
+    DIR/model/<name>.tflite        the model (the harness simulates it to compare)
+    DIR/tflm_py_project.json       what was generated, for `tflm-py validate DIR`
+
+Virtual boards (qemu-mps2-an386, host) use the dev-platform in boards/platforms/tflm_virtual
+(referenced with symlink://), so `pio run -t upload` works offline with the system's
+compilers and starts the board.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Union
+
+import jinja2
+
+from . import __version__
+from .errors import ModelError, UnsupportedError
+from .ir import Model
+from .resources import data_path
+
+PROJECT_FILE = "tflm_py_project.json"
+PROTOCOLS = ("tflm-py",)
+PORT_FILES = {
+    "arduino": ["arduino/tflm_py_port.cpp"],
+    "qemu_cmsdk": ["qemu_cmsdk/tflm_py_port.c", "qemu_cmsdk/startup_mps2.c"],
+    "host": ["host/tflm_py_port.c"],
+    "stub": ["stub/tflm_py_port.c"],
+}
+TICK_FLAGS = {"dwt": "-DTFLM_PY_TICKS_DWT", "ccount": "-DTFLM_PY_TICKS_CCOUNT",
+              "micros": "-DTFLM_PY_TICKS_MICROS"}
+# code size estimate (bytes) for the fit check, before anything is compiled
+CODE_PER_KERNEL = 2048
+CODE_PER_OP = 96
+FIRMWARE_CODE = 6144
+FIRMWARE_RAM = 2 * (512 + 16) + 256
+
+
+class BoardError(ModelError):
+    """An unknown board or a board definition that cannot be used."""
+
+
+class FitError(ModelError):
+    """The model does not fit the board's flash or RAM (the message has the numbers)."""
+
+    def __init__(self, message: str, report: dict):
+        super().__init__(message)
+        self.report = report
+
+
+@dataclass
+class Board:
+    name: str
+    title: str
+    arch: str
+    cpu: str
+    fpu: Optional[str]
+    flash_bytes: int
+    ram_bytes: int
+    clock_hz: int
+    platformio: dict
+    serial: dict
+    port: str
+    ticks: str
+    virtual: Optional[str] = None
+    compile: Optional[dict] = None
+    compile_note: str = ""
+    reserve: dict = field(default_factory=dict)
+    stack_bytes: int = 4096
+    qemu_machine: Optional[str] = None
+    path: Optional[Path] = None
+
+    @property
+    def baud(self) -> int:
+        return int(self.serial.get("baud", 115200))
+
+    @property
+    def env_name(self) -> str:
+        return self.name
+
+    def platform_value(self) -> str:
+        plat = self.platformio["platform"]
+        if self.virtual:
+            return "symlink://" + str((boards_dir() / "platforms" / plat).resolve())
+        return plat
+
+
+def boards_dir() -> Path:
+    return data_path("boards")
+
+
+def list_boards() -> list[str]:
+    return sorted(p.stem for p in boards_dir().glob("*.json"))
+
+
+def get_board(name: Union[str, Board]) -> Board:
+    if isinstance(name, Board):
+        return name
+    path = boards_dir() / f"{name}.json"
+    if not path.is_file():
+        raise BoardError(f"unknown board {name!r}; known boards: {', '.join(list_boards())}")
+    try:
+        d = json.loads(path.read_text())
+        known = set(Board.__dataclass_fields__) - {"path"}
+        return Board(**{k: v for k, v in d.items() if k in known}, path=path)
+    except (ValueError, TypeError) as e:
+        raise BoardError(f"board definition {path} is broken: {e}") from None
+
+
+# ------------------------------------------------------------------------------ fit
+
+def _kb(n: int) -> str:
+    return f"{math.ceil(n / 1024)} KB"
+
+
+def estimate_code_bytes(manifest: dict) -> int:
+    rep = manifest.get("size_report")
+    if rep and "total" in rep:  # measured by `tflm-py generate --report` (Cortex-M4 -Os)
+        return max(0, int(rep["total"]["flash"]) - int(manifest.get("model_bytes", 0))) \
+            + FIRMWARE_CODE
+    return (FIRMWARE_CODE + CODE_PER_KERNEL * len(manifest.get("kernels", []))
+            + CODE_PER_OP * int(manifest.get("op_count", 0)))
+
+
+def fit_report(board: Board, manifest: dict) -> dict:
+    model = int(manifest.get("model_bytes", 0))
+    code = estimate_code_bytes(manifest)
+    core_flash = int(board.reserve.get("flash_bytes", 0))
+    arena = int(manifest.get("arena_bytes", 0))
+    state = int(manifest.get("state_bytes", 0))
+    fw_ram = FIRMWARE_RAM + 4 * int(manifest.get("op_count", 0))
+    core_ram = int(board.reserve.get("ram_bytes", 0))
+    stack = int(board.stack_bytes)
+    flash = model + code + core_flash
+    ram = arena + state + stack + fw_ram + core_ram
+    return {"board": board.name,
+            "flash": {"needed": flash, "available": board.flash_bytes, "model_data": model,
+                      "code_estimate": code, "framework_estimate": core_flash,
+                      "fits": flash <= board.flash_bytes},
+            "ram": {"needed": ram, "available": board.ram_bytes, "arena": arena, "state": state,
+                    "stack": stack, "firmware": fw_ram, "framework_estimate": core_ram,
+                    "fits": ram <= board.ram_bytes}}
+
+
+def fit_check(board: Union[str, Board], manifest: dict, what: str = "the model") -> dict:
+    """Raise FitError (with the numbers) unless model + code fit the board's flash and
+    arena + state + stack fit its RAM. Returns the report."""
+    board = get_board(board)
+    rep = fit_report(board, manifest)
+    f, r = rep["flash"], rep["ram"]
+    problems = []
+    if not f["fits"]:
+        problems.append(
+            f"needs {_kb(f['needed'])} flash (model data {_kb(f['model_data'])} + code "
+            f"~{_kb(f['code_estimate'])} + framework ~{_kb(f['framework_estimate'])}), "
+            f"{board.name} has {_kb(f['available'])}")
+    if not r["fits"]:
+        problems.append(
+            f"needs {_kb(r['needed'])} RAM (arena {_kb(r['arena'])} + state {_kb(r['state'])}"
+            f" + stack {_kb(r['stack'])} + firmware {_kb(r['firmware'])} + framework "
+            f"~{_kb(r['framework_estimate'])}), {board.name} has {_kb(r['available'])}")
+    if problems:
+        raise FitError(f"{what} does not fit {board.name}: " + "; ".join(problems), rep)
+    return rep
+
+
+# -------------------------------------------------------------------------- project
+
+def _jinja() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(data_path("codegen") / "firmware")),
+        keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+
+
+def render_firmware(prefix: str, board: Board) -> str:
+    from . import protocol
+    return _jinja().get_template("main.c.j2").render(
+        prefix=prefix, PREFIX=prefix.upper(), board=board.name, version=__version__,
+        P=protocol.C_CONSTANTS)
+
+
+def build_flags(board: Board, prefix: str, profile: bool = True) -> list[str]:
+    flags = []
+    if profile:
+        flags.append("-DTFLM_PY_PROFILE")
+    flags.append(f"-DTFLM_PY_BAUD={board.baud}")
+    if board.clock_hz:
+        flags.append(f"-DTFLM_PY_CPU_HZ={board.clock_hz}u")
+    if board.ticks in TICK_FLAGS:
+        flags.append(TICK_FLAGS[board.ticks])
+    flags += [f"-I lib/{prefix}", f"-I lib/{prefix}/kernels"]
+    return flags
+
+
+def render_platformio_ini(board: Board, prefix: str, source: str, profile: bool = True) -> str:
+    return _jinja().get_template("platformio.ini.j2").render(
+        board=board, env=board.env_name, platform=board.platform_value(),
+        pio_board=board.platformio["board"], framework=board.platformio.get("framework"),
+        baud=board.baud, flags=build_flags(board, prefix, profile), prefix=prefix,
+        source=source, version=__version__)
+
+
+def copy_port(board_or_port: Union[Board, str], dst: Path) -> list[str]:
+    port = board_or_port.port if isinstance(board_or_port, Board) else board_or_port
+    if port not in PORT_FILES:
+        raise BoardError(f"unknown port layer {port!r}")
+    ports = boards_dir() / "ports"
+    dst.mkdir(parents=True, exist_ok=True)
+    names = ["tflm_py_port.h"]
+    shutil.copyfile(ports / "tflm_py_port.h", dst / "tflm_py_port.h")
+    for rel in PORT_FILES[port]:
+        shutil.copyfile(ports / rel, dst / Path(rel).name)
+        names.append(Path(rel).name)
+    return names
+
+
+def _is_project(d: Path) -> bool:
+    return (d / PROJECT_FILE).is_file()
+
+
+def load_project(project_dir) -> dict:
+    d = Path(project_dir)
+    f = d / PROJECT_FILE
+    if not f.is_file():
+        raise ModelError(f"{d} is not a tflm_py project (no {PROJECT_FILE}); make one with "
+                         f"`tflm-py generate MODEL --board B -o DIR`")
+    try:
+        info = json.loads(f.read_text())
+    except ValueError as e:
+        raise ModelError(f"{f} is broken: {e}") from None
+    info["dir"] = str(d.resolve())
+    return info
+
+
+def make_project(model: Union[str, os.PathLike, Model, None], board_name: Union[str, Board],
+                 out_dir, prefix: Optional[str] = None, protocol: str = "tflm-py",
+                 bundle_dir=None, profile: bool = True, check_fit: bool = True) -> Path:
+    """Write a PlatformIO project for `model` on `board_name` into out_dir; return its path.
+
+    The bundle goes to lib/<prefix>/ (written by tflm_py.codegen.generate, or copied from
+    `bundle_dir`, a ready bundle, when given). Fails with FitError, writing nothing, if the
+    model does not fit the board."""
+    from .codegen import sanitize_prefix
+
+    board = get_board(board_name)
+    if protocol not in PROTOCOLS:
+        raise UnsupportedError(f"protocol {protocol!r} is not supported by the board projects "
+                               f"(supported: {', '.join(PROTOCOLS)})")
+    model_bytes, source = None, None
+    if model is not None and not isinstance(model, Model):
+        from .reader import load_model
+        source = os.path.basename(os.fspath(model))
+        model = load_model(model)
+    if isinstance(model, Model):
+        model_bytes = model.data
+        source = source or f"{model.name}.tflite"
+    elif bundle_dir is None:
+        raise ModelError("make_project needs a model (or a ready bundle_dir)")
+
+    out = Path(out_dir)
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not _is_project(out))):
+        raise ModelError(f"{out} exists and is not a tflm_py project; refusing to overwrite it")
+    out.resolve().parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tflm_py_project_", dir=out.resolve().parent))
+    try:
+        if bundle_dir is not None:
+            manifest = json.loads((Path(bundle_dir) / "manifest.json").read_text())
+            prefix = manifest["prefix"]
+            shutil.copytree(bundle_dir, tmp / "lib" / prefix)
+        else:
+            from .codegen import generate
+            prefix = sanitize_prefix(prefix or model.name)
+            manifest = generate(model, tmp / "lib" / prefix, prefix=prefix, source=source)
+            prefix = manifest["prefix"]
+        fit = fit_check(board, manifest, what=source or prefix) if check_fit \
+            else fit_report(board, manifest)
+        src = tmp / "src"
+        src.mkdir()
+        (src / "main.c").write_text(render_firmware(prefix, board))
+        copy_port(board, src)
+        (tmp / "platformio.ini").write_text(
+            render_platformio_ini(board, prefix, source or prefix, profile))
+        model_file = None
+        if model_bytes is not None:
+            (tmp / "model").mkdir()
+            model_file = f"model/{Path(source).stem}.tflite"
+            (tmp / model_file).write_bytes(model_bytes)
+        (tmp / ".gitignore").write_text(".pio/\n")
+        desc = {"generator": "tflm_py", "version": __version__, "board": board.name,
+                "env": board.env_name, "prefix": prefix, "protocol": protocol,
+                "model_file": model_file, "source": source,
+                "model_hash": manifest.get("model_hash"), "virtual": board.virtual,
+                "baud": board.baud, "profile": profile, "fit": fit,
+                "inputs": manifest.get("inputs"), "outputs": manifest.get("outputs")}
+        (tmp / PROJECT_FILE).write_text(json.dumps(desc, indent=2) + "\n")
+        os.chmod(tmp, 0o755)
+        if out.exists():
+            keep = out / ".pio"
+            if keep.is_dir():  # keep PlatformIO's build folder: rebuilds stay incremental
+                os.replace(keep, tmp / ".pio")
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+# ------------------------------------------------------------- cross-compile check
+
+def compile_check(project_dir, board: Union[str, Board], work_dir, link: bool = True,
+                  timeout: float = 600) -> dict:
+    """Compile the project's firmware and bundle with the board's cross compiler, using the
+    stub port instead of the board's framework port (the framework's headers are not
+    needed). Returns {"objects": [...], "elf": path or None, "size": {...}}.
+
+    Raises BoardError when the board has no compiler we can use (say why)."""
+    import subprocess
+
+    board = get_board(board)
+    if not board.compile:
+        raise BoardError(board.compile_note or f"no compiler known for {board.name}")
+    cc = board.compile["cc"]
+    if shutil.which(cc) is None:
+        raise BoardError(f"{cc} not found (apt-get install gcc-arm-none-eabi)")
+    proj = load_project(project_dir)
+    d = Path(project_dir)
+    prefix = proj["prefix"]
+    work = Path(work_dir)
+    stub = work / "port"
+    copy_port("stub", stub)
+    lib = d / "lib" / prefix
+    srcs = [d / "src" / "main.c", stub / "tflm_py_port.c"]
+    srcs += sorted(lib.glob("*.c")) + sorted((lib / "kernels").glob("*.c"))
+    flags = [f for f in build_flags(board, prefix) if not f.startswith("-I ")]
+    cflags = [*board.compile["cflags"], "-std=c99", "-Os", "-Wall", "-Wextra", "-Werror",
+              "-ffunction-sections", "-fdata-sections", *flags,
+              "-I", str(stub), "-I", str(lib), "-I", str(lib / "kernels")]
+    objs = []
+    for s in srcs:
+        o = work / (s.stem + ".o")
+        r = subprocess.run([cc, *cflags, "-c", str(s), "-o", str(o)], capture_output=True,
+                           text=True, timeout=timeout)
+        if r.returncode != 0:
+            raise BoardError(f"{cc} failed on {s.name} for {board.name}:\n{r.stderr[-3000:]}")
+        objs.append(str(o))
+    elf = None
+    size = {}
+    if link:
+        elf = work / "firmware.elf"
+        lflags = [*board.compile["cflags"], "-Wl,--gc-sections"]
+        if board.arch == "arm":
+            lflags += ["--specs=nano.specs", "--specs=nosys.specs"]
+        r = subprocess.run([cc, *lflags, *objs, "-o", str(elf), "-lm"], capture_output=True,
+                           text=True, timeout=timeout)
+        if r.returncode != 0:
+            raise BoardError(f"linking for {board.name} failed:\n{r.stderr[-3000:]}")
+        sizetool = cc[:-3] + "size" if cc.endswith("gcc") else "size"
+        if shutil.which(sizetool):
+            r = subprocess.run([sizetool, "-B", "-d", str(elf)], capture_output=True, text=True,
+                               timeout=60)
+            lines = r.stdout.strip().splitlines()
+            if len(lines) >= 2:
+                t, dd, b = (int(x) for x in lines[1].split()[:3])
+                size = {"text": t, "data": dd, "bss": b, "flash": t + dd, "ram": dd + b}
+    return {"objects": objs, "elf": str(elf) if elf else None, "size": size}
