@@ -205,12 +205,19 @@ def generate(model: Model, out_dir, prefix: Optional[str] = None, plan=None,
             state_offsets[t.index] = state_bytes
             state_bytes += (t.nbytes + 15) // 16 * 16
     em = Emitter(model, plan, prefix, state_offsets)
+    # initial state as TFLM resets it: int8 state holds its zero point, the rest zero
+    from .simulator import initial_state
+    state_image = np.zeros(state_bytes, dtype=np.uint8)
     if state_bytes:
         state_init.append(f"memset({prefix}_state, 0, sizeof({prefix}_state));")
         for t in model.tensors:
-            if t.is_variable and t.data is not None and np.any(t.data):
-                state_init.append(f"memcpy({prefix}_state + {state_offsets[t.index]}, "
-                                  f"{prefix}_model_data + {t.data_offset}, {t.nbytes});")
+            if t.is_variable:
+                init = initial_state(t)
+                off = state_offsets[t.index]
+                state_image[off:off + t.nbytes] = init.view(np.uint8).ravel()
+                if np.any(init):
+                    zp = int(t.quantization.zero_point)
+                    state_init.append(f"memset({prefix}_state + {off}, {zp}, {t.nbytes});")
 
     calls = []
     for idx in plan.order:
@@ -225,12 +232,12 @@ def generate(model: Model, out_dir, prefix: Optional[str] = None, plan=None,
 
     inputs = [_io_info(model, i, em) for i in model.inputs]
     outputs = [_io_info(model, i, em) for i in model.outputs]
-    nonzero_init = any(model.tensors[t].data is not None and np.any(model.tensors[t].data)
-                       for t in state_offsets)
-    if nonzero_init:
-        # state starts from the model's initial values: reset once before the first invoke
-        calls.insert(0, {"index": -1, "comment": "initial state",
-                         "code": f"    static int state_ready = 0;\n    if (!state_ready) {{ {prefix}_reset(); state_ready = 1; }}"})
+    # a non-zero initial state is a static initializer, so it holds before the first invoke
+    state_initializer = ""
+    if np.any(state_image):
+        vals = [str(int(v)) for v in state_image.view(np.int8)]
+        state_initializer = " = {\n" + "\n".join(
+            "    " + ", ".join(vals[i:i + 16]) + "," for i in range(0, len(vals), 16)) + "\n}"
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(data_path("codegen") / "bundle")),
                              keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
@@ -241,7 +248,8 @@ def generate(model: Model, out_dir, prefix: Optional[str] = None, plan=None,
                state_bytes=state_bytes, align=max(getattr(plan, "align", 16), 16),
                strategy=getattr(plan, "strategy", "?"),
                inputs=inputs, outputs=outputs, calls=calls, declarations=em.declarations,
-               kernel_headers=[f"{k}.h" for k in em.kernels], state_init=state_init)
+               kernel_headers=[f"{k}.h" for k in em.kernels], state_init=state_init,
+               state_initializer=state_initializer)
     data = np.frombuffer(model.data, dtype=np.uint8)
     rows = []
     for i in range(0, len(data), 16):

@@ -68,6 +68,32 @@ def _spec_ok(version: str, spec: str) -> bool:
         return False
 
 
+def _tool_scons_ok(pkg: Path, version: str) -> bool:
+    try:
+        return json.loads((pkg / "package.json").read_text()).get("version") == version and \
+            (pkg / "SCons" / "__init__.py").is_file() and (pkg / ".piopm").is_file()
+    except (OSError, ValueError):
+        return False
+
+
+class _locked:
+    """An exclusive advisory lock on a file (between processes sharing the core folder)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __enter__(self):
+        import fcntl
+        self.f = open(self.path, "a")
+        fcntl.flock(self.f, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        import fcntl
+        fcntl.flock(self.f, fcntl.LOCK_UN)
+        self.f.close()
+
+
 _LAUNCHER = '''"""tool-scons launcher made by tflm_py.pio from the installed scons package."""
 import os
 import sys
@@ -88,34 +114,32 @@ def ensure_core(core: Optional[Path] = None) -> Path:
                        f"PlatformIO's requirement tool-scons {spec}; install the matching "
                        f"scons from PyPI")
     pkg = core / "packages" / "tool-scons"
-    stamp = pkg / "package.json"
-    if stamp.is_file():
-        try:
-            if json.loads(stamp.read_text()).get("version") == version and \
-                    (pkg / "SCons" / "__init__.py").is_file():
-                return core
-        except (OSError, ValueError):
-            pass
+    if _tool_scons_ok(pkg, version):
+        return core
     (core / "packages").mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tool-scons-", dir=core / "packages"))
-    try:
-        shutil.copytree(src, tmp / "SCons",
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        (tmp / "scons.py").write_text(_LAUNCHER)
-        (tmp / "package.json").write_text(json.dumps({
-            "name": "tool-scons", "version": version,
-            "description": f"SCons {scons_version}, vendored offline by tflm_py",
-            "keywords": ["build tools"], "homepage": "https://scons.org"}, indent=2))
-        (tmp / ".piopm").write_text(json.dumps({
-            "type": "tool", "name": "tool-scons", "version": version,
-            "spec": {"owner": "platformio", "id": None, "name": "tool-scons",
-                     "requirements": None, "uri": None}}))
-        if pkg.exists():
-            shutil.rmtree(pkg)
-        os.replace(tmp, pkg)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    with _locked(core / ".tflm_py.lock"):
+        if _tool_scons_ok(pkg, version):      # made by another process meanwhile
+            return core
+        tmp = Path(tempfile.mkdtemp(prefix=".tool-scons-", dir=core / "packages"))
+        try:
+            shutil.copytree(src, tmp / "SCons",
+                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            (tmp / "scons.py").write_text(_LAUNCHER)
+            (tmp / "package.json").write_text(json.dumps({
+                "name": "tool-scons", "version": version,
+                "description": f"SCons {scons_version}, vendored offline by tflm_py",
+                "keywords": ["build tools"], "homepage": "https://scons.org"}, indent=2))
+            (tmp / ".piopm").write_text(json.dumps({
+                "type": "tool", "name": "tool-scons", "version": version,
+                "spec": {"owner": "platformio", "id": None, "name": "tool-scons",
+                         "requirements": None, "uri": None}}))
+            os.chmod(tmp, 0o755)
+            if pkg.exists():
+                shutil.rmtree(pkg)
+            os.replace(tmp, pkg)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     return core
 
 

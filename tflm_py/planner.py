@@ -63,7 +63,7 @@ from .ops._overlap import overlap_d_max, overlap_span
 
 DEFAULT_ALIGN = 16
 RULES = ("alias", "elementwise", "overlap")
-_DP_BUDGET = 60000              # down-set search budget (op evaluations)
+_DP_BUDGET = 25000              # down-set search budget (op evaluations)
 _EXHAUSTIVE_MAX_ITEMS = 7       # all first-fit orders up to 7! = 5040
 
 
@@ -331,24 +331,32 @@ class _OrderCost:
                     save = self.gsize[gi] + self.gsize[gid[root[b]]] - _ru(span, align)
                     if save > 0:
                         self.over[v] = (gi, save)
+        self.new_sum = [sum(self.gsize[k] for k in self.new_at[v]) + self.scr[v]
+                        for v in range(n)]
+        self.new_kept = [sum(self.gsize[k] for k in self.new_at[v]
+                             if self.greaders[k] or self.gout[k]) for v in range(n)]
         self.start_live = sum(self.gsize[k] for k, p in enumerate(gprod)
                               if p is None and (self.greaders[k] or self.gout[k]))
         self.start_peak = sum(self.gsize[k] for k, p in enumerate(gprod) if p is None)
 
     def step(self, S: int, v: int, live: int):
+        """(bytes live while op v runs after the set S, bytes live after it)."""
         Sv = S | (1 << v)
-        dying = [k for k in self.reads[v] if not self.gout[k] and not (self.greaders[k] & ~Sv)]
-        new = self.new_at[v]
-        during = live + sum(self.gsize[k] for k in new) + self.scr[v]
+        gs, gr, go = self.gsize, self.greaders, self.gout
+        freed = 0
+        dying = []
+        for k in self.reads[v]:
+            if not go[k] and not (gr[k] & ~Sv):
+                freed += gs[k]
+                dying.append(k)
+        during = live + self.new_sum[v]
         e = self.elem[v]
         if e and any(k in dying for k in e[1]):
-            during -= self.gsize[e[0]]
+            during -= gs[e[0]]
         o = self.over[v]
         if o and o[0] in dying:
             during -= o[1]
-        after = (live - sum(self.gsize[k] for k in dying)
-                 + sum(self.gsize[k] for k in new if self.greaders[k] or self.gout[k]))
-        return during, after
+        return during, live - freed + self.new_kept[v]
 
     def _users(self):
         users = [[] for _ in range(self.g.n)]
@@ -602,6 +610,7 @@ def _greedy_orders(lay: _Layout, nbrs):
     ids = [it.id for it in items]
     conf_w = [sum(items[j].size for j, _, _ in nbrs[i]) for i in ids]
     breadth = [max(lay.raw_profile[it.first + 1:it.last + 2] or [0]) for it in items]
+    big = max((it.size for it in items), default=0)
     return {
         "greedy-by-size": sorted(ids, key=lambda i: (-items[i].size,
                                                      -(items[i].last - items[i].first),
@@ -612,6 +621,10 @@ def _greedy_orders(lay: _Layout, nbrs):
         "time-forward": sorted(ids, key=lambda i: (items[i].first, -items[i].size, i)),
         "time-backward": sorted(ids, key=lambda i: (-items[i].last, -items[i].first,
                                                     -items[i].size, i)),
+        # the big buffers step through time first, the small ones fill the gaps after
+        "time-backward-large-first": sorted(ids, key=lambda i: (
+            items[i].size * 4 < big, -items[i].last if items[i].size * 4 >= big
+            else -items[i].size, -items[i].first, i)),
     }
 
 
@@ -649,7 +662,7 @@ def _place_search(lay: _Layout, best, results, nbrs, sizes):
         return best
     # deterministic hill climb: budget scales down with the problem size
     work = len(perm) + sum(len(x) for x in nbrs)
-    iters = max(60, min(1500, 400000 // max(work, 1)))
+    iters = max(10, min(1500, 150000 // max(work, 1)))
     rng = random.Random(len(perm) * 7919 + top)
     cur, cur_top = list(perm), top
     for _ in range(iters):

@@ -29,12 +29,8 @@ class Simulator:
         self.reset()
 
     def reset(self) -> None:
-        """Clear persistent state: variable tensors back to their initial values (zero)."""
-        self.state = {}
-        for t in self.model.tensors:
-            if t.is_variable:
-                init = t.data if t.data is not None else np.zeros(t.shape, t.dtype)
-                self.state[t.index] = np.array(init, dtype=t.dtype).reshape(t.shape)
+        """Clear persistent state: variable tensors back to their initial values."""
+        self.state = {t.index: initial_state(t) for t in self.model.tensors if t.is_variable}
 
     def _coerce(self, i: int, x) -> np.ndarray:
         t = self.model.tensors[self.model.inputs[i]]
@@ -91,6 +87,14 @@ class Simulator:
             else:
                 raise ModelError(f"graph output tensor {t} is never written")
         return outputs
+
+
+def initial_state(t) -> np.ndarray:
+    """A variable tensor's value after reset, as TFLM sets it: int8 state holds its zero
+    point, other types zero (the tensor's buffer data, if any, is ignored)."""
+    if t.dtype == np.int8 and t.quantization is not None:
+        return np.full(t.shape, t.quantization.zero_point, dtype=np.int8)
+    return np.zeros(t.shape, dtype=t.dtype)
 
 
 def simulate(model: Model, inputs: Sequence) -> list[np.ndarray]:

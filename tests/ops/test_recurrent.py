@@ -185,9 +185,6 @@ def test_simulator_carries_lstm_state():
             assert_same(sim.run([x])[0], ref, f"simulator invoke {t}")
 
 
-@pytest.mark.xfail(reason="simulator.reset() fills variable tensors with 0; TFLM fills int8 "
-                          "variables with their zero point (MicroInterpreterGraph::"
-                          "ResetVariableTensors)", strict=False)
 def test_simulator_resets_int8_state_to_zero_point():
     from tflm_py.simulator import Simulator
     rng = np.random.default_rng(13)
@@ -340,7 +337,7 @@ def _host():
 
 
 def _zero_point_free_models(gen, rng, n):
-    """Models whose int8 state has zero point 0 (see the xfail test below)."""
+    """Models whose int8 state has zero point 0."""
     out = []
     while len(out) < n:
         data = gen(rng)
@@ -379,8 +376,6 @@ def test_generated_c_real_lstm_model():
         assert_same(o[0], r, f"generated C real model invoke {t}")
 
 
-@pytest.mark.xfail(reason="codegen zero-fills the state buffer; TFLM fills int8 variable "
-                          "tensors with their zero point", strict=False)
 def test_generated_c_int8_state_zero_point():
     run_host = _host()
     rng = np.random.default_rng(33)

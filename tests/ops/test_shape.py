@@ -216,6 +216,36 @@ def test_whole_bundle_per_op(cases):
             assert np.array_equal(g[0], e), name
 
 
+def test_chain_with_constant_input_and_in_place_views():
+    """const -> RESHAPE (a copy out of the model data), CONCATENATION, RESHAPE and EXPAND_DIMS
+    (planned in place), TRANSPOSE: oracle, simulator and generated C agree."""
+    from tflm_py.hostbuild import run_host
+    from tflm_py.simulator import Simulator
+    b = ModelBuilder()
+    q = dict(scale=0.1, zero_point=2)
+    x = b.activation((2, 3), **q)
+    c = b.constant(np.arange(6, dtype=np.int8).reshape(3, 2), scales=[0.1], zero_points=[2])
+    r = b.activation((2, 3), **q)
+    b.op("RESHAPE", [c, b.constant(np.array([2, 3], np.int32))], [r])
+    cat = b.activation((2, 6), **q)
+    b.op("CONCATENATION", [x, r], [cat], axis=1)
+    r2 = b.activation((3, 4), **q)
+    b.op("RESHAPE", [cat], [r2])
+    t = b.activation((4, 3), **q)
+    b.op("TRANSPOSE", [r2, b.constant(np.array([1, 0], np.int32))], [t])
+    e = b.activation((4, 1, 3), **q)
+    b.op("EXPAND_DIMS", [t, b.constant(np.array(1, np.int32))], [e])
+    data = b.build(inputs=[x], outputs=[e])
+    m = load_model(data)
+    rng = np.random.default_rng(5)
+    samples = [random_inputs(m, rng) for _ in range(3)]
+    expected = run_oracle(data, samples)
+    sim = [Simulator(m).run(s_) for s_ in samples]
+    c_out = run_host(m, samples, sanitize=True)
+    for e_, s_, c_ in zip(expected, sim, c_out):
+        assert np.array_equal(e_[0], s_[0]) and np.array_equal(s_[0], c_[0])
+
+
 # ------------------------------------------------------------------ what we reject
 
 def _one_op(op_type, in_specs, out_spec, consts=(), **opts):

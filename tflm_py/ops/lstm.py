@@ -124,10 +124,6 @@ def _t(model, op, i):
     return model.tensor(op.inputs[i]) if i < len(op.inputs) else None
 
 
-def _q(t):
-    return t.quantization if t is not None else None
-
-
 def _cell_scale_power(scale: float) -> int:
     # CheckedLog2: log(x) * (1 / log(2)) in float32, rounded half away from zero
     lg = np.float32(math.log(np.float32(scale))) * np.float32(1.0 / np.float32(math.log(2.0)))

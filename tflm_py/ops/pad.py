@@ -31,7 +31,6 @@ def _has_value_input(op) -> bool:
 
 
 def _paddings(op, model) -> np.ndarray:
-    x = model.tensors[op.inputs[0]]
     y = model.tensors[op.outputs[0]]
     p = const_int32(op, model, 1, "paddings")
     if p.size != 2 * len(y.shape):
@@ -95,7 +94,6 @@ def _collapse(out_shape, pads, elem_size):
 
 
 def prepare(op, model):
-    x = model.tensors[op.inputs[0]]
     y = model.tensors[op.outputs[0]]
     pads = _paddings(op, model)
     es = y.dtype.itemsize

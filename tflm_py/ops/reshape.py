@@ -115,7 +115,6 @@ def macs(op, model) -> int:
 
 
 def prepare(op, model):
-    x = model.tensors[op.inputs[0]]
     y = model.tensors[op.outputs[0]]
     return SimpleNamespace(out_shape=tuple(y.shape), nbytes=int(y.nbytes))
 

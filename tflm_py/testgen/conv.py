@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from ..testing import ModelBuilder
+from ..tflite_schema.QuantizationParameters import QuantizationParametersT
 
 ACTS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 MAX_MACS = 20000
@@ -222,7 +223,6 @@ def _copy_tensor(b: ModelBuilder, t, constant: bool) -> int:
     b_idx = b.activation(t.shape, dtype=t.dtype, name=t.name)
     if q is not None:  # keep every scale / zero point of the original
         qt = b.tensors[b_idx]
-        from ..tflite_schema.QuantizationParameters import QuantizationParametersT
         qq = QuantizationParametersT()
         qq.scale = [float(s) for s in q.scales]
         qq.zeroPoint = [int(z) for z in q.zero_points]

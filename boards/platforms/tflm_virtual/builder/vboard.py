@@ -222,7 +222,7 @@ def main(argv=None) -> int:
             info = start_detached(a.kind, a.program, a.state, a.machine, a.lifetime,
                                   not a.no_icount)
             print(f"virtual board running: serial {info['url']} (pid {info['pid']}, ends "
-                  f"after {info['lifetime']:.0f} s or `python {os.path.basename(__file__)} "
+                  f"after {info['lifetime']:.0f} s or `python {os.path.abspath(__file__)} "
                   f"stop --state {a.state}`)")
             print(f"validate with: tflm-py validate <project dir>  or  "
                   f"tflm-py validate --port {info['url']} --model <model.tflite>")

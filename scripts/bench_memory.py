@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Arena size per model: ours (in-place on / off), the liveness bound, and TFLM's arena as
+measured live with PyPI tflite-micro (head = planned tensors and scratch, total = head + the
+persistent tail of interpreter structures).
+
+    python scripts/bench_memory.py /work/shared/models/*.tflite [--align 16] [--json]
+
+Exit status 1 when our arena is above TFLM's head or above the no-in-place bound.
+"""
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import os
+import re
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from tflm_py import load_model  # noqa: E402
+from tflm_py.plan_verify import verify_plan  # noqa: E402
+from tflm_py.planner import plan  # noqa: E402
+
+
+def tflm_arena(path: str, arena_size: int = 4 * 1024 * 1024) -> dict:
+    """{'total', 'head', 'tail'} bytes from TFLM's RecordingMicroAllocator.
+
+    print_allocations() writes from C++ (MicroPrintf -> vfprintf; this build writes to
+    stderr, other builds to stdout), bypassing Python's sys.stdout: file descriptors 1 and 2
+    are pointed at a temp file while it runs, and C stdio is flushed before they are
+    restored."""
+    from tflite_micro.python.tflite_micro import runtime
+    ip = runtime.Interpreter.from_file(path, arena_size=arena_size)
+    libc = ctypes.CDLL(None)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = {fd: os.dup(fd) for fd in (1, 2)}
+    with tempfile.TemporaryFile() as f:
+        for fd in saved:
+            os.dup2(f.fileno(), fd)
+        try:
+            ip.print_allocations()
+            libc.fflush(None)
+        finally:
+            for fd, keep in saved.items():
+                os.dup2(keep, fd)
+                os.close(keep)
+        f.seek(0)
+        text = f.read().decode("utf-8", "replace")
+    found = {k: int(v) for k, v in
+             re.findall(r"Arena allocation (total|head|tail) (\d+) bytes", text)}
+    if set(found) != {"total", "head", "tail"}:
+        raise RuntimeError(f"{path}: no arena figures in TFLM's output: {text[:300]!r}")
+    return found
+
+
+def measure(path: str, align: int = 16) -> dict:
+    model = load_model(path)
+    on = plan(model, align=align, inplace=True)
+    off = plan(model, align=align, inplace=False)
+    verify_plan(model, on)
+    verify_plan(model, off)
+    tf = tflm_arena(path)
+    return {"model": os.path.basename(path), "ours": on.arena_bytes,
+            "ours_no_inplace": off.arena_bytes, "bound": on.lower_bound_bytes,
+            "no_inplace_bound": on.no_inplace_bound_bytes, "strategy": on.strategy,
+            "tflm_head": tf["head"], "tflm_total": tf["total"], "tflm_tail": tf["tail"],
+            "ok": on.arena_bytes <= tf["head"] and on.arena_bytes <= on.no_inplace_bound_bytes}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("models", nargs="+", metavar="MODEL")
+    ap.add_argument("--align", type=int, default=16)
+    ap.add_argument("--json", action="store_true", help="print the rows as JSON")
+    a = ap.parse_args(argv)
+    rows = [measure(p, a.align) for p in a.models]
+    if a.json:
+        print(json.dumps(rows, indent=1))
+    else:
+        cols = ("model", "ours", "no-inpl.", "bound", "no-inpl. bound", "TFLM head",
+                "TFLM total", "ours/head", "ours/total", "ok")
+        table = []
+        for r in rows:
+            table.append((r["model"], f"{r['ours']:,}", f"{r['ours_no_inplace']:,}",
+                          f"{r['bound']:,}", f"{r['no_inplace_bound']:,}",
+                          f"{r['tflm_head']:,}", f"{r['tflm_total']:,}",
+                          f"{r['ours'] / max(r['tflm_head'], 1):.3f}",
+                          f"{r['ours'] / max(r['tflm_total'], 1):.3f}",
+                          "yes" if r["ok"] else "NO"))
+        w = [max(len(c), *(len(t[i]) for t in table)) for i, c in enumerate(cols)]
+        print("  ".join(c.rjust(w[i]) if i else c.ljust(w[i]) for i, c in enumerate(cols)))
+        print("  ".join("-" * x for x in w))
+        for t in table:
+            print("  ".join(v.rjust(w[i]) if i else v.ljust(w[i]) for i, v in enumerate(t)))
+        print("\nours = tflm_py arena (in-place on), no-inpl. = in-place off; bound = liveness "
+              "lower bound of our order;\nTFLM head = TFLM's planned arena, total = head + "
+              "persistent tail (64-bit host).")
+    return 0 if all(r["ok"] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""tflm-py run: from a .tflite to a validated firmware in one command — generate the
+PlatformIO project, `pio run -t upload` (a virtual board is built and started), validate."""
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from .validate import add_common, run_validation
+
+
+def add_parser(sub):
+    p = sub.add_parser(
+        "run", help="generate, build, upload and validate a firmware in one go",
+        description="Generate the PlatformIO project for MODEL on board B, build and upload "
+                    "it with `pio run -t upload` (virtual boards: build and start the board), "
+                    "then validate it against the simulator. Exit 0 only if every sample is "
+                    "bit-exact.")
+    p.add_argument("model", help=".tflite file")
+    p.add_argument("--board", required=True, metavar="B", help="board name (see boards/)")
+    p.add_argument("-o", "--out", metavar="DIR",
+                   help="project folder (default: ./<model>-<board>)")
+    p.add_argument("--prefix", metavar="NAME", help="C name prefix (default: model file name)")
+    p.add_argument("--build-timeout", type=float, default=900.0, metavar="S",
+                   help="longest time for `pio run -t upload`, seconds (default 900)")
+    add_common(p)
+    return p
+
+
+def run(args) -> int:
+    from ..boards import get_board, make_project
+    from ..reader import load_model
+
+    board = get_board(args.board)
+    model = load_model(args.model)
+    out = args.out or f"{model.name}-{board.name}"
+    log = sys.stderr
+    t0 = time.monotonic()
+    path = make_project(model, board, out, prefix=args.prefix)
+    if not args.json:
+        print(f"generated {path} for {board.name}", file=log)
+    if not board.virtual and not args.port:
+        print(f"note: {board.name} is a real board; give --port to validate after upload",
+              file=log)
+    try:
+        return _upload_and_validate(args, board, path, t0)
+    finally:
+        if board.virtual:  # whatever happened, no board is left running
+            from ..harness import stop_project_board
+            stop_project_board(path)
+
+
+def _upload_and_validate(args, board, path, t0) -> int:
+    from ..pio import run_pio
+    log = sys.stderr
+    r = run_pio(["run", "-t", "upload"], path, timeout=args.build_timeout)
+    if not args.json:
+        tail = [ln for ln in r.stdout.splitlines()
+                if ln.startswith(("RAM:", "Flash:", "virtual board running"))]
+        for ln in tail:
+            print(f"  {ln}", file=log)
+        print(f"built and {'started' if board.virtual else 'uploaded'} in "
+              f"{time.monotonic() - t0:.1f} s", file=log)
+    args.model_path = args.model
+    args.model = None   # validate the project's own copy of the model
+    if not board.virtual and not args.port:
+        return 0
+    return run_validation(os.fspath(path), args)

@@ -1,0 +1,144 @@
+"""tflm-py validate: run samples on a board with the validation firmware and compare every
+output with the simulator, bit for bit. Exit 0 only if every sample matches."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from ..cli import UsageError
+
+
+def add_parser(sub):
+    p = sub.add_parser(
+        "validate", help="validate a board's firmware against the simulator, bit for bit",
+        description="Send N inputs to a board running the tflm_py validation firmware, read "
+                    "its outputs and tick counts, and compare with the simulator. DIR is a "
+                    "project from `tflm-py generate --board` (a virtual board is started and "
+                    "stopped here); a real board needs --port. Exit 0 only if every sample "
+                    "is bit-exact, 1 on a mismatch, 2 on an error.")
+    add_common(p)
+    p.add_argument("dir", nargs="?", metavar="DIR", help="generated PlatformIO project")
+    p.add_argument("--model", metavar="MODEL", help=".tflite (default: the project's model)")
+    p.add_argument("--board", metavar="B", help="board name (serial settings with --port)")
+    return p
+
+
+def add_common(p):
+    p.add_argument("--port", metavar="URL",
+                   help="serial port or pyserial URL (/dev/ttyACM0, socket://HOST:PORT)")
+    p.add_argument("--samples", type=int, default=10, metavar="N",
+                   help="number of samples (default 10)")
+    p.add_argument("--inputs", metavar="X.npy",
+                   help="inputs: .npy (N, *shape) for one input, .npz one array per input; "
+                        "random if omitted")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
+    p.add_argument("--timeout", type=float, default=60.0, metavar="S",
+                   help="longest wait for one inference, seconds (default 60)")
+    p.add_argument("--baud", type=int, help="serial baud rate (default: the board's)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def _fmt_ticks(v) -> str:
+    return "-" if v is None else f"{int(round(v)):,}"
+
+
+def print_header(what: str, board: str, info, out=sys.stdout):
+    print(f"validating {what} on {board}: firmware model sha256 {info.model_hash[:16]}..., "
+          f"arena {info.arena_bytes} B, ticks in {info.tick_unit}", file=out)
+    print(f"{'sample':>6}  {'equal':>5}  {'max|diff|':>9}  {'ticks':>14}", file=out)
+
+
+def report(result, what: str, as_json: bool, out=sys.stdout) -> int:
+    from ..harness import describe_diff
+    if as_json:
+        d = result.to_json()
+        d["model"] = what
+        print(json.dumps(d, indent=2), file=out)
+    else:
+        n = len(result.samples)
+        ok = sum(1 for s in result.samples if s.equal)
+        unit = result.info.tick_unit if result.info else "ticks"
+        tpi = result.ticks_per_inference
+        if result.bit_exact:
+            print(f"{ok}/{n} samples bit-exact; {_fmt_ticks(tpi)} {unit} per inference "
+                  f"(mean)", file=out)
+        else:
+            print(f"MISMATCH: {ok}/{n} samples bit-exact, max |diff| {result.max_abs_diff:g}; "
+                  f"first differing element: {describe_diff(result.first_mismatch)}", file=out)
+        if result.link.get("retries"):
+            print(f"(serial link: {result.link['retries']} retries, "
+                  f"{result.link.get('garbage_bytes', 0)} garbage bytes skipped)", file=out)
+    return 0 if result.bit_exact else 1
+
+
+def run_validation(project_dir, args, board_label=None) -> int:
+    """Shared by `validate` and `run`: prints the table (or JSON) and returns the exit code."""
+    from .. import harness
+    from ..boards import load_project
+
+    as_json = args.json
+    model = None
+    if getattr(args, "model", None):
+        from ..reader import load_model
+        model = load_model(args.model)
+    if args.samples < 1:
+        raise UsageError("--samples must be at least 1")
+    if args.inputs and not os.path.isfile(args.inputs):
+        raise UsageError(f"{args.inputs}: no such file")
+    opts = {"invoke_timeout": args.timeout}
+    state = {"header": False}
+
+    def on_sample(s, result):
+        if as_json:
+            return
+        if not state["header"]:
+            print_header(what, board_label or result.board, result.info)
+            state["header"] = True
+        print(f"{s.index:>6}  {'yes' if s.equal else 'NO':>5}  {s.max_abs_diff:>9g}  "
+              f"{_fmt_ticks(s.ticks):>14}", flush=True)
+
+    progress = sys.stderr.isatty() and not as_json
+    if project_dir is not None:
+        project = load_project(project_dir)
+        what = model.name + ".tflite" if model is not None else (project.get("source")
+                                                                 or project["prefix"])
+        result = harness.validate_project(project_dir, samples=args.samples,
+                                          inputs=args.inputs, port=args.port, seed=args.seed,
+                                          progress=progress, on_sample=on_sample,
+                                          client_options=opts, model=model, baud=args.baud)
+    else:
+        if not args.port:
+            raise UsageError("give a project DIR or --port URL")
+        if model is None:
+            raise UsageError("with --port and no project DIR, give --model MODEL.tflite")
+        import hashlib
+
+        from ..boards import get_board
+        from ..protocol import Client
+        from ..simulator import Simulator
+        baud = args.baud or (get_board(args.board).baud if args.board else 115200)
+        what = model.name + ".tflite"
+        specs = [model.tensors[i] for i in model.inputs]
+        samples = harness.load_inputs(args.inputs, specs, args.samples) if args.inputs \
+            else harness.random_inputs(specs, args.samples, args.seed)
+        link = harness.connect(args.port, baud)
+        try:
+            result = harness.validate_device(
+                Client(link, **opts), Simulator(model), samples,
+                hashlib.sha256(model.data).hexdigest(), what, progress, on_sample,
+                args.board or "")
+        finally:
+            link.close()
+    return report(result, what, as_json)
+
+
+def run(args) -> int:
+    if args.dir is not None and not os.path.isdir(args.dir):
+        raise UsageError(f"{args.dir}: no such project folder")
+    if args.dir is not None and args.board:
+        from ..boards import load_project
+        b = load_project(args.dir).get("board")
+        if b != args.board:
+            raise UsageError(f"{args.dir} is a project for {b}, not {args.board}")
+    return run_validation(args.dir, args)

@@ -1,0 +1,431 @@
+"""The validation harness: drive a board running the validation firmware, compare every
+output with the simulator, bit for bit.
+
+    result = validate_device(Client(port), Simulator(model), samples, expected_hash=...)
+
+`validate_project(DIR)` does it for a generated PlatformIO project; for a virtual board it
+starts the board itself (QEMU with the UART on a TCP port, or the native program on a
+pseudo-terminal) and always stops it at the end.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+
+from .errors import ModelError
+from .protocol import Client, DeviceError, DeviceInfo, open_port
+from .resources import data_path
+
+BOARD_STATE = "tflm_py_board.json"
+
+
+# ----------------------------------------------------------------------------- inputs
+
+def random_inputs(io_specs: Sequence, n: int, seed: int = 0) -> list[list[np.ndarray]]:
+    """n samples of random inputs; io_specs: objects with .dtype and .shape."""
+    rng = np.random.default_rng(seed)
+    samples = []
+    for _ in range(n):
+        xs = []
+        for io in io_specs:
+            dt = np.dtype(io.dtype)
+            if np.issubdtype(dt, np.integer):
+                info = np.iinfo(dt)
+                lo, hi = max(info.min, -(1 << 15)), min(info.max, (1 << 15) - 1)
+                xs.append(rng.integers(lo, hi, size=io.shape, endpoint=True).astype(dt))
+            elif dt == np.bool_:
+                xs.append(rng.integers(0, 2, size=io.shape).astype(dt))
+            else:
+                xs.append(rng.standard_normal(size=io.shape).astype(dt))
+        samples.append(xs)
+    return samples
+
+
+def load_inputs(path, io_specs: Sequence, n: Optional[int] = None) -> list[list[np.ndarray]]:
+    """Samples from a .npy (one input: shape (N, *input_shape) or the input's shape) or an
+    .npz (one array per input, in order, each (N, *shape))."""
+    path = Path(path)
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as e:
+        raise ModelError(f"cannot read inputs from {path}: {e}") from None
+    arrays = [data[k] for k in data.files] if hasattr(data, "files") else [data]
+    if len(arrays) != len(io_specs):
+        raise ModelError(f"{path} holds {len(arrays)} array(s), the model has "
+                         f"{len(io_specs)} input(s)")
+    per_input = []
+    for k, (a, io) in enumerate(zip(arrays, io_specs)):
+        size = int(np.prod(io.shape)) if io.shape else 1
+        if a.size % size:
+            raise ModelError(f"{path}: array {k} has {a.size} values, not a multiple of input "
+                             f"{k}'s {size} (shape {list(io.shape)})")
+        a = a.reshape(-1, *io.shape) if io.shape else a.reshape(-1)
+        dt = np.dtype(io.dtype)
+        if a.dtype != dt:
+            if np.issubdtype(dt, np.integer):
+                info = np.iinfo(dt)
+                if a.size and (a.min() < info.min or a.max() > info.max):
+                    raise ModelError(f"{path}: array {k} has values outside {dt} (the model's "
+                                     "input type); give quantised inputs")
+            a = a.astype(dt)
+        per_input.append(a)
+    count = min(len(a) for a in per_input)
+    if n is not None:
+        count = min(count, n)
+    return [[a[i] for a in per_input] for i in range(count)]
+
+
+# ------------------------------------------------------------------------- comparison
+
+@dataclass
+class SampleResult:
+    index: int
+    equal: bool
+    max_abs_diff: float
+    ticks: int
+    mismatches: int = 0
+    first_diff: Optional[dict] = None
+    layer_ticks: Optional[list] = None
+
+
+@dataclass
+class ValidationResult:
+    samples: list = field(default_factory=list)
+    info: Optional[DeviceInfo] = None
+    board: str = ""
+    link: dict = field(default_factory=dict)
+    elapsed: float = 0.0
+
+    @property
+    def bit_exact(self) -> bool:
+        return bool(self.samples) and all(s.equal for s in self.samples)
+
+    @property
+    def max_abs_diff(self) -> float:
+        return max((s.max_abs_diff for s in self.samples), default=0.0)
+
+    @property
+    def ticks_per_inference(self) -> Optional[float]:
+        if not self.samples:
+            return None
+        return float(np.mean([s.ticks for s in self.samples]))
+
+    @property
+    def first_mismatch(self) -> Optional[dict]:
+        for s in self.samples:
+            if not s.equal:
+                return dict(s.first_diff or {}, sample=s.index)
+        return None
+
+    def layer_ticks(self) -> Optional[list]:
+        rows = [s.layer_ticks for s in self.samples if s.layer_ticks]
+        if not rows:
+            return None
+        return [float(v) for v in np.mean(np.array(rows, dtype=np.float64), axis=0)]
+
+    def to_json(self) -> dict:
+        i = self.info
+        return {
+            "samples": len(self.samples),
+            "passed": sum(1 for s in self.samples if s.equal),
+            "bit_exact": self.bit_exact,
+            "max_abs_diff": self.max_abs_diff,
+            "ticks_per_inference": self.ticks_per_inference,
+            "tick_unit": i.tick_unit if i else None,
+            "tick_hz": i.tick_hz if i else None,
+            "board": self.board or (i.board if i else None),
+            "model_hash": i.model_hash if i else None,
+            "arena_bytes": i.arena_bytes if i else None,
+            "first_mismatch": self.first_mismatch,
+            "layer_ticks": self.layer_ticks(),
+            "per_sample": [{"index": s.index, "equal": s.equal, "max_abs_diff": s.max_abs_diff,
+                            "mismatches": s.mismatches, "ticks": s.ticks,
+                            "first_diff": s.first_diff} for s in self.samples],
+            "link": self.link,
+            "elapsed_s": round(self.elapsed, 3),
+        }
+
+
+def compare_outputs(expected: Sequence, got: Sequence) -> tuple[bool, float, int, Optional[dict]]:
+    """(equal, max |diff|, number of differing elements, first difference)."""
+    equal, max_diff, count, first = True, 0.0, 0, None
+    for j, (e, g) in enumerate(zip(expected, got)):
+        e = np.asarray(e)
+        g = np.asarray(g).reshape(e.shape)
+        if e.dtype.kind == "f":
+            same = e.view(np.uint8).reshape(-1, e.dtype.itemsize) == \
+                g.astype(e.dtype).view(np.uint8).reshape(-1, e.dtype.itemsize)
+            diffmask = ~same.all(axis=1)
+            d = np.abs(e.astype(np.float64).ravel() - g.astype(np.float64).ravel())
+            d = np.where(np.isnan(d), np.inf, d)
+        else:
+            d = np.abs(e.astype(np.int64).ravel() - g.astype(np.int64).ravel())
+            diffmask = d != 0
+        n = int(diffmask.sum())
+        if n:
+            equal = False
+            count += n
+            max_diff = max(max_diff, float(d[diffmask].max()))
+            if first is None:
+                k = int(np.flatnonzero(diffmask)[0])
+                first = {"output": j, "flat_index": k,
+                         "index": [int(v) for v in np.unravel_index(k, e.shape)] if e.shape
+                         else [],
+                         "expected": e.ravel()[k].item(), "got": g.ravel()[k].item()}
+    return equal, max_diff, count, first
+
+
+def describe_diff(fd: dict) -> str:
+    idx = ",".join(str(v) for v in fd.get("index", []))
+    return (f"sample {fd.get('sample', '?')}, output {fd['output']}[{idx}] (flat {fd['flat_index']}):"
+            f" simulator {fd['expected']}, board {fd['got']}")
+
+
+class _Progress:
+    def __init__(self, total: int, enabled: bool):
+        self.total, self.enabled, self.t0 = total, enabled, time.monotonic()
+
+    def update(self, done: int, note: str = ""):
+        if not self.enabled:
+            return
+        width = 30
+        fill = int(width * done / max(self.total, 1))
+        sys.stderr.write(f"\r[{'#' * fill}{'.' * (width - fill)}] {done}/{self.total} "
+                         f"{time.monotonic() - self.t0:5.1f}s {note[:30]:<30}")
+        sys.stderr.flush()
+
+    def close(self):
+        if self.enabled:
+            sys.stderr.write("\r" + " " * 80 + "\r")
+            sys.stderr.flush()
+
+
+def check_device(info: DeviceInfo, expected_hash: Optional[str], in_specs=None, out_specs=None,
+                 what: str = "the model"):
+    if expected_hash and info.model_hash.lower() != expected_hash.lower():
+        raise DeviceError(
+            f"wrong firmware: the board runs the model with sha256 {info.model_hash[:16]}..., "
+            f"but {what} has sha256 {expected_hash[:16]}...; build and upload the firmware "
+            f"for this model (tflm-py run MODEL --board B)")
+    for kind, dev, spec in (("input", info.inputs, in_specs), ("output", info.outputs, out_specs)):
+        if spec is None:
+            continue
+        if len(dev) != len(spec):
+            raise DeviceError(f"the firmware has {len(dev)} {kind}(s), {what} has {len(spec)}")
+        for k, (d, s) in enumerate(zip(dev, spec)):
+            if tuple(d.shape) != tuple(s.shape) or d.dtype != np.dtype(s.dtype):
+                raise DeviceError(f"{kind} {k}: firmware has {d.dtype} {list(d.shape)}, "
+                                  f"{what} has {np.dtype(s.dtype)} {list(s.shape)}")
+
+
+def validate_device(client: Client, reference, samples: Sequence[Sequence[np.ndarray]],
+                    expected_hash: Optional[str] = None, what: str = "the model",
+                    progress: bool = False, on_sample: Optional[Callable] = None,
+                    board: str = "") -> ValidationResult:
+    """Run every sample on the device and on `reference` (.reset(), .run(inputs) -> outputs),
+    from a reset state on both; compare outputs bit for bit."""
+    t0 = time.monotonic()
+    info = client.hello()
+    check_device(info, expected_hash, what=what)
+    result = ValidationResult(info=info, board=board or info.board)
+    client.reset_state()
+    reference.reset()
+    bar = _Progress(len(samples), progress)
+    try:
+        for n, xs in enumerate(samples):
+            bar.update(n, "writing inputs")
+            if len(xs) != len(info.inputs):
+                raise ModelError(f"sample {n} has {len(xs)} inputs, the firmware "
+                                 f"{len(info.inputs)}")
+            for i, (x, io) in enumerate(zip(xs, info.inputs)):
+                a = np.ascontiguousarray(np.asarray(x, dtype=io.dtype).reshape(io.shape))
+                client.write_input(i, a.tobytes())
+            bar.update(n, "invoking")
+            status, ticks = client.invoke()
+            got = []
+            for i, io in enumerate(info.outputs):
+                raw = client.read_output(i, io.bytes)
+                got.append(np.frombuffer(raw, dtype=io.dtype).reshape(io.shape))
+            layers = client.layer_ticks(info.op_count) if info.profile and info.op_count \
+                else None
+            expected = reference.run([np.asarray(x) for x in xs])
+            if len(expected) != len(got):
+                raise ModelError(f"the simulator gives {len(expected)} outputs, the firmware "
+                                 f"{len(got)}")
+            equal, max_diff, count, first = compare_outputs(expected, got)
+            s = SampleResult(n, equal, max_diff, int(ticks), count, first, layers)
+            result.samples.append(s)
+            if on_sample:
+                on_sample(s, result)
+        bar.update(len(samples), "done")
+    finally:
+        bar.close()
+    result.link = dict(client.stats)
+    result.elapsed = time.monotonic() - t0
+    return result
+
+
+# ----------------------------------------------------------------------- virtual boards
+
+def _vboard():
+    path = data_path("boards") / "platforms" / "tflm_virtual" / "builder" / "vboard.py"
+    spec = importlib.util.spec_from_file_location("tflm_py_vboard", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def project_program(project: dict) -> Path:
+    d = Path(project["dir"]) / ".pio" / "build" / project["env"]
+    return d / ("program.elf" if project.get("virtual") == "qemu" else "program")
+
+
+class VirtualBoard:
+    """A running virtual board for a project; a context manager that always stops it.
+
+    Reuses a board that `pio run -t upload` left running for this project (its state file),
+    else starts one."""
+
+    def __init__(self, project: dict, lifetime: float = 900.0, reuse: bool = True):
+        self.project = project
+        self.lifetime = lifetime
+        self.reuse = reuse
+        self.proc = None
+        self.info = None
+        self.vb = _vboard()
+        self.state_path = str(project_program(project).parent / BOARD_STATE)
+
+    def start(self) -> str:
+        kind = self.project["virtual"]
+        program = project_program(self.project)
+        if self.reuse:
+            st = self.vb.read_state(self.state_path)
+            if st and self.vb.state_running(st) and st.get("program") == str(program.resolve()):
+                self.info = st
+                return st["url"]
+            self.vb.stop_state(self.state_path)
+        log = str(program.parent / "tflm_py_board_validate.log")
+        from .boards import get_board
+        machine = get_board(self.project["board"]).qemu_machine or "mps2-an386"
+        try:
+            self.proc, self.info = self.vb.launch(kind, str(program), log, machine=machine,
+                                                  lifetime=self.lifetime)
+        except self.vb.BoardError as e:
+            raise DeviceError(str(e)) from None
+        return self.info["url"]
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.vb.stop_pid(self.proc.pid, self.proc)
+            self.proc = None
+        elif self.info is not None:
+            self.vb.stop_state(self.state_path)
+        self.info = None
+        try:
+            os.remove(self.state_path)
+        except OSError:
+            pass
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def stop_project_board(project_dir) -> bool:
+    """Stop a virtual board that `pio run -t upload` left running for this project."""
+    from .boards import load_project
+    try:
+        project = load_project(project_dir)
+    except ModelError:
+        return False
+    if not project.get("virtual"):
+        return False
+    return bool(_vboard().stop_state(str(project_program(project).parent / BOARD_STATE)))
+
+
+def connect(url: str, baud: int = 115200, wait: float = 10.0):
+    """Open the serial port, retrying for `wait` seconds (QEMU's socket, a USB port that
+    re-enumerates after flashing)."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return open_port(url, baud)
+        except DeviceError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.1)
+
+
+def build_project(project_dir, timeout: float = 900.0) -> None:
+    from .pio import run_pio
+    run_pio(["run"], project_dir, timeout=timeout)
+
+
+def project_model(project: dict):
+    from .reader import load_model
+    if not project.get("model_file"):
+        raise ModelError(f"project {project['dir']} has no model file; give --model")
+    return load_model(os.path.join(project["dir"], project["model_file"]))
+
+
+def validate_project(project_dir, samples: int = 10, inputs=None, port: Optional[str] = None,
+                     seed: int = 0, reference=None, progress: bool = False,
+                     on_sample=None, client_options: Optional[dict] = None,
+                     build: bool = True, model=None,
+                     baud: Optional[int] = None) -> ValidationResult:
+    """Validate a generated project's firmware: on its virtual board (started and stopped
+    here) or, with `port`, on a real board already flashed."""
+    from .boards import load_project
+    project = load_project(project_dir)
+    if model is None and reference is None:
+        model = project_model(project)
+    if reference is None:
+        from .simulator import Simulator
+        reference = Simulator(model)
+    if model is not None:
+        expected_hash = hashlib.sha256(model.data).hexdigest()
+        in_specs = [model.tensors[i] for i in model.inputs]
+    else:
+        expected_hash = project.get("model_hash")
+        from .protocol import io_infos_from_manifest
+        in_specs = io_infos_from_manifest(project.get("inputs") or [])
+    if inputs is not None:
+        sample_list = load_inputs(inputs, in_specs, samples)
+    else:
+        sample_list = random_inputs(in_specs, samples, seed)
+    what = project.get("source") or "the project's model"
+    opts = dict(client_options or {})
+    board = project.get("board", "")
+    if port is None and project.get("virtual"):
+        program = project_program(project)
+        if not program.is_file():
+            if not build:
+                raise DeviceError(f"{program} not built yet (pio run)")
+            build_project(project["dir"])
+        with VirtualBoard(project) as vb:
+            link = connect(vb.info["url"], baud or project.get("baud", 115200))
+            try:
+                return validate_device(Client(link, **opts), reference, sample_list,
+                                       expected_hash, what, progress, on_sample, board)
+            finally:
+                link.close()
+    if port is None:
+        raise ModelError(f"{board} is a real board: give its serial port with --port "
+                         f"(e.g. /dev/ttyACM0)")
+    link = connect(port, baud or project.get("baud", 115200))
+    try:
+        return validate_device(Client(link, **opts), reference, sample_list, expected_hash,
+                               what, progress, on_sample, board)
+    finally:
+        link.close()
