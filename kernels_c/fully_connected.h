@@ -18,6 +18,9 @@ typedef struct {
     int32_t per_channel;       /* 0: multipliers[0] / shifts[0] for all */
     const int32_t *multipliers;
     const int32_t *shifts;
+    /* optional (NULL: not used): bias[o] + input_offset * sum_k filter[o][k], wrapped to
+     * int32, computed at generation time; lets the DSP path multiply raw int8 inputs */
+    const int32_t *folded_bias;
 } tflm_fully_connected_params_t;
 
 /* bias may be NULL */

@@ -59,6 +59,8 @@ def mutate(seeds: Sequence[Seed], rng: np.random.Generator) -> tuple[bytes, str]
     done = []
     for _ in range(int(rng.choice([1, 1, 1, 2, 3, 5]))):
         n = len(buf)
+        if n == 0:
+            break
         kind = int(rng.integers(9))
         if kind == 0:    # bit flips
             for _ in range(int(rng.integers(1, 5))):
@@ -164,6 +166,7 @@ def check_model(model, data: bytes) -> Optional[str]:
 class Outcome:
     kind: str            # "valid", "error", "crash", "hang"
     detail: str = ""     # error message, or the exception / broken invariant
+    room_problems: tuple = ()  # valid models: op rooms whose check/macs raised a non-ModelError
 
 
 def run_case(data: bytes, time_limit: float = 2.0, inspect: bool = True) -> Outcome:
@@ -186,7 +189,9 @@ def run_case(data: bytes, time_limit: float = 2.0, inspect: bool = True) -> Outc
         if inspect:
             stage = "inspect"
             from .inspect import format_text, inspect_model
-            format_text(inspect_model(model))
+            info = inspect_model(model)
+            format_text(info)
+            return Outcome("valid", room_problems=tuple(info["room_problems"]))
         return Outcome("valid")
     except _Timeout:
         return Outcome("hang", f"{stage} took more than {time_limit} s")

@@ -354,7 +354,7 @@ def stop_project_board(project_dir) -> bool:
     return bool(_vboard().stop_state(str(project_program(project).parent / BOARD_STATE)))
 
 
-def connect(url: str, baud: int = 115200, wait: float = 10.0):
+def connect(url: str, baud: int = 115200, wait: float = 5.0):
     """Open the serial port, retrying for `wait` seconds (QEMU's socket, a USB port that
     re-enumerates after flashing)."""
     deadline = time.monotonic() + wait

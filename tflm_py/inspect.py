@@ -8,6 +8,7 @@ and every other op counts 0.
 """
 from __future__ import annotations
 
+import math
 from typing import Optional
 
 from .errors import ModelError
@@ -65,12 +66,14 @@ def _room_verdict(op: Operator, model: Model):
     return room, True, ""
 
 
-def op_macs(op: Operator, model: Model, room=None, supported: bool = True) -> int:
+def op_macs(op: Operator, model: Model, room=None, supported: bool = True,
+            problems: Optional[list] = None) -> int:
     if room is not None and supported:
         try:
             return int(room.macs(op, model))
-        except Exception:  # fall back to the shape-based count below
-            pass
+        except Exception as e:  # fall back to the shape-based count below
+            if problems is not None:
+                problems.append(f"op #{op.index} {op.type}: macs raised {type(e).__name__}: {e}")
     return fallback_macs(op, model)
 
 
@@ -92,6 +95,8 @@ def _tensor_dict(t: Tensor) -> dict:
 
 
 def _option_value(v):
+    if isinstance(v, float) and not math.isfinite(v):
+        return str(v)  # keep the JSON standard (no NaN / Infinity literals)
     if isinstance(v, (bool, int, float, str)) or v is None:
         return v
     if isinstance(v, (tuple, list)):
@@ -101,31 +106,31 @@ def _option_value(v):
 
 def _lifetimes(model: Model) -> int:
     """Peak bytes of the non-constant, non-variable tensors alive at once when the ops run in
-    file order and no buffer is shared (a planner's result can only be at most this)."""
+    file order and no buffer is shared: a tensor lives from the op that first touches it (0
+    for graph inputs) to the last op that uses it (the end for graph outputs)."""
     n_ops = len(model.operators)
     first: dict[int, int] = {}
     last: dict[int, int] = {}
     for i in model.inputs:
         first[i] = 0
     for op in model.operators:
-        for t in op.outputs:
-            first.setdefault(t, op.index)
-        for t in list(op.inputs) + list(op.outputs) + list(op.intermediates):
+        for t in (*op.inputs, *op.outputs, *op.intermediates):
             if t >= 0:
                 first.setdefault(t, op.index)
                 last[t] = op.index
     for i in model.outputs:
         first.setdefault(i, 0)
         last[i] = max(n_ops - 1, 0)
-    peak = 0
-    for step in range(max(n_ops, 1)):
-        live = 0
-        for t, f in first.items():
-            tensor = model.tensors[t]
-            if tensor.is_constant or tensor.is_variable:
-                continue
-            if f <= step <= last.get(t, f):
-                live += tensor.nbytes
+    delta = [0] * (max(n_ops, 1) + 1)
+    for t, f in first.items():
+        tensor = model.tensors[t]
+        if tensor.is_constant or tensor.is_variable:
+            continue
+        delta[f] += tensor.nbytes
+        delta[max(last.get(t, f), f) + 1] -= tensor.nbytes
+    peak = live = 0
+    for d in delta:
+        live += d
         peak = max(peak, live)
     return peak
 
@@ -148,10 +153,13 @@ def inspect_model(model: Model) -> dict:
     """Everything `tflm-py inspect` shows, as plain JSON-ready data."""
     ops = []
     types: dict[str, dict] = {}
+    problems: list[str] = []  # room functions that failed with something else than ModelError
     total = 0
     for op in model.operators:
         room, ok, reason = _room_verdict(op, model)
-        m = op_macs(op, model, room, ok)
+        if reason.startswith("check raised"):
+            problems.append(f"op #{op.index} {op.type}: {reason}")
+        m = op_macs(op, model, room, ok, problems)
         total += m
         ops.append({
             "index": op.index, "type": op.type, "version": op.version,
@@ -188,6 +196,7 @@ def inspect_model(model: Model) -> dict:
         "op_types": list(types.values()),
         "supported": all(o["supported"] for o in ops),
         "metadata": _metadata_dict(model), "labels": model.labels,
+        "room_problems": problems,
     }
 
 

@@ -252,15 +252,19 @@ def verify_plan(model, plan) -> None:
                 and op.inputs[0] not in op.inputs[1:] and op.outputs[0] in arena \
                 and hasattr(_room(op.type), "overlap_reads"):
             dmax = _d_max(op, model)
-        shared = {}          # alias outputs that take over their input's value
+        shared = {}          # an alias output on its input's bytes: nothing is written
+        if r == "alias" and op.inputs and op.outputs and op.inputs[0] in arena \
+                and op.outputs[0] in arena:
+            a, b = op.inputs[0], op.outputs[0]
+            if offsets[a] == offsets[b] and size[a] == size[b]:
+                shared[b] = a
         for o in outs_:
+            if o in shared:
+                continue
             for t in ins:
                 if not overlaps(*span(o), *span(t)):
                     continue
                 same = offsets[o] == offsets[t] and size[o] == size[t]
-                if r == "alias" and same and o == op.outputs[0] and t == op.inputs[0]:
-                    shared[o] = t
-                    continue
                 if r == "elementwise" and same:
                     continue
                 if dmax is not None and o == op.outputs[0] and t == op.inputs[0] \

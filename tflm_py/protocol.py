@@ -445,6 +445,7 @@ class DeviceEmulator:
         self.last_invoke_seq = -1
         self.last_invoke_reply = b""
         self.invokes = 0
+        self.repeated_invokes = 0     # INVOKE retries answered from memory
         self.banner = b"tflm-py emulated device ready\r\n"
 
     def feed(self, data: bytes) -> bytes:
@@ -499,6 +500,7 @@ class DeviceEmulator:
             return self._reply(cmd, seq, OK)
         if cmd == INVOKE:
             if seq == self.last_invoke_seq:
+                self.repeated_invokes += 1
                 return self.last_invoke_reply
             xs = [np.frombuffer(bytes(b), dtype=io.dtype).reshape(io.shape)
                   for b, io in zip(self.inputs, self.info.inputs)]

@@ -284,29 +284,62 @@ def load_model(source: Union[str, os.PathLike, bytes, bytearray, memoryview]) ->
     except (IndexError, struct.error, ValueError, TypeError, OverflowError, UnicodeDecodeError,
             AttributeError, KeyError, RecursionError, MemoryError) as e:
         # not expected after the verifier; kept so that a reader bug still ends cleanly
-        raise ModelError(f"malformed model: {type(e).__name__} while reading ({e})") from None
+        raise ModelError(f"malformed model: {type(e).__name__} while reading "
+                         f"({_one_line(str(e), 120)})") from None
     model.name = name
     return model
 
 
+MAX_STREAM_BYTES = 1 << 26  # from a pipe or device: read at most 64 MB
+
+
 def _read_file(path: str) -> bytes:
+    """The bytes of a file. Opened non-blocking so that a FIFO without a writer cannot hang;
+    pipes and devices are read up to MAX_STREAM_BYTES (so /dev/zero cannot exhaust memory)."""
+    shown = _one_line(path, 200)
     try:
-        with open(path, "rb") as f:
-            st = os.fstat(f.fileno())
-            if stat.S_ISDIR(st.st_mode):
-                raise ModelError(f"{path}: is a directory, not a .tflite file")
-            if stat.S_ISREG(st.st_mode) and st.st_size > MAX_MODEL_BYTES:
-                raise ModelError(f"{path}: file of {st.st_size} bytes is larger than 2 GB, "
-                                 "not a TFLite flatbuffer")
-            return f.read(MAX_MODEL_BYTES + 1)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
-        raise ModelError(f"{path}: no such file") from None
+        raise ModelError(f"{shown}: no such file") from None
     except IsADirectoryError:
-        raise ModelError(f"{path}: is a directory, not a .tflite file") from None
+        raise ModelError(f"{shown}: is a directory, not a .tflite file") from None
     except PermissionError:
-        raise ModelError(f"{path}: permission denied") from None
+        raise ModelError(f"{shown}: permission denied") from None
     except OSError as e:
-        raise ModelError(f"{path}: cannot read ({e.strerror or e})") from None
+        raise ModelError(f"{shown}: cannot open ({e.strerror or e})") from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise ModelError(f"{shown}: is a directory, not a .tflite file")
+        regular = stat.S_ISREG(st.st_mode)
+        if regular and st.st_size > MAX_MODEL_BYTES:
+            raise ModelError(f"{shown}: file of {st.st_size} bytes is larger than 2 GB, "
+                             "not a TFLite flatbuffer")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        limit = MAX_MODEL_BYTES if regular else MAX_STREAM_BYTES
+        chunks, total = [], 0
+        while total <= limit:
+            chunk = os.read(fd, min(1 << 24, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > limit:
+            raise ModelError(f"{shown}: more than {limit} bytes, not a TFLite flatbuffer")
+        return b"".join(chunks)
+    except IsADirectoryError:
+        raise ModelError(f"{shown}: is a directory, not a .tflite file") from None
+    except OSError as e:
+        raise ModelError(f"{shown}: cannot read ({e.strerror or e})") from None
+    finally:
+        os.close(fd)
+
+
+def _one_line(text: str, limit: int = 60) -> str:
+    """Text from the file (a name) made safe for a one-line message."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _s(b) -> str:
@@ -461,7 +494,7 @@ def _parse(data: bytes) -> Model:
         if bsize > 0:
             if tname in _NUMPY_TYPES:
                 if count * dtype.itemsize != bsize:
-                    raise ModelError(f"malformed model: tensor {i} ({_s(t.Name())}) has {bsize} "
+                    raise ModelError(f"malformed model: tensor {i} ({_one_line(_s(t.Name()))}) has {bsize} "
                                      f"bytes of data, its shape {list(shape)} of "
                                      f"{tname.lower()} needs {count * dtype.itemsize}")
                 arr = np.frombuffer(data, dtype=dtype.newbyteorder("<"), count=count,
@@ -506,7 +539,7 @@ def _parse(data: bytes) -> Model:
         m = fb.Metadata(i)
         b = int(m.Buffer())
         if b >= len(buffers):
-            raise ModelError(f"malformed model: metadata entry {i} ({_s(m.Name())}) uses buffer "
+            raise ModelError(f"malformed model: metadata entry {i} ({_one_line(_s(m.Name()))}) uses buffer "
                              f"{b}, the model has {len(buffers)}")
         off, size = buffers[b]
         metadata[_s(m.Name())] = data[off:off + size]

@@ -19,6 +19,8 @@ void tflm_port_init(void);                            /* serial link and tick co
 int tflm_port_getc(void);                             /* next byte 0..255, or -1 if none yet */
 void tflm_port_write(const uint8_t *data, size_t n);  /* blocking write of n bytes */
 uint64_t tflm_port_ticks(void);                       /* monotonic tick counter */
+void tflm_port_ticks_restart(void);                   /* called before each measured
+                                                         invoke: may restart the counter */
 const char *tflm_port_tick_unit(void);                /* "cycles", "us", "instructions (QEMU icount)" */
 uint32_t tflm_port_tick_hz(void);                     /* ticks per second, 0 if not time */
 

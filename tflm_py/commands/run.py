@@ -61,7 +61,6 @@ def _upload_and_validate(args, board, path, t0) -> int:
             print(f"  {ln}", file=log)
         print(f"built and {'started' if board.virtual else 'uploaded'} in "
               f"{time.monotonic() - t0:.1f} s", file=log)
-    args.model_path = args.model
     args.model = None   # validate the project's own copy of the model
     if not board.virtual and not args.port:
         return 0

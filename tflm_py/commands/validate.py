@@ -43,14 +43,16 @@ def _fmt_ticks(v) -> str:
     return "-" if v is None else f"{int(round(v)):,}"
 
 
-def print_header(what: str, board: str, info, out=sys.stdout):
+def print_header(what: str, board: str, info, out=None):
+    out = out or sys.stdout
     print(f"validating {what} on {board}: firmware model sha256 {info.model_hash[:16]}..., "
           f"arena {info.arena_bytes} B, ticks in {info.tick_unit}", file=out)
     print(f"{'sample':>6}  {'equal':>5}  {'max|diff|':>9}  {'ticks':>14}", file=out)
 
 
-def report(result, what: str, as_json: bool, out=sys.stdout) -> int:
+def report(result, what: str, as_json: bool, out=None) -> int:
     from ..harness import describe_diff
+    out = out or sys.stdout
     if as_json:
         d = result.to_json()
         d["model"] = what

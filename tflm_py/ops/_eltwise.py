@@ -17,7 +17,6 @@ INT8 = np.dtype(np.int8)
 INT16 = np.dtype(np.int16)
 FLOAT32 = np.dtype(np.float32)
 
-C_TYPES = {INT8: "int8_t", INT16: "int16_t", FLOAT32: "float", np.dtype(np.int32): "int32_t"}
 TYPE_NAMES = {INT8: "int8", INT16: "int16", FLOAT32: "float32"}
 
 

@@ -97,7 +97,8 @@ def emit_arith(op, model, p, cg) -> str:
               "input1_multiplier", "input1_shift", "input2_multiplier", "input2_shift",
               "output_multiplier", "output_shift", "act_min", "act_max", "subtract"):
         fields[k] = int(p[k])
-    name = cg.param_struct("tflm_add_params_t", fields, "sub_params" if p["subtract"] else "add_params")
+    hint = "sub_params" if p["subtract"] else "add_params"
+    name = cg.param_struct("tflm_add_params_t", fields, hint)
     return (f"tflm_add_{suffix}(&{name}, {cg.ptr(op.inputs[0])}, {cg.ptr(op.inputs[1])}, "
             f"{cg.ptr(op.outputs[0])});")
 

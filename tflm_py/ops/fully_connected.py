@@ -98,6 +98,14 @@ def prepare(op, model):
     g.act_min, g.act_max = quant.activation_range(act, y.quantization.scale,
                                                   y.quantization.zero_point)
     g.output_shape = tuple(y.shape)
+    g.folded_bias = None
+    if g.filter_offset == 0:
+        # CMSIS-NN's trick, done here once: bias + input_offset * sum_k w[o][k] (wrapped to
+        # int32 like the kernel's accumulator), so the DSP kernel multiplies raw int8 inputs
+        wsum = w.data.astype(np.int64).reshape(g.output_depth, g.accum_depth).sum(axis=1)
+        b = model.tensor(op.inputs[2]) if len(op.inputs) > 2 else None
+        bias = b.data.astype(np.int64).reshape(-1) if b is not None else 0
+        g.folded_bias = cc.wrap_int32(bias + int(g.input_offset) * wsum).astype(np.int64)
     return g
 
 
@@ -128,6 +136,8 @@ def emit(op, model, params, cg) -> str:
         "output_offset", "act_min", "act_max", "per_channel")}
     fields["multipliers"] = mult
     fields["shifts"] = shift
+    fields["folded_bias"] = ("NULL" if p.folded_bias is None else
+                             cc.c_array_or_name(cg, "int32_t", p.folded_bias, h + "_folded_bias"))
     name = cg.param_struct("tflm_fully_connected_params_t", fields, h)
     bias = cg.ptr(op.inputs[2]) if len(op.inputs) > 2 else "NULL"
     return (f"tflm_fully_connected_s8(&{name}, {cg.ptr(op.inputs[0])}, "

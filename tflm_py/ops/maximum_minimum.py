@@ -48,4 +48,5 @@ def emit(op, model, p, cg) -> str:
     name = cg.param_struct("tflm_maximum_minimum_params_t", fields,
                            "minimum_params" if p["is_min"] else "maximum_params")
     fn = "tflm_minimum_s8" if p["is_min"] else "tflm_maximum_s8"
-    return f"{fn}(&{name}, {cg.ptr(op.inputs[0])}, {cg.ptr(op.inputs[1])}, {cg.ptr(op.outputs[0])});"
+    return (f"{fn}(&{name}, {cg.ptr(op.inputs[0])}, {cg.ptr(op.inputs[1])}, "
+            f"{cg.ptr(op.outputs[0])});")

@@ -37,7 +37,8 @@ def check(op, model):
     E.require_inputs(op, 1)
     x, y = model.tensor(op.inputs[0]), model.tensor(op.outputs[0])
     if x.dtype not in (E.FLOAT32, E.INT8, E.INT16):
-        raise UnsupportedError(f"input type {E.type_name(x)} is not supported (float32, int8, int16)")
+        raise UnsupportedError(f"input type {E.type_name(x)} is not supported "
+                               "(float32, int8, int16)")
     if y.dtype not in (E.INT8, E.INT16):
         raise UnsupportedError(f"output type {E.type_name(y)} is not supported (int8, int16)")
     E.require_per_tensor(y, "output")

@@ -13,7 +13,7 @@ import numpy as np
 from ..testing import ModelBuilder
 
 MAX_ELEMS = 1024       # output elements of a binary op (int16: half of the bytes budget)
-MAX_UNARY = 2048
+MAX_UNARY_BYTES = 2048  # per tensor (float32 tensors get a quarter of the elements)
 _ACTS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 
 
@@ -99,7 +99,10 @@ def _binary(op_type, rng, dtypes=(np.int8,)):
         q1, q2 = _q8(rng), _q8(rng)
         if op_type == "MUL":
             # rescale ~1/128 maps the product range onto int8; sometimes above 1 (left shift)
-            f = _log_uniform(rng, 0.3, 3.0) * 128 if rng.random() < 0.9 else _log_uniform(rng, 0.25, 1)
+            if rng.random() < 0.9:
+                f = _log_uniform(rng, 0.3, 3.0) * 128
+            else:
+                f = _log_uniform(rng, 0.25, 1.0)
             qo = (f * q1[0] * q2[0], int(rng.integers(-128, 128)))
         else:
             qo = _q8(rng, 0.005, 0.4)
@@ -154,16 +157,17 @@ def gen_minimum(rng: np.random.Generator) -> bytes:
 
 # ------------------------------------------------------------------ unary
 
-def _unary_shape(rng):
+def _unary_shape(rng, max_elems):
     rank = int(_pick(rng, (1, 2, 2, 3, 4, 4, 4)))
     while True:
         s = tuple(int(d) for d in rng.integers(1, 12 if rank <= 2 else 8, size=rank))
-        if int(np.prod(s)) <= MAX_UNARY:
+        if int(np.prod(s)) <= max_elems:
             return s
 
 
 def _unary(op_type, rng, qi, qo, in_dtype=np.int8, out_dtype=np.int8, **options):
-    shape = _unary_shape(rng)
+    widest = max(np.dtype(in_dtype).itemsize, np.dtype(out_dtype).itemsize)
+    shape = _unary_shape(rng, MAX_UNARY_BYTES // widest)
     b = ModelBuilder()
     x = b.activation(shape, in_dtype, *qi) if qi else b.activation(shape, in_dtype)
     y = b.activation(shape, out_dtype, *qo) if qo else b.activation(shape, out_dtype)

@@ -65,6 +65,10 @@ extern "C" uint64_t tflm_port_ticks(void)
     return high_ticks | now;
 }
 
+extern "C" void tflm_port_ticks_restart(void)
+{
+}
+
 extern "C" const char *tflm_port_tick_unit(void)
 {
 #if defined(TFLM_PY_TICKS_DWT) || defined(TFLM_PY_TICKS_CCOUNT)

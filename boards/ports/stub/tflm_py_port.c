@@ -35,6 +35,10 @@ uint64_t tflm_port_ticks(void)
 #endif
 }
 
+void tflm_port_ticks_restart(void)
+{
+}
+
 const char *tflm_port_tick_unit(void)
 {
     return "cycles";

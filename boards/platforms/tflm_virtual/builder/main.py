@@ -50,9 +50,7 @@ if target == "qemu":
 else:
     env.Replace(CC=os.environ.get("CC", "gcc"), CXX=os.environ.get("CXX", "g++"),
                 AR="ar", RANLIB="ranlib", PROGSUFFIX="")
-    env.Append(CCFLAGS=["-O2", "-Wall"], CFLAGS=["-std=c99"],
-               CPPDEFINES=[("_DEFAULT_SOURCE", 1), ("_XOPEN_SOURCE", 600)],
-               LIBS=["m"])
+    env.Append(CCFLAGS=["-O2", "-Wall"], CFLAGS=["-std=c99"], LIBS=["m"])
     UPLOAD_ARGS = "--kind host"
 
 target_prog = env.BuildProgram()
