@@ -246,7 +246,11 @@ def validate_device(client: Client, reference, samples: Sequence[Sequence[np.nda
                 raise ModelError(f"sample {n} has {len(xs)} inputs, the firmware "
                                  f"{len(info.inputs)}")
             for i, (x, io) in enumerate(zip(xs, info.inputs)):
-                a = np.ascontiguousarray(np.asarray(x, dtype=io.dtype).reshape(io.shape))
+                x = np.asarray(x)
+                if x.size != int(np.prod(io.shape)):
+                    raise ModelError(f"sample {n} input {i} has {x.size} values, the firmware's "
+                                     f"input {i} {list(io.shape)} needs {int(np.prod(io.shape))}")
+                a = np.ascontiguousarray(x.astype(io.dtype).reshape(io.shape))
                 client.write_input(i, a.tobytes())
             bar.update(n, "invoking")
             status, ticks = client.invoke()
@@ -303,12 +307,20 @@ class VirtualBoard:
         self.vb = _vboard()
         self.state_path = str(project_program(project).parent / BOARD_STATE)
 
+    def running_board(self) -> Optional[dict]:
+        """The state of a board `pio run -t upload` left running for this project, if any."""
+        st = self.vb.read_state(self.state_path)
+        program = project_program(self.project)
+        if st and self.vb.state_running(st) and st.get("program") == str(program.resolve()):
+            return st
+        return None
+
     def start(self) -> str:
         kind = self.project["virtual"]
         program = project_program(self.project)
         if self.reuse:
-            st = self.vb.read_state(self.state_path)
-            if st and self.vb.state_running(st) and st.get("program") == str(program.resolve()):
+            st = self.running_board()
+            if st:
                 self.info = st
                 return st["url"]
             self.vb.stop_state(self.state_path)
@@ -335,11 +347,37 @@ class VirtualBoard:
             pass
 
     def __enter__(self):
-        self.start()
+        # a SIGTERM to this process must still stop the board: turn it into SystemExit
+        self._old_term = None
+        try:
+            import signal
+            import threading
+            if threading.current_thread() is threading.main_thread():
+                self._old_term = signal.signal(signal.SIGTERM, _sigterm_exit)
+        except (ValueError, OSError):
+            self._old_term = None
+        try:
+            self.start()
+        except BaseException:
+            self._restore_signal()
+            raise
         return self
 
     def __exit__(self, *exc):
-        self.stop()
+        try:
+            self.stop()
+        finally:
+            self._restore_signal()
+
+    def _restore_signal(self):
+        if self._old_term is not None:
+            import signal
+            signal.signal(signal.SIGTERM, self._old_term)
+            self._old_term = None
+
+
+def _sigterm_exit(signum, frame):
+    raise SystemExit(128 + signum)
 
 
 def stop_project_board(project_dir) -> bool:
@@ -409,11 +447,15 @@ def validate_project(project_dir, samples: int = 10, inputs=None, port: Optional
     board = project.get("board", "")
     if port is None and project.get("virtual"):
         program = project_program(project)
-        if not program.is_file():
-            if not build:
+        # the board's safety-net lifetime: generous, but a forgotten board still ends
+        lifetime = 300.0 + len(sample_list) * (float(opts.get("invoke_timeout", 60.0)) + 10.0)
+        virtual = VirtualBoard(project, lifetime=lifetime)
+        if virtual.running_board() is None:
+            if build:       # incremental: the firmware always matches the project's sources
+                build_project(project["dir"])
+            elif not program.is_file():
                 raise DeviceError(f"{program} not built yet (pio run)")
-            build_project(project["dir"])
-        with VirtualBoard(project) as vb:
+        with virtual as vb:
             link = connect(vb.info["url"], baud or project.get("baud", 115200))
             try:
                 return validate_device(Client(link, **opts), reference, sample_list,

@@ -163,15 +163,18 @@ def pio_command() -> list[str]:
 
 
 def run_pio(args: Sequence[str], project_dir=None, timeout: float = 600, check: bool = True,
-            capture: bool = True, core: Optional[Path] = None) -> subprocess.CompletedProcess:
+            capture: bool = True, core: Optional[Path] = None,
+            extra_env: Optional[dict] = None) -> subprocess.CompletedProcess:
     """Run `pio ARGS` (in project_dir) with a bounded time; raise PioError on failure."""
     core = ensure_core(core)
     cmd = [*pio_command(), *args]
     if project_dir is not None and "-d" not in args and "--project-dir" not in args:
         cmd += ["-d", str(project_dir)]
+    env = pio_env(core)
+    env.update(extra_env or {})
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE if capture else None,
                             stderr=subprocess.STDOUT if capture else None,
-                            stdin=subprocess.DEVNULL, env=pio_env(core), text=True,
+                            stdin=subprocess.DEVNULL, env=env, text=True,
                             start_new_session=True)
     try:
         out, _ = proc.communicate(timeout=timeout)

@@ -53,7 +53,10 @@ def run(args) -> int:
 def _upload_and_validate(args, board, path, t0) -> int:
     from ..pio import run_pio
     log = sys.stderr
-    r = run_pio(["run", "-t", "upload"], path, timeout=args.build_timeout)
+    # a virtual board started by upload lives long enough for the validation, not forever
+    lifetime = 300 + args.samples * (args.timeout + 10)
+    r = run_pio(["run", "-t", "upload"], path, timeout=args.build_timeout,
+                extra_env={"TFLM_PY_BOARD_LIFETIME": f"{lifetime:.0f}"})
     if not args.json:
         tail = [ln for ln in r.stdout.splitlines()
                 if ln.startswith(("RAM:", "Flash:", "virtual board running"))]
