@@ -1,4 +1,47 @@
+/* CONV_2D, int8: acc = sum over the taps inside the image of w * (x + input_offset) + bias,
+ * requantised per output channel (TFLM reference ConvPerChannel, see conv_2d.h).
+ *
+ * Memory-order contract (the planner's in-place rule, tflm_py/ops/_overlap.py): the output is
+ * written in units of one output pixel (all output channels of it), in ascending memory
+ * order (batch, row, column); while computing unit u the kernel reads only input bytes at or
+ * above the lowest input byte that any unit >= u needs (its own window and later ones), and
+ * writes only output bytes of units <= u. The DSP path computes two pixels at a time: it
+ * reads both windows (into scratch) before it writes either pixel. Scratch is the kernel's
+ * own and never overlaps input or output.
+ *
+ * Paths:
+ * - grouped convolution (filter_c < input_c) or no scratch: the reference loop.
+ * - portable (the spec, and the x86 fast path), groups == 1: per output pixel the window is
+ *   gathered into an int8 patch (im2col; taps outside the image hold the input zero point,
+ *   which the offset turns into 0, so the sum equals the reference's sum over valid taps;
+ *   a 1x1 filter reads the input pixel in place), then a GEMM row: four filters share one
+ *   pass over the patch, (int16)(x + input_offset) * w accumulated in int32 over a trip count
+ *   that is a multiple of 16 (gcc -O2 vectorises it with PMADDWD on x86).
+ * - DSP (Cortex-M4/M7/M33, TFLM_PY_USE_DSP), groups == 1: two pixels' patches are widened to
+ *   int16 with the offset added (SXTAB16, in the pair order SXTB16 gives the weights), then
+ *   a 2x2 block (2 pixels x 2 filters) of SMLAD dot products: 4 patch words and 2 weight
+ *   words feed 8 SMLAD (16 MACs) per step. */
 #include "conv_2d.h"
+
+typedef struct {
+    const int32_t *multipliers;
+    const int32_t *shifts;
+    int32_t per_channel;
+    int32_t output_offset;
+    int32_t act_min, act_max;
+} conv_rq_t;
+
+static inline int8_t conv_out(const conv_rq_t *r, int32_t acc, int32_t oc)
+{
+    const int32_t q = r->per_channel ? oc : 0;
+    acc = tflm_requantize_fast(acc, r->multipliers[q], r->shifts[q]) + r->output_offset;
+    return (int8_t)TFLM_CLAMP(acc, r->act_min, r->act_max);
+}
+
+static inline int32_t conv_wrap_add(int32_t a, int32_t b)
+{
+    return (int32_t)((uint32_t)a + (uint32_t)b);
+}
 
 /* first tap k in [0, n) with origin + k * step >= 0, and one past the last with
  * origin + k * step < size */
@@ -17,8 +60,9 @@ static void tap_range(int32_t origin, int32_t step, int32_t size, int32_t n,
     *end = hi > lo ? hi : lo;
 }
 
-void tflm_conv_2d_s8(const tflm_conv_2d_params_t *p, const int8_t *input,
-                     const int8_t *filter, const int32_t *bias, int8_t *output)
+static void conv_reference(const tflm_conv_2d_params_t *p, const conv_rq_t *r,
+                           const int8_t *input, const int8_t *filter, const int32_t *bias,
+                           int8_t *output)
 {
     const int32_t in_h = p->input_h, in_w = p->input_w, in_c = p->input_c;
     const int32_t k_h = p->filter_h, k_w = p->filter_w, k_c = p->filter_c;
@@ -54,14 +98,289 @@ void tflm_conv_2d_s8(const tflm_conv_2d_params_t *p, const int8_t *input,
                         }
                     }
                     if (bias != NULL) {
-                        acc += bias[oc];
+                        acc = conv_wrap_add(acc, bias[oc]);
                     }
-                    const int32_t q = p->per_channel ? oc : 0;
-                    acc = tflm_requantize(acc, p->multipliers[q], p->shifts[q]);
-                    acc += p->output_offset;
-                    *out++ = (int8_t)TFLM_CLAMP(acc, p->act_min, p->act_max);
+                    *out++ = conv_out(r, acc, oc);
                 }
             }
         }
     }
+}
+
+/* The window of output pixel (oy, ox) as one int8 vector in filter order (ky, kx, c): taps
+ * outside the image hold pad_value (the input zero point). Returns the patch. */
+static const int8_t *conv_patch(const tflm_conv_2d_params_t *p, const int8_t *in_b,
+                                int32_t oy, int32_t ox, int8_t *col, int8_t pad_value)
+{
+    const int32_t in_c = p->input_c;
+    const int32_t row_bytes = p->filter_w * in_c;
+    const int32_t iy0 = oy * p->stride_h - p->pad_h;
+    const int32_t ix0 = ox * p->stride_w - p->pad_w;
+    const int whole_rows = p->dilation_w == 1 && ix0 >= 0 && ix0 + p->filter_w <= p->input_w;
+    int8_t *dst = col;
+    for (int32_t ky = 0; ky < p->filter_h; ++ky) {
+        const int32_t iy = iy0 + ky * p->dilation_h;
+        if (iy < 0 || iy >= p->input_h) {
+            memset(dst, pad_value, (size_t)row_bytes);
+        } else {
+            const int8_t *row = in_b + (size_t)iy * p->input_w * in_c;
+            if (whole_rows) {
+                memcpy(dst, row + (size_t)ix0 * in_c, (size_t)row_bytes);
+            } else {
+                for (int32_t kx = 0; kx < p->filter_w; ++kx) {
+                    const int32_t ix = ix0 + kx * p->dilation_w;
+                    if (ix < 0 || ix >= p->input_w) {
+                        memset(dst + kx * in_c, pad_value, (size_t)in_c);
+                    } else {
+                        memcpy(dst + kx * in_c, row + (size_t)ix * in_c, (size_t)in_c);
+                    }
+                }
+            }
+        }
+        dst += row_bytes;
+    }
+    return col;
+}
+
+#if !TFLM_PY_USE_DSP
+/* one output pixel from its patch x (depth values): all output channels */
+static TFLM_PY_NOINLINE void conv_portable_pixel(const conv_rq_t *r, const int8_t *x, const int8_t *filter,
+                                const int32_t *bias, int32_t depth, int32_t out_c,
+                                int32_t in_offset, int8_t *y)
+{
+    const int32_t depth16 = depth & ~15;
+    int32_t o = 0;
+    for (; o + 4 <= out_c; o += 4) {
+        const int8_t *w0 = filter + (size_t)o * depth;
+        const int8_t *w1 = w0 + depth;
+        const int8_t *w2 = w1 + depth;
+        const int8_t *w3 = w2 + depth;
+        int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (int32_t k = 0; k < depth16; ++k) {
+            const int16_t xv = (int16_t)(x[k] + in_offset);
+            s0 += xv * w0[k];
+            s1 += xv * w1[k];
+            s2 += xv * w2[k];
+            s3 += xv * w3[k];
+        }
+        for (int32_t k = depth16; k < depth; ++k) {
+            const int32_t xv = x[k] + in_offset;
+            s0 += xv * w0[k];
+            s1 += xv * w1[k];
+            s2 += xv * w2[k];
+            s3 += xv * w3[k];
+        }
+        if (bias != NULL) {
+            s0 = conv_wrap_add(s0, bias[o]);
+            s1 = conv_wrap_add(s1, bias[o + 1]);
+            s2 = conv_wrap_add(s2, bias[o + 2]);
+            s3 = conv_wrap_add(s3, bias[o + 3]);
+        }
+        y[o] = conv_out(r, s0, o);
+        y[o + 1] = conv_out(r, s1, o + 1);
+        y[o + 2] = conv_out(r, s2, o + 2);
+        y[o + 3] = conv_out(r, s3, o + 3);
+    }
+    for (; o < out_c; ++o) {
+        const int8_t *w0 = filter + (size_t)o * depth;
+        int32_t s0 = 0;
+        for (int32_t k = 0; k < depth16; ++k) {
+            const int16_t xv = (int16_t)(x[k] + in_offset);
+            s0 += xv * w0[k];
+        }
+        for (int32_t k = depth16; k < depth; ++k) {
+            s0 += (x[k] + in_offset) * w0[k];
+        }
+        if (bias != NULL) {
+            s0 = conv_wrap_add(s0, bias[o]);
+        }
+        y[o] = conv_out(r, s0, o);
+    }
+}
+
+static void conv_portable(const tflm_conv_2d_params_t *p, const conv_rq_t *r,
+                          const int8_t *input, const int8_t *filter, const int32_t *bias,
+                          int8_t *output, int8_t *scratch)
+{
+    const int32_t in_c = p->input_c, out_c = p->output_c;
+    const int32_t depth = p->filter_h * p->filter_w * in_c;
+    const int is_1x1 = p->filter_h == 1 && p->filter_w == 1 && p->pad_h == 0 && p->pad_w == 0;
+    const int8_t pad_value = (int8_t)(-p->input_offset);
+    int8_t *y = output;
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int8_t *in_b = input + (size_t)b * p->input_h * p->input_w * in_c;
+        for (int32_t oy = 0; oy < p->output_h; ++oy) {
+            for (int32_t ox = 0; ox < p->output_w; ++ox) {
+                /* a 1x1 filter never pads: its window is one input pixel */
+                const int8_t *x = is_1x1
+                    ? in_b + ((size_t)oy * p->stride_h * p->input_w + (size_t)ox * p->stride_w) * in_c
+                    : conv_patch(p, in_b, oy, ox, scratch, pad_value);
+                conv_portable_pixel(r, x, filter, bias, depth, out_c, p->input_offset, y);
+                y += out_c;
+            }
+        }
+    }
+}
+
+#endif /* !TFLM_PY_USE_DSP */
+
+#if TFLM_PY_USE_DSP
+/* Widen a patch (depth int8) into slot (0 or 1) of the 2-pixel buffer, adding the input
+ * offset: per group of 4 values the words (x0, x2) and (x1, x3) at words 4q + 2 slot and
+ * 4q + 2 slot + 1; the depth % 4 tail values as int16 after all groups (slot 0 then 1). */
+static void conv_widen(const int8_t *x, int32_t depth, int32_t offset, int8_t *buf, int32_t slot)
+{
+    const int32_t quads = depth >> 2;
+    const int32_t rest = depth & 3;
+    const int32_t off2 = (int32_t)(((uint32_t)offset & 0xFFFFu) | ((uint32_t)offset << 16));
+    int8_t *dst = buf + 8 * slot;
+    for (int32_t q = 0; q < quads; ++q) {
+        const int32_t v = tflm_load_s32(x);
+        tflm_store_s32(dst, __sxtab16(off2, v));
+        tflm_store_s32(dst + 4, tflm_sxtab16_ror8(off2, v));
+        x += 4;
+        dst += 16;
+    }
+    int8_t *tail = buf + 16 * quads + 2 * rest * slot;
+    for (int32_t i = 0; i < rest; ++i) {
+        const int16_t v = (int16_t)(x[i] + offset);
+        memcpy(tail + 2 * i, &v, 2);
+    }
+}
+
+/* acc[0..3] += 2 pixels x 2 filters over quads groups of 4 values (quads >= 1):
+ * acc[0] = (pixel 0, w0), acc[1] = (pixel 0, w1), acc[2] = (pixel 1, w0), acc[3] = (pixel 1, w1) */
+static void conv_gemm_2x2(const int8_t *xb, const int8_t *w0, const int8_t *w1, int32_t quads,
+                          int32_t *acc)
+{
+    int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
+    do {
+        int32_t wv = tflm_load_s32(w0);
+        const int32_t w02a = __sxtb16(wv), w13a = tflm_sxtb16_ror8(wv);
+        wv = tflm_load_s32(w1);
+        const int32_t w02b = __sxtb16(wv), w13b = tflm_sxtb16_ror8(wv);
+        w0 += 4;
+        w1 += 4;
+        int32_t xv = tflm_load_s32(xb);
+        a00 = __smlad(w02a, xv, a00);
+        a01 = __smlad(w02b, xv, a01);
+        xv = tflm_load_s32(xb + 4);
+        a00 = __smlad(w13a, xv, a00);
+        a01 = __smlad(w13b, xv, a01);
+        xv = tflm_load_s32(xb + 8);
+        a10 = __smlad(w02a, xv, a10);
+        a11 = __smlad(w02b, xv, a11);
+        xv = tflm_load_s32(xb + 12);
+        a10 = __smlad(w13a, xv, a10);
+        a11 = __smlad(w13b, xv, a11);
+        xb += 16;
+    } while (--quads != 0);
+    acc[0] = a00;
+    acc[1] = a01;
+    acc[2] = a10;
+    acc[3] = a11;
+}
+
+static void conv_dsp(const tflm_conv_2d_params_t *p, const conv_rq_t *r, const int8_t *input,
+                     const int8_t *filter, const int32_t *bias, int8_t *output, int8_t *scratch)
+{
+    const int32_t in_c = p->input_c, out_c = p->output_c;
+    const int32_t depth = p->filter_h * p->filter_w * in_c;
+    const int32_t quads = depth >> 2;
+    const int32_t rest = depth & 3;
+    const int is_1x1 = p->filter_h == 1 && p->filter_w == 1 && p->pad_h == 0 && p->pad_w == 0;
+    const int8_t pad_value = (int8_t)(-p->input_offset);
+    int8_t *buf = scratch + ((4u - ((uintptr_t)scratch & 3u)) & 3u);
+    int8_t *col = buf + 4 * depth;
+    const int8_t *tail0 = buf + 16 * quads;
+    const int8_t *tail1 = tail0 + 2 * rest;
+    const int32_t pixels = p->batches * p->output_h * p->output_w;
+    const int32_t in_image = p->input_h * p->input_w * in_c;
+    int32_t b = 0, oy = 0, ox = 0;   /* coordinates of the next pixel to widen */
+
+    for (int32_t pix = 0; pix < pixels; pix += 2) {
+        const int32_t n = pixels - pix >= 2 ? 2 : 1;
+        for (int32_t slot = 0; slot < 2; ++slot) {
+            if (slot == n) {   /* an odd last pixel: slot 1 repeats slot 0, result unused */
+                memcpy(buf + 8, buf, 8);
+                for (int32_t q = 1; q < quads; ++q) {
+                    memcpy(buf + 16 * q + 8, buf + 16 * q, 8);
+                }
+                memcpy((int8_t *)tail1, tail0, (size_t)(2 * rest));
+                break;
+            }
+            const int8_t *in_b = input + (size_t)b * in_image;
+            const int8_t *x = is_1x1
+                ? in_b + ((size_t)oy * p->stride_h * p->input_w + (size_t)ox * p->stride_w) * in_c
+                : conv_patch(p, in_b, oy, ox, col, pad_value);
+            conv_widen(x, depth, p->input_offset, buf, slot);
+            if (++ox == p->output_w) {
+                ox = 0;
+                if (++oy == p->output_h) {
+                    oy = 0;
+                    ++b;
+                }
+            }
+        }
+        int8_t *y0 = output + (size_t)pix * out_c;
+        int8_t *y1 = y0 + out_c;
+        for (int32_t o = 0; o < out_c; o += 2) {
+            const int two = o + 1 < out_c;
+            const int8_t *w0 = filter + (size_t)o * depth;
+            const int8_t *w1 = two ? w0 + depth : w0;
+            int32_t acc[4] = {0, 0, 0, 0};
+            if (quads > 0) {
+                conv_gemm_2x2(buf, w0, w1, quads, acc);
+            }
+            const int8_t *wt0 = w0 + 4 * quads;
+            const int8_t *wt1 = w1 + 4 * quads;
+            for (int32_t i = 0; i < rest; ++i) {
+                int16_t xa, xb;
+                memcpy(&xa, tail0 + 2 * i, 2);
+                memcpy(&xb, tail1 + 2 * i, 2);
+                acc[0] += xa * wt0[i];
+                acc[1] += xa * wt1[i];
+                acc[2] += xb * wt0[i];
+                acc[3] += xb * wt1[i];
+            }
+            for (int32_t k = 0; k < 1 + two; ++k) {
+                const int32_t oc = o + k;
+                const int32_t q = r->per_channel ? oc : 0;
+                const int32_t mult = r->multipliers[q], shift = r->shifts[q];
+                const int32_t half = tflm_requantize_half(shift);
+                const int32_t b = bias != NULL ? bias[oc] : 0;
+                int32_t v = tflm_requantize_dsp(conv_wrap_add(acc[k], b), mult, shift, half);
+                v += r->output_offset;
+                y0[oc] = (int8_t)TFLM_CLAMP(v, r->act_min, r->act_max);
+                if (n == 2) {
+                    v = tflm_requantize_dsp(conv_wrap_add(acc[2 + k], b), mult, shift, half);
+                    v += r->output_offset;
+                    y1[oc] = (int8_t)TFLM_CLAMP(v, r->act_min, r->act_max);
+                }
+            }
+        }
+    }
+}
+#endif /* TFLM_PY_USE_DSP */
+
+void tflm_conv_2d_s8(const tflm_conv_2d_params_t *p, const int8_t *input,
+                     const int8_t *filter, const int32_t *bias, int8_t *output,
+                     int8_t *scratch)
+{
+    conv_rq_t r;
+    r.multipliers = p->multipliers;
+    r.shifts = p->shifts;
+    r.per_channel = p->per_channel;
+    r.output_offset = p->output_offset;
+    r.act_min = p->act_min;
+    r.act_max = p->act_max;
+    if (p->filter_c != p->input_c || scratch == NULL) {
+        conv_reference(p, &r, input, filter, bias, output);
+        return;
+    }
+#if TFLM_PY_USE_DSP
+    conv_dsp(p, &r, input, filter, bias, output, scratch);
+#else
+    conv_portable(p, &r, input, filter, bias, output, scratch);
+#endif
 }

@@ -21,8 +21,18 @@ typedef struct {
     const int32_t *shifts;
 } tflm_conv_2d_params_t;
 
-/* bias may be NULL */
+/* Scratch bytes the fast paths need (tflm_py's CONV_2D room asks the planner for them):
+ * 0 for a grouped convolution (always the reference loop); otherwise two widened patches
+ * (4 bytes per tap value) plus, unless the filter is 1x1, one int8 patch, plus 4 for
+ * alignment. With less (scratch NULL) the kernel takes the reference loop. */
+#define TFLM_CONV_2D_SCRATCH_BYTES(filter_h, filter_w, filter_c, input_c)                    \
+    ((filter_c) != (input_c) ? 0                                                            \
+     : 4 * (filter_h) * (filter_w) * (filter_c) +                                           \
+       (((filter_h) == 1 && (filter_w) == 1) ? 0 : (filter_h) * (filter_w) * (filter_c)) + 4)
+
+/* bias may be NULL; scratch: TFLM_CONV_2D_SCRATCH_BYTES bytes, or NULL */
 void tflm_conv_2d_s8(const tflm_conv_2d_params_t *p, const int8_t *input,
-                     const int8_t *filter, const int32_t *bias, int8_t *output);
+                     const int8_t *filter, const int32_t *bias, int8_t *output,
+                     int8_t *scratch);
 
 #endif /* TFLM_CONV_2D_H */

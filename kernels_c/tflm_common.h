@@ -65,19 +65,35 @@ static inline int16_t tflm_sat_s16(int32_t x)
 
 #include <string.h>
 
-/* tflm_requantize in fewer operations, same result for every x, for multipliers as
- * QuantizeMultiplier makes them (never INT32_MIN, so the saturating case cannot occur):
- * gemmlowp's rounding doubling high product is floor((x * m + 2^30) / 2^31) (its nudge makes
- * both signs round half up), then TFLM's round-half-away-from-zero division by 2^right. */
+/* keeps a hot loop in its own function: gcc -O2 (vect-cost-model=very-cheap) vectorises a
+ * loop whose trip count is a known multiple of the vector length, and loses that fact in
+ * some callers it would otherwise be inlined into */
+#if defined(__GNUC__)
+#define TFLM_PY_NOINLINE __attribute__((noinline))
+#else
+#define TFLM_PY_NOINLINE
+#endif
+
+/* tflm_requantize in fewer operations, the same result for every x, for multipliers as
+ * QuantizeMultiplier makes them (in [2^30, 2^31): never INT32_MIN, so gemmlowp's saturating
+ * case cannot occur). gemmlowp's rounding doubling high product v = floor((p + 2^30) / 2^31)
+ * of p = x * m (its nudge makes both signs round half up), then TFLM's round-half-away
+ * division by 2^e: floor((v + 2^(e-1) - [v < 0]) / 2^e). Nested floors of integer
+ * divisions merge, so for e >= 1 the result is one 64-bit sum shifted right by 31 + e:
+ * floor((p + 2^30 + 2^(30+e) - [p < -2^30] * 2^31) / 2^(31+e)) (|p| < 2^62, no overflow). */
 static inline int32_t tflm_requantize_fast(int32_t x, int32_t multiplier, int32_t shift)
 {
-    const int left = shift > 0 ? shift : 0;
-    const int right = shift > 0 ? 0 : -shift;
-    const int64_t prod = (int64_t)(int32_t)((uint32_t)x << left) * multiplier;
-    const int32_t v = (int32_t)((prod + (1LL << 30)) >> 31);
-    const int32_t mask = (int32_t)((1u << right) - 1u);
-    const int32_t threshold = (mask >> 1) + (int32_t)((uint32_t)v >> 31);
-    return (v >> right) + ((v & mask) > threshold ? 1 : 0);
+    if (shift > 0) {
+        const int64_t prod = (int64_t)(int32_t)((uint32_t)x << shift) * multiplier;
+        return (int32_t)((prod + (1LL << 30)) >> 31);
+    }
+    const int64_t prod = (int64_t)x * multiplier;
+    if (shift == 0) {
+        return (int32_t)((prod + (1LL << 30)) >> 31);
+    }
+    const int64_t sum = prod + (1LL << 30) + (1LL << (30 - shift)) -
+                        (prod < -(1LL << 30) ? (1LL << 31) : 0);
+    return (int32_t)(sum >> 32) >> (-shift - 1);
 }
 
 /* 4 bytes from any address (one LDR on Cortex-M3 and up, one MOV on x86) */
@@ -117,6 +133,37 @@ static inline int32_t tflm_sxtab16_ror8(int32_t a, int32_t x)
 #else
     return __sxtab16(a, (int32_t)(((uint32_t)x >> 8) | ((uint32_t)x << 24)));
 #endif
+}
+/* SMMLAR: (acc * 2^32 + a * b + 2^31) >> 32 (no ACLE intrinsic for it) */
+static inline int32_t tflm_smmlar(int32_t a, int32_t b, int32_t acc)
+{
+#if defined(__GNUC__)
+    int32_t r;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+#else
+    return (int32_t)((((int64_t)acc << 32) + (int64_t)a * b + 0x80000000LL) >> 32);
+#endif
+}
+
+/* tflm_requantize_fast with one SMMLAR: for shift < 0 (e = -shift >= 1) and
+ * -2^30 <= x < 2^30 (so 2x fits), SMMLAR(2x, m, 2^(e-1) - [x < 0]) is
+ * floor((x * m + 2^30 + 2^(30+e) - [x < 0] * 2^31) / 2^31), and shifting it right by e gives
+ * the merged formula of tflm_requantize_fast ([x < 0] equals [x * m < -2^30] for
+ * m >= 2^30, except x = -1, m = 2^30, where both give 0). `half` is 2^(e-1), or 0 when
+ * shift >= 0; the caller computes it once per channel. Other cases: tflm_requantize_fast. */
+static inline int32_t tflm_requantize_dsp(int32_t x, int32_t multiplier, int32_t shift,
+                                          int32_t half)
+{
+    if (half != 0 && (uint32_t)x + 0x40000000u < 0x80000000u) {
+        return tflm_smmlar(x * 2, multiplier, half + (x >> 31)) >> -shift;
+    }
+    return tflm_requantize_fast(x, multiplier, shift);
+}
+
+static inline int32_t tflm_requantize_half(int32_t shift)
+{
+    return shift < 0 ? (int32_t)((1u << -shift) >> 1) : 0;
 }
 #endif /* TFLM_PY_USE_DSP */
 

@@ -112,7 +112,7 @@ class FakeSerial:
         if self.dead:
             return len(data)
         reply = self.device.feed(self._mangle(bytes(data), "h2d"))
-        if reply:
+        if reply and not self.dead:     # (dead may be set by the device model meanwhile)
             extra = 0.0
             if self.rng.random() < self.stall:
                 self.faults["stalls"] += 1

@@ -120,12 +120,17 @@ def test_real_board_sources_compile_for_its_cpu(name, tmp_path):
         assert "VFP" not in out
 
 
-@pytest.mark.parametrize("name", [n for n in REAL if n != "esp32dev"])
-def test_real_board_compiles_a_real_model(name, tmp_path):
+@pytest.mark.parametrize("name,model_name",
+                         [(n, "hello_world_int8") for n in REAL if n not in ("esp32dev", "pico")]
+                         + [("pico", m) for m in ("hello_world_int8", "micro_speech_quantized",
+                                                  "kws_ref_model", "ad01_int8",
+                                                  "trained_lstm_int8")])
+def test_real_board_compiles_a_real_model(name, model_name, tmp_path):
+    """Every model for the Cortex-M0+ (no FPU, no DSP instructions), one for the others."""
     if shutil.which("arm-none-eabi-gcc") is None:
         pytest.skip("arm-none-eabi-gcc not installed")
     from tflm_py import load_model
-    model = load_model(MODELS / "hello_world_int8.tflite")
+    model = load_model(MODELS / f"{model_name}.tflite")
     require_bundle(model, tmp_path)
     proj = boards.make_project(model, name, tmp_path / "p")
     r = boards.compile_check(proj, name, tmp_path / "build")

@@ -68,6 +68,28 @@ def test_dead_device_fails_within_bounded_time():
     assert time.monotonic() - t0 < 5.0
 
 
+def test_device_hanging_in_invoke_is_found_fast():
+    holder = {}
+
+    def hangs_on_third(xs):
+        if holder["fake"].device.invokes == 2:
+            holder["fake"].dead = True          # e.g. a HardFault: never answers again
+        return AddOne().run(xs)
+    fake = make_fake(compute=hangs_on_third, banner=False)
+    holder["fake"] = fake
+    c = _client(fake, invoke_timeout=60.0)
+    with pytest.raises(P.DeviceError, match="INVOKE: no reply after 5 attempts"):
+        harness.validate_device(c, AddOne(), _samples(5))
+    # 2 good invokes took ~ms: each later attempt waits 2 s + link, not 60 s
+    assert fake.now < 20.0
+    # hung on the very first invoke: invoke_timeout once, then shorter retries
+    holder["fake"] = fake = make_fake(compute=lambda xs: setattr(holder["fake"], "dead", True)
+                                      or AddOne().run(xs), banner=False)
+    with pytest.raises(P.DeviceError, match="INVOKE: no reply"):
+        harness.validate_device(_client(fake, invoke_timeout=60.0), AddOne(), _samples(1))
+    assert 60.0 < fake.now < 150.0
+
+
 def test_real_time_timeout_with_pyserial_loop():
     """A real pyserial port with nobody answering: bounded in wall-clock time."""
     import serial

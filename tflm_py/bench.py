@@ -358,14 +358,20 @@ __attribute__((noinline)) void tflm_py_layer_done(int op_index)
 int main(int argc, char **argv)
 {{
     const int n = argc > 1 ? atoi(argv[1]) : 1;
+    unsigned char *saved[{PREFIX}_INPUT_COUNT];
     for (int i = 0; i < {PREFIX}_INPUT_COUNT; ++i) {{
         size_t want = (size_t){prefix}_input_info[i].bytes;
-        if (fread({prefix}_input(i), 1, want, stdin) != want) {{
+        saved[i] = (unsigned char *)malloc(want ? want : 1);
+        if (saved[i] == NULL || fread(saved[i], 1, want, stdin) != want) {{
             fprintf(stderr, "short input\n");
             return 3;
         }}
     }}
     for (int r = 0; r < n; ++r) {{
+        /* the planner reuses input bytes for later tensors: copy the input every time */
+        for (int i = 0; i < {PREFIX}_INPUT_COUNT; ++i) {{
+            memcpy({prefix}_input(i), saved[i], (size_t){prefix}_input_info[i].bytes);
+        }}
         if ({prefix}_invoke() != 0) {{
             fprintf(stderr, "invoke failed\n");
             return 4;

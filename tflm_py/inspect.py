@@ -230,7 +230,8 @@ def format_text(info: dict) -> str:
 
     def tdesc(i):
         t = tensors[i]
-        return f"#{i} {t['name']} {t['dtype']} {_fmt_shape(t['shape'])} {_fmt_quant(t['quantization'])}"
+        return (f"#{i} {t['name']} {t['dtype']} {_fmt_shape(t['shape'])} "
+                f"{_fmt_quant(t['quantization'])}").rstrip()
 
     out = [f"model {info['model']}: {info['file_bytes']:,} bytes, schema v{info['schema_version']}"
            + (f", \"{info['description']}\"" if info["description"] else "")]

@@ -48,15 +48,24 @@ def run_oracle(model_bytes: bytes, samples: Sequence[Sequence[np.ndarray]]) -> l
 def arena_allocations(model_path: str, arena_size: int = 8 * 1024 * 1024) -> dict:
     """TFLM's arena figures {total, head, tail} in bytes, read from print_allocations()."""
     import re
+    import ctypes
+    import sys
     ip = _runtime().Interpreter.from_file(model_path, arena_size=arena_size)
     fd, path = tempfile.mkstemp()
-    saved = os.dup(1)
+    # TFLM prints from C++ through C stdio, to stderr in this build (stdout in others):
+    # capture both descriptors and flush C's buffers before restoring them
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = {k: os.dup(k) for k in (1, 2)}
     try:
-        os.dup2(fd, 1)
+        for k in saved:
+            os.dup2(fd, k)
         ip.print_allocations()
+        ctypes.CDLL(None).fflush(None)
     finally:
-        os.dup2(saved, 1)
-        os.close(saved)
+        for k, keep in saved.items():
+            os.dup2(keep, k)
+            os.close(keep)
         os.close(fd)
     text = open(path).read()
     os.unlink(path)

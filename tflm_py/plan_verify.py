@@ -76,7 +76,7 @@ def verify_plan(model, plan) -> None:
     producer = {}
     for op in ops:
         for t in op.outputs:
-            if t >= 0:
+            if 0 <= t < len(T) and not T[t].is_variable:
                 if t in producer:
                     fail(f"{_desc(model, t)} has two producers")
                 producer[t] = op.index

@@ -161,8 +161,8 @@ class _Graph:
         arena = set()
         for op in ops:
             for t in op.outputs:
-                if t < 0:
-                    continue
+                if not 0 <= t < len(T) or T[t].is_variable:
+                    continue    # state is ordered by its users (below), not produced
                 if t in self.producer:
                     raise ModelError(f"tensor {t} is written by ops #{self.producer[t]} and "
                                      f"#{op.index}")

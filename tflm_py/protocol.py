@@ -289,6 +289,7 @@ class Client:
         self.parser = FrameParser()
         self.seq = 0
         self.info: Optional[DeviceInfo] = None
+        self._invoke_seen: Optional[float] = None
         self.stats = {"retries": 0, "garbage_bytes": 0, "bad_frames": 0, "error_frames": 0,
                       "stale_frames": 0}
 
@@ -329,15 +330,20 @@ class Client:
                 return f, ""
             self.stats["stale_frames"] += 1   # a late reply to an earlier attempt
 
-    def transact(self, cmd: int, payload: bytes = b"", timeout: Optional[float] = None,
-                 expect_ok: bool = True) -> bytes:
-        """Send a command, return its reply payload after the status byte."""
+    def transact(self, cmd: int, payload: bytes = b"", work: float = 0.0,
+                 expect_ok: bool = True, retries: Optional[int] = None,
+                 retry_work: Optional[float] = None) -> bytes:
+        """Send a command, return its reply payload after the status byte.
+
+        The first attempt waits `work` seconds (the device's compute time), later ones
+        `retry_work` (default: the same), plus a link allowance (reply_timeout and the bytes
+        at `rate`) that grows with every retry."""
         seq = self._next_seq()
         frame = encode_frame(cmd, seq, payload)
-        base = self.reply_timeout if timeout is None else timeout
-        wait = base + (len(frame) + 64) / self.rate
+        link = self.reply_timeout + (len(frame) + 64) / self.rate
+        retries = self.retries if retries is None else retries
         problem = ""
-        for attempt in range(self.retries + 1):
+        for attempt in range(retries + 1):
             if attempt:
                 self.stats["retries"] += 1
             try:
@@ -347,7 +353,8 @@ class Client:
                     flush()
             except Exception as e:
                 raise DeviceError(f"serial link failed: {e}") from None
-            f, problem = self._wait_reply(cmd, seq, self.clock() + wait * (1 + attempt))
+            w = work if attempt == 0 or retry_work is None else retry_work
+            f, problem = self._wait_reply(cmd, seq, self.clock() + w + link * (1 + attempt))
             self.stats["garbage_bytes"] = self.parser.dropped
             self.stats["bad_frames"] = self.parser.bad_frames
             if f is None:
@@ -361,7 +368,7 @@ class Client:
                                   f"{STATUS_NAMES.get(status, f'status {status}')}")
             return f.payload[1:]
         raise DeviceError(f"{COMMAND_NAMES.get(cmd, hex(cmd))}: {problem or 'no valid reply'} "
-                          f"after {self.retries + 1} attempts ({wait:.1f} s and more each); is "
+                          f"after {retries + 1} attempts ({work + link:.1f} s and more each); is "
                           f"the board running the tflm-py validation firmware and is the port "
                           f"right?")
 
@@ -385,7 +392,18 @@ class Client:
             self.transact(WRITE_INPUT, struct.pack("<BI", index, off) + data[off:off + room])
 
     def invoke(self) -> tuple[int, int]:
-        p = self.transact(INVOKE, timeout=self.invoke_timeout)
+        """Run one inference: (result, ticks). The very first waits up to invoke_timeout;
+        later ones (and retries) up to 10x the slowest seen so far (at least 2 s), so a hung
+        device is found fast. A retry (same seq) of an INVOKE the device already ran is
+        answered from its memory, not run twice."""
+        work = self.invoke_timeout
+        if self._invoke_seen is not None:
+            work = retry = min(work, max(2.0, 10.0 * self._invoke_seen))
+        else:
+            retry = min(work, max(10.0, work / 4))
+        t0 = self.clock()
+        p = self.transact(INVOKE, work=work, retry_work=retry)
+        self._invoke_seen = max(self._invoke_seen or 0.0, self.clock() - t0)
         result, ticks = struct.unpack_from("<iQ", p, 0)
         return result, ticks
 
@@ -395,7 +413,7 @@ class Client:
         while len(out) < nbytes:
             n = min(room, nbytes - len(out))
             p = self.transact(READ_OUTPUT, struct.pack("<BIH", index, len(out), n),
-                              timeout=self.reply_timeout + n / self.rate)
+                              work=n / self.rate)
             if len(p) != n:
                 raise DeviceError(f"READ_OUTPUT {index}: asked {n} bytes, got {len(p)}")
             out += p

@@ -39,6 +39,7 @@ from .tflite_schema.Model import Model as FbModel
 
 FILE_IDENTIFIER = b"TFL3"
 MAX_MODEL_BYTES = 1 << 31          # flatbuffers' 2 GB limit
+MAX_STREAM_BYTES = 1 << 26        # from a pipe or a device: read at most 64 MB
 MAX_TENSOR_BYTES = (1 << 31) - 1   # larger tensors cannot exist on a microcontroller (int32 sizes)
 METADATA_IDENTIFIER = b"M001"      # TFLite Metadata (tflite-support metadata_schema.fbs)
 
@@ -290,9 +291,6 @@ def load_model(source: Union[str, os.PathLike, bytes, bytearray, memoryview]) ->
     return model
 
 
-MAX_STREAM_BYTES = 1 << 26  # from a pipe or device: read at most 64 MB
-
-
 def _read_file(path: str) -> bytes:
     """The bytes of a file. Opened non-blocking so that a FIFO without a writer cannot hang;
     pipes and devices are read up to MAX_STREAM_BYTES (so /dev/zero cannot exhaust memory)."""
@@ -494,8 +492,8 @@ def _parse(data: bytes) -> Model:
         if bsize > 0:
             if tname in _NUMPY_TYPES:
                 if count * dtype.itemsize != bsize:
-                    raise ModelError(f"malformed model: tensor {i} ({_one_line(_s(t.Name()))}) has {bsize} "
-                                     f"bytes of data, its shape {list(shape)} of "
+                    raise ModelError(f"malformed model: tensor {i} ({_one_line(_s(t.Name()))}) "
+                                     f"has {bsize} bytes of data, its shape {list(shape)} of "
                                      f"{tname.lower()} needs {count * dtype.itemsize}")
                 arr = np.frombuffer(data, dtype=dtype.newbyteorder("<"), count=count,
                                     offset=boff).reshape(shape)
@@ -539,8 +537,8 @@ def _parse(data: bytes) -> Model:
         m = fb.Metadata(i)
         b = int(m.Buffer())
         if b >= len(buffers):
-            raise ModelError(f"malformed model: metadata entry {i} ({_one_line(_s(m.Name()))}) uses buffer "
-                             f"{b}, the model has {len(buffers)}")
+            raise ModelError(f"malformed model: metadata entry {i} ({_one_line(_s(m.Name()))}) "
+                             f"uses buffer {b}, the model has {len(buffers)}")
         off, size = buffers[b]
         metadata[_s(m.Name())] = data[off:off + size]
 

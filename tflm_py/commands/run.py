@@ -17,7 +17,9 @@ def add_parser(sub):
                     "then validate it against the simulator. Exit 0 only if every sample is "
                     "bit-exact.")
     p.add_argument("model", help=".tflite file")
-    p.add_argument("--board", required=True, metavar="B", help="board name (see boards/)")
+    from ..boards import list_boards
+    p.add_argument("--board", required=True, metavar="B",
+                   help="board: " + ", ".join(list_boards()))
     p.add_argument("-o", "--out", metavar="DIR",
                    help="project folder (default: ./<model>-<board>)")
     p.add_argument("--prefix", metavar="NAME", help="C name prefix (default: model file name)")

@@ -14,7 +14,9 @@ handles and offers these functions (module level):
         # them in place (persistent state). Returns one array per op output.
     emit(op, model, params, cg) -> str      # the C statements of this op's call (see codegen.Emitter)
     INPLACE = None                          # planner rule; see planner.py: None, "alias",
-                                            # "elementwise", "depthwise", "overlap"
+                                            # "elementwise", "overlap"
+    overlap_reads(op, model) -> (unit_bytes, min_read)   # with INPLACE = "overlap" only;
+                                            # see ops/_overlap.py
     scratch_bytes(op, model) -> int         # optional, default 0
 
 `prepare` is shared by simulate and emit, so the C kernels get exactly the parameters the

@@ -70,6 +70,16 @@ def check(op, model) -> None:
     cc.check_bias(model, op, g.output_c)
 
 
+def scratch_bytes(op, model) -> int:
+    """The fast kernels' scratch (TFLM_CONV_2D_SCRATCH_BYTES in kernels_c/conv_2d.h): two
+    int16 patches for the DSP path, one int8 patch unless the filter is 1x1, 4 to align."""
+    g = _geometry(op, model)
+    if g.filter_c != g.input_c:
+        return 0    # grouped: the reference loop, no scratch
+    depth = g.filter_h * g.filter_w * g.filter_c
+    return 4 * depth + (0 if g.filter_h == 1 and g.filter_w == 1 else depth) + 4
+
+
 def macs(op, model) -> int:
     g = _geometry(op, model)
     return (g.batches * g.output_h * g.output_w * g.output_c
@@ -159,5 +169,6 @@ def emit(op, model, params, cg) -> str:
     fields["shifts"] = shift
     name = cg.param_struct("tflm_conv_2d_params_t", fields, h)
     bias = cg.ptr(op.inputs[2]) if len(op.inputs) > 2 else "NULL"
+    scratch = cg.scratch(op) if scratch_bytes(op, model) else "NULL"
     return (f"tflm_conv_2d_s8(&{name}, {cg.ptr(op.inputs[0])}, {cg.ptr(op.inputs[1])}, "
-            f"{bias}, {cg.ptr(op.outputs[0])});")
+            f"{bias}, {cg.ptr(op.outputs[0])}, {scratch});")
