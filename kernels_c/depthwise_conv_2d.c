@@ -244,7 +244,12 @@ void tflm_depthwise_conv_2d_s8(const tflm_depthwise_conv_2d_params_t *p, const i
                             dw_block4_bcast_dsp(&win, g, oc, in_offset, acc);
                         }
                         for (int32_t k = 0; k < 4; ++k) {
-                            out[oc + k] = dw_out(&r, acc[k], oc + k);
+                            const int32_t q = r.per_channel ? oc + k : 0;
+                            const int32_t shift = r.shifts[q];
+                            int32_t v = tflm_requantize_dsp(acc[k], r.multipliers[q], shift,
+                                                            tflm_requantize_half(shift));
+                            v += r.output_offset;
+                            out[oc + k] = (int8_t)TFLM_CLAMP(v, r.act_min, r.act_max);
                         }
                     }
 #else

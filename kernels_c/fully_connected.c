@@ -103,71 +103,70 @@ static void fc_portable_row(const tflm_fully_connected_params_t *p, const int8_t
 }
 
 #if TFLM_PY_USE_DSP
+static inline int8_t fc_output_dsp(const tflm_fully_connected_params_t *p, int32_t acc,
+                                   int32_t o)
+{
+    const int32_t q = p->per_channel ? o : 0;
+    const int32_t shift = p->shifts[q];
+    acc = tflm_requantize_dsp(acc, p->multipliers[q], shift, tflm_requantize_half(shift));
+    acc += p->output_offset;
+    return (int8_t)TFLM_CLAMP(acc, p->act_min, p->act_max);
+}
+
+/* two filter rows against raw int8 x, 8 values per step (quads8 >= 1 steps) */
+static void fc_dsp_dot2(const int8_t *x, const int8_t *w0, const int8_t *w1, int32_t steps,
+                        int32_t *acc)
+{
+    int32_t a0 = acc[0], a1 = acc[1];
+    do {
+        int32_t xv = tflm_load_s32(x);
+        int32_t x02 = __sxtb16(xv), x13 = tflm_sxtb16_ror8(xv);
+        int32_t wv = tflm_load_s32(w0);
+        a0 = __smlad(__sxtb16(wv), x02, a0);
+        a0 = __smlad(tflm_sxtb16_ror8(wv), x13, a0);
+        wv = tflm_load_s32(w1);
+        a1 = __smlad(__sxtb16(wv), x02, a1);
+        a1 = __smlad(tflm_sxtb16_ror8(wv), x13, a1);
+        xv = tflm_load_s32(x + 4);
+        x02 = __sxtb16(xv);
+        x13 = tflm_sxtb16_ror8(xv);
+        wv = tflm_load_s32(w0 + 4);
+        a0 = __smlad(__sxtb16(wv), x02, a0);
+        a0 = __smlad(tflm_sxtb16_ror8(wv), x13, a0);
+        wv = tflm_load_s32(w1 + 4);
+        a1 = __smlad(__sxtb16(wv), x02, a1);
+        a1 = __smlad(tflm_sxtb16_ror8(wv), x13, a1);
+        x += 8;
+        w0 += 8;
+        w1 += 8;
+    } while (--steps != 0);
+    acc[0] = a0;
+    acc[1] = a1;
+}
+
 static void fc_dsp_row(const tflm_fully_connected_params_t *p, const int8_t *x,
                        const int8_t *filter, int8_t *y)
 {
     const int32_t depth = p->accum_depth;
-    const int32_t quads = depth >> 2;
-    const int32_t rest = depth & 3;
+    const int32_t steps = depth >> 3;
+    const int32_t done = steps * 8;
     const int32_t *folded = p->folded_bias;
-    int32_t o = 0;
-    for (; o + 4 <= p->output_depth; o += 4) {
+    for (int32_t o = 0; o < p->output_depth; o += 2) {
+        const int two = o + 1 < p->output_depth;
         const int8_t *w0 = filter + (size_t)o * depth;
-        const int8_t *w1 = w0 + depth;
-        const int8_t *w2 = w1 + depth;
-        const int8_t *w3 = w2 + depth;
-        const int8_t *xp = x;
-        int32_t a0 = folded[o], a1 = folded[o + 1], a2 = folded[o + 2], a3 = folded[o + 3];
-        for (int32_t i = quads; i > 0; --i) {
-            const int32_t xv = tflm_load_s32(xp);
-            const int32_t x02 = __sxtb16(xv);
-            const int32_t x13 = tflm_sxtb16_ror8(xv);
-            int32_t wv = tflm_load_s32(w0);
-            a0 = __smlad(__sxtb16(wv), x02, a0);
-            a0 = __smlad(tflm_sxtb16_ror8(wv), x13, a0);
-            wv = tflm_load_s32(w1);
-            a1 = __smlad(__sxtb16(wv), x02, a1);
-            a1 = __smlad(tflm_sxtb16_ror8(wv), x13, a1);
-            wv = tflm_load_s32(w2);
-            a2 = __smlad(__sxtb16(wv), x02, a2);
-            a2 = __smlad(tflm_sxtb16_ror8(wv), x13, a2);
-            wv = tflm_load_s32(w3);
-            a3 = __smlad(__sxtb16(wv), x02, a3);
-            a3 = __smlad(tflm_sxtb16_ror8(wv), x13, a3);
-            xp += 4;
-            w0 += 4;
-            w1 += 4;
-            w2 += 4;
-            w3 += 4;
+        const int8_t *w1 = two ? w0 + depth : w0;
+        int32_t acc[2] = {folded[o], two ? folded[o + 1] : 0};
+        if (steps > 0) {
+            fc_dsp_dot2(x, w0, w1, steps, acc);
         }
-        for (int32_t k = 0; k < rest; ++k) {
-            const int32_t xv = xp[k];
-            a0 += xv * w0[k];
-            a1 += xv * w1[k];
-            a2 += xv * w2[k];
-            a3 += xv * w3[k];
+        for (int32_t k = done; k < depth; ++k) {
+            acc[0] += x[k] * w0[k];
+            acc[1] += x[k] * w1[k];
         }
-        y[o] = fc_output(p, a0, o);
-        y[o + 1] = fc_output(p, a1, o + 1);
-        y[o + 2] = fc_output(p, a2, o + 2);
-        y[o + 3] = fc_output(p, a3, o + 3);
-    }
-    for (; o < p->output_depth; ++o) {
-        const int8_t *w0 = filter + (size_t)o * depth;
-        const int8_t *xp = x;
-        int32_t a0 = folded[o];
-        for (int32_t i = quads; i > 0; --i) {
-            const int32_t xv = tflm_load_s32(xp);
-            const int32_t wv = tflm_load_s32(w0);
-            a0 = __smlad(__sxtb16(wv), __sxtb16(xv), a0);
-            a0 = __smlad(tflm_sxtb16_ror8(wv), tflm_sxtb16_ror8(xv), a0);
-            xp += 4;
-            w0 += 4;
+        y[o] = fc_output_dsp(p, acc[0], o);
+        if (two) {
+            y[o + 1] = fc_output_dsp(p, acc[1], o + 1);
         }
-        for (int32_t k = 0; k < rest; ++k) {
-            a0 += xp[k] * w0[k];
-        }
-        y[o] = fc_output(p, a0, o);
     }
 }
 #endif /* TFLM_PY_USE_DSP */

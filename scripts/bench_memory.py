@@ -10,50 +10,22 @@ Exit status 1 when our arena is above TFLM's head or above the no-in-place bound
 from __future__ import annotations
 
 import argparse
-import ctypes
 import json
 import os
 import re
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
+from tflm_py.oracle import arena_allocations  # noqa: E402
 from tflm_py import load_model  # noqa: E402
 from tflm_py.plan_verify import verify_plan  # noqa: E402
 from tflm_py.planner import plan  # noqa: E402
 
 
-def tflm_arena(path: str, arena_size: int = 4 * 1024 * 1024) -> dict:
-    """{'total', 'head', 'tail'} bytes from TFLM's RecordingMicroAllocator.
-
-    print_allocations() writes from C++ (MicroPrintf -> vfprintf; this build writes to
-    stderr, other builds to stdout), bypassing Python's sys.stdout: file descriptors 1 and 2
-    are pointed at a temp file while it runs, and C stdio is flushed before they are
-    restored."""
-    from tflite_micro.python.tflite_micro import runtime
-    ip = runtime.Interpreter.from_file(path, arena_size=arena_size)
-    libc = ctypes.CDLL(None)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = {fd: os.dup(fd) for fd in (1, 2)}
-    with tempfile.TemporaryFile() as f:
-        for fd in saved:
-            os.dup2(f.fileno(), fd)
-        try:
-            ip.print_allocations()
-            libc.fflush(None)
-        finally:
-            for fd, keep in saved.items():
-                os.dup2(keep, fd)
-                os.close(keep)
-        f.seek(0)
-        text = f.read().decode("utf-8", "replace")
-    found = {k: int(v) for k, v in
-             re.findall(r"Arena allocation (total|head|tail) (\d+) bytes", text)}
-    if set(found) != {"total", "head", "tail"}:
-        raise RuntimeError(f"{path}: no arena figures in TFLM's output: {text[:300]!r}")
-    return found
+def tflm_arena(path: str) -> dict:
+    """{'total', 'head', 'tail'} bytes from TFLM's RecordingMicroAllocator."""
+    return arena_allocations(path)
 
 
 def measure(path: str, align: int = 16) -> dict:

@@ -46,32 +46,33 @@ def run_oracle(model_bytes: bytes, samples: Sequence[Sequence[np.ndarray]]) -> l
 
 
 def arena_allocations(model_path: str, arena_size: int = 8 * 1024 * 1024) -> dict:
-    """TFLM's arena figures {total, head, tail} in bytes, read from print_allocations()."""
-    import re
+    """TFLM's arena figures {total, head, tail} in bytes, from print_allocations().
+
+    print_allocations() writes from C++ (stderr in this build, stdout in others), bypassing
+    Python's sys.stdout: fds 1 and 2 point at a temp file while it runs, and C stdio is
+    flushed before they are restored."""
     import ctypes
+    import re
     import sys
-    ip = _runtime().Interpreter.from_file(model_path, arena_size=arena_size)
-    fd, path = tempfile.mkstemp()
-    # TFLM prints from C++ through C stdio, to stderr in this build (stdout in others):
-    # capture both descriptors and flush C's buffers before restoring them
+    ip = _runtime().Interpreter.from_file(str(model_path), arena_size=arena_size)
+    libc = ctypes.CDLL(None)
     sys.stdout.flush()
     sys.stderr.flush()
-    saved = {k: os.dup(k) for k in (1, 2)}
-    try:
-        for k in saved:
-            os.dup2(fd, k)
-        ip.print_allocations()
-        ctypes.CDLL(None).fflush(None)
-    finally:
-        for k, keep in saved.items():
-            os.dup2(keep, k)
-            os.close(keep)
-        os.close(fd)
-    text = open(path).read()
-    os.unlink(path)
-    out = {}
-    for key in ("total", "head", "tail"):
-        m = re.search(rf"Arena allocation {key} (\d+) bytes", text)
-        if m:
-            out[key] = int(m.group(1))
-    return out
+    saved = {fd: os.dup(fd) for fd in (1, 2)}
+    with tempfile.TemporaryFile() as f:
+        for fd in saved:
+            os.dup2(f.fileno(), fd)
+        try:
+            ip.print_allocations()
+            libc.fflush(None)
+        finally:
+            for fd, keep in saved.items():
+                os.dup2(keep, fd)
+                os.close(keep)
+        f.seek(0)
+        text = f.read().decode("utf-8", "replace")
+    found = {k: int(v) for k, v in
+             re.findall(r"Arena allocation (total|head|tail) (\d+) bytes", text)}
+    if set(found) != {"total", "head", "tail"}:
+        raise RuntimeError(f"{model_path}: no arena figures in TFLM's output: {text[:300]!r}")
+    return found
