@@ -6,7 +6,6 @@ samples in one run, exactly as on a board.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess

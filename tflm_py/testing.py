@@ -14,7 +14,6 @@ Option keyword arguments are snake_case names of the op's builtin options table
 """
 from __future__ import annotations
 
-import re
 from typing import Optional, Sequence
 
 import flatbuffers

@@ -51,7 +51,7 @@ def run(args) -> int:
 
 
 def format_report(rep: dict) -> str:
-    lines = [f"Cortex-M4 (-Os) sizes, from arm-none-eabi-size:",
+    lines = ["Cortex-M4 (-Os) sizes, from arm-none-eabi-size:",
              f"  {'part':<14}{'flash':>10}{'ram':>10}{'(code)':>10}"]
     for part in ("model_data", "kernels", "rest", "total"):
         r = rep[part]

@@ -1,7 +1,6 @@
 """tflm-py simulate: run the bit-exact numpy simulator on a model."""
 from __future__ import annotations
 
-import argparse
 import os
 
 import numpy as np
