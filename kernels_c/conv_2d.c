@@ -29,16 +29,17 @@ typedef struct {
     int32_t per_channel;
     int32_t output_offset;
     int32_t act_min, act_max;
+    int32_t narrow;            /* act_min > -128 or act_max < 127 */
 } conv_rq_t;
 
-static inline int8_t conv_out(const conv_rq_t *r, int32_t acc, int32_t oc)
+static TFLM_PY_INLINE int8_t conv_out(const conv_rq_t *r, int32_t acc, int32_t oc)
 {
     const int32_t q = r->per_channel ? oc : 0;
     acc = tflm_requantize_fast(acc, r->multipliers[q], r->shifts[q]) + r->output_offset;
     return (int8_t)TFLM_CLAMP(acc, r->act_min, r->act_max);
 }
 
-static inline int32_t conv_wrap_add(int32_t a, int32_t b)
+static TFLM_PY_INLINE int32_t conv_wrap_add(int32_t a, int32_t b)
 {
     return (int32_t)((uint32_t)a + (uint32_t)b);
 }
@@ -248,37 +249,132 @@ static void conv_widen(const int8_t *x, int32_t depth, int32_t offset, int8_t *b
     }
 }
 
-/* acc[0..3] += 2 pixels x 2 filters over quads groups of 4 values (quads >= 1):
- * acc[0] = (pixel 0, w0), acc[1] = (pixel 0, w1), acc[2] = (pixel 1, w0), acc[3] = (pixel 1, w1) */
-static void conv_gemm_2x2(const int8_t *xb, const int8_t *w0, const int8_t *w1, int32_t quads,
-                          int32_t *acc)
+static TFLM_PY_INLINE int8_t conv_out_dsp(const conv_rq_t *r, int32_t acc, int32_t mult,
+                                          int32_t shift, int32_t half)
 {
-    int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
-    do {
-        int32_t wv = tflm_load_s32(w0);
-        const int32_t w02a = __sxtb16(wv), w13a = tflm_sxtb16_ror8(wv);
-        wv = tflm_load_s32(w1);
-        const int32_t w02b = __sxtb16(wv), w13b = tflm_sxtb16_ror8(wv);
-        w0 += 4;
-        w1 += 4;
-        int32_t xv = tflm_load_s32(xb);
-        a00 = __smlad(w02a, xv, a00);
-        a01 = __smlad(w02b, xv, a01);
-        xv = tflm_load_s32(xb + 4);
-        a00 = __smlad(w13a, xv, a00);
-        a01 = __smlad(w13b, xv, a01);
-        xv = tflm_load_s32(xb + 8);
-        a10 = __smlad(w02a, xv, a10);
-        a11 = __smlad(w02b, xv, a11);
-        xv = tflm_load_s32(xb + 12);
-        a10 = __smlad(w13a, xv, a10);
-        a11 = __smlad(w13b, xv, a11);
-        xb += 16;
-    } while (--quads != 0);
-    acc[0] = a00;
-    acc[1] = a01;
-    acc[2] = a10;
-    acc[3] = a11;
+    int32_t v = __ssat(tflm_requantize_dsp(acc, mult, shift, half) + r->output_offset, 8);
+    if (r->narrow) {   /* an activation range inside [-128, 127] */
+        v = v < r->act_min ? r->act_min : v;
+        v = v > r->act_max ? r->act_max : v;
+    }
+    return (int8_t)v;
+}
+
+/* a00..a11 += 2 pixels x 2 filters over n >= 1 groups of 4 values: 8 SMLAD per 4 patch words
+ * and 2 filter words (16 MACs). a00 = (pixel 0, w0), a01 = (pixel 0, w1), a10 = (pixel 1,
+ * w0), a11 = (pixel 1, w1). The loop needs 13 registers; gcc -Os spills some of them when
+ * it allocates the intrinsics itself, so with gcc the same instructions are written out. */
+#if defined(__GNUC__)
+#define CONV_GEMM_2X2(xb, w0, w1, n, a00, a01, a10, a11)                                  \
+    do {                                                                                 \
+        int32_t t0_, t1_, t2_, t3_, xv_;                                                 \
+        __asm__ volatile(                                                                \
+            "1:\n\t"                                                                     \
+            "ldr    %[t0], [%[pw0]], #4\n\t"                                             \
+            "ldr    %[t2], [%[pw1]], #4\n\t"                                             \
+            "sxtb16 %[t1], %[t0], ror #8\n\t"                                            \
+            "sxtb16 %[t0], %[t0]\n\t"                                                    \
+            "sxtb16 %[t3], %[t2], ror #8\n\t"                                            \
+            "sxtb16 %[t2], %[t2]\n\t"                                                    \
+            "ldr    %[xv], [%[px]], #4\n\t"                                              \
+            "smlad  %[b00], %[t0], %[xv], %[b00]\n\t"                                    \
+            "smlad  %[b01], %[t2], %[xv], %[b01]\n\t"                                    \
+            "ldr    %[xv], [%[px]], #4\n\t"                                              \
+            "smlad  %[b00], %[t1], %[xv], %[b00]\n\t"                                    \
+            "smlad  %[b01], %[t3], %[xv], %[b01]\n\t"                                    \
+            "ldr    %[xv], [%[px]], #4\n\t"                                              \
+            "smlad  %[b10], %[t0], %[xv], %[b10]\n\t"                                    \
+            "smlad  %[b11], %[t2], %[xv], %[b11]\n\t"                                    \
+            "ldr    %[xv], [%[px]], #4\n\t"                                              \
+            "smlad  %[b10], %[t1], %[xv], %[b10]\n\t"                                    \
+            "smlad  %[b11], %[t3], %[xv], %[b11]\n\t"                                    \
+            "subs   %[cnt], %[cnt], #1\n\t"                                              \
+            "bne    1b\n\t"                                                              \
+            : [b00] "+r"(a00), [b01] "+r"(a01), [b10] "+r"(a10), [b11] "+r"(a11),       \
+              [pw0] "+r"(w0), [pw1] "+r"(w1), [px] "+r"(xb), [cnt] "+r"(n),             \
+              [t0] "=&r"(t0_), [t1] "=&r"(t1_), [t2] "=&r"(t2_), [t3] "=&r"(t3_),       \
+              [xv] "=&r"(xv_)                                                           \
+            :                                                                            \
+            : "cc", "memory");                                                           \
+    } while (0)
+#else
+#define CONV_GEMM_2X2(xb, w0, w1, n, a00, a01, a10, a11)                                  \
+    do {                                                                                 \
+        do {                                                                             \
+            int32_t wv_ = tflm_load_s32(w0);                                             \
+            const int32_t w02a_ = __sxtb16(wv_), w13a_ = tflm_sxtb16_ror8(wv_);          \
+            wv_ = tflm_load_s32(w1);                                                     \
+            const int32_t w02b_ = __sxtb16(wv_), w13b_ = tflm_sxtb16_ror8(wv_);          \
+            int32_t xv_ = tflm_load_s32(xb);                                             \
+            a00 = __smlad(w02a_, xv_, a00);                                              \
+            a01 = __smlad(w02b_, xv_, a01);                                              \
+            xv_ = tflm_load_s32(xb + 4);                                                 \
+            a00 = __smlad(w13a_, xv_, a00);                                              \
+            a01 = __smlad(w13b_, xv_, a01);                                              \
+            xv_ = tflm_load_s32(xb + 8);                                                 \
+            a10 = __smlad(w02a_, xv_, a10);                                              \
+            a11 = __smlad(w02b_, xv_, a11);                                              \
+            xv_ = tflm_load_s32(xb + 12);                                                \
+            a10 = __smlad(w13a_, xv_, a10);                                              \
+            a11 = __smlad(w13b_, xv_, a11);                                              \
+            w0 += 4;                                                                     \
+            w1 += 4;                                                                     \
+            xb += 16;                                                                    \
+        } while (--n != 0);                                                              \
+    } while (0)
+#endif
+
+/* every output channel of pixels y0 and y1 from the widened patches in buf; for an odd last
+ * pixel y1 == y0 (slot 1 repeats slot 0, so it writes the same values again) */
+static TFLM_PY_NOINLINE void conv_dsp_pixels(const conv_rq_t *rq, const int8_t *buf,
+                                             int32_t depth, const int8_t *filter,
+                                             const int32_t *bias, int32_t out_c, int8_t *y0,
+                                             int8_t *y1)
+{
+    const conv_rq_t r = *rq;
+    const int32_t quads = depth >> 2, rest = depth & 3;
+    const int32_t pc_mask = r.per_channel ? -1 : 0;
+    const int8_t *xt = buf + 16 * quads;   /* pixel 0's tail values, then pixel 1's */
+    const int8_t *wrow = filter;
+    for (int32_t o = 0; o < out_c; o += 2) {
+        /* an odd last channel is computed twice (o1 == o) */
+        const int32_t o1 = o + 1 < out_c ? o + 1 : o;
+        const int8_t *w0 = wrow;
+        const int8_t *w1 = wrow + (o1 - o) * depth;
+        int32_t a00 = 0, a01 = 0, a10, a11;
+        if (bias != NULL) {
+            a00 = bias[o];
+            a01 = bias[o1];
+        }
+        a10 = a00;
+        a11 = a01;
+        if (quads > 0) {
+            const int8_t *xb = buf;
+            int32_t n = quads;
+            CONV_GEMM_2X2(xb, w0, w1, n, a00, a01, a10, a11);
+        }
+        for (int32_t i = 0; i < rest; ++i) {
+            int16_t xa, xc;
+            memcpy(&xa, xt + 2 * i, 2);
+            memcpy(&xc, xt + 2 * (rest + i), 2);
+            a00 += xa * w0[i];
+            a01 += xa * w1[i];
+            a10 += xc * w0[i];
+            a11 += xc * w1[i];
+        }
+        int32_t q = o & pc_mask;
+        int32_t mult = r.multipliers[q], shift = r.shifts[q];
+        int32_t half = tflm_requantize_half(shift);
+        y0[o] = conv_out_dsp(&r, a00, mult, shift, half);
+        y1[o] = conv_out_dsp(&r, a10, mult, shift, half);
+        q = o1 & pc_mask;
+        mult = r.multipliers[q];
+        shift = r.shifts[q];
+        half = tflm_requantize_half(shift);
+        y0[o1] = conv_out_dsp(&r, a01, mult, shift, half);
+        y1[o1] = conv_out_dsp(&r, a11, mult, shift, half);
+        wrow += 2 * depth;
+    }
 }
 
 static void conv_dsp(const tflm_conv_2d_params_t *p, const conv_rq_t *r, const int8_t *input,
@@ -286,29 +382,18 @@ static void conv_dsp(const tflm_conv_2d_params_t *p, const conv_rq_t *r, const i
 {
     const int32_t in_c = p->input_c, out_c = p->output_c;
     const int32_t depth = p->filter_h * p->filter_w * in_c;
-    const int32_t quads = depth >> 2;
-    const int32_t rest = depth & 3;
     const int is_1x1 = p->filter_h == 1 && p->filter_w == 1 && p->pad_h == 0 && p->pad_w == 0;
     const int8_t pad_value = (int8_t)(-p->input_offset);
     int8_t *buf = scratch + ((4u - ((uintptr_t)scratch & 3u)) & 3u);
     int8_t *col = buf + 4 * depth;
-    const int8_t *tail0 = buf + 16 * quads;
-    const int8_t *tail1 = tail0 + 2 * rest;
     const int32_t pixels = p->batches * p->output_h * p->output_w;
     const int32_t in_image = p->input_h * p->input_w * in_c;
     int32_t b = 0, oy = 0, ox = 0;   /* coordinates of the next pixel to widen */
+    const int32_t quads = depth >> 2, rest = depth & 3;
 
     for (int32_t pix = 0; pix < pixels; pix += 2) {
         const int32_t n = pixels - pix >= 2 ? 2 : 1;
-        for (int32_t slot = 0; slot < 2; ++slot) {
-            if (slot == n) {   /* an odd last pixel: slot 1 repeats slot 0, result unused */
-                memcpy(buf + 8, buf, 8);
-                for (int32_t q = 1; q < quads; ++q) {
-                    memcpy(buf + 16 * q + 8, buf + 16 * q, 8);
-                }
-                memcpy((int8_t *)tail1, tail0, (size_t)(2 * rest));
-                break;
-            }
+        for (int32_t slot = 0; slot < n; ++slot) {
             const int8_t *in_b = input + (size_t)b * in_image;
             const int8_t *x = is_1x1
                 ? in_b + ((size_t)oy * p->stride_h * p->input_w + (size_t)ox * p->stride_w) * in_c
@@ -322,43 +407,14 @@ static void conv_dsp(const tflm_conv_2d_params_t *p, const conv_rq_t *r, const i
                 }
             }
         }
-        int8_t *y0 = output + (size_t)pix * out_c;
-        int8_t *y1 = y0 + out_c;
-        for (int32_t o = 0; o < out_c; o += 2) {
-            const int two = o + 1 < out_c;
-            const int8_t *w0 = filter + (size_t)o * depth;
-            const int8_t *w1 = two ? w0 + depth : w0;
-            int32_t acc[4] = {0, 0, 0, 0};
-            if (quads > 0) {
-                conv_gemm_2x2(buf, w0, w1, quads, acc);
+        if (n == 1) {   /* an odd last pixel: slot 1 repeats slot 0, its results unused */
+            for (int32_t q = 0; q < quads; ++q) {
+                memcpy(buf + 16 * q + 8, buf + 16 * q, 8);
             }
-            const int8_t *wt0 = w0 + 4 * quads;
-            const int8_t *wt1 = w1 + 4 * quads;
-            for (int32_t i = 0; i < rest; ++i) {
-                int16_t xa, xb;
-                memcpy(&xa, tail0 + 2 * i, 2);
-                memcpy(&xb, tail1 + 2 * i, 2);
-                acc[0] += xa * wt0[i];
-                acc[1] += xa * wt1[i];
-                acc[2] += xb * wt0[i];
-                acc[3] += xb * wt1[i];
-            }
-            for (int32_t k = 0; k < 1 + two; ++k) {
-                const int32_t oc = o + k;
-                const int32_t q = r->per_channel ? oc : 0;
-                const int32_t mult = r->multipliers[q], shift = r->shifts[q];
-                const int32_t half = tflm_requantize_half(shift);
-                const int32_t b = bias != NULL ? bias[oc] : 0;
-                int32_t v = tflm_requantize_dsp(conv_wrap_add(acc[k], b), mult, shift, half);
-                v += r->output_offset;
-                y0[oc] = (int8_t)TFLM_CLAMP(v, r->act_min, r->act_max);
-                if (n == 2) {
-                    v = tflm_requantize_dsp(conv_wrap_add(acc[2 + k], b), mult, shift, half);
-                    v += r->output_offset;
-                    y1[oc] = (int8_t)TFLM_CLAMP(v, r->act_min, r->act_max);
-                }
-            }
+            memcpy(buf + 16 * quads + 2 * rest, buf + 16 * quads, (size_t)(2 * rest));
         }
+        int8_t *y0 = output + (size_t)pix * out_c;
+        conv_dsp_pixels(r, buf, depth, filter, bias, out_c, y0, n == 2 ? y0 + out_c : y0);
     }
 }
 #endif /* TFLM_PY_USE_DSP */
@@ -374,6 +430,7 @@ void tflm_conv_2d_s8(const tflm_conv_2d_params_t *p, const int8_t *input,
     r.output_offset = p->output_offset;
     r.act_min = p->act_min;
     r.act_max = p->act_max;
+    r.narrow = p->act_min > -128 || p->act_max < 127;
     if (p->filter_c != p->input_c || scratch == NULL) {
         conv_reference(p, &r, input, filter, bias, output);
         return;

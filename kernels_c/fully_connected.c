@@ -17,7 +17,7 @@
  * - a per-tensor weight zero point (filter_offset != 0, rare) takes the reference loop. */
 #include "fully_connected.h"
 
-static inline int8_t fc_output(const tflm_fully_connected_params_t *p, int32_t acc, int32_t o)
+static TFLM_PY_INLINE int8_t fc_output(const tflm_fully_connected_params_t *p, int32_t acc, int32_t o)
 {
     const int32_t q = p->per_channel ? o : 0;
     acc = tflm_requantize_fast(acc, p->multipliers[q], p->shifts[q]) + p->output_offset;
@@ -25,7 +25,7 @@ static inline int8_t fc_output(const tflm_fully_connected_params_t *p, int32_t a
 }
 
 /* int32 addition that wraps (the reference's accumulator arithmetic) */
-static inline int32_t fc_wrap_add(int32_t a, int32_t b)
+static TFLM_PY_INLINE int32_t fc_wrap_add(int32_t a, int32_t b)
 {
     return (int32_t)((uint32_t)a + (uint32_t)b);
 }
@@ -103,7 +103,7 @@ static void fc_portable_row(const tflm_fully_connected_params_t *p, const int8_t
 }
 
 #if TFLM_PY_USE_DSP
-static inline int8_t fc_output_dsp(const tflm_fully_connected_params_t *p, int32_t acc,
+static TFLM_PY_INLINE int8_t fc_output_dsp(const tflm_fully_connected_params_t *p, int32_t acc,
                                    int32_t o)
 {
     const int32_t q = p->per_channel ? o : 0;
@@ -114,7 +114,7 @@ static inline int8_t fc_output_dsp(const tflm_fully_connected_params_t *p, int32
 }
 
 /* two filter rows against raw int8 x, 8 values per step (quads8 >= 1 steps) */
-static void fc_dsp_dot2(const int8_t *x, const int8_t *w0, const int8_t *w1, int32_t steps,
+static TFLM_PY_NOINLINE void fc_dsp_dot2(const int8_t *x, const int8_t *w0, const int8_t *w1, int32_t steps,
                         int32_t *acc)
 {
     int32_t a0 = acc[0], a1 = acc[1];

@@ -74,6 +74,13 @@ static inline int16_t tflm_sat_s16(int32_t x)
 #define TFLM_PY_NOINLINE
 #endif
 
+/* for the small helpers of hot loops: -Os would otherwise keep some of them out of line */
+#if defined(__GNUC__)
+#define TFLM_PY_INLINE inline __attribute__((always_inline))
+#else
+#define TFLM_PY_INLINE inline
+#endif
+
 /* tflm_requantize in fewer operations, the same result for every x, for multipliers as
  * QuantizeMultiplier makes them (in [2^30, 2^31): never INT32_MIN, so gemmlowp's saturating
  * case cannot occur). gemmlowp's rounding doubling high product v = floor((p + 2^30) / 2^31)
@@ -97,14 +104,14 @@ static inline int32_t tflm_requantize_fast(int32_t x, int32_t multiplier, int32_
 }
 
 /* 4 bytes from any address (one LDR on Cortex-M3 and up, one MOV on x86) */
-static inline int32_t tflm_load_s32(const void *p)
+static TFLM_PY_INLINE int32_t tflm_load_s32(const void *p)
 {
     int32_t v;
     memcpy(&v, p, 4);
     return v;
 }
 
-static inline void tflm_store_s32(void *p, int32_t v)
+static TFLM_PY_INLINE void tflm_store_s32(void *p, int32_t v)
 {
     memcpy(p, &v, 4);
 }
@@ -112,7 +119,7 @@ static inline void tflm_store_s32(void *p, int32_t v)
 #if TFLM_PY_USE_DSP
 /* SXTB16 of bytes 1 and 3 (SXTB16 with ROR #8 is one instruction; gcc does not fuse the
  * rotate into the intrinsic, hence the asm) */
-static inline int32_t tflm_sxtb16_ror8(int32_t x)
+static TFLM_PY_INLINE int32_t tflm_sxtb16_ror8(int32_t x)
 {
 #if defined(__GNUC__)
     int32_t r;
@@ -124,7 +131,7 @@ static inline int32_t tflm_sxtb16_ror8(int32_t x)
 }
 
 /* SXTAB16 of bytes 1 and 3: a + sign-extended (byte 1, byte 3), per halfword */
-static inline int32_t tflm_sxtab16_ror8(int32_t a, int32_t x)
+static TFLM_PY_INLINE int32_t tflm_sxtab16_ror8(int32_t a, int32_t x)
 {
 #if defined(__GNUC__)
     int32_t r;
@@ -135,7 +142,7 @@ static inline int32_t tflm_sxtab16_ror8(int32_t a, int32_t x)
 #endif
 }
 /* SMMLAR: (acc * 2^32 + a * b + 2^31) >> 32 (no ACLE intrinsic for it) */
-static inline int32_t tflm_smmlar(int32_t a, int32_t b, int32_t acc)
+static TFLM_PY_INLINE int32_t tflm_smmlar(int32_t a, int32_t b, int32_t acc)
 {
 #if defined(__GNUC__)
     int32_t r;
@@ -152,7 +159,7 @@ static inline int32_t tflm_smmlar(int32_t a, int32_t b, int32_t acc)
  * the merged formula of tflm_requantize_fast ([x < 0] equals [x * m < -2^30] for
  * m >= 2^30, except x = -1, m = 2^30, where both give 0). `half` is 2^(e-1), or 0 when
  * shift >= 0; the caller computes it once per channel. Other cases: tflm_requantize_fast. */
-static inline int32_t tflm_requantize_dsp(int32_t x, int32_t multiplier, int32_t shift,
+static TFLM_PY_INLINE int32_t tflm_requantize_dsp(int32_t x, int32_t multiplier, int32_t shift,
                                           int32_t half)
 {
     if (half != 0 && (uint32_t)x + 0x40000000u < 0x80000000u) {
@@ -161,7 +168,7 @@ static inline int32_t tflm_requantize_dsp(int32_t x, int32_t multiplier, int32_t
     return tflm_requantize_fast(x, multiplier, shift);
 }
 
-static inline int32_t tflm_requantize_half(int32_t shift)
+static TFLM_PY_INLINE int32_t tflm_requantize_half(int32_t shift)
 {
     return shift < 0 ? (int32_t)((1u << -shift) >> 1) : 0;
 }

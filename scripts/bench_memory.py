@@ -3,7 +3,7 @@
 measured live with PyPI tflite-micro (head = planned tensors and scratch, total = head + the
 persistent tail of interpreter structures).
 
-    python scripts/bench_memory.py /work/shared/models/*.tflite [--align 16] [--json]
+    python scripts/bench_memory.py tests/data/models/*.tflite [--align 16] [--json]
 
 Exit status 1 when our arena is above TFLM's head or above the no-in-place bound.
 """

@@ -25,9 +25,7 @@ import numpy as np  # noqa: E402
 from tflm_py.fuzz import Seed, mutate, run_case  # noqa: E402
 
 _HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MODELS = os.environ.get("TFLM_PY_MODELS") or next(
-    (d for d in ("/work/shared/models", os.path.join(_HERE, "tests", "data", "models"))
-     if os.path.isdir(d)), "models")
+MODELS = os.environ.get("TFLM_PY_MODELS") or os.path.join(_HERE, "tests", "data", "models")
 _seeds = None
 _args = None
 

@@ -3,7 +3,7 @@
 # valgrind) and a virtual environment .venv with the package and its test extras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pkgs="gcc make gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm valgrind"
+pkgs="gcc g++ make gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm valgrind"
 missing=""
 for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

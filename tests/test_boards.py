@@ -31,20 +31,6 @@ def private_pio_core(tmp_path_factory):
     mp.undo()
 
 
-def require_bundle(model, tmp_path):
-    """Generate the model's bundle, or skip while codegen cannot do it yet (an op or
-    kernel still missing)."""
-    from tflm_py.codegen import generate
-    try:
-        return generate(model, tmp_path / "probe_bundle", prefix="probe")
-    except UnsupportedError as e:
-        pytest.skip(f"codegen cannot build this model yet: {e}")
-    except ModelError as e:
-        if "missing from kernels_c" in str(e):
-            pytest.skip(f"codegen cannot build this model yet: {e}")
-        raise
-
-
 # ------------------------------------------------------------------ definitions
 
 def test_all_boards_defined():
@@ -104,8 +90,7 @@ def test_real_board_sources_compile_for_its_cpu(name, tmp_path):
     """The validation firmware + bundle, with the stub port instead of the Arduino port
     (the Arduino core headers cannot be installed here), cross-compiled and linked for
     the board's CPU with Debian's arm-none-eabi-gcc."""
-    if shutil.which("arm-none-eabi-gcc") is None:
-        pytest.skip("arm-none-eabi-gcc not installed")
+    assert shutil.which("arm-none-eabi-gcc"), "arm-none-eabi-gcc missing: run scripts/setup.sh"
     proj = boards.make_project(None, name, tmp_path / "p", bundle_dir=FAKE_BUNDLE)
     r = boards.compile_check(proj, name, tmp_path / "build")
     assert r["size"]["flash"] > 1000
@@ -127,11 +112,9 @@ def test_real_board_sources_compile_for_its_cpu(name, tmp_path):
                                                   "trained_lstm_int8")])
 def test_real_board_compiles_a_real_model(name, model_name, tmp_path):
     """Every model for the Cortex-M0+ (no FPU, no DSP instructions), one for the others."""
-    if shutil.which("arm-none-eabi-gcc") is None:
-        pytest.skip("arm-none-eabi-gcc not installed")
+    assert shutil.which("arm-none-eabi-gcc"), "arm-none-eabi-gcc missing: run scripts/setup.sh"
     from tflm_py import load_model
     model = load_model(MODELS / f"{model_name}.tflite")
-    require_bundle(model, tmp_path)
     proj = boards.make_project(model, name, tmp_path / "p")
     r = boards.compile_check(proj, name, tmp_path / "build")
     assert r["size"]["flash"] > len(model.data)
@@ -152,8 +135,7 @@ def test_esp32_needs_a_toolchain_we_cannot_install(tmp_path):
 def test_arduino_port_compiles_against_the_arduino_api(cxx, flags, ticks):
     """Syntax/type check of the Arduino port against a mock of the Arduino API (the real
     cores are registry packages we cannot install)."""
-    if shutil.which(cxx) is None:
-        pytest.skip(f"{cxx} not installed")
+    assert shutil.which(cxx), f"{cxx} missing: run scripts/setup.sh"
     ports = data_path("boards") / "ports"
     r = subprocess.run([cxx, *flags, "-std=gnu++11", "-Wall", "-Wextra", "-Werror",
                         "-fsyntax-only", f"-DTFLM_PY_TICKS_{ticks}", "-DTFLM_PY_BAUD=115200",
@@ -228,7 +210,6 @@ def test_too_big_model_fails_fit_check_with_numbers(tmp_path):
     y = b.activation((1, 700), scale=0.1, zero_point=0)
     b.op("FULLY_CONNECTED", [x, w, bias], [y])
     model = load_model(b.build(inputs=[x], outputs=[y]))
-    require_bundle(model, tmp_path)
     with pytest.raises(boards.FitError) as ei:
         boards.make_project(model, "nucleo_f446re", tmp_path / "p")
     assert "nucleo_f446re has 512 KB" in str(ei.value)

@@ -1,7 +1,6 @@
 """Code generator: deterministic, only the needed kernels, small glue, API as documented."""
 import filecmp
 import json
-import shutil
 import subprocess
 
 import pytest
@@ -11,8 +10,6 @@ from tflm_py import ModelError, load_model
 from tflm_py.codegen import generate
 from tflm_py.hostbuild import build_host
 
-needs_arm = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None,
-                               reason="arm-none-eabi-gcc missing: run scripts/setup.sh")
 
 
 def test_generating_twice_gives_identical_files(tmp_path):
@@ -56,7 +53,6 @@ def test_refuses_to_overwrite_a_foreign_folder(tmp_path):
     assert (d / "notes.txt").read_text() == "keep me"
 
 
-@needs_arm
 def test_cortex_m4_sizes_kws(tmp_path):
     from tflm_py.report import size_report
     model = load_model(MODELS["kws_ref_model"])

@@ -86,8 +86,7 @@ def test_emulator_rejects_bad_frames_and_keeps_serving():
 # --------------------------------------------------------------- the C firmware
 
 def _build_native(tmp_path, profile=True, sanitize=True):
-    if shutil.which("gcc") is None:
-        pytest.skip("gcc not installed")
+    assert shutil.which("gcc"), "gcc not installed: run scripts/setup.sh"
     proj = boards.make_project(None, "host", tmp_path / "proj", bundle_dir=FAKE_BUNDLE)
     exe = tmp_path / ("fw" if profile else "fw_noprof")
     srcs = [proj / "src" / "main.c", proj / "src" / "tflm_py_port.c",

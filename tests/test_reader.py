@@ -585,8 +585,7 @@ def test_labels_broken_metadata_or_zip_are_ignored():
 
 def test_schema_layout_is_generated_from_the_schema(tmp_path):
     schema = ROOT.parent / "shared" / "schema" / "schema.fbs"
-    if not schema.exists():
-        pytest.skip("schema.fbs not available")
+    assert schema.exists(), f"{schema} missing (../shared beside the repo)"
     sys.path.insert(0, str(ROOT / "scripts"))
     try:
         import gen_schema_layout

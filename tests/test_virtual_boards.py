@@ -35,8 +35,7 @@ def private_pio_core(tmp_path_factory):
 def _needs(board):
     tools = {"qemu-mps2-an386": ["arm-none-eabi-gcc", "qemu-system-arm"], "host": ["gcc"]}
     for t in tools[board]:
-        if shutil.which(t) is None:
-            pytest.skip(f"{t} not installed")
+        assert shutil.which(t), f"{t} not installed: run scripts/setup.sh"
 
 
 def _running(project_dir) -> list:

@@ -228,6 +228,12 @@ def copy_port(board_or_port: Union[Board, str], dst: Path) -> list[str]:
     return names
 
 
+def _stop_boards(project_dir: Path) -> None:
+    for state in (project_dir / ".pio" / "build").glob("*/tflm_py_board.json"):
+        from .harness import _vboard
+        _vboard().stop_state(str(state))
+
+
 def _is_project(d: Path) -> bool:
     return (d / PROJECT_FILE).is_file()
 
@@ -309,6 +315,7 @@ def make_project(model: Union[str, os.PathLike, Model, None], board_name: Union[
         (tmp / PROJECT_FILE).write_text(json.dumps(desc, indent=2) + "\n")
         os.chmod(tmp, 0o755)
         if out.exists():
+            _stop_boards(out)     # a virtual board of the old project must not live on
             keep = out / ".pio"
             if keep.is_dir():  # keep PlatformIO's build folder: rebuilds stay incremental
                 os.replace(keep, tmp / ".pio")

@@ -312,7 +312,13 @@ class VirtualBoard:
         st = self.vb.read_state(self.state_path)
         program = project_program(self.project)
         if st and self.vb.state_running(st) and st.get("program") == str(program.resolve()):
-            return st
+            try:
+                fresh = program.stat().st_mtime <= float(st.get("started", 0))
+            except OSError:
+                fresh = False
+            if fresh:
+                return st
+            self.vb.stop_state(self.state_path)     # runs an older build: not ours to use
         return None
 
     def start(self) -> str:

@@ -7,7 +7,6 @@ code generator; cross-compilation for Cortex-M4; and what check() rejects."""
 from __future__ import annotations
 
 import functools
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -259,7 +258,6 @@ int main(int argc, char **argv)
     return bad, len(entries)
 
 
-@pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
 def test_c_kernels_vs_simulate_sanitized(tmp_path):
     entries = _harness_entries([c for name in OPS for c in _cases(name)])
     assert sum(a is not None for _, a in entries) >= 100  # in-place runs are exercised
@@ -269,14 +267,12 @@ def test_c_kernels_vs_simulate_sanitized(tmp_path):
     assert bad == [], f"{len(bad)} of {n} cases differ: {bad[:10]}"
 
 
-@pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
 def test_c_kernels_vs_simulate_optimized(tmp_path):
     entries = _harness_entries([c for name in OPS for c in _cases(name)[:12]])
     bad, n = _build_and_run(entries, tmp_path, "h_o2", ["-O2"])
     assert bad == [], f"{len(bad)} of {n} cases differ: {bad[:10]}"
 
 
-@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="needs arm-none-eabi-gcc")
 @pytest.mark.parametrize("kernel", KERNEL_NAMES)
 def test_kernels_compile_for_cortex_m4(kernel, tmp_path):
     cmd = ["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-Os", *CFLAGS, "-I", str(KERNELS),
@@ -335,7 +331,6 @@ def _chain_model() -> bytes:
     return b.build(inputs=[x], outputs=[y])
 
 
-@pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
 def test_chain_through_codegen_and_host_build():
     from tflm_py.hostbuild import run_host
     from tflm_py.simulator import Simulator

@@ -392,9 +392,10 @@ class Net:
                     keep_dims=keep_dims)
         return y
 
-    def quantize(self, x: _T, name="quantize") -> _T:
-        """float32 -> int8 (calibrated), or int8 -> int8 requantization."""
-        y = self._new(x.shape, x.value, name)
+    def quantize(self, x: _T, name="quantize", range_scale: float = 1.0) -> _T:
+        """float32 -> int8 (calibrated), or int8 -> int8 requantization; range_scale < 1
+        calibrates the output to a narrower range than its input (values clip)."""
+        y = self._new(x.shape, x.value * np.float32(range_scale), name)
         self._layer("QUANTIZE", [x], [y])
         return y
 
@@ -579,9 +580,8 @@ def float_io_edges(rng: np.random.Generator) -> bytes:
     x = net.conv(x, 16, 3, 2, "VALID", "RELU6", name="conv", out_std=2.0)
     x = net.dwconv(x, 3, 1, "SAME", "RELU6", name="depthwise", out_std=2.0)
     x = net.conv(x, 24, 1, 1, "SAME", "NONE", name="project")
-    r = net.quantize(x, name="requantize")
-    net.tensors[r.id].value = r.value * 0.6   # a narrower (clipping) range than its input
-    x = net.pad(r, [[0, 0], [0, 1], [0, 1], [0, 0]], name="zero_padding2d")
+    x = net.quantize(x, name="requantize", range_scale=0.6)
+    x = net.pad(x, [[0, 0], [0, 1], [0, 1], [0, 0]], name="zero_padding2d")
     x = net.dwconv(x, 3, 2, "VALID", "RELU", name="depthwise")
     x = net.mean(x, (1, 2), keep_dims=False, name="global_average_pooling2d")
     logits = net.fc(x, 5, name="dense", out_std=2.0)

@@ -9,7 +9,7 @@
 import os
 import sys
 
-from SCons.Script import (AlwaysBuild, COMMAND_LINE_TARGETS, Default,  # noqa: F401
+from SCons.Script import (AlwaysBuild, Default,
                           DefaultEnvironment)
 
 env = DefaultEnvironment()
