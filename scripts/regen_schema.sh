@@ -14,3 +14,5 @@ rm -rf "$here/tflm_py/tflite_schema"
 cp -r "$tmp/tflm_py/tflite_schema" "$here/tflm_py/tflite_schema"
 touch "$here/tflm_py/tflite_schema/__init__.py"
 echo "regenerated $(ls "$here/tflm_py/tflite_schema" | wc -l) modules"
+# the reader's verifier layout is generated from the same schema
+python3 "$here/scripts/gen_schema_layout.py" "$schema"
