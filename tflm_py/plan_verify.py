@@ -158,7 +158,9 @@ def verify_plan(model, plan) -> None:
 
     # ---- claimed aliases and in-place uses must be backed by rules
     def rule(op):
-        return getattr(_room(op.type), "INPLACE", None)
+        room = _room(op.type)
+        fn = getattr(room, "inplace", None)
+        return fn(op, model) if callable(fn) else getattr(room, "INPLACE", None)
 
     alias_parent = {t: t for t in arena}
 

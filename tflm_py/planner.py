@@ -125,8 +125,17 @@ def _room(op_type: str):
         return None     # room not written (yet): no in-place rule, no scratch
 
 
-def _rule_of(op) -> Optional[str]:
-    r = getattr(_room(op.type), "INPLACE", None)
+def room_rule(room, op, model) -> Optional[str]:
+    """The in-place rule a room declares for this op: its `inplace(op, model)` if it has one
+    (rules that depend on the op's types), else its INPLACE constant."""
+    if room is None:
+        return None
+    fn = getattr(room, "inplace", None)
+    return fn(op, model) if callable(fn) else getattr(room, "INPLACE", None)
+
+
+def _rule_of(op, model) -> Optional[str]:
+    r = room_rule(_room(op.type), op, model)
     return r if r in RULES else None
 
 
@@ -196,7 +205,7 @@ class _Graph:
                         self.deps[op.index].add(last_user[t])
                     last_user[t] = op.index
 
-        self.rule = [_rule_of(op) for op in ops]
+        self.rule = [_rule_of(op, model) for op in ops]
         self.scratch = [_scratch_of(op, model) for op in ops]
         self._dmax: dict[int, int] = {}
 
