@@ -125,6 +125,9 @@ class Emitter:
             self.kernels.append(name)
 
     def scratch(self, op) -> str:
+        """The op's scratch buffer, or NULL when the plan gave it none (SCRATCH_OPTIONAL)."""
+        if op.index not in self.plan.scratch:
+            return "NULL"
         off, _ = self.plan.scratch[op.index]
         return f"({self.prefix}_arena + {off})"
 

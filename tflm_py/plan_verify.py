@@ -152,6 +152,9 @@ def verify_plan(model, plan) -> None:
             fail(f"scratch of op #{v} [{o}, {o + b}) does not fit in the {arena_bytes}-byte arena")
     for op in ops:
         need = int(getattr(_room(op.type), "scratch_bytes", lambda o, m: 0)(op, model))
+        optional = bool(getattr(_room(op.type), "SCRATCH_OPTIONAL", False))
+        if need > 0 and op.index not in scratch and optional:
+            continue    # the kernel runs without its scratch (SCRATCH_OPTIONAL)
         if need > 0 and (op.index not in scratch or scratch[op.index][1] < need):
             fail(f"op #{op.index} {op.type} needs {need} bytes of scratch, plan gives "
                  f"{scratch.get(op.index)}")

@@ -153,7 +153,7 @@ def _ru(x: int, a: int) -> int:
 class _Graph:
     """Order-independent facts: arena tensors, producers, readers, dependencies, rules."""
 
-    def __init__(self, model: Model):
+    def __init__(self, model: Model, drop_scratch=frozenset()):
         self.model = model
         ops = model.operators
         self.n = n = len(ops)
@@ -206,7 +206,7 @@ class _Graph:
                     last_user[t] = op.index
 
         self.rule = [_rule_of(op, model) for op in ops]
-        self.scratch = [_scratch_of(op, model) for op in ops]
+        self.scratch = [0 if op.index in drop_scratch else _scratch_of(op, model) for op in ops]
         self._dmax: dict[int, int] = {}
 
     # ---- rule facts
@@ -697,12 +697,46 @@ def _place_search(lay: _Layout, best, results, nbrs, sizes):
 
 # ------------------------------------------------------------------------------ entry point
 
-def plan(model: Model, align: int = DEFAULT_ALIGN, inplace: bool = True) -> Plan:
-    """Plan the arena of `model`: order, lifetimes, offsets, scratch, bound (see module doc)."""
+def _scratch_optional(op) -> bool:
+    return bool(getattr(_room(op.type), "SCRATCH_OPTIONAL", False))
+
+
+def plan(model: Model, align: int = DEFAULT_ALIGN, inplace: bool = True,
+         scratch: str = "fit") -> Plan:
+    """Plan the arena of `model`: order, lifetimes, offsets, scratch, bound (see module doc).
+
+    scratch="fit" (default): a room that declares SCRATCH_OPTIONAL runs (more slowly) without
+    its scratch buffer, so an op whose scratch raises the arena's peak gets none — memory
+    first. scratch="always": every op gets the scratch its room asks for."""
+    if scratch not in ("fit", "always"):
+        raise ValueError(f"scratch must be 'fit' or 'always', got {scratch!r}")
+    best = _plan_once(model, align, inplace, frozenset())
+    optional = {op.index for op in model.operators
+                if _scratch_optional(op) and _scratch_of(op, model) > 0}
+    if scratch == "always" or not optional:
+        return best
+    floor = _plan_once(model, align, inplace, frozenset(optional)).arena_bytes
+    dropped: set = set()
+    while best.arena_bytes > floor:
+        # drop the scratch of the optional op at the peak; else of the largest still held
+        cand = best.peak_op if best.peak_op in optional - dropped else None
+        if cand is None:
+            rest = sorted(optional - dropped, key=lambda v: -best.scratch.get(v, (0, 0))[1])
+            if not rest:
+                break
+            cand = rest[0]
+        dropped.add(cand)
+        trial = _plan_once(model, align, inplace, frozenset(dropped))
+        if trial.arena_bytes < best.arena_bytes:
+            best = trial
+    return best
+
+
+def _plan_once(model: Model, align: int, inplace: bool, drop_scratch) -> Plan:
     align = int(align)
     if align < 1 or align & (align - 1):
         raise ValueError(f"align must be a power of two >= 1, got {align}")
-    g = _Graph(model)
+    g = _Graph(model, drop_scratch)
 
     # order candidates
     cands = []

@@ -18,6 +18,9 @@ handles and offers these functions (module level):
     overlap_reads(op, model) -> (unit_bytes, min_read)   # with INPLACE = "overlap" only;
                                             # see ops/_overlap.py
     scratch_bytes(op, model) -> int         # optional, default 0
+    SCRATCH_OPTIONAL = False                # True: the kernel also runs (more slowly) without
+                                            # scratch (cg.scratch(op) is then NULL); the planner
+                                            # drops scratch that would raise the arena's peak
 
 `prepare` is shared by simulate and emit, so the C kernels get exactly the parameters the
 simulator used.
