@@ -20,7 +20,9 @@ from ..errors import UnsupportedError
 from .. import quant
 
 OPS = ("AVERAGE_POOL_2D", "MAX_POOL_2D")
-INPLACE = None
+# The kernels walk output pixels in ascending NHWC order, finishing each pixel's channels
+# before the next pixel, and read only their window: the output may overlap the input.
+INPLACE = "overlap"
 ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 
 
@@ -157,3 +159,12 @@ def emit(op, model, params, cg) -> str:
     name = cg.param_struct(f"tflm_{kernel}_params_t", fields, f"{kernel}_{op.index}")
     return (f"tflm_{kernel}_s8(&{name}, {cg.ptr(op.inputs[0])}, "
             f"{cg.ptr(op.outputs[0])});")
+
+
+def overlap_reads(op, model):
+    """(unit_bytes, min_read) for the planner's "overlap" rule: one unit = one output pixel."""
+    from ._overlap import window_overlap_reads
+    g = _geometry(op, model)
+    x, y = model.tensor(op.inputs[0]), model.tensor(op.outputs[0])
+    return window_overlap_reads(x.shape, y.shape, (g.filter_h, g.filter_w),
+                                (g.stride_h, g.stride_w), (1, 1), (g.pad_h, g.pad_w))
