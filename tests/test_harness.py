@@ -233,3 +233,19 @@ def test_inputs_from_npy_and_npz(tmp_path):
     r = harness.random_inputs(specs, 4, seed=1)
     assert len(r) == 4 and r[0][0].dtype == np.int8 and r[0][0].shape == (1, 8)
     assert np.array_equal(r[3][0], harness.random_inputs(specs, 4, seed=1)[3][0])
+
+
+def test_samples_given_in_memory():
+    """validate_project(inputs=...) also takes the samples themselves (examples/hello_world)."""
+    from tflm_py.harness import as_samples
+    from tflm_py.protocol import IOInfo
+    spec = [IOInfo(9, (1, 2), 2, 0.5, 0)]
+    s = as_samples(np.array([[1, 2], [3, 4], [5, 6]]), spec)
+    assert len(s) == 3 and s[1][0].dtype == np.int8 and s[1][0].tolist() == [[3, 4]]
+    assert as_samples([[np.array([7, 8])]], spec)[0][0].shape == (1, 2)
+    with pytest.raises(ModelError, match="outside int8"):
+        as_samples(np.array([[1.0, 300.0]]), spec)
+    with pytest.raises(ModelError, match="not a multiple"):
+        as_samples(np.zeros(3, np.int8), spec)
+    with pytest.raises(ModelError, match="has 1 arrays, the model has 2"):
+        as_samples([[np.zeros(2)]], spec * 2)

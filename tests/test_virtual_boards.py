@@ -74,6 +74,8 @@ def test_run_model_on_virtual_board_is_bit_exact(name, board, tmp_path, capsys):
     assert rc == 0, d
     assert d["samples"] == 3 and d["passed"] == 3 and d["bit_exact"] is True
     assert d["max_abs_diff"] == 0 and d["ticks_per_inference"] > 0
+    # a count near 2**64 would be a wrapped subtraction (a tick read before the counter ran)
+    assert d["ticks_per_inference"] < 1e10 and all(s["ticks"] < 1e10 for s in d["per_sample"])
     assert d["model_hash"] == __import__("hashlib").sha256(
         (MODELS / f"{name}.tflite").read_bytes()).hexdigest()
     assert d["board"] == board

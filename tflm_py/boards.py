@@ -34,7 +34,7 @@ from .ir import Model
 from .resources import data_path
 
 PROJECT_FILE = "tflm_py_project.json"
-PROTOCOLS = ("tflm-py",)
+PROTOCOLS = ("tflm-py", "mlperf-tiny")
 PORT_FILES = {
     "arduino": ["arduino/tflm_py_port.cpp"],
     "qemu_cmsdk": ["qemu_cmsdk/tflm_py_port.c", "qemu_cmsdk/startup_mps2.c"],
@@ -136,13 +136,13 @@ def estimate_code_bytes(manifest: dict) -> int:
             + CODE_PER_OP * int(manifest.get("op_count", 0)))
 
 
-def fit_report(board: Board, manifest: dict) -> dict:
+def fit_report(board: Board, manifest: dict, extra_ram: int = 0) -> dict:
     model = int(manifest.get("model_bytes", 0))
     code = estimate_code_bytes(manifest)
     core_flash = int(board.reserve.get("flash_bytes", 0))
     arena = int(manifest.get("arena_bytes", 0))
     state = int(manifest.get("state_bytes", 0))
-    fw_ram = FIRMWARE_RAM + 4 * int(manifest.get("op_count", 0))
+    fw_ram = FIRMWARE_RAM + 4 * int(manifest.get("op_count", 0)) + int(extra_ram)
     core_ram = int(board.reserve.get("ram_bytes", 0))
     stack = int(board.stack_bytes)
     flash = model + code + core_flash
@@ -156,11 +156,13 @@ def fit_report(board: Board, manifest: dict) -> dict:
                     "fits": ram <= board.ram_bytes}}
 
 
-def fit_check(board: Union[str, Board], manifest: dict, what: str = "the model") -> dict:
+def fit_check(board: Union[str, Board], manifest: dict, what: str = "the model",
+              extra_ram: int = 0) -> dict:
     """Raise FitError (with the numbers) unless model + code fit the board's flash and
-    arena + state + stack fit its RAM. Returns the report."""
+    arena + state + stack fit its RAM (extra_ram: more firmware buffers). Returns the
+    report."""
     board = get_board(board)
-    rep = fit_report(board, manifest)
+    rep = fit_report(board, manifest, extra_ram)
     f, r = rep["flash"], rep["ram"]
     problems = []
     if not f["fits"]:
@@ -206,12 +208,13 @@ def build_flags(board: Board, prefix: str, profile: bool = True) -> list[str]:
     return flags
 
 
-def render_platformio_ini(board: Board, prefix: str, source: str, profile: bool = True) -> str:
+def render_platformio_ini(board: Board, prefix: str, source: str, profile: bool = True,
+                          protocol: str = "tflm-py") -> str:
     return _jinja().get_template("platformio.ini.j2").render(
         board=board, env=board.env_name, platform=board.platform_value(),
         pio_board=board.platformio["board"], framework=board.platformio.get("framework"),
         baud=board.baud, flags=build_flags(board, prefix, profile), prefix=prefix,
-        source=source, version=__version__)
+        source=source, version=__version__, protocol=protocol)
 
 
 def copy_port(board_or_port: Union[Board, str], dst: Path) -> list[str]:
@@ -254,12 +257,18 @@ def load_project(project_dir) -> dict:
 
 def make_project(model: Union[str, os.PathLike, Model, None], board_name: Union[str, Board],
                  out_dir, prefix: Optional[str] = None, protocol: str = "tflm-py",
-                 bundle_dir=None, profile: bool = True, check_fit: bool = True) -> Path:
+                 bundle_dir=None, profile: bool = True, check_fit: bool = True,
+                 mlperf_model: Optional[str] = None) -> Path:
     """Write a PlatformIO project for `model` on `board_name` into out_dir; return its path.
 
     The bundle goes to lib/<prefix>/ (written by tflm_py.codegen.generate, or copied from
     `bundle_dir`, a ready bundle, when given). Fails with FitError, writing nothing, if the
-    model does not fit the board."""
+    model does not fit the board.
+
+    protocol: "tflm-py" (the validation firmware, tflm_py.protocol) or "mlperf-tiny" (the
+    MLPerf Tiny / EEMBC runner's text protocol, tflm_py.mlperf; no per-layer profiling);
+    mlperf_model: its model id (kws01, vww01, ad01, ic01; guessed from the model's name or
+    input shape when not given)."""
     from .codegen import sanitize_prefix
 
     board = get_board(board_name)
@@ -292,14 +301,27 @@ def make_project(model: Union[str, os.PathLike, Model, None], board_name: Union[
             prefix = sanitize_prefix(prefix or model.name)
             manifest = generate(model, tmp / "lib" / prefix, prefix=prefix, source=source)
             prefix = manifest["prefix"]
-        fit = fit_check(board, manifest, what=source or prefix) if check_fit \
-            else fit_report(board, manifest)
+        mlperf_spec, extra_ram = None, 0
+        if protocol == "mlperf-tiny":
+            from . import mlperf
+            profile = False
+            mid = mlperf_model or mlperf.guess_model_id(
+                source or prefix, [io["shape"] for io in manifest.get("inputs", [])], prefix)
+            mlperf_spec = mlperf.firmware_spec(manifest.get("inputs", []),
+                                               manifest.get("outputs", []), mid)
+            extra_ram = mlperf_spec["db_bytes"] + mlperf_spec["in_bytes"] + 128
+        fit = fit_check(board, manifest, what=source or prefix, extra_ram=extra_ram) \
+            if check_fit else fit_report(board, manifest, extra_ram)
         src = tmp / "src"
         src.mkdir()
-        (src / "main.c").write_text(render_firmware(prefix, board))
+        if mlperf_spec is not None:
+            from .mlperf import render_firmware as render_mlperf
+            (src / "main.c").write_text(render_mlperf(prefix, board, mlperf_spec))
+        else:
+            (src / "main.c").write_text(render_firmware(prefix, board))
         copy_port(board, src)
         (tmp / "platformio.ini").write_text(
-            render_platformio_ini(board, prefix, source or prefix, profile))
+            render_platformio_ini(board, prefix, source or prefix, profile, protocol))
         model_file = None
         if model_bytes is not None:
             (tmp / "model").mkdir()
@@ -312,6 +334,8 @@ def make_project(model: Union[str, os.PathLike, Model, None], board_name: Union[
                 "model_hash": manifest.get("model_hash"), "virtual": board.virtual,
                 "baud": board.baud, "profile": profile, "fit": fit,
                 "inputs": manifest.get("inputs"), "outputs": manifest.get("outputs")}
+        if mlperf_spec is not None:
+            desc["mlperf"] = mlperf_spec
         (tmp / PROJECT_FILE).write_text(json.dumps(desc, indent=2) + "\n")
         os.chmod(tmp, 0o755)
         if out.exists():
@@ -353,7 +377,8 @@ def compile_check(project_dir, board: Union[str, Board], work_dir, link: bool = 
     lib = d / "lib" / prefix
     srcs = [d / "src" / "main.c", stub / "tflm_py_port.c"]
     srcs += sorted(lib.glob("*.c")) + sorted((lib / "kernels").glob("*.c"))
-    flags = [f for f in build_flags(board, prefix) if not f.startswith("-I ")]
+    flags = [f for f in build_flags(board, prefix, bool(proj.get("profile", True)))
+             if not f.startswith("-I ")]
     cflags = [*board.compile["cflags"], "-std=c99", "-Os", "-Wall", "-Wextra", "-Werror",
               "-ffunction-sections", "-fdata-sections", *flags,
               "-I", str(stub), "-I", str(lib), "-I", str(lib / "kernels")]

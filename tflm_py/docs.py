@@ -1,5 +1,6 @@
-"""Generated documentation tables (docs/ops.md), read from the op registry so they cannot
-drift: `python -m tflm_py.docs` rewrites them; tests/test_docs.py fails when they are stale."""
+"""Generated documentation tables (docs/ops.md from the op registry, docs/boards.md from
+boards/*.json), so they cannot drift: `python -m tflm_py.docs` rewrites them;
+tests/test_docs.py fails when they are stale."""
 from __future__ import annotations
 
 import re
@@ -41,14 +42,77 @@ def ops_markdown() -> str:
     return HEADER + "\n".join(rows) + "\n"
 
 
+BOARDS_HEADER = """# Boards
+
+Generated from `boards/*.json` by `python -m tflm_py.docs`; do not edit by hand
+(tests/test_docs.py fails when this table and the board files disagree).
+
+`tflm-py generate MODEL --board B -o DIR` writes a PlatformIO project for board B;
+`tflm-py run MODEL --board B` also builds, uploads (a virtual board: starts it) and validates.
+Flash and RAM are what the application may use; the fit check refuses a model whose data +
+code or arena + state + stack exceed them. Ticks are what the firmware counts per inference
+and per layer. How a board file is made: `boards/README.md`.
+
+| board | what | CPU | FPU | clock | flash | RAM | PlatformIO platform / board / framework | port layer | ticks | serial |
+|---|---|---|---|---|---|---|---|---|---|---|
+"""
+
+TICKS = {"dwt": "DWT cycle counter", "micros": "micros()", "ccount": "CCOUNT cycles",
+         "systick_icount": "instructions (QEMU -icount)", "clock": "ns (host clock)"}
+
+
+def _bytes(n: int) -> str:
+    if n >= 1 << 30:
+        return f"{n / (1 << 30):g} GB"
+    if n >= 1 << 20:
+        return f"{n / (1 << 20):g} MB"
+    return f"{n / 1024:g} KB"
+
+
+def _cell(v) -> str:
+    return str(v).replace("|", "\\|")
+
+
+def boards_markdown() -> str:
+    import json
+
+    from .resources import data_path
+    rows = []
+    notes = []
+    for path in sorted((data_path("boards")).glob("*.json")):
+        d = json.loads(path.read_text())
+        pio = d.get("platformio", {})
+        plat = " / ".join(str(pio.get(k) or "-") for k in ("platform", "board", "framework"))
+        clock = f"{d['clock_hz'] / 1e6:g} MHz" if d.get("clock_hz") else "-"
+        what = d.get("title", d["name"])
+        if d.get("virtual"):
+            what += " — no hardware needed"
+        serial = d.get("serial", {})
+        ser = f"{serial.get('baud', 115200)} baud"
+        if serial.get("note"):
+            ser += f"; {serial['note']}"
+        rows.append("| " + " | ".join(_cell(c) for c in (
+            f"`{d['name']}`", what, d.get("cpu", "-"), d.get("fpu") or "-", clock,
+            _bytes(int(d["flash_bytes"])), _bytes(int(d["ram_bytes"])), plat,
+            f"`{d.get('port', '-')}`", TICKS.get(d.get("ticks"), d.get("ticks") or "-"),
+            ser)) + " |")
+        if d.get("compile_note"):
+            notes.append(f"- `{d['name']}`: {d['compile_note']}.")
+    text = BOARDS_HEADER + "\n".join(rows) + "\n"
+    if notes:
+        text += "\nNotes:\n\n" + "\n".join(notes) + "\n"
+    return text
+
+
 def docs_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "docs"
 
 
 def main() -> int:
-    path = docs_dir() / "ops.md"
-    path.write_text(ops_markdown())
-    print(f"wrote {path}")
+    for name, text in (("ops.md", ops_markdown()), ("boards.md", boards_markdown())):
+        path = docs_dir() / name
+        path.write_text(text)
+        print(f"wrote {path}")
     return 0
 
 

@@ -83,6 +83,40 @@ def load_inputs(path, io_specs: Sequence, n: Optional[int] = None) -> list[list[
     return [[a[i] for a in per_input] for i in range(count)]
 
 
+def as_samples(inputs, io_specs: Sequence) -> list[list[np.ndarray]]:
+    """Samples given in memory: an array (N, *shape) for a one-input model, or a list of
+    samples, each a list of arrays (one per input). Values are cast to the input types
+    (integer inputs must already be quantised: values outside the type are refused)."""
+    if isinstance(inputs, np.ndarray):
+        if len(io_specs) != 1:
+            raise ModelError(f"the model has {len(io_specs)} inputs: give a list of samples, "
+                             "each a list of arrays")
+        io = io_specs[0]
+        size = int(np.prod(io.shape)) if io.shape else 1
+        if inputs.size % size:
+            raise ModelError(f"inputs have {inputs.size} values, not a multiple of the "
+                             f"input's {size} (shape {list(io.shape)})")
+        inputs = [[a] for a in inputs.reshape(-1, *io.shape)]
+    out = []
+    for n, xs in enumerate(inputs):
+        if len(xs) != len(io_specs):
+            raise ModelError(f"sample {n} has {len(xs)} arrays, the model has "
+                             f"{len(io_specs)} input(s)")
+        row = []
+        for k, (x, io) in enumerate(zip(xs, io_specs)):
+            a, dt = np.asarray(x), np.dtype(io.dtype)
+            if a.size != (int(np.prod(io.shape)) if io.shape else 1):
+                raise ModelError(f"sample {n} input {k} has {a.size} values, the input's shape "
+                                 f"is {list(io.shape)}")
+            if np.issubdtype(dt, np.integer) and a.dtype != dt and a.size and \
+                    (a.min() < np.iinfo(dt).min or a.max() > np.iinfo(dt).max):
+                raise ModelError(f"sample {n} input {k} has values outside {dt} (the model's "
+                                 "input type); give quantised inputs")
+            row.append(a.reshape(io.shape).astype(dt))
+        out.append(row)
+    return out
+
+
 # ------------------------------------------------------------------------- comparison
 
 @dataclass
@@ -94,6 +128,8 @@ class SampleResult:
     mismatches: int = 0
     first_diff: Optional[dict] = None
     layer_ticks: Optional[list] = None
+    outputs: Optional[list] = None     # the device's outputs (arrays)
+    results: Optional[list] = None     # MLPerf Tiny firmware: its m-results-[...] values
 
 
 @dataclass
@@ -265,7 +301,7 @@ def validate_device(client: Client, reference, samples: Sequence[Sequence[np.nda
                 raise ModelError(f"the simulator gives {len(expected)} outputs, the firmware "
                                  f"{len(got)}")
             equal, max_diff, count, first = compare_outputs(expected, got)
-            s = SampleResult(n, equal, max_diff, int(ticks), count, first, layers)
+            s = SampleResult(n, equal, max_diff, int(ticks), count, first, layers, got)
             result.samples.append(s)
             if on_sample:
                 on_sample(s, result)
@@ -429,7 +465,11 @@ def validate_project(project_dir, samples: int = 10, inputs=None, port: Optional
                      build: bool = True, model=None,
                      baud: Optional[int] = None) -> ValidationResult:
     """Validate a generated project's firmware: on its virtual board (started and stopped
-    here) or, with `port`, on a real board already flashed."""
+    here) or, with `port`, on a real board already flashed.
+
+    inputs: a .npy/.npz path (see load_inputs; at most `samples` of them are used), or the
+    samples themselves (all used): an array (N, *input_shape) for a one-input model, or a
+    list of samples, each a list of arrays (one per input)."""
     from .boards import load_project
     project = load_project(project_dir)
     if model is None and reference is None:
@@ -444,8 +484,10 @@ def validate_project(project_dir, samples: int = 10, inputs=None, port: Optional
         expected_hash = project.get("model_hash")
         from .protocol import io_infos_from_manifest
         in_specs = io_infos_from_manifest(project.get("inputs") or [])
-    if inputs is not None:
+    if isinstance(inputs, (str, os.PathLike)):
         sample_list = load_inputs(inputs, in_specs, samples)
+    elif inputs is not None:
+        sample_list = as_samples(inputs, in_specs)
     else:
         sample_list = random_inputs(in_specs, samples, seed)
     what = project.get("source") or "the project's model"
@@ -464,8 +506,9 @@ def validate_project(project_dir, samples: int = 10, inputs=None, port: Optional
         with virtual as vb:
             link = connect(vb.info["url"], baud or project.get("baud", 115200))
             try:
-                return validate_device(Client(link, **opts), reference, sample_list,
-                                       expected_hash, what, progress, on_sample, board)
+                return validate_link(link, project.get("protocol", "tflm-py"), opts,
+                                     reference, sample_list, expected_hash, what, progress,
+                                     on_sample, board)
             finally:
                 link.close()
     if port is None:
@@ -473,7 +516,25 @@ def validate_project(project_dir, samples: int = 10, inputs=None, port: Optional
                          f"(e.g. /dev/ttyACM0)")
     link = connect(port, baud or project.get("baud", 115200))
     try:
-        return validate_device(Client(link, **opts), reference, sample_list, expected_hash,
-                               what, progress, on_sample, board)
+        return validate_link(link, project.get("protocol", "tflm-py"), opts, reference,
+                             sample_list, expected_hash, what, progress, on_sample, board)
     finally:
         link.close()
+
+
+def validate_link(link, protocol: str, client_options: Optional[dict], reference, samples,
+                  expected_hash=None, what: str = "the model", progress: bool = False,
+                  on_sample=None, board: str = "") -> ValidationResult:
+    """validate_device over an open port with the firmware's protocol: "tflm-py" (the
+    validation firmware) or "mlperf-tiny" (the MLPerf Tiny benchmark firmware)."""
+    opts = dict(client_options or {})
+    if protocol == "mlperf-tiny":
+        from . import mlperf
+        client = mlperf.MlperfClient(link, invoke_timeout=float(opts.get("invoke_timeout",
+                                                                         120.0)))
+        return mlperf.validate_device(client, reference, samples, expected_hash, what,
+                                      progress, on_sample, board)
+    if protocol != "tflm-py":
+        raise ModelError(f"unknown firmware protocol {protocol!r}")
+    return validate_device(Client(link, **opts), reference, samples, expected_hash, what,
+                           progress, on_sample, board)

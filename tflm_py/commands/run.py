@@ -23,6 +23,9 @@ def add_parser(sub):
     p.add_argument("-o", "--out", metavar="DIR",
                    help="project folder (default: ./<model>-<board>)")
     p.add_argument("--prefix", metavar="NAME", help="C name prefix (default: model file name)")
+    p.add_argument("--protocol", default="tflm-py", choices=["tflm-py", "mlperf-tiny"],
+                   help="firmware: the tflm-py validation firmware (default) or the MLPerf "
+                        "Tiny benchmark firmware (validated through the runner's protocol)")
     p.add_argument("--build-timeout", type=float, default=900.0, metavar="S",
                    help="longest time for `pio run -t upload`, seconds (default 900)")
     add_common(p)
@@ -38,7 +41,8 @@ def run(args) -> int:
     out = args.out or f"{model.name}-{board.name}"
     log = sys.stderr
     t0 = time.monotonic()
-    path = make_project(model, board, out, prefix=args.prefix)
+    path = make_project(model, board, out, prefix=args.prefix,
+                        protocol=getattr(args, "protocol", "tflm-py"))
     if not args.json:
         print(f"generated {path} for {board.name}", file=log)
     if not board.virtual and not args.port:

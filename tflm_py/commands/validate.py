@@ -21,6 +21,9 @@ def add_parser(sub):
     p.add_argument("dir", nargs="?", metavar="DIR", help="generated PlatformIO project")
     p.add_argument("--model", metavar="MODEL", help=".tflite (default: the project's model)")
     p.add_argument("--board", metavar="B", help="board name (serial settings with --port)")
+    p.add_argument("--protocol", choices=["tflm-py", "mlperf-tiny"],
+                   help="firmware protocol with --port and no DIR (default tflm-py; a "
+                        "project knows its own)")
     return p
 
 
@@ -37,25 +40,58 @@ def add_common(p):
                    help="longest wait for one inference, seconds (default 60)")
     p.add_argument("--baud", type=int, help="serial baud rate (default: the board's)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--labels", metavar="FILE",
+                   help="class names, one per line: print the board's top-1 class per sample "
+                        "(default: the model's TFLite Metadata labels, if any)")
 
 
 def _fmt_ticks(v) -> str:
     return "-" if v is None else f"{int(round(v)):,}"
 
 
-def print_header(what: str, board: str, info, out=None):
+def print_header(what: str, board: str, info, out=None, labels=None):
     out = out or sys.stdout
     print(f"validating {what} on {board}: firmware model sha256 {info.model_hash[:16]}..., "
           f"arena {info.arena_bytes} B, ticks in {info.tick_unit}", file=out)
-    print(f"{'sample':>6}  {'equal':>5}  {'max|diff|':>9}  {'ticks':>14}", file=out)
+    print(f"{'sample':>6}  {'equal':>5}  {'max|diff|':>9}  {'ticks':>14}"
+          + ("  top-1 (board)" if labels else ""), file=out)
 
 
-def report(result, what: str, as_json: bool, out=None) -> int:
+def top1(sample, info, labels):
+    """(class name, dequantized score) of the board's first output, or None when the labels
+    do not fit that output."""
+    if not labels or not sample.outputs:
+        return None
+    import numpy as np
+    y = np.asarray(sample.outputs[0]).ravel()
+    if y.size != len(labels):
+        return None
+    k = int(np.argmax(y))
+    score = float(y[k])
+    if info is not None and info.outputs and info.outputs[0].scale and y.dtype.kind in "iu":
+        io = info.outputs[0]
+        score = (score - io.zero_point) * io.scale
+    return labels[k], score
+
+
+def resolve_labels(path, model):
+    from .simulate import read_labels
+    labels = read_labels(path) if path else None
+    return labels or (model.labels if model is not None else None)
+
+
+def report(result, what: str, as_json: bool, out=None, labels=None) -> int:
     from ..harness import describe_diff
     out = out or sys.stdout
     if as_json:
         d = result.to_json()
         d["model"] = what
+        for row, s in zip(d["per_sample"], result.samples):
+            if s.results is not None:
+                row["mlperf_results"] = s.results
+            t = top1(s, result.info, labels)
+            if t:
+                row["top1"] = {"label": t[0], "score": t[1]}
         print(json.dumps(d, indent=2), file=out)
     else:
         n = len(result.samples)
@@ -89,22 +125,34 @@ def run_validation(project_dir, args, board_label=None) -> int:
     if args.inputs and not os.path.isfile(args.inputs):
         raise UsageError(f"{args.inputs}: no such file")
     opts = {"invoke_timeout": args.timeout}
-    state = {"header": False}
+    state = {"header": False, "labels": None}
 
     def on_sample(s, result):
         if as_json:
             return
+        labels = state["labels"]
         if not state["header"]:
-            print_header(what, board_label or result.board, result.info)
+            print_header(what, board_label or result.board, result.info, labels=labels)
             state["header"] = True
+        t = top1(s, result.info, labels)
+        extra = f"  {t[0]} ({t[1]:.3f})" if t else ""
+        if s.results is not None and len(s.results) <= 4:   # MLPerf Tiny firmware's answer
+            extra += "  m-results-[" + ",".join(f"{v:.3f}" for v in s.results) + "]"
         print(f"{s.index:>6}  {'yes' if s.equal else 'NO':>5}  {s.max_abs_diff:>9g}  "
-              f"{_fmt_ticks(s.ticks):>14}", flush=True)
+              f"{_fmt_ticks(s.ticks):>14}" + extra, flush=True)
 
     progress = sys.stderr.isatty() and not as_json
     if project_dir is not None:
         project = load_project(project_dir)
         what = model.name + ".tflite" if model is not None else (project.get("source")
                                                                  or project["prefix"])
+        labels_model = model
+        if labels_model is None and project.get("model_file") and not args.labels:
+            try:
+                labels_model = harness.project_model(project)
+            except Exception:   # the labels are a nicety; validate_project reports a bad model
+                labels_model = None
+        state["labels"] = resolve_labels(args.labels, labels_model)
         result = harness.validate_project(project_dir, samples=args.samples,
                                           inputs=args.inputs, port=args.port, seed=args.seed,
                                           progress=progress, on_sample=on_sample,
@@ -117,22 +165,22 @@ def run_validation(project_dir, args, board_label=None) -> int:
         import hashlib
 
         from ..boards import get_board
-        from ..protocol import Client
         from ..simulator import Simulator
         baud = args.baud or (get_board(args.board).baud if args.board else 115200)
         what = model.name + ".tflite"
+        state["labels"] = resolve_labels(args.labels, model)
         specs = [model.tensors[i] for i in model.inputs]
         samples = harness.load_inputs(args.inputs, specs, args.samples) if args.inputs \
             else harness.random_inputs(specs, args.samples, args.seed)
         link = harness.connect(args.port, baud)
         try:
-            result = harness.validate_device(
-                Client(link, **opts), Simulator(model), samples,
-                hashlib.sha256(model.data).hexdigest(), what, progress, on_sample,
+            result = harness.validate_link(
+                link, getattr(args, "protocol", None) or "tflm-py", opts, Simulator(model),
+                samples, hashlib.sha256(model.data).hexdigest(), what, progress, on_sample,
                 args.board or "")
         finally:
             link.close()
-    return report(result, what, as_json)
+    return report(result, what, as_json, labels=state["labels"])
 
 
 def run(args) -> int:

@@ -42,6 +42,10 @@ void tflm_port_ticks_restart(void)
     SYST_CVR = 0u;
     systick_wraps = 0u;
     SYST_CSR = 0x7u; /* processor clock, interrupt, enable */
+    /* the current value reads 0 until the first tick loads the reload value; a reading
+     * taken before that would count as a whole period. Wait for the load (<= 1 tick). */
+    while (SYST_CVR == 0u) {
+    }
 }
 
 void tflm_port_init(void)
