@@ -10,7 +10,8 @@
  * own and never overlaps input or output.
  *
  * Paths:
- * - grouped convolution (filter_c < input_c) or no scratch: the reference loop.
+ * - grouped convolution (filter_c < input_c), or no scratch and a filter other than 1x1:
+ *   the reference loop; no scratch and a 1x1 filter: the portable path (any target).
  * - portable (the spec, and the x86 fast path), groups == 1: per output pixel the window is
  *   gathered into an int8 patch (im2col; taps outside the image hold the input zero point,
  *   which the offset turns into 0, so the sum equals the reference's sum over valid taps;
@@ -19,8 +20,12 @@
  *   that is a multiple of 16 (gcc -O2 vectorises it with PMADDWD on x86).
  * - DSP (Cortex-M4/M7/M33, TFLM_PY_USE_DSP), groups == 1: two pixels' patches are widened to
  *   int16 with the offset added (SXTAB16, in the pair order SXTB16 gives the weights), then
- *   a 2x2 block (2 pixels x 2 filters) of SMLAD dot products: 4 patch words and 2 weight
- *   words feed 8 SMLAD (16 MACs) per step. */
+ *   2x2 blocks (2 pixels x 2 filters) of SMLAD dot products: 4 patch words and 2 weight
+ *   words feed 8 SMLAD (16 MACs) per step; up to 64 channels' accumulators are then
+ *   requantised in one pass (tflm_requantize_run_dsp). The input offset is added once per
+ *   patch value and shared by every filter, so unlike FULLY_CONNECTED (whose input row is
+ *   read once per output block) no folded bias is needed: the MAC loop has no offset work
+ *   either way, and this costs no extra constants in flash. */
 #include "conv_2d.h"
 
 typedef struct {
@@ -29,7 +34,6 @@ typedef struct {
     int32_t per_channel;
     int32_t output_offset;
     int32_t act_min, act_max;
-    int32_t narrow;            /* act_min > -128 or act_max < 127 */
 } conv_rq_t;
 
 static TFLM_PY_INLINE int8_t conv_out(const conv_rq_t *r, int32_t acc, int32_t oc)
@@ -143,11 +147,11 @@ static const int8_t *conv_patch(const tflm_conv_2d_params_t *p, const int8_t *in
     return col;
 }
 
-#if !TFLM_PY_USE_DSP
 /* one output pixel from its patch x (depth values): all output channels */
-static TFLM_PY_NOINLINE void conv_portable_pixel(const conv_rq_t *r, const int8_t *x, const int8_t *filter,
-                                const int32_t *bias, int32_t depth, int32_t out_c,
-                                int32_t in_offset, int8_t *y)
+static TFLM_PY_NOINLINE void conv_portable_pixel(const conv_rq_t *r, const int8_t *x,
+                                                 const int8_t *filter, const int32_t *bias,
+                                                 int32_t depth, int32_t out_c,
+                                                 int32_t in_offset, int8_t *y)
 {
     const int32_t depth16 = depth & ~15;
     int32_t o = 0;
@@ -214,7 +218,8 @@ static void conv_portable(const tflm_conv_2d_params_t *p, const conv_rq_t *r,
             for (int32_t ox = 0; ox < p->output_w; ++ox) {
                 /* a 1x1 filter never pads: its window is one input pixel */
                 const int8_t *x = is_1x1
-                    ? in_b + ((size_t)oy * p->stride_h * p->input_w + (size_t)ox * p->stride_w) * in_c
+                    ? in_b + ((size_t)oy * p->stride_h * p->input_w +
+                          (size_t)ox * p->stride_w) * in_c
                     : conv_patch(p, in_b, oy, ox, scratch, pad_value);
                 conv_portable_pixel(r, x, filter, bias, depth, out_c, p->input_offset, y);
                 y += out_c;
@@ -222,8 +227,6 @@ static void conv_portable(const tflm_conv_2d_params_t *p, const conv_rq_t *r,
         }
     }
 }
-
-#endif /* !TFLM_PY_USE_DSP */
 
 #if TFLM_PY_USE_DSP
 /* Widen a patch (depth int8) into slot (0 or 1) of the 2-pixel buffer, adding the input
@@ -249,22 +252,11 @@ static void conv_widen(const int8_t *x, int32_t depth, int32_t offset, int8_t *b
     }
 }
 
-static TFLM_PY_INLINE int8_t conv_out_dsp(const conv_rq_t *r, int32_t acc, int32_t mult,
-                                          int32_t shift, int32_t half)
-{
-    int32_t v = __ssat(tflm_requantize_dsp(acc, mult, shift, half) + r->output_offset, 8);
-    if (r->narrow) {   /* an activation range inside [-128, 127] */
-        v = v < r->act_min ? r->act_min : v;
-        v = v > r->act_max ? r->act_max : v;
-    }
-    return (int8_t)v;
-}
-
 /* a00..a11 += 2 pixels x 2 filters over n >= 1 groups of 4 values: 8 SMLAD per 4 patch words
  * and 2 filter words (16 MACs). a00 = (pixel 0, w0), a01 = (pixel 0, w1), a10 = (pixel 1,
  * w0), a11 = (pixel 1, w1). The loop needs 13 registers; gcc -Os spills some of them when
  * it allocates the intrinsics itself, so with gcc the same instructions are written out. */
-#if defined(__GNUC__)
+#if defined(__GNUC__) && defined(__OPTIMIZE__)
 #define CONV_GEMM_2X2(xb, w0, w1, n, a00, a01, a10, a11)                                  \
     do {                                                                                 \
         int32_t t0_, t1_, t2_, t3_, xv_;                                                 \
@@ -324,60 +316,105 @@ static TFLM_PY_INLINE int8_t conv_out_dsp(const conv_rq_t *r, int32_t acc, int32
     } while (0)
 #endif
 
+#define CONV_DSP_CHUNK 64   /* output channels requantised together (int32 on the stack) */
+
 /* every output channel of pixels y0 and y1 from the widened patches in buf; for an odd last
- * pixel y1 == y0 (slot 1 repeats slot 0, so it writes the same values again) */
-static TFLM_PY_NOINLINE void conv_dsp_pixels(const conv_rq_t *rq, const int8_t *buf,
+ * pixel y1 == y0 (slot 1 repeats slot 0) */
+static TFLM_PY_NOINLINE void conv_dsp_pixels(const tflm_rq_dsp_t *rq, const int8_t *buf,
                                              int32_t depth, const int8_t *filter,
                                              const int32_t *bias, int32_t out_c, int8_t *y0,
                                              int8_t *y1)
 {
-    const conv_rq_t r = *rq;
     const int32_t quads = depth >> 2, rest = depth & 3;
-    const int32_t pc_mask = r.per_channel ? -1 : 0;
     const int8_t *xt = buf + 16 * quads;   /* pixel 0's tail values, then pixel 1's */
+    int32_t acc0[CONV_DSP_CHUNK], acc1[CONV_DSP_CHUNK];
     const int8_t *wrow = filter;
-    for (int32_t o = 0; o < out_c; o += 2) {
-        /* an odd last channel is computed twice (o1 == o) */
-        const int32_t o1 = o + 1 < out_c ? o + 1 : o;
-        const int8_t *w0 = wrow;
-        const int8_t *w1 = wrow + (o1 - o) * depth;
-        int32_t a00 = 0, a01 = 0, a10, a11;
-        if (bias != NULL) {
-            a00 = bias[o];
-            a01 = bias[o1];
+    const int32_t *brow = bias;
+    for (int32_t c0 = 0; c0 < out_c; c0 += CONV_DSP_CHUNK) {
+        const int32_t n = TFLM_MIN(CONV_DSP_CHUNK, out_c - c0);
+        int32_t *p0 = acc0, *p1 = acc1;
+        int32_t j = 0;
+        if (rest == 0 && quads > 0) {
+            /* 4 channels per step (two 2x2 blocks, one bookkeeping) */
+            for (; j + 4 <= n; j += 4) {
+                const int8_t *w0 = wrow, *w1 = wrow + depth, *xb = buf;
+                int32_t a00 = 0, a01 = 0, a10, a11, cnt = quads;
+                if (brow != NULL) {
+                    a00 = brow[0];
+                    a01 = brow[1];
+                }
+                a10 = a00;
+                a11 = a01;
+                CONV_GEMM_2X2(xb, w0, w1, cnt, a00, a01, a10, a11);
+                p0[0] = a00;
+                p0[1] = a01;
+                p1[0] = a10;
+                p1[1] = a11;
+                /* w1 now points at filter row 2 of this step */
+                w0 = w1;
+                w1 += depth;
+                xb = buf;
+                cnt = quads;
+                a00 = a01 = 0;
+                if (brow != NULL) {
+                    a00 = brow[2];
+                    a01 = brow[3];
+                    brow += 4;
+                }
+                a10 = a00;
+                a11 = a01;
+                CONV_GEMM_2X2(xb, w0, w1, cnt, a00, a01, a10, a11);
+                p0[2] = a00;
+                p0[3] = a01;
+                p1[2] = a10;
+                p1[3] = a11;
+                p0 += 4;
+                p1 += 4;
+                wrow += 4 * depth;
+            }
         }
-        a10 = a00;
-        a11 = a01;
-        if (quads > 0) {
-            const int8_t *xb = buf;
-            int32_t n = quads;
-            CONV_GEMM_2X2(xb, w0, w1, n, a00, a01, a10, a11);
+        for (; j < n; j += 2) {
+            /* an odd last channel is computed twice (w1 == w0) */
+            const int32_t d1 = j + 1 < n ? depth : 0;
+            const int8_t *w0 = wrow, *w1 = wrow + d1;
+            int32_t a00 = 0, a01 = 0, a10, a11;
+            if (brow != NULL) {
+                a00 = brow[0];
+                a01 = brow[d1 != 0];
+                brow += 2;
+            }
+            a10 = a00;
+            a11 = a01;
+            if (quads > 0) {
+                const int8_t *xb = buf;
+                int32_t cnt = quads;
+                CONV_GEMM_2X2(xb, w0, w1, cnt, a00, a01, a10, a11);
+            }
+            for (int32_t i = 0; i < rest; ++i) {   /* w0, w1 now point at the tails */
+                int16_t xa, xc;
+                memcpy(&xa, xt + 2 * i, 2);
+                memcpy(&xc, xt + 2 * (rest + i), 2);
+                a00 += xa * w0[i];
+                a01 += xa * w1[i];
+                a10 += xc * w0[i];
+                a11 += xc * w1[i];
+            }
+            p0[0] = a00;
+            p0[1] = a01;   /* the chunk is even: index j + 1 exists */
+            p1[0] = a10;
+            p1[1] = a11;
+            p0 += 2;
+            p1 += 2;
+            wrow += 2 * depth;
         }
-        for (int32_t i = 0; i < rest; ++i) {
-            int16_t xa, xc;
-            memcpy(&xa, xt + 2 * i, 2);
-            memcpy(&xc, xt + 2 * (rest + i), 2);
-            a00 += xa * w0[i];
-            a01 += xa * w1[i];
-            a10 += xc * w0[i];
-            a11 += xc * w1[i];
+        tflm_requantize_run_dsp(rq, acc0, c0, n, y0 + c0);
+        if (y1 != y0) {
+            tflm_requantize_run_dsp(rq, acc1, c0, n, y1 + c0);
         }
-        int32_t q = o & pc_mask;
-        int32_t mult = r.multipliers[q], shift = r.shifts[q];
-        int32_t half = tflm_requantize_half(shift);
-        y0[o] = conv_out_dsp(&r, a00, mult, shift, half);
-        y1[o] = conv_out_dsp(&r, a10, mult, shift, half);
-        q = o1 & pc_mask;
-        mult = r.multipliers[q];
-        shift = r.shifts[q];
-        half = tflm_requantize_half(shift);
-        y0[o1] = conv_out_dsp(&r, a01, mult, shift, half);
-        y1[o1] = conv_out_dsp(&r, a11, mult, shift, half);
-        wrow += 2 * depth;
     }
 }
 
-static void conv_dsp(const tflm_conv_2d_params_t *p, const conv_rq_t *r, const int8_t *input,
+static void conv_dsp(const tflm_conv_2d_params_t *p, const tflm_rq_dsp_t *r, const int8_t *input,
                      const int8_t *filter, const int32_t *bias, int8_t *output, int8_t *scratch)
 {
     const int32_t in_c = p->input_c, out_c = p->output_c;
@@ -396,7 +433,8 @@ static void conv_dsp(const tflm_conv_2d_params_t *p, const conv_rq_t *r, const i
         for (int32_t slot = 0; slot < n; ++slot) {
             const int8_t *in_b = input + (size_t)b * in_image;
             const int8_t *x = is_1x1
-                ? in_b + ((size_t)oy * p->stride_h * p->input_w + (size_t)ox * p->stride_w) * in_c
+                ? in_b + ((size_t)oy * p->stride_h * p->input_w +
+                          (size_t)ox * p->stride_w) * in_c
                 : conv_patch(p, in_b, oy, ox, col, pad_value);
             conv_widen(x, depth, p->input_offset, buf, slot);
             if (++ox == p->output_w) {
@@ -430,13 +468,25 @@ void tflm_conv_2d_s8(const tflm_conv_2d_params_t *p, const int8_t *input,
     r.output_offset = p->output_offset;
     r.act_min = p->act_min;
     r.act_max = p->act_max;
-    r.narrow = p->act_min > -128 || p->act_max < 127;
-    if (p->filter_c != p->input_c || scratch == NULL) {
+    const int is_1x1 = p->filter_h == 1 && p->filter_w == 1 && p->pad_h == 0 && p->pad_w == 0;
+    if (p->filter_c != p->input_c || (scratch == NULL && !is_1x1)) {
         conv_reference(p, &r, input, filter, bias, output);
         return;
     }
+    if (scratch == NULL) {   /* 1x1 without scratch: the portable GEMM reads pixels in place */
+        conv_portable(p, &r, input, filter, bias, output, scratch);
+        return;
+    }
 #if TFLM_PY_USE_DSP
-    conv_dsp(p, &r, input, filter, bias, output, scratch);
+    tflm_rq_dsp_t rd;
+    rd.multipliers = p->multipliers;
+    rd.shifts = p->shifts;
+    rd.per_channel = p->per_channel;
+    rd.output_offset = p->output_offset;
+    rd.act_min = p->act_min;
+    rd.act_max = p->act_max;
+    rd.small_acc = p->small_acc;
+    conv_dsp(p, &rd, input, filter, bias, output, scratch);
 #else
     conv_portable(p, &r, input, filter, bias, output, scratch);
 #endif

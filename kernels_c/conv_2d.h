@@ -19,12 +19,16 @@ typedef struct {
     int32_t per_channel;                    /* 0: multipliers[0] / shifts[0] for all */
     const int32_t *multipliers;
     const int32_t *shifts;
+    /* 1: the generator proved every shift < 0 and every accumulator in [-2^30, 2^30), so
+     * the DSP path requantises without range checks (tflm_rq_dsp_t); 0: always safe */
+    int32_t small_acc;
 } tflm_conv_2d_params_t;
 
 /* Scratch bytes the fast paths need (tflm_py's CONV_2D room asks the planner for them):
  * 0 for a grouped convolution (always the reference loop); otherwise two widened patches
  * (4 bytes per tap value) plus, unless the filter is 1x1, one int8 patch, plus 4 for
- * alignment. With less (scratch NULL) the kernel takes the reference loop. */
+ * alignment. Without it (scratch NULL) the kernel runs more slowly: a 1x1 filter takes the
+ * portable path (it reads pixels in place), any other the reference loop. */
 #define TFLM_CONV_2D_SCRATCH_BYTES(filter_h, filter_w, filter_c, input_c)                    \
     ((filter_c) != (input_c) ? 0                                                            \
      : 4 * (filter_h) * (filter_w) * (filter_c) +                                           \

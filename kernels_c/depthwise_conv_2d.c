@@ -9,16 +9,21 @@
  * units <= u. Taps outside the image are skipped, exactly as the reference does, so no
  * padded copy and no scratch are needed.
  *
- * Paths (all of them loop over the valid taps of each output pixel, any filter size,
- * stride, dilation and padding; 3x3 is the common case):
+ * Paths (all of them visit only the valid taps of each output pixel, for any filter size,
+ * stride, dilation and padding):
  * - portable (the spec, and the x86 fast path): up to 64 output channels at a time (a
  *   multiple of 16) accumulate (int16)(x + input_offset) * w into int32 lanes, tap after tap,
  *   channels innermost: a loop gcc -O2 vectorises on x86. depth_multiplier 1 reads the
  *   same channels of the input, depth_multiplier > 1 broadcasts one input value over the
  *   outputs of its channel. Fewer than 16 channels left: one channel at a time.
- * - DSP (Cortex-M4/M7/M33, TFLM_PY_USE_DSP): 4 channels per step; one word of inputs and one
- *   of weights are widened with SXTAB16 / SXTB16 (the input offset added on the way) and
- *   multiplied per channel with SMLABB / SMLATT into 4 accumulators. */
+ * - DSP (Cortex-M4/M7/M33, TFLM_PY_USE_DSP): 4 channels per step; per tap one word of
+ *   inputs and one of weights are widened with SXTAB16 / SXTB16 (the input offset added on
+ *   the way) and multiplied per channel with SMLABB / SMLATT. A 3x3 filter (depth_multiplier
+ *   1, no dilation) runs its window, or the window clipped to 3x2 / 2x3 / 2x2 at the image
+ *   border, without any loop. Accumulators of up to 64 channels are then requantised in one
+ *   pass (tflm_requantize_run_dsp).
+ * (A depthwise conv with one input channel and depth_multiplier > 1 is generated as a
+ * CONV_2D call instead, see tflm_py/ops/depthwise_conv_2d.py.) */
 #include "depthwise_conv_2d.h"
 
 typedef struct {
@@ -190,33 +195,14 @@ static void dw_portable_pixel(const tflm_depthwise_conv_2d_params_t *p, const dw
 #endif /* !TFLM_PY_USE_DSP */
 
 #if TFLM_PY_USE_DSP
-typedef struct {
-    dw_rq_t rq;
-    int32_t narrow;            /* act_min > -128 or act_max < 127 */
-    int32_t in_offset;
-    int32_t off2;              /* input_offset in both halfwords */
-    const int32_t *bias;       /* may be NULL */
-    int32_t in_c, out_c, mult;
-} dw_dsp_t;
+#define DW_DSP_CHUNK 64   /* output channels requantised together (int32 on the stack) */
 
-static TFLM_PY_INLINE int8_t dw_out_dsp(const dw_dsp_t *d, int32_t acc, int32_t oc)
-{
-    const int32_t q = d->rq.per_channel ? oc : 0;
-    const int32_t shift = d->rq.shifts[q];
-    int32_t v = tflm_requantize_dsp(acc, d->rq.multipliers[q], shift,
-                                    tflm_requantize_half(shift));
-    v = __ssat(v + d->rq.output_offset, 8);
-    if (d->narrow) {
-        v = v < d->rq.act_min ? d->rq.act_min : v;
-        v = v > d->rq.act_max ? d->rq.act_max : v;
-    }
-    return (int8_t)v;
-}
-
-/* One tap of a 4-channel block: the weight word wv and input word xv widened into
- * (w0, w2) (w1, w3) and (x0 + off, x2 + off) (x1 + off, x3 + off), one SMLABB / SMLATT per
- * channel. Written out for gcc: -Os spills the 13 live values of these loops otherwise. */
-#define DW_TAP_ASM                                                                       \
+/* One tap of a 4-channel block: the weight word at W widened into (w0, w2) / (w1, w3) with
+ * SXTB16, the input word at X into (x0 + off, x2 + off) / (x1 + off, x3 + off) with SXTAB16,
+ * one SMLABB / SMLATT per channel. */
+#define DW_TAP_ASM(X, W)                                                                 \
+    "ldr     %[wv], " W "\n\t"                                                           \
+    "ldr     %[xv], " X "\n\t"                                                           \
     "sxtb16  %[t1], %[wv]\n\t"                                                           \
     "sxtb16  %[wv], %[wv], ror #8\n\t"                                                   \
     "sxtab16 %[t0], %[o2], %[xv]\n\t"                                                    \
@@ -230,200 +216,199 @@ static TFLM_PY_INLINE int8_t dw_out_dsp(const dw_dsp_t *d, int32_t acc, int32_t 
     [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [px] "+r"(x),            \
     [pw] "+r"(w), [xv] "=&r"(xv), [wv] "=&r"(wv), [t0] "=&r"(t0), [t1] "=&r"(t1)
 
-/* requantise and store output channels oc .. oc + 3 (its own function: the callers' loops
- * keep many values live, this keeps the per-output work at about 15 instructions) */
-static TFLM_PY_NOINLINE void dw_store4_dsp(const dw_dsp_t *d, int32_t oc, int32_t a0,
-                                           int32_t a1, int32_t a2, int32_t a3, int8_t *out)
-{
-    const int32_t *mults = d->rq.multipliers, *shifts = d->rq.shifts;
-    const int32_t zp = d->rq.output_offset;
-    const int32_t lo = d->rq.act_min, hi = d->rq.act_max;
-    const int narrow = d->narrow;
-    const int32_t pc_mask = d->rq.per_channel ? -1 : 0;
-    int32_t v[4];
-    v[0] = a0;
-    v[1] = a1;
-    v[2] = a2;
-    v[3] = a3;
-    for (int32_t k = 0; k < 4; ++k) {
-        const int32_t q = (oc + k) & pc_mask;
-        const int32_t shift = shifts[q];
-        int32_t y = tflm_requantize_dsp(v[k], mults[q], shift, tflm_requantize_half(shift));
-        y = __ssat(y + zp, 8);
-        if (narrow) {
-            y = y < lo ? lo : y;
-            y = y > hi ? hi : y;
-        }
-        out[oc + k] = (int8_t)y;
+#define DW_ROW2_ASM                                                                      \
+    DW_TAP_ASM("[%[px]]", "[%[pw]]")                                                     \
+    DW_TAP_ASM("[%[px], %[st]]", "[%[pw], %[st]]")
+
+#define DW_ROW3_ASM                                                                      \
+    DW_ROW2_ASM                                                                          \
+    DW_TAP_ASM("[%[px], %[st], lsl #1]", "[%[pw], %[st], lsl #1]")
+
+/* the next input row; the next filter row of a 3-wide filter */
+#define DW_NEXT_ROW_ASM                                                                  \
+    "add     %[px], %[px], %[rs]\n\t"                                                    \
+    "add     %[pw], %[pw], %[st], lsl #1\n\t"                                            \
+    "add     %[pw], %[pw], %[st]\n\t"
+
+/* acc[0..3] += the taps of a window clipped to ROWS x COLS (2 or 3 each) of a 3x3 filter:
+ * input at x + r * rs + c * st, weights at w + (3 r + c) * st (depth_multiplier 1, no
+ * dilation). With gcc (not at -O0, where the frame pointer leaves too few registers) these
+ * are written out as leaf functions: -Os spills their 13 live values otherwise. */
+#define DW_ACC4_LEAF(NAME, BODY)                                                         \
+    static TFLM_PY_NOINLINE void NAME(const int8_t *x, const int8_t *w, int32_t st,      \
+                                      int32_t rs, int32_t off2, int32_t *acc)            \
+    {                                                                                    \
+        int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], xv, wv, t0, t1;      \
+        __asm__ volatile(BODY                                                            \
+                         : DW_ASM_OPERANDS                                               \
+                         : [st] "r"(st), [rs] "r"(rs), [o2] "r"(off2)                    \
+                         : "memory");                                                    \
+        acc[0] = a0;                                                                     \
+        acc[1] = a1;                                                                     \
+        acc[2] = a2;                                                                     \
+        acc[3] = a3;                                                                     \
     }
-}
 
 #if defined(__GNUC__) && defined(__OPTIMIZE__)
-/* depthwise multiplier 1, no dilation, a pixel whose window holds rows x cols valid taps:
- * every output channel, 4 at a time with the written-out tap loops */
-static TFLM_PY_NOINLINE void dw_dsp_pixel_m1(const dw_dsp_t *d, const dw_window_t *win,
-                                             int8_t *out)
+DW_ACC4_LEAF(dw_acc4_3x3, DW_ROW3_ASM DW_NEXT_ROW_ASM DW_ROW3_ASM DW_NEXT_ROW_ASM DW_ROW3_ASM)
+DW_ACC4_LEAF(dw_acc4_3x2, DW_ROW2_ASM DW_NEXT_ROW_ASM DW_ROW2_ASM DW_NEXT_ROW_ASM DW_ROW2_ASM)
+DW_ACC4_LEAF(dw_acc4_2x3, DW_ROW3_ASM DW_NEXT_ROW_ASM DW_ROW3_ASM)
+DW_ACC4_LEAF(dw_acc4_2x2, DW_ROW2_ASM DW_NEXT_ROW_ASM DW_ROW2_ASM)
+
+static TFLM_PY_NOINLINE void dw_acc4_cols(const int8_t *x, const int8_t *w, int32_t st,
+                                          int32_t n, int32_t off2, int32_t *acc)
 {
-    const int32_t rows = win->rows, cols = win->cols;
-    const int32_t step = win->in_col_step;      /* = the weights' column step */
-    const int32_t in_rs = win->in_row_step, w_rs = win->w_row_step;
-    const int32_t off2 = d->off2;
-    const int32_t *bias = d->bias;
-    const int full3x3 = rows == 3 && cols == 3 && w_rs == 3 * step;
-    const int32_t out_c = d->out_c;
-    const int8_t *xbase = win->in, *wbase = win->w;
-    int32_t oc = 0;
-    for (; oc + 4 <= out_c; oc += 4) {
-        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-        if (bias != NULL) {
-            a0 = bias[oc];
-            a1 = bias[oc + 1];
-            a2 = bias[oc + 2];
-            a3 = bias[oc + 3];
-        }
-        int32_t xv, wv, t0, t1;
-        if (full3x3) {
-            const int8_t *x = xbase + oc, *w = wbase + oc;
-            __asm__ volatile(
-                "ldr     %[wv], [%[pw]]\n\t"
-                "ldr     %[xv], [%[px]]\n\t" DW_TAP_ASM
-                "ldr     %[wv], [%[pw], %[st]]\n\t"
-                "ldr     %[xv], [%[px], %[st]]\n\t" DW_TAP_ASM
-                "ldr     %[wv], [%[pw], %[st], lsl #1]\n\t"
-                "ldr     %[xv], [%[px], %[st], lsl #1]\n\t" DW_TAP_ASM
-                "add     %[px], %[px], %[rs]\n\t"
-                "add     %[pw], %[pw], %[st], lsl #1\n\t"
-                "add     %[pw], %[pw], %[st]\n\t"
-                "ldr     %[wv], [%[pw]]\n\t"
-                "ldr     %[xv], [%[px]]\n\t" DW_TAP_ASM
-                "ldr     %[wv], [%[pw], %[st]]\n\t"
-                "ldr     %[xv], [%[px], %[st]]\n\t" DW_TAP_ASM
-                "ldr     %[wv], [%[pw], %[st], lsl #1]\n\t"
-                "ldr     %[xv], [%[px], %[st], lsl #1]\n\t" DW_TAP_ASM
-                "add     %[px], %[px], %[rs]\n\t"
-                "add     %[pw], %[pw], %[st], lsl #1\n\t"
-                "add     %[pw], %[pw], %[st]\n\t"
-                "ldr     %[wv], [%[pw]]\n\t"
-                "ldr     %[xv], [%[px]]\n\t" DW_TAP_ASM
-                "ldr     %[wv], [%[pw], %[st]]\n\t"
-                "ldr     %[xv], [%[px], %[st]]\n\t" DW_TAP_ASM
-                "ldr     %[wv], [%[pw], %[st], lsl #1]\n\t"
-                "ldr     %[xv], [%[px], %[st], lsl #1]\n\t" DW_TAP_ASM
-                : DW_ASM_OPERANDS
-                : [st] "r"(step), [rs] "r"(in_rs), [o2] "r"(off2)
-                : "memory");
-        } else {
-            const int8_t *xr = xbase + oc, *wr = wbase + oc;
-            for (int32_t r = rows; r > 0; --r) {
-                const int8_t *x = xr, *w = wr;
-                int32_t n = cols;
-                if (n > 0) {
-                    __asm__ volatile(
-                        "1:\n\t"
-                        "ldr     %[wv], [%[pw]]\n\t"
-                        "ldr     %[xv], [%[px]]\n\t"
-                        "add     %[pw], %[pw], %[st]\n\t"
-                        "add     %[px], %[px], %[st]\n\t" DW_TAP_ASM
-                        "subs    %[n], %[n], #1\n\t"
-                        "bne     1b\n\t"
-                        : DW_ASM_OPERANDS, [n] "+r"(n)
-                        : [st] "r"(step), [o2] "r"(off2)
-                        : "cc", "memory");
-                }
-                xr += in_rs;
-                wr += w_rs;
-            }
-        }
-        dw_store4_dsp(d, oc, a0, a1, a2, a3, out);
-    }
-    for (; oc < out_c; ++oc) {
-        int32_t acc = dw_single(win, oc, oc, d->in_offset);
-        if (bias != NULL) {
-            acc = dw_wrap_add(acc, bias[oc]);
-        }
-        out[oc] = dw_out_dsp(d, acc, oc);
-    }
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], xv, wv, t0, t1;
+    __asm__ volatile(
+        "1:\n\t"
+        DW_TAP_ASM("[%[px]]", "[%[pw]]")
+        "add     %[pw], %[pw], %[st]\n\t"
+        "add     %[px], %[px], %[st]\n\t"
+        "subs    %[n], %[n], #1\n\t"
+        "bne     1b\n\t"
+        : DW_ASM_OPERANDS, [n] "+r"(n)
+        : [st] "r"(st), [o2] "r"(off2)
+        : "cc", "memory");
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
 }
 #endif
 
-/* All output channels of one pixel. Blocks of 4 channels: per tap one input word and one
- * weight word, widened with SXTAB16 / SXTB16 (bytes 0, 2 and 1, 3), 4 SMLABB / SMLATT. */
-static TFLM_PY_NOINLINE void dw_dsp_pixel(const dw_dsp_t *d, const dw_window_t *win,
-                                          int8_t *out)
+static void dw_acc4(const int8_t *x, const int8_t *w, int32_t rows, int32_t cols,
+                    int32_t in_rs, int32_t w_rs, int32_t st, int32_t off2, int32_t *acc)
 {
-    const int32_t rows = win->rows, cols = win->cols;
-    const int32_t in_cs = win->in_col_step, w_cs = win->w_col_step;
-    const int32_t in_rs = win->in_row_step, w_rs = win->w_row_step;
-    const int32_t off2 = d->off2;
-    const int32_t *bias = d->bias;
-    const int32_t groups = d->mult == 1 ? 1 : d->in_c;
-    const int32_t span = d->mult == 1 ? d->out_c : d->mult;
-    for (int32_t g = 0; g < groups; ++g) {
-        const int32_t oc0 = g * span;
-        int32_t j = 0;
-        for (; j + 4 <= span; j += 4) {
-            const int32_t oc = oc0 + j;
-            int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-            if (bias != NULL) {
-                a0 = bias[oc];
-                a1 = bias[oc + 1];
-                a2 = bias[oc + 2];
-                a3 = bias[oc + 3];
-            }
-            const int8_t *xr = win->in + (d->mult == 1 ? oc : g);
-            const int8_t *wr = win->w + oc;
-            if (d->mult == 1) {
-                for (int32_t r = rows; r > 0; --r) {
-                    const int8_t *x = xr, *w = wr;
-                    for (int32_t c = cols; c > 0; --c) {
-                        const int32_t xv = tflm_load_s32(x);
-                        const int32_t wv = tflm_load_s32(w);
-                        const int32_t x02 = __sxtab16(off2, xv);
-                        const int32_t w02 = __sxtb16(wv);
-                        a0 = __smlabb(x02, w02, a0);
-                        a2 = __smlatt(x02, w02, a2);
-                        const int32_t x13 = tflm_sxtab16_ror8(off2, xv);
-                        const int32_t w13 = tflm_sxtb16_ror8(wv);
-                        a1 = __smlabb(x13, w13, a1);
-                        a3 = __smlatt(x13, w13, a3);
-                        x += in_cs;
-                        w += w_cs;
-                    }
-                    xr += in_rs;
-                    wr += w_rs;
-                }
+#if defined(__GNUC__) && defined(__OPTIMIZE__)
+    if (w_rs == 3 * st && rows >= 2 && rows <= 3 && cols >= 2 && cols <= 3) {
+        /* a 3x3 filter: the whole window, or one clipped at the image border */
+        if (rows == 3) {
+            if (cols == 3) {
+                dw_acc4_3x3(x, w, st, in_rs, off2, acc);
             } else {
-                const int32_t in_offset = d->in_offset;
-                for (int32_t r = rows; r > 0; --r) {
-                    const int8_t *x = xr, *w = wr;
-                    for (int32_t c = cols; c > 0; --c) {
-                        const int32_t xv = *x + in_offset;
-                        const int32_t wv = tflm_load_s32(w);
-                        const int32_t w02 = __sxtb16(wv), w13 = tflm_sxtb16_ror8(wv);
-                        a0 = __smlabb(w02, xv, a0);
-                        a2 = __smlatb(w02, xv, a2);
-                        a1 = __smlabb(w13, xv, a1);
-                        a3 = __smlatb(w13, xv, a3);
-                        x += in_cs;
-                        w += w_cs;
-                    }
-                    xr += in_rs;
-                    wr += w_rs;
-                }
+                dw_acc4_3x2(x, w, st, in_rs, off2, acc);
             }
-            out[oc] = dw_out_dsp(d, a0, oc);
-            out[oc + 1] = dw_out_dsp(d, a1, oc + 1);
-            out[oc + 2] = dw_out_dsp(d, a2, oc + 2);
-            out[oc + 3] = dw_out_dsp(d, a3, oc + 3);
+        } else if (cols == 3) {
+            dw_acc4_2x3(x, w, st, in_rs, off2, acc);
+        } else {
+            dw_acc4_2x2(x, w, st, in_rs, off2, acc);
         }
-        for (; j < span; ++j) {
-            const int32_t oc = oc0 + j;
-            int32_t acc = dw_single(win, d->mult == 1 ? oc : g, oc, d->in_offset);
-            if (bias != NULL) {
-                acc = dw_wrap_add(acc, bias[oc]);
+        return;
+    }
+    if (cols > 0) {
+        for (int32_t r = rows; r > 0; --r) {
+            dw_acc4_cols(x, w, st, cols, off2, acc);
+            x += in_rs;
+            w += w_rs;
+        }
+    }
+#else
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    for (int32_t r = rows; r > 0; --r) {
+        const int8_t *xc = x, *wc = w;
+        for (int32_t c = cols; c > 0; --c) {
+            const int32_t xv = tflm_load_s32(xc);
+            const int32_t wv = tflm_load_s32(wc);
+            const int32_t x02 = __sxtab16(off2, xv), w02 = __sxtb16(wv);
+            a0 = __smlabb(x02, w02, a0);
+            a2 = __smlatt(x02, w02, a2);
+            const int32_t x13 = tflm_sxtab16_ror8(off2, xv), w13 = tflm_sxtb16_ror8(wv);
+            a1 = __smlabb(x13, w13, a1);
+            a3 = __smlatt(x13, w13, a3);
+            xc += st;
+            wc += st;
+        }
+        x += in_rs;
+        w += w_rs;
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+#endif
+}
+
+/* 4 output channels [oc, oc + 4) that all read input channel ic (depth_multiplier > 1) or
+ * read channels ic .. ic + 3 with a dilated / differently strided window: the C loop */
+static void dw_acc4_general(const dw_window_t *win, int32_t ic, int32_t oc, int32_t mult,
+                            int32_t in_offset, int32_t off2, int32_t *acc)
+{
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    const int8_t *xr = win->in + ic;
+    const int8_t *wr = win->w + oc;
+    for (int32_t r = win->rows; r > 0; --r) {
+        const int8_t *x = xr, *w = wr;
+        for (int32_t c = win->cols; c > 0; --c) {
+            const int32_t wv = tflm_load_s32(w);
+            const int32_t w02 = __sxtb16(wv), w13 = tflm_sxtb16_ror8(wv);
+            if (mult == 1) {
+                const int32_t xv = tflm_load_s32(x);
+                const int32_t x02 = __sxtab16(off2, xv), x13 = tflm_sxtab16_ror8(off2, xv);
+                a0 = __smlabb(x02, w02, a0);
+                a2 = __smlatt(x02, w02, a2);
+                a1 = __smlabb(x13, w13, a1);
+                a3 = __smlatt(x13, w13, a3);
+            } else {
+                const int32_t xv = *x + in_offset;
+                a0 = __smlabb(w02, xv, a0);
+                a2 = __smlatb(w02, xv, a2);
+                a1 = __smlabb(w13, xv, a1);
+                a3 = __smlatb(w13, xv, a3);
             }
-            out[oc] = dw_out_dsp(d, acc, oc);
+            x += win->in_col_step;
+            w += win->w_col_step;
         }
+        xr += win->in_row_step;
+        wr += win->w_row_step;
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+/* All output channels of one pixel, DW_DSP_CHUNK at a time: accumulators (bias first), 4
+ * channels per step, then one requantisation pass that writes the chunk. */
+static TFLM_PY_NOINLINE void dw_dsp_pixel(const tflm_depthwise_conv_2d_params_t *p,
+                                          const tflm_rq_dsp_t *rq, const dw_window_t *win,
+                                          const int32_t *bias, int8_t *out)
+{
+    const int32_t out_c = p->output_c, mult = p->depth_multiplier;
+    const int32_t in_offset = p->input_offset;
+    const int32_t off2 = (int32_t)(((uint32_t)in_offset & 0xFFFFu) | ((uint32_t)in_offset << 16));
+    /* depth_multiplier 1 and the same column step for inputs and weights (no dilation) */
+    const int simple = mult == 1 && win->in_col_step == win->w_col_step;
+    int32_t acc[DW_DSP_CHUNK];
+    for (int32_t c0 = 0; c0 < out_c; c0 += DW_DSP_CHUNK) {
+        const int32_t n = TFLM_MIN(DW_DSP_CHUNK, out_c - c0);
+        if (bias != NULL) {
+            memcpy(acc, bias + c0, (size_t)n * sizeof(int32_t));
+        } else {
+            memset(acc, 0, (size_t)n * sizeof(int32_t));
+        }
+        int32_t j = 0;
+        if (simple) {
+            const int8_t *x = win->in + c0, *w = win->w + c0;
+            for (; j + 4 <= n; j += 4) {
+                dw_acc4(x + j, w + j, win->rows, win->cols, win->in_row_step, win->w_row_step,
+                        win->in_col_step, off2, acc + j);
+            }
+        }
+        for (; j + 4 <= n && !simple; j += 4) {
+            const int32_t oc = c0 + j;
+            const int32_t ic = oc / mult;
+            if (mult == 1 || (oc + 3) / mult == ic) {
+                /* channels oc .. oc + 3 share one input channel or map one to one */
+                dw_acc4_general(win, ic, oc, mult, in_offset, off2, acc + j);
+            } else {
+                break;
+            }
+        }
+        for (; j < n; ++j) {
+            const int32_t oc = c0 + j;
+            acc[j] = dw_wrap_add(acc[j], dw_single(win, oc / mult, oc, in_offset));
+        }
+        tflm_requantize_run_dsp(rq, acc, c0, n, out + c0);
     }
 }
 #endif /* TFLM_PY_USE_DSP */
@@ -433,6 +418,7 @@ void tflm_depthwise_conv_2d_s8(const tflm_depthwise_conv_2d_params_t *p, const i
 {
     const int32_t in_c = p->input_c;
     const int32_t out_c = p->output_c;
+#if !TFLM_PY_USE_DSP
     dw_rq_t r;
     r.multipliers = p->multipliers;
     r.shifts = p->shifts;
@@ -440,16 +426,15 @@ void tflm_depthwise_conv_2d_s8(const tflm_depthwise_conv_2d_params_t *p, const i
     r.output_offset = p->output_offset;
     r.act_min = p->act_min;
     r.act_max = p->act_max;
-#if TFLM_PY_USE_DSP
-    dw_dsp_t d;
-    d.rq = r;
-    d.narrow = p->act_min > -128 || p->act_max < 127;
-    d.in_offset = p->input_offset;
-    d.off2 = (int32_t)(((uint32_t)p->input_offset & 0xFFFFu) | ((uint32_t)p->input_offset << 16));
-    d.bias = bias;
-    d.in_c = in_c;
-    d.out_c = out_c;
-    d.mult = p->depth_multiplier;
+#else
+    tflm_rq_dsp_t rd;
+    rd.multipliers = p->multipliers;
+    rd.shifts = p->shifts;
+    rd.per_channel = p->per_channel;
+    rd.output_offset = p->output_offset;
+    rd.act_min = p->act_min;
+    rd.act_max = p->act_max;
+    rd.small_acc = p->small_acc;
 #endif
     int8_t *out = output;
     for (int32_t b = 0; b < p->batches; ++b) {
@@ -459,14 +444,7 @@ void tflm_depthwise_conv_2d_s8(const tflm_depthwise_conv_2d_params_t *p, const i
                 dw_window_t win;
                 dw_window(p, in_b, filter, oy, ox, &win);
 #if TFLM_PY_USE_DSP
-#if defined(__GNUC__) && defined(__OPTIMIZE__)
-                if (d.mult == 1 && win.in_col_step == win.w_col_step) {
-                    dw_dsp_pixel_m1(&d, &win, out);
-                } else
-#endif
-                {
-                    dw_dsp_pixel(&d, &win, out);
-                }
+                dw_dsp_pixel(p, &rd, &win, bias, out);
 #else
                 dw_portable_pixel(p, &r, &win, bias, out);
 #endif

@@ -14,10 +14,12 @@
  * - DSP (Cortex-M4/M7/M33, TFLM_PY_USE_DSP): the input offset is folded into the bias at
  *   generation time (folded_bias), so raw int8 inputs and weights are widened in pairs with
  *   SXTB16 and multiplied two at a time with SMLAD, four output rows per pass.
- * - a per-tensor weight zero point (filter_offset != 0, rare) takes the reference loop. */
+ * - a per-tensor weight zero point (filter_offset != 0, rare) takes the reference loop, and
+ *   so does the DSP build when no folded bias is given. */
 #include "fully_connected.h"
 
-static TFLM_PY_INLINE int8_t fc_output(const tflm_fully_connected_params_t *p, int32_t acc, int32_t o)
+static TFLM_PY_INLINE int8_t fc_output(const tflm_fully_connected_params_t *p, int32_t acc,
+                                       int32_t o)
 {
     const int32_t q = p->per_channel ? o : 0;
     acc = tflm_requantize_fast(acc, p->multipliers[q], p->shifts[q]) + p->output_offset;
@@ -47,6 +49,7 @@ static void fc_reference_row(const tflm_fully_connected_params_t *p, const int8_
     }
 }
 
+#if !TFLM_PY_USE_DSP
 static void fc_portable_row(const tflm_fully_connected_params_t *p, const int8_t *x,
                             const int8_t *filter, const int32_t *bias, int8_t *y)
 {
@@ -101,21 +104,12 @@ static void fc_portable_row(const tflm_fully_connected_params_t *p, const int8_t
         y[o] = fc_output(p, s0, o);
     }
 }
+#endif /* !TFLM_PY_USE_DSP */
 
 #if TFLM_PY_USE_DSP
-static TFLM_PY_INLINE int8_t fc_output_dsp(const tflm_fully_connected_params_t *p, int32_t acc,
-                                   int32_t o)
-{
-    const int32_t q = p->per_channel ? o : 0;
-    const int32_t shift = p->shifts[q];
-    acc = tflm_requantize_dsp(acc, p->multipliers[q], shift, tflm_requantize_half(shift));
-    acc += p->output_offset;
-    return (int8_t)TFLM_CLAMP(acc, p->act_min, p->act_max);
-}
-
-/* two filter rows against raw int8 x, 8 values per step (quads8 >= 1 steps) */
-static TFLM_PY_NOINLINE void fc_dsp_dot2(const int8_t *x, const int8_t *w0, const int8_t *w1, int32_t steps,
-                        int32_t *acc)
+/* two filter rows against raw int8 x, 8 values per step (steps >= 1) */
+static TFLM_PY_NOINLINE void fc_dsp_dot2(const int8_t *x, const int8_t *w0, const int8_t *w1,
+                                         int32_t steps, int32_t *acc)
 {
     int32_t a0 = acc[0], a1 = acc[1];
     do {
@@ -144,29 +138,35 @@ static TFLM_PY_NOINLINE void fc_dsp_dot2(const int8_t *x, const int8_t *w0, cons
     acc[1] = a1;
 }
 
-static void fc_dsp_row(const tflm_fully_connected_params_t *p, const int8_t *x,
-                       const int8_t *filter, int8_t *y)
+#define FC_DSP_CHUNK 64   /* outputs requantised together (int32 on the stack) */
+
+static void fc_dsp_row(const tflm_fully_connected_params_t *p, const tflm_rq_dsp_t *rq,
+                       const int8_t *x, const int8_t *filter, int8_t *y)
 {
-    const int32_t depth = p->accum_depth;
+    const int32_t depth = p->accum_depth, out_depth = p->output_depth;
     const int32_t steps = depth >> 3;
     const int32_t done = steps * 8;
     const int32_t *folded = p->folded_bias;
-    for (int32_t o = 0; o < p->output_depth; o += 2) {
-        const int two = o + 1 < p->output_depth;
-        const int8_t *w0 = filter + (size_t)o * depth;
-        const int8_t *w1 = two ? w0 + depth : w0;
-        int32_t acc[2] = {folded[o], two ? folded[o + 1] : 0};
-        if (steps > 0) {
-            fc_dsp_dot2(x, w0, w1, steps, acc);
+    int32_t acc[FC_DSP_CHUNK];
+    for (int32_t c0 = 0; c0 < out_depth; c0 += FC_DSP_CHUNK) {
+        const int32_t n = TFLM_MIN(FC_DSP_CHUNK, out_depth - c0);
+        for (int32_t j = 0; j < n; j += 2) {
+            const int32_t o = c0 + j;
+            const int two = j + 1 < n;
+            const int8_t *w0 = filter + (size_t)o * depth;
+            const int8_t *w1 = two ? w0 + depth : w0;
+            int32_t a[2] = {folded[o], folded[two ? o + 1 : o]};
+            if (steps > 0) {
+                fc_dsp_dot2(x, w0, w1, steps, a);
+            }
+            for (int32_t k = done; k < depth; ++k) {
+                a[0] += x[k] * w0[k];
+                a[1] += x[k] * w1[k];
+            }
+            acc[j] = a[0];
+            acc[j + 1] = a[1];   /* the chunk is even: index j + 1 exists */
         }
-        for (int32_t k = done; k < depth; ++k) {
-            acc[0] += x[k] * w0[k];
-            acc[1] += x[k] * w1[k];
-        }
-        y[o] = fc_output_dsp(p, acc[0], o);
-        if (two) {
-            y[o + 1] = fc_output_dsp(p, acc[1], o + 1);
-        }
+        tflm_requantize_run_dsp(rq, acc, c0, n, y + c0);
     }
 }
 #endif /* TFLM_PY_USE_DSP */
@@ -183,10 +183,20 @@ void tflm_fully_connected_s8(const tflm_fully_connected_params_t *p, const int8_
         }
 #if TFLM_PY_USE_DSP
         if (p->folded_bias != NULL) {
-            fc_dsp_row(p, x, filter, y);
-            continue;
+            tflm_rq_dsp_t rq;
+            rq.multipliers = p->multipliers;
+            rq.shifts = p->shifts;
+            rq.per_channel = p->per_channel;
+            rq.output_offset = p->output_offset;
+            rq.act_min = p->act_min;
+            rq.act_max = p->act_max;
+            rq.small_acc = p->small_acc;
+            fc_dsp_row(p, &rq, x, filter, y);
+        } else {
+            fc_reference_row(p, x, filter, bias, y);   /* no folded bias given */
         }
-#endif
+#else
         fc_portable_row(p, x, filter, bias, y);
+#endif
     }
 }

@@ -21,6 +21,9 @@ typedef struct {
     /* optional (NULL: not used): bias[o] + input_offset * sum_k filter[o][k], wrapped to
      * int32, computed at generation time; lets the DSP path multiply raw int8 inputs */
     const int32_t *folded_bias;
+    /* 1: the generator proved every shift < 0 and every accumulator in [-2^30, 2^30), so
+     * the DSP path requantises without range checks (tflm_rq_dsp_t); 0: always safe */
+    int32_t small_acc;
 } tflm_fully_connected_params_t;
 
 /* bias may be NULL */

@@ -172,6 +172,61 @@ static TFLM_PY_INLINE int32_t tflm_requantize_half(int32_t shift)
 {
     return shift < 0 ? (int32_t)((1u << -shift) >> 1) : 0;
 }
+
+/* The requantisation of a layer, for tflm_requantize_run_dsp. small_acc = 1 promises (the
+ * generator proves it from the weights, bias and zero points) that every shift is < 0 and
+ * every accumulator lies in [-2^30, 2^30). */
+typedef struct {
+    const int32_t *multipliers;
+    const int32_t *shifts;
+    int32_t per_channel;
+    int32_t output_offset;
+    int32_t act_min, act_max;
+    int32_t small_acc;
+} tflm_rq_dsp_t;
+
+/* out[i] = the int8 output of accumulator acc[i] of output channel oc0 + i, for i < n.
+ * With small_acc, per output: R = SMMLAR(2x, m, [x < 0] ? -1 : 0) is
+ * floor((x m + 2^30 - [x < 0] 2^31) / 2^31) and the result is
+ * floor((R / 2^(e-1) + 1) / 2) (the merged formula of tflm_requantize_fast, see
+ * tflm_requantize_dsp); the output offset rides along as 2 * zp before the last halving,
+ * which SSAT does with its shift: 6 instructions plus the channel's parameters. */
+#if defined(__GNUC__)
+__attribute__((unused))
+#endif
+static TFLM_PY_NOINLINE void tflm_requantize_run_dsp(const tflm_rq_dsp_t *r, const int32_t *acc,
+                                                     int32_t oc0, int32_t n, int8_t *out)
+{
+    const int32_t *mults = r->multipliers, *shifts = r->shifts;
+    const int32_t pc_mask = r->per_channel ? -1 : 0;
+    const int32_t lo = r->act_min, hi = r->act_max;
+    const int narrow = lo > -128 || hi < 127;
+    if (r->small_acc) {
+        const int32_t c1 = 1 + 2 * r->output_offset;
+        for (int32_t i = 0; i < n; ++i) {
+            const int32_t q = (oc0 + i) & pc_mask;
+            const int32_t x = acc[i];
+            const int32_t k = -shifts[q] - 1;
+            const int32_t t = c1 + (tflm_smmlar(x * 2, mults[q], x >> 31) >> k);
+            int32_t v = __ssat(t >> 1, 8);
+            if (narrow) {
+                v = v < lo ? lo : v;
+                v = v > hi ? hi : v;
+            }
+            out[i] = (int8_t)v;
+        }
+    } else {
+        for (int32_t i = 0; i < n; ++i) {
+            const int32_t q = (oc0 + i) & pc_mask;
+            const int32_t shift = shifts[q];
+            int32_t v = tflm_requantize_dsp(acc[i], mults[q], shift, tflm_requantize_half(shift));
+            v += r->output_offset;
+            v = v < lo ? lo : v;
+            v = v > hi ? hi : v;
+            out[i] = (int8_t)v;
+        }
+    }
+}
 #endif /* TFLM_PY_USE_DSP */
 
 #endif /* TFLM_COMMON_H */

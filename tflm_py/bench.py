@@ -230,18 +230,8 @@ def qemu_tools_missing() -> Optional[str]:
     return ", ".join(missing) or None
 
 
-def build_qemu_elf(entries: Sequence[tuple[str, Model, Sequence]], work_dir, portable=False,
-                   opt: str = "-Os", profile: bool = False, extra_flags: Sequence[str] = (),
-                   plan=None) -> Path:
-    """Generate every (prefix, model, samples) bundle into work_dir, compile them with the
-    board's flags (Cortex-M4F hard float) and link one firmware: work_dir/fw.elf."""
-    miss = qemu_tools_missing()
-    if miss:
-        raise ModelError(f"QEMU benchmark needs {miss} (apt-get install qemu-system-arm "
-                         "gcc-arm-none-eabi)")
+def _qemu_board_files():
     board = _qemu_board()
-    work = Path(work_dir)
-    work.mkdir(parents=True, exist_ok=True)
     boards = data_path("boards")
     port_dir = boards / "ports" / board.port
     ld = boards / "platforms" / "tflm_virtual" / "ldscripts" / "mps2_an386.ld"
@@ -249,39 +239,74 @@ def build_qemu_elf(entries: Sequence[tuple[str, Model, Sequence]], work_dir, por
     for f in (ld, startup, port_dir / "tflm_py_port.c"):
         if not f.is_file():
             raise ModelError(f"QEMU board file {f} is missing")
-    kdir = work / "kernels"
-    if kdir.exists():
-        shutil.rmtree(kdir)
-    kdir.mkdir()
-    srcs, incs = [], ["-I", str(kdir), "-I", str(boards / "ports"), "-I", str(port_dir)]
-    for prefix, model, _ in entries:
-        bdir = work / f"bundle_{prefix}"
-        if bdir.exists():
-            shutil.rmtree(bdir)
-        generate(model, bdir, prefix=prefix, plan=plan)
-        srcs += [str(bdir / f"{prefix}.c"), str(bdir / f"{prefix}_model_data.c")]
-        incs += ["-I", str(bdir)]
-        for f in (bdir / "kernels").iterdir():
-            if not (kdir / f.name).exists():
-                shutil.copyfile(f, kdir / f.name)
-    srcs += [str(p) for p in sorted(kdir.glob("*.c"))]
-    main = work / "bench_main.c"
-    main.write_text(qemu_main_source(entries))
-    srcs += [str(main), str(startup), str(port_dir / "tflm_py_port.c")]
+    return board, boards, port_dir, ld, startup
+
+
+def build_bare_metal(sources: Sequence, work_dir, include_dirs: Sequence = (),
+                     portable: bool = False, opt: str = "-Os",
+                     extra_flags: Sequence[str] = ()) -> Path:
+    """Link C sources with the QEMU board's startup, port layer (UART, SysTick) and linker
+    script into work_dir/fw.elf. The sources provide tflm_py_fw_init() / tflm_py_fw_poll()
+    (the port's main() calls them; see boards/ports/tflm_py_port.h)."""
+    miss = qemu_tools_missing()
+    if miss:
+        raise ModelError(f"QEMU runs need {miss} (apt-get install qemu-system-arm "
+                         "gcc-arm-none-eabi)")
+    board, boards, port_dir, ld, startup = _qemu_board_files()
+    work = Path(work_dir)
+    work.mkdir(parents=True, exist_ok=True)
     elf = work / "fw.elf"
+    incs = []
+    for d in (*include_dirs, boards / "ports", port_dir):
+        incs += ["-I", str(d)]
     flags = [*board.compile["cflags"], opt, "-std=c99", "-Wall", "-Wextra", "-Werror",
-             "-ffunction-sections", "-fdata-sections", *(["-DTFLM_PY_PORTABLE"] if portable else []),
-             *(["-DTFLM_PY_PROFILE"] if profile else []), *extra_flags]
+             "-ffunction-sections", "-fdata-sections",
+             *(["-DTFLM_PY_PORTABLE"] if portable else []), *extra_flags]
+    srcs = [str(x) for x in sources] + [str(startup), str(port_dir / "tflm_py_port.c")]
     cmd = [board.compile["cc"], *flags, *incs, *srcs, "-T", str(ld), "-nostartfiles",
-           "--specs=nano.specs", "--specs=nosys.specs", "-Wl,--gc-sections", "-o", str(elf), "-lm"]
+           "--specs=nano.specs", "--specs=nosys.specs", "-Wl,--gc-sections", "-o", str(elf),
+           "-lm"]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     if r.returncode != 0:
         raise ModelError(f"QEMU firmware build failed:\n{r.stderr[-4000:]}")
     return elf
 
 
-def run_qemu(elf, icount: bool = True, timeout: float = 600) -> str:
-    """Run a firmware on qemu-system-arm -M mps2-an386; its UART output (QEMU's stdout)."""
+def build_qemu_elf(entries: Sequence[tuple[str, Model, Sequence]], work_dir, portable=False,
+                   opt: str = "-Os", profile: bool = False, extra_flags: Sequence[str] = (),
+                   plan=None) -> Path:
+    """Generate every (prefix, model, samples) bundle into work_dir, compile them with the
+    board's flags (Cortex-M4F hard float) and link one firmware: work_dir/fw.elf."""
+    work = Path(work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    kdir = work / "kernels"
+    if kdir.exists():
+        shutil.rmtree(kdir)
+    kdir.mkdir()
+    srcs, incs = [], [kdir]
+    for prefix, model, _ in entries:
+        bdir = work / f"bundle_{prefix}"
+        if bdir.exists():
+            shutil.rmtree(bdir)
+        generate(model, bdir, prefix=prefix, plan=plan)
+        srcs += [bdir / f"{prefix}.c", bdir / f"{prefix}_model_data.c"]
+        incs.append(bdir)
+        for f in (bdir / "kernels").iterdir():
+            if not (kdir / f.name).exists():
+                shutil.copyfile(f, kdir / f.name)
+    srcs += sorted(kdir.glob("*.c"))
+    main = work / "bench_main.c"
+    main.write_text(qemu_main_source(entries))
+    srcs.append(main)
+    return build_bare_metal(srcs, work, incs, portable=portable, opt=opt,
+                            extra_flags=[*(["-DTFLM_PY_PROFILE"] if profile else []),
+                                         *extra_flags])
+
+
+def run_qemu(elf, icount: bool = True, timeout: float = 600, done: str = "DONE") -> str:
+    """Run a firmware on qemu-system-arm -M mps2-an386; its UART output (QEMU's stdout).
+    The firmware ends with a semihosting exit; a non-zero exit code or no `done` line in
+    the output is an error."""
     board = _qemu_board()
     cmd = ["qemu-system-arm", "-M", board.qemu_machine or "mps2-an386", "-kernel", str(elf),
            "-display", "none", "-monitor", "none", "-serial", "stdio",
@@ -293,7 +318,7 @@ def run_qemu(elf, icount: bool = True, timeout: float = 600) -> str:
     except subprocess.TimeoutExpired as e:
         raise ModelError(f"QEMU run timed out after {timeout:.0f} s") from e
     out = r.stdout.decode(errors="replace")
-    if r.returncode != 0 or "DONE" not in out:
+    if r.returncode != 0 or done not in out:
         raise ModelError(f"QEMU run failed (exit {r.returncode}):\n{out[-2000:]}\n"
                          f"{r.stderr.decode(errors='replace')[-2000:]}")
     return out
@@ -442,9 +467,10 @@ def bench_host(model: Model, sample, prefix: str = "m", runs: int = 3, profile: 
             r = subprocess.run([*vg, str(exe), str(n)], input=inp, capture_output=True,
                                timeout=1800)
             if r.returncode != 0:
-                raise ModelError(f"valgrind run failed:\n{r.stderr.decode(errors='replace')[-3000:]}")
+                err = r.stderr.decode(errors="replace")[-3000:]
+                raise ModelError(f"valgrind run failed:\n{err}")
             if not prof:
-                result["instructions"] = _callgrind_total(out_file) / n
+                result["instructions"] = round(_callgrind_total(out_file) / n)
                 result["outputs"] = _read_outputs(model, r.stdout)
             else:
                 # out_file.1 .. .N: dumped before each layer_done; the last part (out_file) is
@@ -495,7 +521,7 @@ def tflm_instructions(model_bytes: bytes, sample, runs: int = 3, work_dir=None) 
         if r.returncode != 0:
             raise ModelError(f"valgrind over tflite-micro failed:\n"
                              f"{r.stderr.decode(errors='replace')[-3000:]}")
-        return _callgrind_total(out) / runs
+        return round(_callgrind_total(out) / runs)
     finally:
         if own:
             shutil.rmtree(wd, ignore_errors=True)
@@ -516,9 +542,12 @@ def layer_macs(model: Model) -> dict[int, int]:
 
 
 def bench(model_path, board: str = QEMU_BOARD, portable: bool = False, sample=None,
-          seed: int = 0, opt: str = "-Os", runs: int = 3) -> dict:
+          seed: int = 0, opt: str = "-Os", runs: int = 3, profile: bool = True) -> dict:
     """Benchmark one model: {"board", "unit", "instructions", "macs", "layers": [...],
-    "outputs", "bit_exact"} where layers are dicts (op_index, type, macs, instructions)."""
+    "outputs", "bit_exact"} where layers are dicts (op_index, type, macs, instructions).
+
+    On QEMU the count comes from the profiled build (-DTFLM_PY_PROFILE: a few dozen
+    instructions per layer for the hook) unless profile=False (no per-layer figures)."""
     from .simulator import Simulator
     from .sweep import random_inputs
     model = model_path if isinstance(model_path, Model) else load_model(model_path)
@@ -526,13 +555,14 @@ def bench(model_path, board: str = QEMU_BOARD, portable: bool = False, sample=No
         sample = random_inputs(model, np.random.default_rng(seed))
     if board == QEMU_BOARD:
         entries = [("bench", model, [sample])]
-        res = run_on_qemu(entries, portable=portable, opt=opt, profile=True)[0]
+        res = run_on_qemu(entries, portable=portable, opt=opt, profile=profile)[0]
         total = res["instructions"][0]
         per_layer = res["layers"][0]
         outputs = res["outputs"][0]
         unit = QEMU_UNIT
     elif board == "host":
-        res = bench_host(model, sample, prefix="bench", runs=runs, portable=portable)
+        res = bench_host(model, sample, prefix="bench", runs=runs, portable=portable,
+                         profile=profile)
         total, per_layer, outputs, unit = (res["instructions"], res["layers"], res["outputs"],
                                            res["unit"])
     else:

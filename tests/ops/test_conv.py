@@ -87,7 +87,8 @@ class _ConvP(ctypes.Structure):
         "output_h", "output_w", "output_c", "stride_h", "stride_w", "dilation_h", "dilation_w",
         "pad_h", "pad_w", "input_offset", "output_offset", "act_min", "act_max",
         "per_channel")] + [("multipliers", ctypes.POINTER(ctypes.c_int32)),
-                           ("shifts", ctypes.POINTER(ctypes.c_int32))]
+                           ("shifts", ctypes.POINTER(ctypes.c_int32)),
+                           ("small_acc", ctypes.c_int32)]
 
 
 class _DwP(ctypes.Structure):
@@ -96,7 +97,8 @@ class _DwP(ctypes.Structure):
         "output_w", "output_c", "depth_multiplier", "stride_h", "stride_w", "dilation_h",
         "dilation_w", "pad_h", "pad_w", "input_offset", "output_offset", "act_min", "act_max",
         "per_channel")] + [("multipliers", ctypes.POINTER(ctypes.c_int32)),
-                           ("shifts", ctypes.POINTER(ctypes.c_int32))]
+                           ("shifts", ctypes.POINTER(ctypes.c_int32)),
+                           ("small_acc", ctypes.c_int32)]
 
 
 class _FcP(ctypes.Structure):
@@ -104,7 +106,9 @@ class _FcP(ctypes.Structure):
         "batches", "accum_depth", "output_depth", "input_offset", "filter_offset",
         "output_offset", "act_min", "act_max", "per_channel")] + [
         ("multipliers", ctypes.POINTER(ctypes.c_int32)),
-        ("shifts", ctypes.POINTER(ctypes.c_int32))]
+        ("shifts", ctypes.POINTER(ctypes.c_int32)),
+        ("folded_bias", ctypes.POINTER(ctypes.c_int32)),
+        ("small_acc", ctypes.c_int32)]
 
 
 _C = {"CONV_2D": ("tflm_conv_2d_s8", _ConvP),
@@ -139,7 +143,7 @@ def _run_c(lib, model, params, xs):
     fname, cls = _C[op.type]
     fields = {}
     for name, _ in cls._fields_:
-        if name in ("multipliers", "shifts"):
+        if name in ("multipliers", "shifts", "folded_bias"):
             continue
         fields[name] = int(getattr(params, name))
     mult = np.ascontiguousarray(params.multipliers, dtype=np.int32)
@@ -147,6 +151,10 @@ def _run_c(lib, model, params, xs):
     p = cls(**fields)
     p.multipliers = mult.ctypes.data_as(ctypes.POINTER(ctypes.c_int32))
     p.shifts = shift.ctypes.data_as(ctypes.POINTER(ctypes.c_int32))
+    folded = getattr(params, "folded_bias", None)
+    if folded is not None:
+        folded = np.ascontiguousarray(folded, dtype=np.int32)
+        p.folded_bias = folded.ctypes.data_as(ctypes.POINTER(ctypes.c_int32))
     args = _op_inputs(model, op, xs)
     x = np.ascontiguousarray(args[0], dtype=np.int8)
     w = np.ascontiguousarray(args[1], dtype=np.int8)
@@ -155,9 +163,15 @@ def _run_c(lib, model, params, xs):
     y = np.full(model.tensors[op.outputs[0]].shape, 0x55, dtype=np.int8)
     fn = getattr(lib, fname)
     fn.restype = None
-    fn(ctypes.byref(p), x.ctypes.data_as(ctypes.c_void_p), w.ctypes.data_as(ctypes.c_void_p),
-       None if b is None else b.ctypes.data_as(ctypes.c_void_p),
-       y.ctypes.data_as(ctypes.c_void_p))
+    args = [ctypes.byref(p), x.ctypes.data_as(ctypes.c_void_p),
+            w.ctypes.data_as(ctypes.c_void_p),
+            None if b is None else b.ctypes.data_as(ctypes.c_void_p),
+            y.ctypes.data_as(ctypes.c_void_p)]
+    if op.type == "CONV_2D":   # the fast paths' scratch (NULL: the reference loop)
+        n = ops.room("CONV_2D").scratch_bytes(op, model)
+        scratch = np.zeros(max(n, 1), dtype=np.int8)
+        args.append(scratch.ctypes.data_as(ctypes.c_void_p) if n else None)
+    fn(*args)
     return y
 
 

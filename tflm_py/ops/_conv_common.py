@@ -133,3 +133,27 @@ def requantize_clamp(acc, mult, shift, out_zp, act_min, act_max):
 
 def c_array_or_name(cg, ctype, values, hint):
     return cg.const_array(ctype, [int(v) for v in np.asarray(values).ravel()], hint)
+
+
+def small_acc(shifts, abs_weight_sums, bias, input_offset) -> int:
+    """1 when every accumulator of the layer provably lies in [-2^30, 2^30) and every shift is
+    negative: the DSP kernels then requantise without range checks (tflm_rq_dsp_t.small_acc).
+
+    abs_weight_sums: per output channel, the sum of |w| over everything one output adds up
+    (taps outside the image add nothing, so the bound holds for every pixel); bias: the int32
+    bias per channel or None; |x + input_offset| <= max(|-128 + off|, |127 + off|)."""
+    off = int(input_offset)
+    xmax = max(abs(-128 + off), abs(127 + off))
+    sums = np.asarray(abs_weight_sums, dtype=np.int64)
+    b = np.zeros_like(sums) if bias is None else np.abs(np.asarray(bias, dtype=np.int64))
+    bound = b + sums * xmax
+    shifts = np.asarray(shifts, dtype=np.int64)
+    return int(bool(np.all(bound < (1 << 30)) and np.all(shifts < 0)))
+
+
+def bias_values(model, op):
+    """The constant int32 bias of a conv-like op as int64, or None when absent."""
+    if len(op.inputs) < 3 or op.inputs[2] < 0:
+        return None
+    b = model.tensor(op.inputs[2])
+    return None if b is None or b.data is None else b.data.astype(np.int64).reshape(-1)

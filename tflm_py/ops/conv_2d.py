@@ -18,7 +18,24 @@ from .. import quant
 from . import _conv_common as cc
 
 OPS = ("CONV_2D",)
-INPLACE = None
+# The kernel writes one output pixel (all channels) at a time in ascending order and reads
+# only windows of that pixel and later ones (the contract at the top of the kernel file):
+# the planner may overlap output and a dying input.
+INPLACE = "overlap"
+# Without its scratch the kernel still runs, more slowly (1x1: the portable GEMM, which reads
+# the input in place; other filters: the reference loop); the planner drops a scratch buffer
+# that would raise the arena's peak.
+SCRATCH_OPTIONAL = True
+
+
+def overlap_reads(op, model):
+    """(unit_bytes, min_read) for the planner's "overlap" rule: one unit = one output pixel."""
+    from ._overlap import window_overlap_reads
+    g = _geometry(op, model)
+    x, y = model.tensor(op.inputs[0]), model.tensor(op.outputs[0])
+    return window_overlap_reads(x.shape, y.shape, (g.filter_h, g.filter_w),
+                                (g.stride_h, g.stride_w), (g.dilation_h, g.dilation_w),
+                                (g.pad_h, g.pad_w))
 
 
 def _geometry(op, model):
@@ -70,14 +87,19 @@ def check(op, model) -> None:
     cc.check_bias(model, op, g.output_c)
 
 
+def kernel_scratch_bytes(filter_h, filter_w, filter_c, input_c) -> int:
+    """TFLM_CONV_2D_SCRATCH_BYTES of kernels_c/conv_2d.h: two int16 patches for the DSP path,
+    one int8 patch unless the filter is 1x1, 4 to align; 0 for a grouped convolution (the
+    reference loop)."""
+    if filter_c != input_c:
+        return 0
+    depth = filter_h * filter_w * filter_c
+    return 4 * depth + (0 if filter_h == 1 and filter_w == 1 else depth) + 4
+
+
 def scratch_bytes(op, model) -> int:
-    """The fast kernels' scratch (TFLM_CONV_2D_SCRATCH_BYTES in kernels_c/conv_2d.h): two
-    int16 patches for the DSP path, one int8 patch unless the filter is 1x1, 4 to align."""
     g = _geometry(op, model)
-    if g.filter_c != g.input_c:
-        return 0    # grouped: the reference loop, no scratch
-    depth = g.filter_h * g.filter_w * g.filter_c
-    return 4 * depth + (0 if g.filter_h == 1 and g.filter_w == 1 else depth) + 4
+    return kernel_scratch_bytes(g.filter_h, g.filter_w, g.filter_c, g.input_c)
 
 
 def macs(op, model) -> int:
@@ -101,6 +123,8 @@ def prepare(op, model):
     g.output_offset = y.quantization.zero_point
     g.act_min, g.act_max = quant.activation_range(act, y.quantization.scale,
                                                   y.quantization.zero_point)
+    wsum = np.abs(w.data.astype(np.int64)).reshape(g.output_c, -1).sum(axis=1)
+    g.small_acc = cc.small_acc(g.shifts, wsum, cc.bias_values(model, op), g.input_offset)
     return g
 
 
@@ -167,6 +191,7 @@ def emit(op, model, params, cg) -> str:
         "pad_h", "pad_w", "input_offset", "output_offset", "act_min", "act_max", "per_channel")}
     fields["multipliers"] = mult
     fields["shifts"] = shift
+    fields["small_acc"] = int(p.small_acc)
     name = cg.param_struct("tflm_conv_2d_params_t", fields, h)
     bias = cg.ptr(op.inputs[2]) if len(op.inputs) > 2 else "NULL"
     scratch = cg.scratch(op) if scratch_bytes(op, model) else "NULL"

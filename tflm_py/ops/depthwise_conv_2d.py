@@ -18,7 +18,23 @@ from . import _conv_common as cc
 from .conv_2d import _expand
 
 OPS = ("DEPTHWISE_CONV_2D",)
-INPLACE = None
+# The kernel writes one output pixel (all channels) at a time in ascending order and reads
+# only windows of that pixel and later ones (the contract at the top of the kernel file):
+# the planner may overlap output and a dying input.
+INPLACE = "overlap"
+# Scratch only for a depthwise conv that runs as a CONV_2D (_as_conv: one input channel); it
+# is what makes that route fast (a few hundred bytes), so the planner always grants it.
+SCRATCH_OPTIONAL = False
+
+
+def overlap_reads(op, model):
+    """(unit_bytes, min_read) for the planner's "overlap" rule: one unit = one output pixel."""
+    from ._overlap import window_overlap_reads
+    g = _geometry(op, model)
+    x, y = model.tensor(op.inputs[0]), model.tensor(op.outputs[0])
+    return window_overlap_reads(x.shape, y.shape, (g.filter_h, g.filter_w),
+                                (g.stride_h, g.stride_w), (g.dilation_h, g.dilation_w),
+                                (g.pad_h, g.pad_w))
 
 
 def _geometry(op, model):
@@ -71,6 +87,20 @@ def check(op, model) -> None:
     cc.check_bias(model, op, g.output_c)
 
 
+def _as_conv(g) -> bool:
+    """One input channel and depth_multiplier M > 1: every output channel reads the same input
+    values, so this is a CONV_2D with M filters of depth 1. The conv kernel (a GEMM over the
+    window, SMLAD on Cortex-M, PMADDWD-friendly on x86) runs it much faster than the
+    depthwise loops; it needs the filter transposed to OHWI, a copy of KH*KW*M bytes."""
+    return g.input_c == 1 and g.depth_multiplier > 1
+
+
+def scratch_bytes(op, model) -> int:
+    from .conv_2d import kernel_scratch_bytes
+    g = _geometry(op, model)
+    return kernel_scratch_bytes(g.filter_h, g.filter_w, 1, 1) if _as_conv(g) else 0
+
+
 def macs(op, model) -> int:
     g = _geometry(op, model)
     return g.batches * g.output_h * g.output_w * g.output_c * g.filter_h * g.filter_w
@@ -91,6 +121,8 @@ def prepare(op, model):
     g.output_offset = y.quantization.zero_point
     g.act_min, g.act_max = quant.activation_range(act, y.quantization.scale,
                                                   y.quantization.zero_point)
+    wsum = np.abs(w.data.astype(np.int64)).reshape(-1, g.output_c).sum(axis=0)
+    g.small_acc = cc.small_acc(g.shifts, wsum, cc.bias_values(model, op), g.input_offset)
     return g
 
 
@@ -125,8 +157,35 @@ def simulate(op, model, params, inputs):
     return [out]
 
 
+def _emit_as_conv(op, model, p, cg) -> str:
+    cg.use_kernel("conv_2d")
+    h = f"depthwise_conv_2d_{op.index}"
+    mult = cc.c_array_or_name(cg, "int32_t", p.multipliers, h + "_mult")
+    shift = cc.c_array_or_name(cg, "int32_t", p.shifts, h + "_shift")
+    w = model.tensor(op.inputs[1]).data.reshape(p.filter_h * p.filter_w, p.output_c)
+    w_ohwi = cc.c_array_or_name(cg, "int8_t", np.ascontiguousarray(w.T), h + "_filter_ohwi")
+    fields = {k: int(getattr(p, k)) for k in (
+        "batches", "input_h", "input_w", "input_c", "filter_h", "filter_w")}
+    fields["filter_c"] = 1
+    fields.update({k: int(getattr(p, k)) for k in (
+        "output_h", "output_w", "output_c", "stride_h", "stride_w", "dilation_h",
+        "dilation_w", "pad_h", "pad_w", "input_offset", "output_offset", "act_min", "act_max",
+        "per_channel")})
+    fields["multipliers"] = mult
+    fields["shifts"] = shift
+    fields["small_acc"] = int(p.small_acc)
+    name = cg.param_struct("tflm_conv_2d_params_t", fields, h + "_as_conv")
+    bias = cg.ptr(op.inputs[2]) if len(op.inputs) > 2 else "NULL"
+    return (f"/* one input channel, depth_multiplier {p.depth_multiplier}: a CONV_2D with the "
+            f"filter transposed */\n"
+            f"tflm_conv_2d_s8(&{name}, {cg.ptr(op.inputs[0])}, {w_ohwi}, {bias}, "
+            f"{cg.ptr(op.outputs[0])}, {cg.scratch(op)});")
+
+
 def emit(op, model, params, cg) -> str:
     p = params
+    if _as_conv(p):
+        return _emit_as_conv(op, model, p, cg)
     cg.use_kernel("depthwise_conv_2d")
     h = f"depthwise_conv_2d_{op.index}"
     mult = cc.c_array_or_name(cg, "int32_t", p.multipliers, h + "_mult")
@@ -138,6 +197,7 @@ def emit(op, model, params, cg) -> str:
         "per_channel")}
     fields["multipliers"] = mult
     fields["shifts"] = shift
+    fields["small_acc"] = int(p.small_acc)
     name = cg.param_struct("tflm_depthwise_conv_2d_params_t", fields, h)
     bias = cg.ptr(op.inputs[2]) if len(op.inputs) > 2 else "NULL"
     return (f"tflm_depthwise_conv_2d_s8(&{name}, {cg.ptr(op.inputs[0])}, "

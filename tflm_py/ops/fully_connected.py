@@ -22,11 +22,19 @@ from . import _conv_common as cc
 from .conv_2d import _expand
 
 OPS = ("FULLY_CONNECTED",)
-INPLACE = None
+# The kernel writes one output row at a time and reads only that row's input while it does
+# (kernels_c/fully_connected.c): the planner may overlap output and a dying input.
+INPLACE = "overlap"
+
+
+def overlap_reads(op, model):
+    """(unit_bytes, min_read) for the planner's "overlap" rule: one unit = one output row."""
+    from ._overlap import fc_overlap_reads
+    g = _geometry(op, model)
+    return fc_overlap_reads(g.batches, g.accum_depth, g.output_depth)
 
 
 def _geometry(op, model):
-    x = model.tensor(op.inputs[0])
     w = model.tensor(op.inputs[1])
     y = model.tensor(op.outputs[0])
     k = int(w.shape[-1])
@@ -106,6 +114,9 @@ def prepare(op, model):
         b = model.tensor(op.inputs[2]) if len(op.inputs) > 2 else None
         bias = b.data.astype(np.int64).reshape(-1) if b is not None else 0
         g.folded_bias = cc.wrap_int32(bias + int(g.input_offset) * wsum).astype(np.int64)
+    wabs = np.abs(w.data.astype(np.int64) + g.filter_offset).reshape(g.output_depth, -1)
+    wabs = wabs.sum(axis=1)
+    g.small_acc = cc.small_acc(g.shifts, wabs, cc.bias_values(model, op), g.input_offset)
     return g
 
 
@@ -138,6 +149,7 @@ def emit(op, model, params, cg) -> str:
     fields["shifts"] = shift
     fields["folded_bias"] = ("NULL" if p.folded_bias is None else
                              cc.c_array_or_name(cg, "int32_t", p.folded_bias, h + "_folded_bias"))
+    fields["small_acc"] = int(p.small_acc)
     name = cg.param_struct("tflm_fully_connected_params_t", fields, h)
     bias = cg.ptr(op.inputs[2]) if len(op.inputs) > 2 else "NULL"
     return (f"tflm_fully_connected_s8(&{name}, {cg.ptr(op.inputs[0])}, "

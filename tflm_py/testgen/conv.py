@@ -93,6 +93,7 @@ def _conv_out(pad, size, k, stride, dil):
 
 
 def gen_conv_2d(rng: np.random.Generator) -> bytes:
+    pointwise = rng.random() < 0.3   # the 1x1 GEMM fast path, with more channels
     while True:
         n = 1 if rng.random() < 0.85 else 2
         h, wd = int(rng.integers(1, 12)), int(rng.integers(1, 12))
@@ -105,6 +106,12 @@ def gen_conv_2d(rng: np.random.Generator) -> bytes:
         dh = 1 if rng.random() < 0.7 else int(rng.integers(2, 4))
         dw = 1 if rng.random() < 0.7 else int(rng.integers(2, 4))
         pad = "SAME" if rng.random() < 0.5 else "VALID"
+        if pointwise:   # channel counts around the kernels' blocks (4, 16, 64) and tails
+            groups, kh, kw, dh, dw = 1, 1, 1, 1, 1
+            h, wd = int(rng.integers(1, 7)), int(rng.integers(1, 7))
+            sh = sw = 1 if rng.random() < 0.7 else 2
+            c = fc = int(rng.choice([1, 3, 4, 8, 15, 16, 17, 32, 33]))
+            oc = int(rng.choice([1, 2, 3, 4, 7, 8, 16, 31, 64, 66, 80]))
         oh, ow = _conv_out(pad, h, kh, sh, dh), _conv_out(pad, wd, kw, sw, dw)
         if oh < 1 or ow < 1:
             continue
@@ -127,6 +134,7 @@ def gen_conv_2d(rng: np.random.Generator) -> bytes:
 
 
 def gen_depthwise_conv_2d(rng: np.random.Generator) -> bytes:
+    kind = rng.random()   # the 3x3 fast paths (and their clipped windows), and 1 -> M
     while True:
         n = 1 if rng.random() < 0.85 else 2
         h, wd = int(rng.integers(1, 14)), int(rng.integers(1, 14))
@@ -138,6 +146,15 @@ def gen_depthwise_conv_2d(rng: np.random.Generator) -> bytes:
         dh = 1 if rng.random() < 0.7 else int(rng.integers(2, 4))
         dw = 1 if rng.random() < 0.7 else int(rng.integers(2, 4))
         pad = "SAME" if rng.random() < 0.5 else "VALID"
+        if kind < 0.3:      # 3x3, depth_multiplier 1, channel counts around 4 / 16 / 64
+            kh = kw = 3
+            m, dh, dw = 1, 1, 1
+            sh = sw = 1 if rng.random() < 0.75 else 2
+            c = oc = int(rng.choice([1, 3, 4, 5, 8, 12, 16, 17, 24, 64, 68]))
+            h, wd = int(rng.integers(1, 9)), int(rng.integers(1, 9))
+        elif kind < 0.4:    # one input channel, M outputs: runs as a CONV_2D
+            c, m = 1, int(rng.choice([2, 4, 8, 16]))
+            oc = m
         oh, ow = _conv_out(pad, h, kh, sh, dh), _conv_out(pad, wd, kw, sw, dw)
         if oh < 1 or ow < 1:
             continue
