@@ -186,6 +186,13 @@ def run_pio(args: Sequence[str], project_dir=None, timeout: float = 600, check: 
         raise
     result = subprocess.CompletedProcess(cmd, proc.returncode, out or "", "")
     if check and proc.returncode != 0:
+        import re
+        m = re.search(r"(?:Platform|Tool|Library) Manager: Installing (\S+)\s*\n\s*HTTPClientError",
+                      out or "")
+        if m:
+            raise PioError(f"PlatformIO could not download '{m.group(1)}' (no access to its "
+                           "registry?): build this project on a machine with internet, or use "
+                           "a virtual board (qemu-mps2-an386, host)")
         tail = "\n".join((out or "").strip().splitlines()[-40:])
         raise PioError(f"`pio {' '.join(args)}` failed (exit {proc.returncode}):\n{tail}")
     return result
