@@ -20,25 +20,6 @@ from .. import quant
 ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 
 
-def out_size_and_pad(padding: str, in_size: int, filter_size: int, stride: int,
-                     dilation: int) -> tuple[int, int]:
-    """(output size, leading padding) as TFLM's ComputeOutSize / ComputePaddingWithOffset."""
-    eff = (filter_size - 1) * dilation + 1
-    if stride <= 0:
-        return 0, 0
-    if padding == "SAME":
-        out = (in_size + stride - 1) // stride
-    elif padding == "VALID":
-        # C integer division truncates toward zero
-        num = in_size + stride - eff
-        out = num // stride if num >= 0 else -((-num) // stride)
-    else:
-        return 0, 0
-    total = (out - 1) * stride + eff - in_size
-    total = max(total, 0)
-    return out, total // 2
-
-
 def check_act(op) -> str:
     act = getattr(op.options, "fused_activation_function", "NONE")
     if act not in ACTIVATIONS:

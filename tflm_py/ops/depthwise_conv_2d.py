@@ -8,13 +8,12 @@ channel ic; acc(int32) = sum over the taps inside the image of w[ky, kx, oc] * (
 """
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 
 from ..errors import UnsupportedError
 from .. import quant
 from . import _conv_common as cc
+from . import _window as window
 from .conv_2d import _expand
 
 OPS = ("DEPTHWISE_CONV_2D",)
@@ -29,30 +28,16 @@ SCRATCH_OPTIONAL = False
 
 def overlap_reads(op, model):
     """(unit_bytes, min_read) for the planner's "overlap" rule: one unit = one output pixel."""
-    from ._overlap import window_overlap_reads
-    g = _geometry(op, model)
-    x, y = model.tensor(op.inputs[0]), model.tensor(op.outputs[0])
-    return window_overlap_reads(x.shape, y.shape, (g.filter_h, g.filter_w),
-                                (g.stride_h, g.stride_w), (g.dilation_h, g.dilation_w),
-                                (g.pad_h, g.pad_w))
+    return window.overlap_reads(op, model, _geometry(op, model))
 
 
 def _geometry(op, model):
     x = model.tensor(op.inputs[0])
-    w = model.tensor(op.inputs[1])
-    o = op.options
-    sh, sw = int(getattr(o, "stride_h", 1)), int(getattr(o, "stride_w", 1))
-    dh, dw = int(getattr(o, "dilation_h_factor", 1)), int(getattr(o, "dilation_w_factor", 1))
-    pad = getattr(o, "padding", "SAME")
-    n, h, wd, c = x.shape
-    _, kh, kw, oc = w.shape
-    oh, pad_h = cc.out_size_and_pad(pad, h, kh, sh, dh)
-    ow, pad_w = cc.out_size_and_pad(pad, wd, kw, sw, dw)
-    return SimpleNamespace(batches=n, input_h=h, input_w=wd, input_c=c, filter_h=kh,
-                           filter_w=kw, output_h=oh, output_w=ow, output_c=oc,
-                           depth_multiplier=int(getattr(o, "depth_multiplier", 1)),
-                           stride_h=sh, stride_w=sw, dilation_h=dh, dilation_w=dw,
-                           pad_h=pad_h, pad_w=pad_w, padding=pad)
+    _, kh, kw, oc = model.tensor(op.inputs[1]).shape
+    g = window.window_geometry(op, x.shape, kh, kw)
+    g.output_c = oc
+    g.depth_multiplier = int(getattr(op.options, "depth_multiplier", 1))
+    return g
 
 
 def check(op, model) -> None:

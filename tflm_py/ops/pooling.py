@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import UnsupportedError
 from .. import quant
+from . import _window as window
 
 OPS = ("AVERAGE_POOL_2D", "MAX_POOL_2D")
 # The kernels walk output pixels in ascending NHWC order, finishing each pixel's channels
@@ -26,30 +27,13 @@ INPLACE = "overlap"
 ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 
 
-def _out_and_pad(padding: str, in_size: int, filt: int, stride: int) -> tuple[int, int]:
-    """ComputeOutSize and ComputePadding of TFLM's padding.h (dilation 1)."""
-    if padding == "SAME":
-        out = (in_size + stride - 1) // stride
-    else:  # VALID; C division truncates toward zero
-        num = in_size + stride - filt
-        out = num // stride if num >= 0 else -((-num) // stride)
-    total = (out - 1) * stride + filt - in_size
-    pad = total // 2 if total >= 0 else -((-total) // 2)
-    return out, max(pad, 0)
-
-
 def _geometry(op, model) -> SimpleNamespace:
-    x = model.tensor(op.inputs[0])
     o = op.options
-    sh, sw = int(getattr(o, "stride_h", 1)), int(getattr(o, "stride_w", 1))
-    fh, fw = int(getattr(o, "filter_height", 1)), int(getattr(o, "filter_width", 1))
-    pad = getattr(o, "padding", "SAME")
-    n, h, w, c = x.shape
-    oh, pad_h = _out_and_pad(pad, h, fh, sh)
-    ow, pad_w = _out_and_pad(pad, w, fw, sw)
-    return SimpleNamespace(batches=n, input_h=h, input_w=w, depth=c, output_h=oh, output_w=ow,
-                           stride_h=sh, stride_w=sw, filter_h=fh, filter_w=fw, pad_h=pad_h,
-                           pad_w=pad_w, padding=pad)
+    g = window.window_geometry(op, model.tensor(op.inputs[0]).shape,
+                               int(getattr(o, "filter_height", 1)),
+                               int(getattr(o, "filter_width", 1)), dilated=False)
+    g.depth = g.input_c
+    return g
 
 
 def _windows(in_size: int, out_size: int, stride: int, pad: int, filt: int):
@@ -163,8 +147,4 @@ def emit(op, model, params, cg) -> str:
 
 def overlap_reads(op, model):
     """(unit_bytes, min_read) for the planner's "overlap" rule: one unit = one output pixel."""
-    from ._overlap import window_overlap_reads
-    g = _geometry(op, model)
-    x, y = model.tensor(op.inputs[0]), model.tensor(op.outputs[0])
-    return window_overlap_reads(x.shape, y.shape, (g.filter_h, g.filter_w),
-                                (g.stride_h, g.stride_w), (1, 1), (g.pad_h, g.pad_w))
+    return window.overlap_reads(op, model, _geometry(op, model))
