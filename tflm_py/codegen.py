@@ -147,6 +147,28 @@ def _io_info(model: Model, t_index: int, em: Emitter) -> dict:
     }
 
 
+def _wrap_call(line: str, width: int = 100) -> str:
+    """Put the arguments of a long `f(a, b, ...);` statement one per line."""
+    if len(line) <= width or not line.rstrip().endswith(");") or "(" not in line:
+        return line
+    indent = line[:len(line) - len(line.lstrip())]
+    head, rest = line.strip().split("(", 1)
+    args, depth, cur = [], 0, ""
+    for ch in rest[:-2]:                      # without the closing ");"
+        if ch == "," and depth == 0:
+            args.append(cur.strip())
+            cur = ""
+            continue
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        cur += ch
+    args.append(cur.strip())
+    if depth != 0 or not head.replace("_", "").isalnum():
+        return line
+    inner = indent + "    "
+    return f"{indent}{head}(\n" + ",\n".join(inner + a for a in args) + ");"
+
+
 def _shape_str(model: Model, idxs) -> str:
     parts = []
     for i in idxs:
@@ -230,7 +252,8 @@ def generate(model: Model, out_dir, prefix: Optional[str] = None, plan=None,
         params = room.prepare(op, model)
         code = room.emit(op, model, params, em).strip()
         ins, outs = _shape_str(model, op.inputs), _shape_str(model, op.outputs)
-        code = "\n".join("    " + ln if ln.strip() else "" for ln in code.splitlines()) or "    /* no code: output aliases input */"
+        code = "\n".join(_wrap_call("    " + ln) if ln.strip() else "" for ln in code.splitlines()) \
+            or "    /* no code: output aliases input */"
         calls.append({"index": idx, "comment": f"{op.type} {ins} -> {outs}", "code": code})
 
     inputs = [_io_info(model, i, em) for i in model.inputs]
