@@ -1,27 +1,6 @@
 /* ADD / SUB kernels: see add.h and tflm_py/ops/add.py for the arithmetic. */
 #include "add.h"
 
-/* position of the broadcast walk: index of the five outer dimensions and input offsets */
-typedef struct {
-    int32_t idx[5];
-    int32_t off1;
-    int32_t off2;
-} add_walk_t;
-
-static void add_walk_next(const tflm_add_params_t *p, add_walk_t *w)
-{
-    for (int k = 4; k >= 0; --k) {
-        w->off1 += p->strides1[k];
-        w->off2 += p->strides2[k];
-        if (++w->idx[k] < p->dims[k]) {
-            return;
-        }
-        w->idx[k] = 0;
-        w->off1 -= p->strides1[k] * p->dims[k];
-        w->off2 -= p->strides2[k] * p->dims[k];
-    }
-}
-
 static inline int32_t add_one(const tflm_add_params_t *p, int32_t x1, int32_t x2)
 {
     const int32_t scale = (int32_t)1 << p->left_shift;
@@ -44,7 +23,7 @@ void tflm_add_s8(const tflm_add_params_t *p, const int8_t *input1, const int8_t 
         }
         return;
     }
-    add_walk_t w = {{0, 0, 0, 0, 0}, 0, 0};
+    tflm_bcast_walk_t w = {{0, 0, 0, 0, 0}, 0, 0};
     const int32_t inner = p->dims[5];
     const int32_t st1 = p->strides1[5];
     const int32_t st2 = p->strides2[5];
@@ -54,7 +33,7 @@ void tflm_add_s8(const tflm_add_params_t *p, const int8_t *input1, const int8_t 
         for (int32_t c = 0; c < inner; ++c) {
             output[o + c] = (int8_t)add_one(p, a[c * st1], b[c * st2]);
         }
-        add_walk_next(p, &w);
+        tflm_bcast_next(p->dims, p->strides1, p->strides2, &w);
     }
 }
 
@@ -67,7 +46,7 @@ void tflm_add_s16(const tflm_add_params_t *p, const int16_t *input1, const int16
         }
         return;
     }
-    add_walk_t w = {{0, 0, 0, 0, 0}, 0, 0};
+    tflm_bcast_walk_t w = {{0, 0, 0, 0, 0}, 0, 0};
     const int32_t inner = p->dims[5];
     const int32_t st1 = p->strides1[5];
     const int32_t st2 = p->strides2[5];
@@ -77,6 +56,6 @@ void tflm_add_s16(const tflm_add_params_t *p, const int16_t *input1, const int16
         for (int32_t c = 0; c < inner; ++c) {
             output[o + c] = (int16_t)add_one(p, a[c * st1], b[c * st2]);
         }
-        add_walk_next(p, &w);
+        tflm_bcast_next(p->dims, p->strides1, p->strides2, &w);
     }
 }

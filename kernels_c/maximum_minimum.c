@@ -1,27 +1,6 @@
 /* MAXIMUM / MINIMUM kernels: see maximum_minimum.h. */
 #include "maximum_minimum.h"
 
-/* position of the broadcast walk: index of the five outer dimensions and input offsets */
-typedef struct {
-    int32_t idx[5];
-    int32_t off1;
-    int32_t off2;
-} maxmin_walk_t;
-
-static void maxmin_walk_next(const tflm_maximum_minimum_params_t *p, maxmin_walk_t *w)
-{
-    for (int k = 4; k >= 0; --k) {
-        w->off1 += p->strides1[k];
-        w->off2 += p->strides2[k];
-        if (++w->idx[k] < p->dims[k]) {
-            return;
-        }
-        w->idx[k] = 0;
-        w->off1 -= p->strides1[k] * p->dims[k];
-        w->off2 -= p->strides2[k] * p->dims[k];
-    }
-}
-
 static inline int8_t maxmin_one(int take_min, int8_t a, int8_t b)
 {
     if (take_min) {
@@ -39,7 +18,7 @@ static void maxmin_s8(const tflm_maximum_minimum_params_t *p, int take_min,
         }
         return;
     }
-    maxmin_walk_t w = {{0, 0, 0, 0, 0}, 0, 0};
+    tflm_bcast_walk_t w = {{0, 0, 0, 0, 0}, 0, 0};
     const int32_t inner = p->dims[5];
     const int32_t st1 = p->strides1[5];
     const int32_t st2 = p->strides2[5];
@@ -49,7 +28,7 @@ static void maxmin_s8(const tflm_maximum_minimum_params_t *p, int take_min,
         for (int32_t c = 0; c < inner; ++c) {
             output[o + c] = maxmin_one(take_min, a[c * st1], b[c * st2]);
         }
-        maxmin_walk_next(p, &w);
+        tflm_bcast_next(p->dims, p->strides1, p->strides2, &w);
     }
 }
 

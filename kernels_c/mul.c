@@ -1,27 +1,6 @@
 /* MUL kernels: see mul.h and tflm_py/ops/mul.py for the arithmetic. */
 #include "mul.h"
 
-/* position of the broadcast walk: index of the five outer dimensions and input offsets */
-typedef struct {
-    int32_t idx[5];
-    int32_t off1;
-    int32_t off2;
-} mul_walk_t;
-
-static void mul_walk_next(const tflm_mul_params_t *p, mul_walk_t *w)
-{
-    for (int k = 4; k >= 0; --k) {
-        w->off1 += p->strides1[k];
-        w->off2 += p->strides2[k];
-        if (++w->idx[k] < p->dims[k]) {
-            return;
-        }
-        w->idx[k] = 0;
-        w->off1 -= p->strides1[k] * p->dims[k];
-        w->off2 -= p->strides2[k] * p->dims[k];
-    }
-}
-
 static inline int32_t mul_one(const tflm_mul_params_t *p, int32_t x1, int32_t x2)
 {
     const int32_t prod = (x1 + p->input1_offset) * (x2 + p->input2_offset);
@@ -39,7 +18,7 @@ void tflm_mul_s8(const tflm_mul_params_t *p, const int8_t *input1, const int8_t 
         }
         return;
     }
-    mul_walk_t w = {{0, 0, 0, 0, 0}, 0, 0};
+    tflm_bcast_walk_t w = {{0, 0, 0, 0, 0}, 0, 0};
     const int32_t inner = p->dims[5];
     const int32_t st1 = p->strides1[5];
     const int32_t st2 = p->strides2[5];
@@ -49,7 +28,7 @@ void tflm_mul_s8(const tflm_mul_params_t *p, const int8_t *input1, const int8_t 
         for (int32_t c = 0; c < inner; ++c) {
             output[o + c] = (int8_t)mul_one(p, a[c * st1], b[c * st2]);
         }
-        mul_walk_next(p, &w);
+        tflm_bcast_next(p->dims, p->strides1, p->strides2, &w);
     }
 }
 
@@ -62,7 +41,7 @@ void tflm_mul_s16(const tflm_mul_params_t *p, const int16_t *input1, const int16
         }
         return;
     }
-    mul_walk_t w = {{0, 0, 0, 0, 0}, 0, 0};
+    tflm_bcast_walk_t w = {{0, 0, 0, 0, 0}, 0, 0};
     const int32_t inner = p->dims[5];
     const int32_t st1 = p->strides1[5];
     const int32_t st2 = p->strides2[5];
@@ -72,6 +51,6 @@ void tflm_mul_s16(const tflm_mul_params_t *p, const int16_t *input1, const int16
         for (int32_t c = 0; c < inner; ++c) {
             output[o + c] = (int16_t)mul_one(p, a[c * st1], b[c * st2]);
         }
-        mul_walk_next(p, &w);
+        tflm_bcast_next(p->dims, p->strides1, p->strides2, &w);
     }
 }

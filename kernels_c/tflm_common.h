@@ -40,6 +40,30 @@ static inline int32_t tflm_requantize(int32_t x, int32_t multiplier, int32_t shi
     return tflm_rdbypot(tflm_srdhm(shifted, multiplier), right_shift);
 }
 
+/* A broadcast walk over the five outer dimensions of a collapsed 6-D output shape: the outer
+ * index and each input's element offset (strides are 0 along broadcast dimensions). Used by
+ * the element-wise kernels with two inputs (ADD/SUB, MUL, MAXIMUM/MINIMUM). */
+typedef struct {
+    int32_t idx[5];
+    int32_t off1;
+    int32_t off2;
+} tflm_bcast_walk_t;
+
+static inline void tflm_bcast_next(const int32_t dims[6], const int32_t strides1[6],
+                                   const int32_t strides2[6], tflm_bcast_walk_t *w)
+{
+    for (int k = 4; k >= 0; --k) {
+        w->off1 += strides1[k];
+        w->off2 += strides2[k];
+        if (++w->idx[k] < dims[k]) {
+            return;
+        }
+        w->idx[k] = 0;
+        w->off1 -= strides1[k] * dims[k];
+        w->off2 -= strides2[k] * dims[k];
+    }
+}
+
 static inline int8_t tflm_sat_s8(int32_t x)
 {
     return (int8_t)TFLM_CLAMP(x, -128, 127);
