@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 
 from ..cli import UsageError
 
@@ -79,6 +80,13 @@ def run(args) -> int:
     if args.align < 1 or args.align & (args.align - 1):
         raise UsageError(f"--align must be a power of two >= 1, got {args.align}")
     model = load_model(args.model)
+    from .. import ops
+    from ..errors import UnsupportedError
+    try:
+        ops.check_model(model)
+    except UnsupportedError as e:
+        # the arena can still be sized; say why code generation would stop
+        print(f"note: {e}; planned without in-place rules for such ops", file=sys.stderr)
     p = make_plan(model, align=args.align, inplace=not args.no_inplace)
     verify_plan(model, p)
     if args.svg:
