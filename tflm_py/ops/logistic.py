@@ -19,6 +19,7 @@ import numpy as np
 
 from ..errors import UnsupportedError
 from .. import quant
+from . import _lut
 
 OPS = ("LOGISTIC",)
 INPLACE = "elementwise"
@@ -92,16 +93,6 @@ def prepare(op, model):
                            lut=lut_for(zp, mult, shift, radius))
 
 
-def simulate(op, model, params, inputs):
-    x = np.asarray(inputs[0])
-    y = model.tensor(op.outputs[0])
-    out = params.lut[x.astype(np.int64) + 128]
-    return [out.reshape(y.shape)]
-
-
-def emit(op, model, params, cg) -> str:
-    cg.use_kernel("logistic")
-    lut = cg.const_array("int8_t", [int(v) for v in params.lut], f"logistic_{op.index}_lut")
-    name = cg.param_struct("tflm_logistic_params_t", {"lut": lut, "size": params.size},
-                           f"logistic_{op.index}")
-    return f"tflm_logistic_s8(&{name}, {cg.ptr(op.inputs[0])}, {cg.ptr(op.outputs[0])});"
+# simulate and emit are the table lookup of the prepared LUT
+simulate = _lut.simulate
+emit = _lut.emit

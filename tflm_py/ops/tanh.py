@@ -16,6 +16,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from .. import quant
+from . import _lut
 from .logistic import check_int8_unary, input_radius, input_scaling
 
 OPS = ("TANH",)
@@ -53,16 +54,6 @@ def prepare(op, model):
                            lut=lut_for(zp, mult, shift, radius))
 
 
-def simulate(op, model, params, inputs):
-    x = np.asarray(inputs[0])
-    y = model.tensor(op.outputs[0])
-    out = params.lut[x.astype(np.int64) + 128]
-    return [out.reshape(y.shape)]
-
-
-def emit(op, model, params, cg) -> str:
-    cg.use_kernel("tanh")
-    lut = cg.const_array("int8_t", [int(v) for v in params.lut], f"tanh_{op.index}_lut")
-    name = cg.param_struct("tflm_tanh_params_t", {"lut": lut, "size": params.size},
-                           f"tanh_{op.index}")
-    return f"tflm_tanh_s8(&{name}, {cg.ptr(op.inputs[0])}, {cg.ptr(op.outputs[0])});"
+# simulate and emit are the table lookup of the prepared LUT
+simulate = _lut.simulate
+emit = _lut.emit
