@@ -157,24 +157,8 @@ static TFLM_PY_NOINLINE void conv_portable_pixel(const conv_rq_t *r, const int8_
     int32_t o = 0;
     for (; o + 4 <= out_c; o += 4) {
         const int8_t *w0 = filter + (size_t)o * depth;
-        const int8_t *w1 = w0 + depth;
-        const int8_t *w2 = w1 + depth;
-        const int8_t *w3 = w2 + depth;
-        int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        for (int32_t k = 0; k < depth16; ++k) {
-            const int16_t xv = (int16_t)(x[k] + in_offset);
-            s0 += xv * w0[k];
-            s1 += xv * w1[k];
-            s2 += xv * w2[k];
-            s3 += xv * w3[k];
-        }
-        for (int32_t k = depth16; k < depth; ++k) {
-            const int32_t xv = x[k] + in_offset;
-            s0 += xv * w0[k];
-            s1 += xv * w1[k];
-            s2 += xv * w2[k];
-            s3 += xv * w3[k];
-        }
+        int32_t s0, s1, s2, s3;
+        tflm_dot4_s8(x, in_offset, w0, depth, &s0, &s1, &s2, &s3);
         if (bias != NULL) {
             s0 = conv_wrap_add(s0, bias[o]);
             s1 = conv_wrap_add(s1, bias[o + 1]);
