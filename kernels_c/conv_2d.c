@@ -28,44 +28,7 @@
  *   either way, and this costs no extra constants in flash. */
 #include "conv_2d.h"
 
-typedef struct {
-    const int32_t *multipliers;
-    const int32_t *shifts;
-    int32_t per_channel;
-    int32_t output_offset;
-    int32_t act_min, act_max;
-} conv_rq_t;
-
-static TFLM_PY_INLINE int8_t conv_out(const conv_rq_t *r, int32_t acc, int32_t oc)
-{
-    const int32_t q = r->per_channel ? oc : 0;
-    acc = tflm_requantize_fast(acc, r->multipliers[q], r->shifts[q]) + r->output_offset;
-    return (int8_t)TFLM_CLAMP(acc, r->act_min, r->act_max);
-}
-
-static TFLM_PY_INLINE int32_t conv_wrap_add(int32_t a, int32_t b)
-{
-    return (int32_t)((uint32_t)a + (uint32_t)b);
-}
-
-/* first tap k in [0, n) with origin + k * step >= 0, and one past the last with
- * origin + k * step < size */
-static void tap_range(int32_t origin, int32_t step, int32_t size, int32_t n,
-                      int32_t *first, int32_t *end)
-{
-    int32_t lo = 0;
-    int32_t hi = n;
-    if (origin < 0) {
-        lo = (-origin + step - 1) / step;
-    }
-    if (origin + (n - 1) * step >= size) {
-        hi = origin >= size ? 0 : (size - origin + step - 1) / step;
-    }
-    *first = lo;
-    *end = hi > lo ? hi : lo;
-}
-
-static void conv_reference(const tflm_conv_2d_params_t *p, const conv_rq_t *r,
+static void conv_reference(const tflm_conv_2d_params_t *p, const tflm_rq_t *r,
                            const int8_t *input, const int8_t *filter, const int32_t *bias,
                            int8_t *output)
 {
@@ -82,11 +45,11 @@ static void conv_reference(const tflm_conv_2d_params_t *p, const conv_rq_t *r,
         for (int32_t oy = 0; oy < p->output_h; ++oy) {
             const int32_t iy0 = oy * p->stride_h - p->pad_h;
             int32_t ky0, ky1;
-            tap_range(iy0, p->dilation_h, in_h, k_h, &ky0, &ky1);
+            tflm_tap_range(iy0, p->dilation_h, in_h, k_h, &ky0, &ky1);
             for (int32_t ox = 0; ox < p->output_w; ++ox) {
                 const int32_t ix0 = ox * p->stride_w - p->pad_w;
                 int32_t kx0, kx1;
-                tap_range(ix0, p->dilation_w, in_w, k_w, &kx0, &kx1);
+                tflm_tap_range(ix0, p->dilation_w, in_w, k_w, &kx0, &kx1);
                 for (int32_t oc = 0; oc < out_c; ++oc) {
                     const int8_t *w_oc = filter + (size_t)oc * filter_size;
                     const int8_t *in_g = in_b + (oc / per_group) * k_c;
@@ -103,9 +66,9 @@ static void conv_reference(const tflm_conv_2d_params_t *p, const conv_rq_t *r,
                         }
                     }
                     if (bias != NULL) {
-                        acc = conv_wrap_add(acc, bias[oc]);
+                        acc = tflm_wrap_add(acc, bias[oc]);
                     }
-                    *out++ = conv_out(r, acc, oc);
+                    *out++ = tflm_rq_out(r, acc, oc);
                 }
             }
         }
@@ -148,7 +111,7 @@ static const int8_t *conv_patch(const tflm_conv_2d_params_t *p, const int8_t *in
 }
 
 /* one output pixel from its patch x (depth values): all output channels */
-static TFLM_PY_NOINLINE void conv_portable_pixel(const conv_rq_t *r, const int8_t *x,
+static TFLM_PY_NOINLINE void conv_portable_pixel(const tflm_rq_t *r, const int8_t *x,
                                                  const int8_t *filter, const int32_t *bias,
                                                  int32_t depth, int32_t out_c,
                                                  int32_t in_offset, int8_t *y)
@@ -160,15 +123,15 @@ static TFLM_PY_NOINLINE void conv_portable_pixel(const conv_rq_t *r, const int8_
         int32_t s0, s1, s2, s3;
         tflm_dot4_s8(x, in_offset, w0, depth, &s0, &s1, &s2, &s3);
         if (bias != NULL) {
-            s0 = conv_wrap_add(s0, bias[o]);
-            s1 = conv_wrap_add(s1, bias[o + 1]);
-            s2 = conv_wrap_add(s2, bias[o + 2]);
-            s3 = conv_wrap_add(s3, bias[o + 3]);
+            s0 = tflm_wrap_add(s0, bias[o]);
+            s1 = tflm_wrap_add(s1, bias[o + 1]);
+            s2 = tflm_wrap_add(s2, bias[o + 2]);
+            s3 = tflm_wrap_add(s3, bias[o + 3]);
         }
-        y[o] = conv_out(r, s0, o);
-        y[o + 1] = conv_out(r, s1, o + 1);
-        y[o + 2] = conv_out(r, s2, o + 2);
-        y[o + 3] = conv_out(r, s3, o + 3);
+        y[o] = tflm_rq_out(r, s0, o);
+        y[o + 1] = tflm_rq_out(r, s1, o + 1);
+        y[o + 2] = tflm_rq_out(r, s2, o + 2);
+        y[o + 3] = tflm_rq_out(r, s3, o + 3);
     }
     for (; o < out_c; ++o) {
         const int8_t *w0 = filter + (size_t)o * depth;
@@ -181,13 +144,13 @@ static TFLM_PY_NOINLINE void conv_portable_pixel(const conv_rq_t *r, const int8_
             s0 += (x[k] + in_offset) * w0[k];
         }
         if (bias != NULL) {
-            s0 = conv_wrap_add(s0, bias[o]);
+            s0 = tflm_wrap_add(s0, bias[o]);
         }
-        y[o] = conv_out(r, s0, o);
+        y[o] = tflm_rq_out(r, s0, o);
     }
 }
 
-static void conv_portable(const tflm_conv_2d_params_t *p, const conv_rq_t *r,
+static void conv_portable(const tflm_conv_2d_params_t *p, const tflm_rq_t *r,
                           const int8_t *input, const int8_t *filter, const int32_t *bias,
                           int8_t *output, int8_t *scratch)
 {
@@ -445,7 +408,7 @@ void tflm_conv_2d_s8(const tflm_conv_2d_params_t *p, const int8_t *input,
                      const int8_t *filter, const int32_t *bias, int8_t *output,
                      int8_t *scratch)
 {
-    conv_rq_t r;
+    tflm_rq_t r;
     r.multipliers = p->multipliers;
     r.shifts = p->shifts;
     r.per_channel = p->per_channel;

@@ -26,42 +26,6 @@
  * CONV_2D call instead, see tflm_py/ops/depthwise_conv_2d.py.) */
 #include "depthwise_conv_2d.h"
 
-typedef struct {
-    const int32_t *multipliers;
-    const int32_t *shifts;
-    int32_t per_channel;
-    int32_t output_offset;
-    int32_t act_min, act_max;
-} dw_rq_t;
-
-static TFLM_PY_INLINE int8_t dw_out(const dw_rq_t *r, int32_t acc, int32_t oc)
-{
-    const int32_t q = r->per_channel ? oc : 0;
-    acc = tflm_requantize_fast(acc, r->multipliers[q], r->shifts[q]) + r->output_offset;
-    return (int8_t)TFLM_CLAMP(acc, r->act_min, r->act_max);
-}
-
-static TFLM_PY_INLINE int32_t dw_wrap_add(int32_t a, int32_t b)
-{
-    return (int32_t)((uint32_t)a + (uint32_t)b);
-}
-
-/* taps k in [first, end) keep origin + k * step inside [0, size) */
-static void dw_tap_range(int32_t origin, int32_t step, int32_t size, int32_t n,
-                         int32_t *first, int32_t *end)
-{
-    int32_t lo = 0;
-    int32_t hi = n;
-    if (origin < 0) {
-        lo = (-origin + step - 1) / step;
-    }
-    if (origin + (n - 1) * step >= size) {
-        hi = origin >= size ? 0 : (size - origin + step - 1) / step;
-    }
-    *first = lo;
-    *end = hi > lo ? hi : lo;
-}
-
 /* the valid taps of one output pixel */
 typedef struct {
     const int8_t *in;        /* input at (iy0, ix0) of the first valid tap, channel 0 */
@@ -80,8 +44,8 @@ static void dw_window(const tflm_depthwise_conv_2d_params_t *p, const int8_t *in
     const int32_t iy0 = oy * p->stride_h - p->pad_h;
     const int32_t ix0 = ox * p->stride_w - p->pad_w;
     int32_t ky0, ky1, kx0, kx1;
-    dw_tap_range(iy0, p->dilation_h, p->input_h, p->filter_h, &ky0, &ky1);
-    dw_tap_range(ix0, p->dilation_w, p->input_w, p->filter_w, &kx0, &kx1);
+    tflm_tap_range(iy0, p->dilation_h, p->input_h, p->filter_h, &ky0, &ky1);
+    tflm_tap_range(ix0, p->dilation_w, p->input_w, p->filter_w, &kx0, &kx1);
     win->rows = ky1 - ky0;
     win->cols = kx1 - kx0;
     win->in_col_step = p->dilation_w * in_c;
@@ -152,7 +116,7 @@ static int32_t dw_single(const dw_window_t *win, int32_t ic, int32_t oc, int32_t
 
 #if !TFLM_PY_USE_DSP
 /* all output channels of one pixel */
-static void dw_portable_pixel(const tflm_depthwise_conv_2d_params_t *p, const dw_rq_t *r,
+static void dw_portable_pixel(const tflm_depthwise_conv_2d_params_t *p, const tflm_rq_t *r,
                               const dw_window_t *win, const int32_t *bias, int8_t *out)
 {
     const int32_t mult = p->depth_multiplier;
@@ -177,8 +141,8 @@ static void dw_portable_pixel(const tflm_depthwise_conv_2d_params_t *p, const dw
                 dw_accumulate_bcast(win, g, oc, n16, in_offset, acc);
             }
             for (int32_t k = 0; k < n16; ++k) {
-                const int32_t a = bias != NULL ? dw_wrap_add(acc[k], bias[oc + k]) : acc[k];
-                out[oc + k] = dw_out(r, a, oc + k);
+                const int32_t a = bias != NULL ? tflm_wrap_add(acc[k], bias[oc + k]) : acc[k];
+                out[oc + k] = tflm_rq_out(r, a, oc + k);
             }
             j += n16;
         }
@@ -186,9 +150,9 @@ static void dw_portable_pixel(const tflm_depthwise_conv_2d_params_t *p, const dw
             const int32_t oc = oc0 + j;
             int32_t acc = dw_single(win, mult == 1 ? oc : g, oc, in_offset);
             if (bias != NULL) {
-                acc = dw_wrap_add(acc, bias[oc]);
+                acc = tflm_wrap_add(acc, bias[oc]);
             }
-            out[oc] = dw_out(r, acc, oc);
+            out[oc] = tflm_rq_out(r, acc, oc);
         }
     }
 }
@@ -406,7 +370,7 @@ static TFLM_PY_NOINLINE void dw_dsp_pixel(const tflm_depthwise_conv_2d_params_t 
         }
         for (; j < n; ++j) {
             const int32_t oc = c0 + j;
-            acc[j] = dw_wrap_add(acc[j], dw_single(win, oc / mult, oc, in_offset));
+            acc[j] = tflm_wrap_add(acc[j], dw_single(win, oc / mult, oc, in_offset));
         }
         tflm_requantize_run_dsp(rq, acc, c0, n, out + c0);
     }
@@ -419,7 +383,7 @@ void tflm_depthwise_conv_2d_s8(const tflm_depthwise_conv_2d_params_t *p, const i
     const int32_t in_c = p->input_c;
     const int32_t out_c = p->output_c;
 #if !TFLM_PY_USE_DSP
-    dw_rq_t r;
+    tflm_rq_t r;
     r.multipliers = p->multipliers;
     r.shifts = p->shifts;
     r.per_channel = p->per_channel;

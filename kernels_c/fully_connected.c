@@ -26,12 +26,6 @@ static TFLM_PY_INLINE int8_t fc_output(const tflm_fully_connected_params_t *p, i
     return (int8_t)TFLM_CLAMP(acc, p->act_min, p->act_max);
 }
 
-/* int32 addition that wraps (the reference's accumulator arithmetic) */
-static TFLM_PY_INLINE int32_t fc_wrap_add(int32_t a, int32_t b)
-{
-    return (int32_t)((uint32_t)a + (uint32_t)b);
-}
-
 static void fc_reference_row(const tflm_fully_connected_params_t *p, const int8_t *x,
                              const int8_t *filter, const int32_t *bias, int8_t *y)
 {
@@ -43,7 +37,7 @@ static void fc_reference_row(const tflm_fully_connected_params_t *p, const int8_
             acc += ((int32_t)w[k] + p->filter_offset) * ((int32_t)x[k] + p->input_offset);
         }
         if (bias != NULL) {
-            acc = fc_wrap_add(acc, bias[o]);
+            acc = tflm_wrap_add(acc, bias[o]);
         }
         y[o] = fc_output(p, acc, o);
     }
@@ -62,10 +56,10 @@ static void fc_portable_row(const tflm_fully_connected_params_t *p, const int8_t
         int32_t s0, s1, s2, s3;
         tflm_dot4_s8(x, in_offset, w0, depth, &s0, &s1, &s2, &s3);
         if (bias != NULL) {
-            s0 = fc_wrap_add(s0, bias[o]);
-            s1 = fc_wrap_add(s1, bias[o + 1]);
-            s2 = fc_wrap_add(s2, bias[o + 2]);
-            s3 = fc_wrap_add(s3, bias[o + 3]);
+            s0 = tflm_wrap_add(s0, bias[o]);
+            s1 = tflm_wrap_add(s1, bias[o + 1]);
+            s2 = tflm_wrap_add(s2, bias[o + 2]);
+            s3 = tflm_wrap_add(s3, bias[o + 3]);
         }
         y[o] = fc_output(p, s0, o);
         y[o + 1] = fc_output(p, s1, o + 1);
@@ -83,7 +77,7 @@ static void fc_portable_row(const tflm_fully_connected_params_t *p, const int8_t
             s0 += (x[k] + in_offset) * w0[k];
         }
         if (bias != NULL) {
-            s0 = fc_wrap_add(s0, bias[o]);
+            s0 = tflm_wrap_add(s0, bias[o]);
         }
         y[o] = fc_output(p, s0, o);
     }

@@ -285,4 +285,46 @@ static TFLM_PY_NOINLINE void tflm_requantize_run_dsp(const tflm_rq_dsp_t *r, con
 }
 #endif /* TFLM_PY_USE_DSP */
 
+/* ---- shared by the CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED kernels */
+
+/* Requantisation of an int32 accumulator to int8: per-channel (or one) multiplier and shift,
+ * output zero point, fused activation range. */
+typedef struct {
+    const int32_t *multipliers;
+    const int32_t *shifts;
+    int32_t per_channel;
+    int32_t output_offset;
+    int32_t act_min, act_max;
+} tflm_rq_t;
+
+static TFLM_PY_INLINE int8_t tflm_rq_out(const tflm_rq_t *r, int32_t acc, int32_t oc)
+{
+    const int32_t q = r->per_channel ? oc : 0;
+    acc = tflm_requantize_fast(acc, r->multipliers[q], r->shifts[q]) + r->output_offset;
+    return (int8_t)TFLM_CLAMP(acc, r->act_min, r->act_max);
+}
+
+/* int32 addition that wraps like TFLM's (two's complement), without signed overflow */
+static TFLM_PY_INLINE int32_t tflm_wrap_add(int32_t a, int32_t b)
+{
+    return (int32_t)((uint32_t)a + (uint32_t)b);
+}
+
+/* The taps k in [first, end) of a window of n taps (origin + k * step) that fall inside
+ * [0, size): the others read padding. */
+static inline void tflm_tap_range(int32_t origin, int32_t step, int32_t size, int32_t n,
+                                  int32_t *first, int32_t *end)
+{
+    int32_t lo = 0;
+    int32_t hi = n;
+    if (origin < 0) {
+        lo = (-origin + step - 1) / step;
+    }
+    if (origin + (n - 1) * step >= size) {
+        hi = origin >= size ? 0 : (size - origin + step - 1) / step;
+    }
+    *first = lo;
+    *end = hi > lo ? hi : lo;
+}
+
 #endif /* TFLM_COMMON_H */
