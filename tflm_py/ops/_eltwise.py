@@ -77,6 +77,30 @@ def check_binary_shapes(op, model):
                                f"the inputs {t1.shape} and {t2.shape}")
 
 
+FUSED_ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
+
+
+def check_binary_arith(op, model):
+    """The common checks of ADD/SUB/MUL: two int8 (or int16) inputs of the output's type,
+    per-tensor quantization, a supported fused activation, broadcastable shapes."""
+    require_inputs(op, 2)
+    t1, t2 = model.tensor(op.inputs[0]), model.tensor(op.inputs[1])
+    out = model.tensor(op.outputs[0])
+    if out.dtype not in (INT8, INT16):
+        raise UnsupportedError(f"only int8 and int16 tensors are supported, output is "
+                               f"{type_name(out)}")
+    for t, what in ((t1, "input 1"), (t2, "input 2")):
+        if t.dtype != out.dtype:
+            raise UnsupportedError(f"{what} is {type_name(t)} but the output is "
+                                   f"{type_name(out)}; all tensors must share one type")
+    for t, what in ((t1, "input 1"), (t2, "input 2"), (out, "output")):
+        require_per_tensor(t, what)
+    act = getattr(op.options, "fused_activation_function", "NONE")
+    if act not in FUSED_ACTIVATIONS:
+        raise UnsupportedError(f"fused activation {act} is not supported")
+    check_binary_shapes(op, model)
+
+
 def _extend(shape, rank):
     shape = tuple(int(d) for d in shape)
     return (1,) * (rank - len(shape)) + shape

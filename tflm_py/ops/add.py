@@ -19,26 +19,9 @@ from . import _eltwise as E
 OPS = ("ADD",)
 INPLACE = "elementwise"
 
-_ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
-
 
 def check_arith(op, model):
-    E.require_inputs(op, 2)
-    t1, t2 = model.tensor(op.inputs[0]), model.tensor(op.inputs[1])
-    out = model.tensor(op.outputs[0])
-    if out.dtype not in (E.INT8, E.INT16):
-        raise UnsupportedError(f"only int8 and int16 tensors are supported, output is "
-                               f"{E.type_name(out)}")
-    for t, what in ((t1, "input 1"), (t2, "input 2")):
-        if t.dtype != out.dtype:
-            raise UnsupportedError(f"{what} is {E.type_name(t)} but the output is "
-                                   f"{E.type_name(out)}; all tensors must share one type")
-    for t, what in ((t1, "input 1"), (t2, "input 2"), (out, "output")):
-        E.require_per_tensor(t, what)
-    act = getattr(op.options, "fused_activation_function", "NONE")
-    if act not in _ACTIVATIONS:
-        raise UnsupportedError(f"fused activation {act} is not supported")
-    E.check_binary_shapes(op, model)
+    E.check_binary_arith(op, model)
     p = _arith_params(op, model, subtract=False)
     if p["output_shift"] > 0 or p["input1_shift"] > 0 or p["input2_shift"] > 0:
         raise UnsupportedError("output scale is too small for the input scales (TFLM requires "
