@@ -32,7 +32,7 @@ INPLACE = None
 
 _TYPES = ("FLOAT32", "INT8", "INT16", "INT32", "BOOL")
 _MAX_DIMS = 4
-_C_MAX_DIMS = 6  # TFLM_STRIDED_SLICE_MAX_DIMS
+_C_MAX_DIMS = 6  # TFLM_GATHER_MAX_DIMS of kernels_c/gather_bytes.h
 _INT_MIN = -(1 << 31)
 _INT_MAX = (1 << 31) - 1
 
@@ -195,11 +195,10 @@ def simulate(op, model, params, inputs):
 
 
 def emit(op, model, params, cg) -> str:
-    cg.use_kernel("strided_slice")
-    name = cg.param_struct("tflm_strided_slice_params_t",
+    cg.use_kernel("gather_bytes")
+    name = cg.param_struct("tflm_gather_bytes_params_t",
                            {"num_dims": len(params.out_dims), "offset": params.offset,
                             "out_dims": c_array(params.out_dims),
                             "in_steps": c_array(params.in_steps)},
                            f"strided_slice_{op.index}")
-    return (f"tflm_strided_slice(&{name}, {cg.ptr(op.inputs[0])}, "
-            f"{cg.ptr(op.outputs[0])});")
+    return f"tflm_gather_bytes(&{name}, {cg.ptr(op.inputs[0])}, {cg.ptr(op.outputs[0])});"

@@ -23,7 +23,7 @@ INPLACE = None
 
 _TYPES = ("FLOAT32", "INT8", "INT16")
 _MAX_DIMS = 5
-_C_MAX_DIMS = 6  # TFLM_TRANSPOSE_MAX_DIMS
+_C_MAX_DIMS = 6  # TFLM_GATHER_MAX_DIMS of kernels_c/gather_bytes.h
 
 
 def _perm(op, model) -> list[int]:
@@ -100,9 +100,9 @@ def simulate(op, model, params, inputs):
 
 
 def emit(op, model, params, cg) -> str:
-    cg.use_kernel("transpose")
-    name = cg.param_struct("tflm_transpose_params_t",
-                           {"num_dims": len(params.out_dims),
+    cg.use_kernel("gather_bytes")
+    name = cg.param_struct("tflm_gather_bytes_params_t",
+                           {"num_dims": len(params.out_dims), "offset": 0,
                             "out_dims": c_array(params.out_dims),
-                            "in_strides": c_array(params.in_strides)}, f"transpose_{op.index}")
-    return f"tflm_transpose(&{name}, {cg.ptr(op.inputs[0])}, {cg.ptr(op.outputs[0])});"
+                            "in_steps": c_array(params.in_strides)}, f"transpose_{op.index}")
+    return f"tflm_gather_bytes(&{name}, {cg.ptr(op.inputs[0])}, {cg.ptr(op.outputs[0])});"

@@ -1,15 +1,15 @@
-#include "strided_slice.h"
+#include "gather_bytes.h"
 
 #include <string.h>
 
-void tflm_strided_slice(const tflm_strided_slice_params_t *p, const void *input, void *output)
+void tflm_gather_bytes(const tflm_gather_bytes_params_t *p, const void *input, void *output)
 {
     const uint8_t *src = (const uint8_t *)input;
     uint8_t *dst = (uint8_t *)output;
     const int32_t last = p->num_dims - 1;
     const int32_t inner = p->out_dims[last];
     const int32_t inner_step = p->in_steps[last];
-    int32_t idx[TFLM_STRIDED_SLICE_MAX_DIMS] = {0};
+    int32_t idx[TFLM_GATHER_MAX_DIMS] = {0};
     int32_t base = p->offset; /* offsets stay integers: no pointer ever leaves the tensor */
 
     for (;;) {
