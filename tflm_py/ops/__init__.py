@@ -28,22 +28,19 @@ simulator used.
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from types import ModuleType
 
 from ..errors import UnsupportedError
 
-# module names of the rooms; each declares OPS
-_ROOM_MODULES = (
-    "conv_2d", "depthwise_conv_2d", "fully_connected",
-    "add", "sub", "mul", "maximum_minimum",
-    "pooling", "softmax", "logistic", "tanh",
-    "activations", "hard_swish", "leaky_relu",
-    "quantize", "dequantize",
-    "reshape", "concatenation", "pad", "mean", "transpose", "strided_slice",
-    "lstm", "svdf",
-)
-
 _registry: dict[str, ModuleType] | None = None
+
+
+def _room_module_names() -> list[str]:
+    """Every module of this package not starting with '_' is a room: adding an op is adding
+    its file, with no shared list to edit."""
+    return sorted(info.name for info in pkgutil.iter_modules(__path__)
+                  if not info.name.startswith("_"))
 
 
 def registry() -> dict[str, ModuleType]:
@@ -51,14 +48,12 @@ def registry() -> dict[str, ModuleType]:
     global _registry
     if _registry is None:
         reg: dict[str, ModuleType] = {}
-        for name in _ROOM_MODULES:
-            try:
-                mod = importlib.import_module(f"{__name__}.{name}")
-            except ModuleNotFoundError as e:
-                if e.name == f"{__name__}.{name}":
-                    continue  # room not written yet
-                raise
-            for op_name in mod.OPS:
+        for name in _room_module_names():
+            mod = importlib.import_module(f"{__name__}.{name}")
+            for op_name in getattr(mod, "OPS", ()):
+                if op_name in reg:
+                    raise RuntimeError(f"op {op_name} is claimed by rooms {reg[op_name].__name__} "
+                                       f"and {mod.__name__}")
                 reg[op_name] = mod
         _registry = reg
     return _registry
