@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from conftest import MODELS
-from tflm_py import boards, harness, load_model, mlperf
+from tflm_py import boards, harness, load_model, mlperf, mlperf_firmware
 from tflm_py.codegen import generate
 from tflm_py.protocol import DeviceError
 from tflm_py.simulator import Simulator
@@ -48,8 +48,9 @@ def test_firmware_spec():
     man = {"inputs": [{"dtype": "int8", "shape": [1, 49, 10, 1], "bytes": 490}],
            "outputs": [{"dtype": "int8", "shape": [1, 12], "bytes": 12}]}
     s = mlperf.firmware_spec(man["inputs"], man["outputs"], "kws01")
-    assert s == {"model_id": "kws01", "in_bytes": 490, "float_input": True, "db_bytes": 1960,
-                 "ad01": False}
+    assert s == {"model_id": "kws01", "input_mode": "int8", "in_bytes": 490, "float_input": True,
+                 "db_bytes": 1960, "ad01": False,
+                 "virtual_clock_hz": mlperf_firmware.VIRTUAL_CLOCK_HZ}
     ad = {"dtype": "int8", "shape": [1, 640], "bytes": 640}
     assert mlperf.firmware_spec([ad], [ad], "ad01")["ad01"] is True
     assert mlperf.firmware_spec([ad], [ad], "kws01")["ad01"] is False
@@ -76,17 +77,20 @@ def _compile(cc_args, src, inc, tmp_path):
     assert r.returncode == 0, r.stderr
 
 
-@pytest.mark.parametrize("float_input,ad01", [(False, False), (True, False), (False, True),
-                                              (True, True)])
-def test_firmware_compiles_cleanly(float_input, ad01, tmp_path):
+@pytest.mark.parametrize("float_input,ad01,mode,board", [
+    (False, False, "int8", "nucleo_l4r5zi"), (True, False, "int8", "nucleo_l4r5zi"),
+    (False, True, "float32", "nucleo_l4r5zi"), (True, True, "float32", "qemu-mps2-an386"),
+    (False, False, "u8-minus-128", "qemu-mps2-an386"), (True, False, "u8-minus-128", "pico")])
+def test_firmware_compiles_cleanly(float_input, ad01, mode, board, tmp_path):
     """Every variant of the template compiles without a warning for the host and for the
     Cortex-M4F (-Os), against the port header."""
     man = generate(load_model(MODELS["kws_ref_model"]), tmp_path / "b", prefix="kws")
-    spec = mlperf.firmware_spec(man["inputs"], man["outputs"], "ad01" if ad01 else "kws01")
+    spec = mlperf.firmware_spec(man["inputs"], man["outputs"], "ad01" if ad01 else "kws01",
+                                input_mode=mode)
     spec.update(float_input=float_input, ad01=ad01,
                 db_bytes=spec["in_bytes"] * (4 if float_input else 1))
     src = tmp_path / "main.c"
-    src.write_text(mlperf.render_firmware("kws", boards.get_board("nucleo_l4r5zi"), spec))
+    src.write_text(boards.render_mlperf_firmware("kws", boards.get_board(board), spec))
     shutil.copyfile(boards.boards_dir() / "ports" / "tflm_py_port.h",
                     tmp_path / "b" / "tflm_py_port.h")
     _compile(["gcc", "-O2"], src, tmp_path / "b", tmp_path)
@@ -195,7 +199,7 @@ def test_runner_session_on_qemu_matches_the_simulator(kws_project):
         link = harness.connect(vb.info["url"])
         try:
             c = mlperf.MlperfClient(link)
-            assert c.name() == "tflm-py"
+            assert c.name() == "tflm-py qemu-mps2-an386 virtual 120MHz"
             prof = c.profile()
             assert prof == {"profile": "ULPMark for tinyML Firmware V0.0.1", "model": "kws01"}
             t0 = c.timestamp()
@@ -232,7 +236,7 @@ def test_runner_session_on_qemu_matches_the_simulator(kws_project):
                 c.command("bogus")
             with pytest.raises(DeviceError, match="exceeds the maximum of 1960 bytes"):
                 c.load(bytes(5000))
-            assert c.name() == "tflm-py"
+            assert c.name().startswith("tflm-py ")
         finally:
             link.close()
 

@@ -188,6 +188,13 @@ def _jinja() -> jinja2.Environment:
         keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
 
 
+def render_mlperf_firmware(prefix: str, board: Board, spec: dict) -> str:
+    """main.c of the MLPerf Tiny benchmark firmware (spec: mlperf_firmware.firmware_spec)."""
+    from .mlperf_firmware import template_vars
+    return _jinja().get_template("mlperf_main.c.j2").render(
+        **template_vars(prefix, board, spec, __version__))
+
+
 def render_firmware(prefix: str, board: Board) -> str:
     from . import protocol
     return _jinja().get_template("main.c.j2").render(
@@ -258,7 +265,8 @@ def load_project(project_dir) -> dict:
 def make_project(model: Union[str, os.PathLike, Model, None], board_name: Union[str, Board],
                  out_dir, prefix: Optional[str] = None, protocol: str = "tflm-py",
                  bundle_dir=None, profile: bool = True, check_fit: bool = True,
-                 mlperf_model: Optional[str] = None) -> Path:
+                 mlperf_model: Optional[str] = None,
+                 mlperf_input: Optional[str] = None) -> Path:
     """Write a PlatformIO project for `model` on `board_name` into out_dir; return its path.
 
     The bundle goes to lib/<prefix>/ (written by tflm_py.codegen.generate, or copied from
@@ -267,8 +275,10 @@ def make_project(model: Union[str, os.PathLike, Model, None], board_name: Union[
 
     protocol: "tflm-py" (the validation firmware, tflm_py.protocol) or "mlperf-tiny" (the
     MLPerf Tiny / EEMBC runner's text protocol, tflm_py.mlperf; no per-layer profiling);
-    mlperf_model: its model id (kws01, vww01, ad01, ic01; guessed from the model's name or
-    input shape when not given)."""
+    mlperf_model: its model id (kws01, vww01, ad01, ic01, sww01; guessed from the model's
+    name or input shape when not given); mlperf_input: how the firmware turns the runner's
+    `db` bytes into the input (tflm_py.mlperf_firmware.INPUT_MODES; by default the
+    benchmark's own format for the model id)."""
     from .codegen import sanitize_prefix
 
     board = get_board(board_name)
@@ -303,20 +313,23 @@ def make_project(model: Union[str, os.PathLike, Model, None], board_name: Union[
             prefix = manifest["prefix"]
         mlperf_spec, extra_ram = None, 0
         if protocol == "mlperf-tiny":
-            from . import mlperf
+            from . import mlperf_firmware as mlperf
             profile = False
             mid = mlperf_model or mlperf.guess_model_id(
                 source or prefix, [io["shape"] for io in manifest.get("inputs", [])], prefix)
-            mlperf_spec = mlperf.firmware_spec(manifest.get("inputs", []),
-                                               manifest.get("outputs", []), mid)
+            try:
+                mlperf_spec = mlperf.firmware_spec(manifest.get("inputs", []),
+                                                   manifest.get("outputs", []), mid,
+                                                   input_mode=mlperf_input)
+            except ValueError as e:
+                raise UnsupportedError(str(e)) from None
             extra_ram = mlperf_spec["db_bytes"] + mlperf_spec["in_bytes"] + 128
         fit = fit_check(board, manifest, what=source or prefix, extra_ram=extra_ram) \
             if check_fit else fit_report(board, manifest, extra_ram)
         src = tmp / "src"
         src.mkdir()
         if mlperf_spec is not None:
-            from .mlperf import render_firmware as render_mlperf
-            (src / "main.c").write_text(render_mlperf(prefix, board, mlperf_spec))
+            (src / "main.c").write_text(render_mlperf_firmware(prefix, board, mlperf_spec))
         else:
             (src / "main.c").write_text(render_firmware(prefix, board))
         copy_port(board, src)

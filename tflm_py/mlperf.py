@@ -5,7 +5,7 @@ board (codegen/firmware/mlperf_main.c.j2), and a host client that speaks it.
 The protocol is text over the serial port. The host sends a command ended by '%'; the
 device answers with lines (CR LF) and ends every answer with `m-ready`:
 
-    name               m-name-dut-[tflm-py]
+    name               m-name-dut-[tflm-py BOARD] (+ ' virtual 120MHz' on QEMU)
     profile            m-profile-[ULPMark for tinyML Firmware V0.0.1]  m-model-[kws01]
     timestamp          m-lap-us-<us>
     db load N          m-[Expecting N bytes]
@@ -16,22 +16,24 @@ device answers with lines (CR LF) and ends every answer with `m-ready`:
     errors             e-[...]
 
 At boot the firmware prints m-timestamp-mode-performance, a timestamp, m-init-done and
-m-ready. The `db` data is the model input's raw bytes (int8, as the runner sends KWS, VWW
-and IC data) or, for a single int8 input, float32 values (as the runner sends AD data) that
-the firmware quantizes with the input's scale and zero point. `m-results` holds the
-dequantized outputs with 3 decimals; for `ad01` the anomaly score, the mean squared error
-between the dequantized output and the input, as MLPerf Tiny's reference firmware reports.
+m-ready. How the `db` data becomes the model's input depends on the benchmark (kws01 int8
+as sent, vww01/ic01 U8C3 bytes minus 128, ad01 float32 quantized on the device): see
+tflm_py.mlperf_firmware, which also defines what the firmware is built with. `m-results`
+holds the dequantized outputs with 3 decimals; for `ad01` the anomaly score, the mean
+squared error between the dequantized output and the input, as MLPerf Tiny's reference
+firmware reports.
 
 Two extension commands, which the official runner never sends, let this client check the
 firmware bit for bit: `tflm-py-info` (model sha256, arena, tick unit, inputs and outputs)
 and `tflm-py-outputs` (the raw output bytes and tick count of the last inference).
 
 Timing: `m-lap-us` comes from the port's tick counter (DWT cycles / clock on Cortex-M, the
-ESP32's CCOUNT, micros()); on QEMU it is virtual time, one instruction = 1 ns under
-`-icount shift=0`. Each `infer` resets the model's state, then copies the loaded input into
-the arena before every inference (the arena may reuse the input's bytes), so N inferences
-time N identical runs. Only the performance mode is generated: the energy mode's GPIO
-timestamp pin is board wiring this firmware does not assume.
+ESP32's CCOUNT, micros()); on the QEMU board it is the instruction count timed at a declared
+clock (mlperf_firmware.VIRTUAL_CLOCK_HZ, 120 MHz), said in the name line. Each `infer`
+resets the model's state, then copies the loaded input into the arena before every
+inference (the arena may reuse the input's bytes), so N inferences time N identical runs.
+Only the performance mode is generated: the energy mode's GPIO timestamp pin is board
+wiring this firmware does not assume.
 """
 from __future__ import annotations
 
@@ -45,88 +47,14 @@ import numpy as np
 
 from .protocol import DeviceError, DeviceInfo, IOInfo, TYPE_DTYPES
 
+from .mlperf_firmware import (CMD_MAX, DB_CHUNK, FLOAT_DB_LIMIT, INPUT_MODES, MODEL_IDS,  # noqa: F401
+                              PROFILE, VENDOR, firmware_spec, guess_model_id,
+                              model_input_to_u8, quantize_like_firmware)
+
 PROTOCOL = "mlperf-tiny"
-PROFILE = "ULPMark for tinyML Firmware V0.0.1"
-VENDOR = "tflm-py"
-MODEL_IDS = ("kws01", "vww01", "ad01", "ic01")
-DB_CHUNK = 31              # bytes per `db` command (the official runner's value)
-CMD_MAX = 80               # longest command the firmware takes
-FLOAT_DB_LIMIT = 64 * 1024  # a float32 `db` buffer is offered only up to this size
-INT8 = 9
-
-_NAME_HINTS = (("kws", "kws01"), ("keyword", "kws01"), ("vww", "vww01"),
-               ("visual_wake", "vww01"), ("ad01", "ad01"), ("anomaly", "ad01"),
-               ("toycar", "ad01"), ("ic01", "ic01"), ("resnet", "ic01"), ("cifar", "ic01"))
-_SHAPE_HINTS = {(1, 49, 10, 1): "kws01", (1, 96, 96, 3): "vww01", (1, 32, 32, 3): "ic01",
-                (1, 640): "ad01"}
-
-
-# ------------------------------------------------------------------------ what to build
-
-def guess_model_id(name: str, input_shapes: Sequence, fallback: str = "") -> str:
-    """MLPerf Tiny's model id (kws01, vww01, ad01, ic01) from the model's name or its input
-    shape; `fallback` (e.g. the C prefix) when neither says."""
-    low = (name or "").lower()
-    for hint, mid in _NAME_HINTS:
-        if hint in low:
-            return mid
-    if len(input_shapes) == 1:
-        mid = _SHAPE_HINTS.get(tuple(int(d) for d in input_shapes[0]))
-        if mid:
-            return mid
-    return fallback or "model"
-
-
-def _elements(io) -> int:
-    shape = io["shape"] if isinstance(io, dict) else io.shape
-    return int(np.prod(shape)) if len(shape) else 1
-
-
-def _type_code(io) -> int:
-    if isinstance(io, dict):
-        from .protocol import DTYPE_TYPES
-        return DTYPE_TYPES.get(io["dtype"], -1)
-    return io.type
-
-
-def _nbytes(io) -> int:
-    return int(io["bytes"]) if isinstance(io, dict) else int(io.bytes)
-
-
-def firmware_spec(inputs: Sequence, outputs: Sequence, model_id: str) -> dict:
-    """The firmware's choices for these inputs/outputs (manifest dicts or IOInfo):
-    in_bytes (all inputs), float_input (a float32 `db` is quantized on the device), db_bytes
-    (the `db` buffer) and ad01 (results = the anomaly score)."""
-    in_bytes = sum(_nbytes(io) for io in inputs)
-    float_input = (len(inputs) == 1 and _type_code(inputs[0]) == INT8
-                   and 4 * in_bytes <= FLOAT_DB_LIMIT)
-    ad01 = (model_id == "ad01" and len(inputs) == 1 and len(outputs) == 1
-            and _elements(inputs[0]) == _elements(outputs[0]))
-    return {"model_id": model_id, "in_bytes": in_bytes, "float_input": float_input,
-            "db_bytes": 4 * in_bytes if float_input else in_bytes, "ad01": ad01}
-
-
-def render_firmware(prefix: str, board, spec: dict) -> str:
-    from . import __version__
-    from .boards import _jinja
-    return _jinja().get_template("mlperf_main.c.j2").render(
-        prefix=prefix, PREFIX=prefix.upper(), board=board.name, version=__version__,
-        model_id=spec["model_id"], in_bytes=spec["in_bytes"], db_bytes=spec["db_bytes"],
-        float_input=spec["float_input"], ad01=spec["ad01"])
 
 
 # -------------------------------------------------------------- the firmware's arithmetic
-
-def quantize_like_firmware(x, scale: float, zero_point: int) -> np.ndarray:
-    """int8 of float32 values as the firmware quantizes a float32 `db`: round(x / scale) +
-    zero point in float32, halves away from zero, saturated."""
-    y = np.asarray(x, dtype=np.float32) / np.float32(scale)
-    y = np.where(np.isnan(y), np.float32(0), np.clip(y, np.float32(-1e6), np.float32(1e6)))
-    q = np.trunc(y)
-    frac = y - q
-    q = q.astype(np.int64) + (frac >= 0.5) - (frac <= -0.5)
-    return np.clip(q + int(zero_point), -128, 127).astype(np.int8)
-
 
 def dequantize_like_firmware(q, io: IOInfo) -> np.ndarray:
     q = np.asarray(q)
@@ -210,6 +138,7 @@ class MlperfClient:
         self.log: list[str] = []      # every line received (the last 200)
         self.stats = {"commands": 0, "lines": 0}
         self.synced = False
+        self.device_kv: dict = {}     # the key/value lines of the last tflm-py-info
 
     # -- plumbing
     def _fill(self, deadline: float) -> bool:
@@ -383,6 +312,7 @@ class MlperfClient:
             m = re.match(r"^m-tflm-py-([a-z0-9-]+)-\[(.*)\]$", line)
             if m:
                 kv[m.group(1)] = m.group(2)
+        self.device_kv = kv
         try:
             return DeviceInfo(0, 0, False, int(kv["arena"]), int(kv["state"]), int(kv["ops"]),
                               int(kv["tick-hz"]), kv["tick-unit"], kv["board"], kv["sha256"],
@@ -443,7 +373,9 @@ def validate_device(client: MlperfClient, reference, samples: Sequence[Sequence[
     info = client.info()
     check_device(info, expected_hash, what=what)
     prof = client.profile()
-    spec = firmware_spec(info.inputs, info.outputs, prof["model"])
+    mode = client.device_kv.get("input-mode")
+    spec = firmware_spec(info.inputs, info.outputs, prof["model"],
+                         input_mode=mode if mode in INPUT_MODES else None)
     if float_inputs and not spec["float_input"]:
         raise DeviceError("this firmware takes no float32 input (only a single int8 input "
                           f"of at most {FLOAT_DB_LIMIT // 4} bytes does)")
@@ -462,6 +394,11 @@ def validate_device(client: MlperfClient, reference, samples: Sequence[Sequence[
                 staged = [quantize_like_firmware(fvals, info.inputs[0].scale,
                                                  info.inputs[0].zero_point)]
                 data = np.ascontiguousarray(fvals.astype("<f4")).tobytes()
+            elif spec["input_mode"] == "u8-minus-128":
+                # as the runner sends vww01/ic01 data: U8C3 bytes, the firmware subtracts 128
+                raw = input_bytes(xs, info.inputs)
+                staged = [np.frombuffer(raw, dtype=np.int8).reshape(info.inputs[0].shape)]
+                data = model_input_to_u8(staged[0])
             else:
                 data = input_bytes(xs, info.inputs)
                 staged, off = [], 0

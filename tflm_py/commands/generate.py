@@ -14,6 +14,15 @@ def add_parser(sub):
     p.add_argument("--board", metavar="B", help="write a PlatformIO project for board B")
     p.add_argument("--protocol", default="tflm-py", choices=["tflm-py", "mlperf-tiny"],
                    help="firmware protocol with --board (default tflm-py)")
+    from ..mlperf_firmware import INPUT_MODES, MODEL_IDS
+    p.add_argument("--mlperf-model", metavar="ID",
+                   help="with --protocol mlperf-tiny: the model id the firmware reports ("
+                        + ", ".join(MODEL_IDS) + "; default: guessed from the model's name "
+                        "or input shape)")
+    p.add_argument("--mlperf-input", choices=INPUT_MODES, metavar="MODE",
+                   help="with --protocol mlperf-tiny: how the `db` bytes become the input: "
+                        + ", ".join(INPUT_MODES) + " (default: the benchmark's own format, "
+                        "int8 for kws01/sww01, u8-minus-128 for vww01/ic01, float32 for ad01)")
     p.add_argument("--report", action="store_true",
                    help="cross-compile for Cortex-M4 (-Os) and report flash/RAM")
     p.add_argument("--no-inplace", action="store_true", help="plan without in-place/overlap rules")
@@ -26,7 +35,8 @@ def run(args) -> int:
     if args.board:
         from ..boards import make_project
         path = make_project(model, args.board, args.out, prefix=args.prefix,
-                            protocol=args.protocol)
+                            protocol=args.protocol, mlperf_model=args.mlperf_model,
+                            mlperf_input=args.mlperf_input)
         print(f"wrote PlatformIO project for {args.board} to {path}")
         return 0
     from ..codegen import generate

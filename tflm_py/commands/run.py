@@ -26,6 +26,15 @@ def add_parser(sub):
     p.add_argument("--protocol", default="tflm-py", choices=["tflm-py", "mlperf-tiny"],
                    help="firmware: the tflm-py validation firmware (default) or the MLPerf "
                         "Tiny benchmark firmware (validated through the runner's protocol)")
+    from ..mlperf_firmware import INPUT_MODES, MODEL_IDS
+    p.add_argument("--mlperf-model", metavar="ID",
+                   help="with --protocol mlperf-tiny: the model id the firmware reports ("
+                        + ", ".join(MODEL_IDS) + "; default: guessed from the model's name "
+                        "or input shape)")
+    p.add_argument("--mlperf-input", choices=INPUT_MODES, metavar="MODE",
+                   help="with --protocol mlperf-tiny: how the `db` bytes become the input: "
+                        + ", ".join(INPUT_MODES) + " (default: the benchmark's own format, "
+                        "int8 for kws01/sww01, u8-minus-128 for vww01/ic01, float32 for ad01)")
     p.add_argument("--build-timeout", type=float, default=900.0, metavar="S",
                    help="longest time for `pio run -t upload`, seconds (default 900)")
     add_common(p)
@@ -42,7 +51,9 @@ def run(args) -> int:
     log = sys.stderr
     t0 = time.monotonic()
     path = make_project(model, board, out, prefix=args.prefix,
-                        protocol=getattr(args, "protocol", "tflm-py"))
+                        protocol=getattr(args, "protocol", "tflm-py"),
+                        mlperf_model=getattr(args, "mlperf_model", None),
+                        mlperf_input=getattr(args, "mlperf_input", None))
     if not args.json:
         print(f"generated {path} for {board.name}", file=log)
     if not board.virtual and not args.port:
