@@ -10,7 +10,7 @@ import sys
 from .errors import ModelError
 
 # subcommand -> module under tflm_py.commands
-COMMANDS = ("inspect", "simulate", "plan", "generate", "run", "validate", "bench")
+COMMANDS = ("inspect", "simulate", "plan", "generate", "run", "validate", "bench", "serve")
 
 
 class UsageError(Exception):
