@@ -88,6 +88,9 @@ class Plan:
     live_bytes: list = field(default_factory=list)   # bound per op step 0..len(order)-1
     strategies: dict = field(default_factory=dict)   # {strategy: arena bytes it reached}
     order_source: str = "model"  # which order candidate won ("model", "min-peak", "greedy")
+    optimize: str = "speed"     # what plan() optimized: "speed" or "ram"
+    ram_budget: Optional[int] = None    # the arena budget it planned for (None: no limit)
+    tradeoffs: list = field(default_factory=list)    # scratch kept or dropped, per op
 
     @property
     def gap_bytes(self) -> int:
@@ -701,34 +704,107 @@ def _scratch_optional(op) -> bool:
     return bool(getattr(_room(op.type), "SCRATCH_OPTIONAL", False))
 
 
+OPTIMIZE = ("speed", "ram")
+
+
+def kernel_variants(op, model) -> list:
+    """The op kernel's paths, fastest first: [{"name", "scratch", "instructions"}], from its
+    room's `kernel_variants` (instructions: an estimate per invoke, None if unknown). A room
+    with SCRATCH_OPTIONAL but no list gets "with scratch" / "without scratch"."""
+    room = _room(op.type)
+    f = getattr(room, "kernel_variants", None)
+    if f is not None:
+        return list(f(op, model))
+    s = _scratch_of(op, model)
+    if s and _scratch_optional(op):
+        return [{"name": "with scratch", "scratch": s, "instructions": None},
+                {"name": "without scratch", "scratch": 0, "instructions": None}]
+    return [{"name": "kernel", "scratch": s, "instructions": None}]
+
+
+def _tradeoff(op, model, variants, dropped: bool, saved: int) -> dict:
+    fast, slow = variants[0], variants[-1]
+    added = None
+    if fast["instructions"] is not None and slow["instructions"] is not None:
+        added = int(slow["instructions"] - fast["instructions"])
+    return {"op": op.index, "type": op.type, "scratch": int(fast["scratch"]),
+            "variant": (slow if dropped else fast)["name"],
+            "alternative": (fast if dropped else slow)["name"],
+            "taken": bool(dropped), "arena_saved": int(saved), "instructions_added": added}
+
+
 def plan(model: Model, align: int = DEFAULT_ALIGN, inplace: bool = True,
-         scratch: str = "fit") -> Plan:
+         scratch: Optional[str] = None, optimize: str = "speed",
+         ram_budget: Optional[int] = None) -> Plan:
     """Plan the arena of `model`: order, lifetimes, offsets, scratch, bound (see module doc).
 
-    scratch="fit" (default): a room that declares SCRATCH_OPTIONAL runs (more slowly) without
-    its scratch buffer, so an op whose scratch raises the arena's peak gets none — memory
-    first. scratch="always": every op gets the scratch its room asks for."""
-    if scratch not in ("fit", "always"):
-        raise ValueError(f"scratch must be 'fit' or 'always', got {scratch!r}")
+    Kernels whose room declares SCRATCH_OPTIONAL also run, more slowly, without their scratch
+    buffer (see `kernel_variants`). optimize="speed" (default): every op keeps its fastest
+    variant unless the arena exceeds `ram_budget` (bytes, None: no limit); then the scratch
+    that costs the fewest added instructions per arena byte saved goes first, until the arena
+    fits. optimize="ram": the smallest arena, scratch dropped wherever that lowers the peak.
+    `Plan.tradeoffs` lists every such choice, taken or refused, with bytes and instructions.
+    (scratch="always" / "fit": the older names of optimize="speed" / "ram".)"""
+    if scratch is not None:
+        if scratch not in ("fit", "always"):
+            raise ValueError(f"scratch must be 'fit' or 'always', got {scratch!r}")
+        optimize = "ram" if scratch == "fit" else "speed"
+    if optimize not in OPTIMIZE:
+        raise ValueError(f"optimize must be one of {', '.join(OPTIMIZE)}, got {optimize!r}")
+    if ram_budget is not None and int(ram_budget) < 0:
+        raise ValueError(f"ram_budget must be >= 0, got {ram_budget}")
     best = _plan_once(model, align, inplace, frozenset())
     optional = {op.index for op in model.operators
                 if _scratch_optional(op) and _scratch_of(op, model) > 0}
-    if scratch == "always" or not optional:
-        return best
-    floor = _plan_once(model, align, inplace, frozenset(optional)).arena_bytes
-    dropped: set = set()
-    while best.arena_bytes > floor:
-        # drop the scratch of the optional op at the peak; else of the largest still held
-        cand = best.peak_op if best.peak_op in optional - dropped else None
-        if cand is None:
-            rest = sorted(optional - dropped, key=lambda v: -best.scratch.get(v, (0, 0))[1])
-            if not rest:
+    variants = {v: kernel_variants(model.operators[v], model) for v in optional}
+    dropped: dict = {}                                   # op -> arena bytes saved
+    if optimize == "ram":
+        floor = _plan_once(model, align, inplace, frozenset(optional)).arena_bytes \
+            if optional else best.arena_bytes
+        tried: set = set()
+        best_set: frozenset = frozenset()
+        while best.arena_bytes > floor:
+            # drop the scratch of the optional op at the peak; else of the largest still held
+            cand = best.peak_op if best.peak_op in optional - tried else None
+            if cand is None:
+                rest = sorted(optional - tried, key=lambda v: -best.scratch.get(v, (0, 0))[1])
+                if not rest:
+                    break
+                cand = rest[0]
+            tried.add(cand)
+            trial = _plan_once(model, align, inplace, frozenset(tried))
+            if trial.arena_bytes < best.arena_bytes:
+                for v in tried - best_set:
+                    dropped[v] = 0
+                dropped[cand] = best.arena_bytes - trial.arena_bytes
+                best_set, best = frozenset(tried), trial
+        # give back the scratch whose removal saved nothing by itself
+        for v in sorted(v for v, saved in dropped.items() if saved == 0):
+            trial = _plan_once(model, align, inplace, frozenset(set(dropped) - {v}))
+            if trial.arena_bytes <= best.arena_bytes:
+                del dropped[v]
+                best = trial
+    elif ram_budget is not None:
+        while best.arena_bytes > ram_budget:
+            pick = None
+            for v in sorted(optional - set(dropped)):
+                trial = _plan_once(model, align, inplace, frozenset({*dropped, v}))
+                saved = best.arena_bytes - trial.arena_bytes
+                if saved <= 0:
+                    continue
+                t = _tradeoff(model.operators[v], model, variants[v], True, saved)
+                cost = t["instructions_added"]
+                key = (cost / saved if cost is not None else float("inf"), -saved, v)
+                if pick is None or key < pick[0]:
+                    pick = (key, v, trial, saved)
+            if pick is None:
                 break
-            cand = rest[0]
-        dropped.add(cand)
-        trial = _plan_once(model, align, inplace, frozenset(dropped))
-        if trial.arena_bytes < best.arena_bytes:
-            best = trial
+            _, v, best, saved = pick
+            dropped[v] = saved
+    best.optimize = optimize
+    best.ram_budget = None if ram_budget is None else int(ram_budget)
+    best.tradeoffs = [_tradeoff(model.operators[v], model, variants[v], v in dropped,
+                                dropped.get(v, 0)) for v in sorted(optional)]
     return best
 
 

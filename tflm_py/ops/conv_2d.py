@@ -87,6 +87,30 @@ def scratch_bytes(op, model) -> int:
     return kernel_scratch_bytes(g.filter_h, g.filter_w, g.filter_c, g.input_c)
 
 
+# Instructions per MAC of the kernel's paths on a Cortex-M4 (-Os), measured with `tflm-py
+# bench` on the QEMU board (ResNet-8's and vww's convolutions, ../shared/anchors): estimates for
+# the planner's speed/RAM trade-off, not promises.
+INSTRUCTIONS_PER_MAC = {"im2col": 2.6, "direct_1x1": 12.8, "reference": 19.7}
+
+
+def kernel_variants(op, model) -> list:
+    """Fastest first: the im2col + SMLAD path needs the scratch patch; without it a 1x1 filter
+    reads pixels in place (portable GEMM), any other filter falls back to the reference
+    loop."""
+    g = _geometry(op, model)
+    n = macs(op, model)
+    s = scratch_bytes(op, model)
+    slow = ("direct_1x1", "1x1 GEMM in place") if g.filter_h == g.filter_w == 1 \
+        else ("reference", "reference loop")
+    if s == 0:
+        return [{"name": "reference loop (grouped)", "scratch": 0,
+                 "instructions": round(INSTRUCTIONS_PER_MAC["reference"] * n)}]
+    return [{"name": "im2col + SMLAD", "scratch": s,
+             "instructions": round(INSTRUCTIONS_PER_MAC["im2col"] * n)},
+            {"name": slow[1], "scratch": 0,
+             "instructions": round(INSTRUCTIONS_PER_MAC[slow[0]] * n)}]
+
+
 def macs(op, model) -> int:
     g = _geometry(op, model)
     return (g.batches * g.output_h * g.output_w * g.output_c
