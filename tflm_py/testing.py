@@ -50,6 +50,13 @@ _OPTIONS_OF = {
     "UNIDIRECTIONAL_SEQUENCE_LSTM": "UnidirectionalSequenceLSTMOptions",
     "SVDF": "SVDFOptions",
 }
+# shape and index ops (graph passes, converted models)
+_OPTIONS_OF.update({
+    "SHAPE": "ShapeOptions", "PACK": "PackOptions", "UNPACK": "UnpackOptions",
+    "CAST": "CastOptions", "FILL": "FillOptions", "GATHER": "GatherOptions",
+    "REDUCE_PROD": "ReducerOptions", "SUM": "ReducerOptions", "DIV": "DivOptions",
+    "FLOOR_DIV": "FloorDivOptions", "FLOOR_MOD": "FloorModOptions",
+})
 
 
 def _camel(snake: str) -> str:
