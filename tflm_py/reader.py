@@ -434,6 +434,10 @@ def _quantization(i: int, t, shape, tname: str) -> Optional[Quantization]:
                                  f"the {tname.lower()} range")
     qdim = int(q.QuantizedDimension())
     if len(scales) > 1:
+        if not 0 <= qdim < len(shape) and len(shape) == 1 and shape[0] == len(scales):
+            # person_detect.tflite's biases: 1-D, one scale per element, quantized_dimension
+            # copied from the 4-D filter; TFLM reads the values in order, so do we
+            qdim = 0
         if not 0 <= qdim < len(shape):
             raise ModelError(f"malformed model: tensor {i} quantized_dimension {qdim} "
                              f"outside its shape {list(shape)}")
