@@ -112,3 +112,25 @@ def test_refused_cleanly_naming_the_op(name):
     assert "\n" not in msg
     m = re.match(r"op #\d+ ([A-Z0-9_]+)", msg)
     assert m and m.group(1) == REFUSED[name], msg
+
+
+BOARD_SAMPLE = ["flatten_dense", "yolo_head"]
+
+
+@pytest.mark.parametrize("name", BOARD_SAMPLE)
+def test_folded_graph_on_the_virtual_board(name, tmp_path, monkeypatch, capsys):
+    """`tflm-py run` on the QEMU Cortex-M4 board: the folded graph's firmware agrees with
+    the simulator bit for bit."""
+    import json
+    import shutil
+
+    from tflm_py.cli import main as cli
+    for tool in ("arm-none-eabi-gcc", "qemu-system-arm"):
+        assert shutil.which(tool), f"{tool} not installed: run scripts/setup.sh"
+    monkeypatch.setenv("TFLM_PY_PIO_CORE", str(tmp_path / "pio_core"))
+    rc = cli(["run", str(CORPUS / f"{name}.tflite"), "--board", "qemu-mps2-an386",
+              "--samples", "3", "-o", str(tmp_path / "project"), "--json"])
+    out = capsys.readouterr().out
+    d = json.loads(out[out.index("{"):])
+    assert rc == 0, d
+    assert d["passed"] == 3 and d["bit_exact"] is True and d["max_abs_diff"] == 0
