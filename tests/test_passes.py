@@ -291,3 +291,34 @@ def test_inspect_shows_before_and_after(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "graph passes: 4 ops in the file, 1 after (3 folded into constants" in out
     assert "op #1 STRIDED_SLICE folded" in out
+
+
+# folded constants against TFLM computing the same op at run time on the same constants
+_A = np.array([[7, -7, 12], [-13, 0, 100]], np.int32)
+_B = np.array([[2, 2, -5], [-4, 3, 7]], np.int32)
+_TFLM_CASES = {
+    "ADD": ((_A, _B), (2, 3), np.int32, {}), "SUB": ((_A, _B), (2, 3), np.int32, {}),
+    "MUL": ((_A, _B), (2, 3), np.int32, {}), "DIV": ((_A, _B), (2, 3), np.int32, {}),
+    "MAXIMUM": ((_A, _B), (2, 3), np.int32, {}), "MINIMUM": ((_A, _B), (2, 3), np.int32, {}),
+    "SQUARED_DIFFERENCE": ((_A, _B), (2, 3), np.int32, {}),
+    "CONCATENATION": ((_A, _B), (2, 6), np.int32, {"axis": 1}),
+    "SLICE": ((_A, _i32([0, 1]), _i32([2, -1])), (2, 2), np.int32, {}),
+    "EQUAL": ((_A, _B * 0 + 7), (2, 3), np.bool_, {}),
+    "LESS": ((_A, _B), (2, 3), np.bool_, {}),
+}
+
+
+@pytest.mark.parametrize("op_type", sorted(_TFLM_CASES))
+def test_folded_constant_equals_tflm(op_type):
+    args, shape, dtype, options = _TFLM_CASES[op_type]
+    b = ModelBuilder()
+    x = b.activation((1,), np.int32)
+    passthrough = b.activation((1,), np.int32)
+    y = b.activation(shape, dtype)
+    b.op(op_type, [b.constant(a) for a in args], [y], **options)
+    b.op("RESHAPE", [x], [passthrough])
+    data = b.build([x], [y, passthrough])
+    m = optimize(read_model(data))
+    assert [op.type for op in m.operators] == ["RESHAPE"]
+    want = run_oracle(data, [[np.zeros(1, np.int32)]])[0][0]
+    assert np.array_equal(np.asarray(want).reshape(-1), m.tensors[y].data.reshape(-1))

@@ -57,6 +57,8 @@ _OPTIONS_OF.update({
     "CAST": "CastOptions", "FILL": "FillOptions", "GATHER": "GatherOptions",
     "REDUCE_PROD": "ReducerOptions", "SUM": "ReducerOptions", "DIV": "DivOptions",
     "FLOOR_DIV": "FloorDivOptions", "FLOOR_MOD": "FloorModOptions",
+    "SLICE": "SliceOptions", "SQUARED_DIFFERENCE": "SquaredDifferenceOptions",
+    "EQUAL": "EqualOptions", "LESS": "LessOptions",
 })
 
 

@@ -8,7 +8,9 @@ nothing on the device.
 
 Values come from the op's room (`simulate`, bit-exact with TFLM) when a room exists and
 accepts the op, else from the pass's own integer evaluator (`_evaluate.py`: int32/int64/
-bool shape and index arithmetic). An op neither can evaluate stays. A folded output larger
+bool shape and index arithmetic, with TensorFlow Lite's semantics; some of these TFLM itself
+cannot run on int32, e.g. GATHER, TRANSPOSE, SUM, TILE: folded, they cost the device
+nothing). An op neither can evaluate stays. A folded output larger
 than FOLD_LIMIT bytes (and larger than the op's inputs) also stays: it would cost more flash
 than the op costs arena (a FILL of a large tensor).
 
