@@ -322,3 +322,16 @@ def test_folded_constant_equals_tflm(op_type):
     assert [op.type for op in m.operators] == ["RESHAPE"]
     want = run_oracle(data, [[np.zeros(1, np.int32)]])[0][0]
     assert np.array_equal(np.asarray(want).reshape(-1), m.tensors[y].data.reshape(-1))
+
+
+def test_folded_graph_output_through_the_generated_c():
+    b = ModelBuilder()
+    x = b.activation((1, 4), scale=0.1, zero_point=0)
+    shp = b.activation((2,), dtype=np.int32)
+    b.op("SHAPE", [x], [shp])
+    y = b.activation((1, 4), scale=0.1, zero_point=0)
+    b.op("RESHAPE", [x], [y])
+    data = b.build([x], [y, shp])
+    m = load_model(data)
+    assert [op.type for op in m.operators] == ["RESHAPE"]
+    _same_everywhere(data, m, _samples(m, n=2))
