@@ -1,13 +1,14 @@
 """tflm_py: int8 TFLite models to bit-exact, interpreter-free microcontroller firmware.
 
-    model = tflm_py.load_model("model.tflite")        # reader -> graph IR
+    model = tflm_py.load_model("model.tflite")        # reader -> graph IR -> graph passes
     outputs = tflm_py.simulate(model, [x])            # bit-exact numpy simulation
     p = tflm_py.plan(model)                           # static arena plan
     tflm_py.generate(model, "out/", prefix="kws")     # C99 bundle
 """
 from .errors import ModelError, UnsupportedError
 from .ir import Model, Operator, Quantization, Tensor
-from .reader import load_model
+from .passes import load_model, optimize
+from .reader import read_model
 
 __version__ = "0.1.0"
 
@@ -31,4 +32,4 @@ def generate(model, out_dir, prefix=None, **kwargs):
 
 
 __all__ = ["ModelError", "UnsupportedError", "Model", "Operator", "Quantization", "Tensor",
-           "load_model", "simulate", "plan", "generate", "__version__"]
+           "load_model", "optimize", "read_model", "simulate", "plan", "generate", "__version__"]

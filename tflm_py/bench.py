@@ -31,7 +31,7 @@ import numpy as np
 from .codegen import generate
 from .errors import ModelError
 from .ir import Model
-from .reader import load_model
+from .passes import load_model
 from .resources import data_path
 
 QEMU_BOARD = "qemu-mps2-an386"

@@ -287,7 +287,7 @@ def make_project(model: Union[str, os.PathLike, Model, None], board_name: Union[
                                f"(supported: {', '.join(PROTOCOLS)})")
     model_bytes, source = None, None
     if model is not None and not isinstance(model, Model):
-        from .reader import load_model
+        from .passes import load_model
         source = os.path.basename(os.fspath(model))
         model = load_model(model)
     if isinstance(model, Model):

@@ -104,7 +104,7 @@ class Emitter:
             if (t.data_offset is not None and t.data_offset % max(t.dtype.itemsize, 1) == 0
                     and t.dtype.itemsize <= 16):
                 return f"((const {ct} *)(const void *)({self.prefix}_model_data + {t.data_offset}))"
-            # misaligned in the file: keep an aligned copy
+            # misaligned in the file, or not in it (folded by a graph pass): an aligned copy
             return f"((const {ct} *){self.const_array(ct, t.data.ravel(), f'tensor{t.index}')})"
         off = self.plan.offsets[tensor_index]
         if ct == "int8_t":

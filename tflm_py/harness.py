@@ -453,7 +453,7 @@ def build_project(project_dir, timeout: float = 900.0) -> None:
 
 
 def project_model(project: dict):
-    from .reader import load_model
+    from .passes import load_model
     if not project.get("model_file"):
         raise ModelError(f"project {project['dir']} has no model file; give --model")
     return load_model(os.path.join(project["dir"], project["model_file"]))

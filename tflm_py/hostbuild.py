@@ -18,7 +18,7 @@ import numpy as np
 from .codegen import generate
 from .errors import ModelError
 from .ir import Model
-from .reader import load_model
+from .passes import load_model
 
 CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2"]
 SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer", "-g"]

@@ -179,7 +179,7 @@ def inspect_model(model: Model) -> dict:
     constant_bytes = 0
     for t in model.tensors:
         if t.is_constant:
-            key = (t.data_offset, t.data.nbytes)
+            key = (t.data_offset, t.data.nbytes) if t.data_offset is not None else ("t", t.index)
             if key not in seen:
                 seen.add(key)
                 constant_bytes += t.data.nbytes
@@ -197,7 +197,21 @@ def inspect_model(model: Model) -> dict:
         "supported": all(o["supported"] for o in ops),
         "metadata": _metadata_dict(model), "labels": model.labels,
         "room_problems": problems,
+        "passes": passes_summary(model),
     }
+
+
+def passes_summary(model: Model) -> dict:
+    """What the graph passes did (from `Model.notes`: one note per removed op): op counts in
+    the file and after, and the notes."""
+    notes = list(model.notes)
+    folded = sum(n.startswith("fold_constants:") for n in notes)
+    dropped = sum(n.startswith("dead_ops:") for n in notes)
+    collapsed = sum(n.startswith("collapse:") and n.endswith("(its output equals its input)")
+                    for n in notes)
+    return {"ops_before": len(model.operators) + folded + dropped + collapsed,
+            "ops_after": len(model.operators), "folded": folded, "dropped": dropped,
+            "collapsed": collapsed, "notes": notes}
 
 
 # ---------------------------------------------------------------------------- text
@@ -280,6 +294,12 @@ def format_text(info: dict) -> str:
             if isinstance(v, list):
                 v = f"{len(v)} offsets"
             out.append(f"  {name}: {m['bytes']:,} bytes" + ("" if v is None else f" ({v})"))
+    passes = info.get("passes")
+    if passes and passes["notes"]:
+        out += ["", f"graph passes: {passes['ops_before']} ops in the file, "
+                    f"{passes['ops_after']} after ({passes['folded']} folded into constants, "
+                    f"{passes['dropped']} dropped, {passes['collapsed']} collapsed):"]
+        out += [f"  {n}" for n in passes["notes"]]
     out.append("")
     out.append("supported: " + ("yes" if info["supported"] else
                                 "no (* marks the ops tflm_py cannot generate yet)"))

@@ -45,6 +45,7 @@ class Tensor:
     is_variable: bool = False            # persistent state (e.g. LSTM/SVDF state)
     buffer: int = 0
     type_name: str = "INT8"              # TFLite TensorType name (INT8, INT32, FLOAT32, ...)
+    shape_signature: Optional[tuple[int, ...]] = None  # the file's signature (-1: dynamic dim)
 
     @property
     def is_constant(self) -> bool:
@@ -72,6 +73,7 @@ class Operator:
     intermediates: tuple[int, ...] = ()
     custom_code: Optional[str] = None
     version: int = 1
+    source_index: Optional[int] = None   # the op's index in the file (graph passes renumber ops)
 
 
 @dataclass
@@ -86,6 +88,7 @@ class Model:
     version: int = 3
     data: bytes = b""                    # the whole .tflite file
     name: str = "model"
+    notes: list[str] = field(default_factory=list)  # what the graph passes changed
 
     def tensor(self, index: int) -> Optional[Tensor]:
         return None if index < 0 else self.tensors[index]

@@ -99,7 +99,8 @@ _READ_FIELDS = {
     "OperatorCode": (0, 1, 2, 3),           # deprecated_builtin_code, custom_code, version,
                                             # builtin_code
     "SubGraph": (0, 1, 2, 3, 4),            # tensors, inputs, outputs, operators, name
-    "Tensor": (0, 1, 2, 3, 4, 5),           # shape, type, buffer, name, quantization, is_variable
+    "Tensor": (0, 1, 2, 3, 4, 5, 7),        # shape, type, buffer, name, quantization, is_variable,
+                                            # shape_signature
     "QuantizationParameters": (2, 3, 6),    # scale, zero_point, quantized_dimension
     "Operator": (0, 1, 2, 3, 4, 8),         # opcode_index, inputs, outputs, builtin_options
                                             # (type + table), intermediates
@@ -255,8 +256,9 @@ class _Verifier:
 
 # ---------------------------------------------------------------------------- reader
 
-def load_model(source: Union[str, os.PathLike, bytes, bytearray, memoryview]) -> Model:
-    """Read a .tflite model (a path or its bytes) into the graph IR. Raises ModelError."""
+def read_model(source: Union[str, os.PathLike, bytes, bytearray, memoryview]) -> Model:
+    """Read a .tflite model (a path or its bytes) into the graph IR, exactly as the file has
+    it (`tflm_py.load_model` also runs the graph passes). Raises ModelError."""
     name = "model"
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
@@ -289,6 +291,10 @@ def load_model(source: Union[str, os.PathLike, bytes, bytearray, memoryview]) ->
                          f"({_one_line(str(e), 120)})") from None
     model.name = name
     return model
+
+
+# the raw reader under its historical name (tests and the fuzzer read files as they are)
+load_model = read_model
 
 
 def _read_file(path: str) -> bytes:
@@ -428,6 +434,10 @@ def _quantization(i: int, t, shape, tname: str) -> Optional[Quantization]:
                                  f"the {tname.lower()} range")
     qdim = int(q.QuantizedDimension())
     if len(scales) > 1:
+        if not 0 <= qdim < len(shape) and len(shape) == 1 and shape[0] == len(scales):
+            # person_detect.tflite's biases: 1-D, one scale per element, quantized_dimension
+            # copied from the 4-D filter; TFLM reads the values in order, so do we
+            qdim = 0
         if not 0 <= qdim < len(shape):
             raise ModelError(f"malformed model: tensor {i} quantized_dimension {qdim} "
                              f"outside its shape {list(shape)}")
@@ -502,7 +512,8 @@ def _parse(data: bytes) -> Model:
             arr_off = boff
         tensors.append(Tensor(index=i, name=_s(t.Name()), shape=shape, dtype=dtype,
                               quantization=quant, data=arr, data_offset=arr_off,
-                              is_variable=bool(t.IsVariable()), buffer=bidx, type_name=tname))
+                              is_variable=bool(t.IsVariable()), buffer=bidx, type_name=tname,
+                              shape_signature=_vec(t, "ShapeSignature") or None))
 
     def idx_list(vals, what, optional=True):
         lo = -1 if optional else 0
@@ -530,7 +541,7 @@ def _parse(data: bytes) -> Model:
             outputs=idx_list(_vec(o, "Outputs"), f"op {i} output", optional=False),
             options=_options(o, i, op_type),
             intermediates=idx_list(_vec(o, "Intermediates"), f"op {i} intermediate"),
-            custom_code=custom, version=version))
+            custom_code=custom, version=version, source_index=i))
 
     metadata = {}
     for i in range(fb.MetadataLength()):

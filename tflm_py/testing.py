@@ -33,7 +33,8 @@ from .tflite_schema.Tensor import TensorT
 
 _TYPE_OF = {np.dtype(np.int8): "INT8", np.dtype(np.int16): "INT16", np.dtype(np.int32): "INT32",
             np.dtype(np.int64): "INT64", np.dtype(np.float32): "FLOAT32",
-            np.dtype(np.uint8): "UINT8", np.dtype(np.bool_): "BOOL"}
+            np.dtype(np.uint8): "UINT8", np.dtype(np.bool_): "BOOL",
+            np.dtype(np.uint32): "UINT32"}
 
 # builtin op name -> options table name, where it is not simply <CamelCase>Options
 _OPTIONS_OF = {
@@ -50,6 +51,15 @@ _OPTIONS_OF = {
     "UNIDIRECTIONAL_SEQUENCE_LSTM": "UnidirectionalSequenceLSTMOptions",
     "SVDF": "SVDFOptions",
 }
+# shape and index ops (graph passes, converted models)
+_OPTIONS_OF.update({
+    "SHAPE": "ShapeOptions", "PACK": "PackOptions", "UNPACK": "UnpackOptions",
+    "CAST": "CastOptions", "FILL": "FillOptions", "GATHER": "GatherOptions",
+    "REDUCE_PROD": "ReducerOptions", "SUM": "ReducerOptions", "DIV": "DivOptions",
+    "FLOOR_DIV": "FloorDivOptions", "FLOOR_MOD": "FloorModOptions",
+    "SLICE": "SliceOptions", "SQUARED_DIFFERENCE": "SquaredDifferenceOptions",
+    "EQUAL": "EqualOptions", "LESS": "LessOptions",
+})
 
 
 def _camel(snake: str) -> str:

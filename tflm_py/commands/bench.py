@@ -32,7 +32,7 @@ def add_parser(sub):
 
 def run(args) -> int:
     from ..bench import bench, format_bench
-    from ..reader import load_model
+    from ..passes import load_model
     from .simulate import load_array, read_labels
 
     if args.top < 0:

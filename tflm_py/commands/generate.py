@@ -30,7 +30,7 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    from ..reader import load_model
+    from ..passes import load_model
     model = load_model(args.model)
     if args.board:
         from ..boards import make_project

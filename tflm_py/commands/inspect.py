@@ -16,7 +16,7 @@ def add_parser(sub):
 
 def run(args) -> int:
     from ..inspect import format_text, inspect_model
-    from ..reader import load_model
+    from ..passes import load_model
     info = inspect_model(load_model(args.model))
     if args.json:
         print(json.dumps(info, indent=2))

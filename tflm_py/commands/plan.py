@@ -75,7 +75,7 @@ def run(args) -> int:
     from ..plan_svg import plan_svg
     from ..plan_verify import verify_plan
     from ..planner import plan as make_plan
-    from ..reader import load_model
+    from ..passes import load_model
 
     if args.align < 1 or args.align & (args.align - 1):
         raise UsageError(f"--align must be a power of two >= 1, got {args.align}")

@@ -43,7 +43,7 @@ def add_parser(sub):
 
 def run(args) -> int:
     from ..boards import get_board, make_project
-    from ..reader import load_model
+    from ..passes import load_model
 
     board = get_board(args.board)
     model = load_model(args.model)

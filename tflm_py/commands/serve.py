@@ -58,7 +58,7 @@ def run(args) -> int:
         if not board.virtual:
             raise UsageError(f"{board.name} is a real board: the runner opens its serial port "
                              "directly; serve is for virtual boards")
-        from ..reader import load_model
+        from ..passes import load_model
         model = load_model(args.model)
         path = args.out or f"{model.name}-{board.name}-mlperf"
         make_project(model, board, path, protocol="mlperf-tiny",

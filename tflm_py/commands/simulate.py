@@ -42,7 +42,7 @@ def read_labels(path):
 
 
 def run(args) -> int:
-    from ..reader import load_model
+    from ..passes import load_model
     from ..simulator import Simulator, dump_tensors
     from ..sweep import random_inputs
 

@@ -118,7 +118,7 @@ def run_validation(project_dir, args, board_label=None) -> int:
     as_json = args.json
     model = None
     if getattr(args, "model", None):
-        from ..reader import load_model
+        from ..passes import load_model
         model = load_model(args.model)
     if args.samples < 1:
         raise UsageError("--samples must be at least 1")

@@ -70,16 +70,35 @@ def room(op_type: str) -> ModuleType:
     return reg[op_type]
 
 
+FULL_INTEGER_ADVICE = (
+    "tflm_py runs full-integer models: convert with converter.optimizations = "
+    "[tf.lite.Optimize.DEFAULT], converter.representative_dataset = <a generator of sample "
+    "inputs>, converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8], "
+    "converter.inference_input_type = tf.int8, converter.inference_output_type = tf.int8")
+
+
+def _computes_in_float(op, model) -> bool:
+    """The op computes in float32 (QUANTIZE / DEQUANTIZE at the float edges do not count)."""
+    if op.type in ("QUANTIZE", "DEQUANTIZE"):
+        return False
+    return any(t >= 0 and model.tensors[t].type_name == "FLOAT32"
+               for t in (*op.inputs, *op.outputs))
+
+
 def check_model(model) -> None:
     """Raise UnsupportedError naming the first op we cannot run."""
     for op in model.operators:
         reg = registry()
+        advice = f"; this is a float model: {FULL_INTEGER_ADVICE}" \
+            if _computes_in_float(op, model) else ""
         if op.type not in reg:
             raise UnsupportedError(
-                f"op #{op.index} {op.type} is not supported; supported ops: {', '.join(sorted(reg))}")
+                f"op #{op.index} {op.type} is not supported; supported ops: "
+                f"{', '.join(sorted(reg))}{advice}")
         try:
             reg[op.type].check(op, model)
         except UnsupportedError as e:
             msg = str(e)
             prefix = f"op #{op.index} {op.type}"
-            raise UnsupportedError(msg if msg.startswith(prefix) else f"{prefix}: {msg}") from None
+            raise UnsupportedError((msg if msg.startswith(prefix) else f"{prefix}: {msg}")
+                                   + advice) from None
