@@ -1,4 +1,4 @@
-"""Math rooms (PRELU, SQUARED_DIFFERENCE, ELU, RSQRT) and the float-only refusals: seeded random
+"""Math rooms (PRELU, SQUARED_DIFFERENCE, ELU, RSQRT, RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR) and the float-only refusals: seeded random
 models from tflm_py/testgen/math.py through TFLM (the oracle), the simulator and the generated
 C (host, ASan/UBSan, -Wall -Wextra -Werror); the kernels cross-compiled for Cortex-M4; and what
 check() refuses."""
@@ -19,7 +19,8 @@ from tflm_py.testing import ModelBuilder
 
 ROOT = Path(__file__).resolve().parents[2]
 KERNELS = ROOT / "kernels_c"
-KERNEL_NAMES = ("prelu", "squared_difference", "rsqrt", "fixedpoint_math")
+KERNEL_NAMES = ("prelu", "squared_difference", "rsqrt", "fixedpoint_math", "resize_bilinear",
+                "resize_nearest_neighbor")
 CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror"]
 SIM_SEEDS = range(200, 212)
 
@@ -66,7 +67,23 @@ def _binary_model(op_type, dtypes=(np.int8, np.int8, np.int8), q=(0.05, 0), s2=(
     return b.build(inputs=[x, a], outputs=[y])
 
 
+def _resize_model(op_type, dtype=np.int8, size=(4, 6), out=(1, 4, 6, 2), const=True, **opts):
+    b = ModelBuilder()
+    x = b.activation((1, 2, 3, 2), dtype, 0.05, 0)
+    s = (b.constant(np.array(size, np.int32)) if const else b.activation((2,), np.int32))
+    y = b.activation(out, dtype, 0.05, 0)
+    b.op(op_type, [x, s], [y], **opts)
+    return b.build(inputs=[x] if const else [x, s], outputs=[y])
+
+
 UNSUPPORTED = [
+    ("RESIZE_BILINEAR int16", lambda: _resize_model("RESIZE_BILINEAR", np.int16), "only int8"),
+    ("RESIZE_BILINEAR both options", lambda: _resize_model(
+        "RESIZE_BILINEAR", align_corners=True, half_pixel_centers=True), "cannot both"),
+    ("RESIZE_NEAREST_NEIGHBOR dynamic size",
+     lambda: _resize_model("RESIZE_NEAREST_NEIGHBOR", const=False), "constant"),
+    ("RESIZE_NEAREST_NEIGHBOR wrong output",
+     lambda: _resize_model("RESIZE_NEAREST_NEIGHBOR", out=(1, 4, 5, 2)), "is not"),
     ("EXP int8", lambda: _unary_model("EXP"), "float32 tensors only"),
     ("LOG int8", lambda: _unary_model("LOG"), "float32 tensors only"),
     ("SQRT int16", lambda: _unary_model("SQRT", np.int16), "float32 tensors only"),
@@ -138,3 +155,5 @@ def _check_model(data, inputs):
 def test_inplace_rules():
     for name in ("PRELU", "SQUARED_DIFFERENCE", "ELU", "RSQRT"):
         assert ops.room(name).INPLACE == "elementwise"
+    for name in ("RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR"):
+        assert ops.room(name).INPLACE is None

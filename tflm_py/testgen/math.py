@@ -118,7 +118,33 @@ def gen_rsqrt(rng: np.random.Generator) -> bytes:
     return b.build(inputs=[x], outputs=[y])
 
 
+def _resize(op_type, rng, dtypes):
+    dt = dtypes[0] if len(dtypes) == 1 or rng.random() < 0.7 else dtypes[1]
+    n, h, w = int(rng.integers(1, 3)), int(rng.integers(1, 9)), int(rng.integers(1, 9))
+    c = int(rng.integers(1, 6))
+    oh, ow = int(rng.integers(1, 17)), int(rng.integers(1, 17))
+    mode = _pick(rng, ("plain", "align", "half", "half"))
+    q = _q8(rng) if dt == np.int8 else (_log_uniform(rng, 1e-4, 1e-2), 0)
+    b = ModelBuilder()
+    x = b.activation((n, h, w, c), dt, *q)
+    size = b.constant(np.array([oh, ow], np.int32))
+    y = b.activation((n, oh, ow, c), dt, *q)
+    b.op(op_type, [x, size], [y], align_corners=mode == "align",
+         half_pixel_centers=mode == "half")
+    return b.build(inputs=[x], outputs=[y])
+
+
+def gen_resize_bilinear(rng: np.random.Generator) -> bytes:
+    return _resize("RESIZE_BILINEAR", rng, (np.int8,))
+
+
+def gen_resize_nearest_neighbor(rng: np.random.Generator) -> bytes:
+    return _resize("RESIZE_NEAREST_NEIGHBOR", rng, (np.int8, np.int16))
+
+
 GENERATORS = {
+    "RESIZE_BILINEAR": gen_resize_bilinear,
+    "RESIZE_NEAREST_NEIGHBOR": gen_resize_nearest_neighbor,
     "PRELU": gen_prelu,
     "SQUARED_DIFFERENCE": gen_squared_difference,
     "ELU": gen_elu,
