@@ -1,4 +1,5 @@
-"""Math rooms (PRELU, SQUARED_DIFFERENCE, ELU, RSQRT, RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR) and the float-only refusals: seeded random
+"""Math rooms (PRELU, SQUARED_DIFFERENCE, ELU, RSQRT, RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR,
+DIV) and the float-only refusals: seeded random
 models from tflm_py/testgen/math.py through TFLM (the oracle), the simulator and the generated
 C (host, ASan/UBSan, -Wall -Wextra -Werror); the kernels cross-compiled for Cortex-M4; and what
 check() refuses."""
@@ -20,7 +21,7 @@ from tflm_py.testing import ModelBuilder
 ROOT = Path(__file__).resolve().parents[2]
 KERNELS = ROOT / "kernels_c"
 KERNEL_NAMES = ("prelu", "squared_difference", "rsqrt", "fixedpoint_math", "resize_bilinear",
-                "resize_nearest_neighbor")
+                "resize_nearest_neighbor", "div")
 CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror"]
 SIM_SEEDS = range(200, 212)
 
@@ -77,6 +78,9 @@ def _resize_model(op_type, dtype=np.int8, size=(4, 6), out=(1, 4, 6, 2), const=T
 
 
 UNSUPPORTED = [
+    ("DIV int16", lambda: _binary_model("DIV", (np.int16,) * 3, (0.001, 0)), "int8 and int32"),
+    ("DIV quantized int32", lambda: _binary_model("DIV", (np.int32,) * 3, (0.5, 0)),
+     "unquantized"),
     ("RESIZE_BILINEAR int16", lambda: _resize_model("RESIZE_BILINEAR", np.int16), "only int8"),
     ("RESIZE_BILINEAR both options", lambda: _resize_model(
         "RESIZE_BILINEAR", align_corners=True, half_pixel_centers=True), "cannot both"),
@@ -153,7 +157,22 @@ def _check_model(data, inputs):
 
 
 def test_inplace_rules():
-    for name in ("PRELU", "SQUARED_DIFFERENCE", "ELU", "RSQRT"):
+    for name in ("PRELU", "SQUARED_DIFFERENCE", "ELU", "RSQRT", "DIV"):
         assert ops.room(name).INPLACE == "elementwise"
     for name in ("RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR"):
         assert ops.room(name).INPLACE is None
+
+
+def test_div_int8_zero_numerator_matches_tflm():
+    """A numerator at its zero point drives TFLM's rounding shift past 31 bits: both the
+    simulator and TFLM then give the same (x86-64) result."""
+    b = ModelBuilder()
+    x = b.activation((256,), np.int8, 0.05, 3)
+    d = b.activation((256,), np.int8, 0.02, -5)
+    y = b.activation((256,), np.int8, 0.1, 2)
+    b.op("DIV", [x, d], [y])
+    data = b.build(inputs=[x, d], outputs=[y])
+    xs = np.full(256, 3, np.int8)
+    xs[::3] = 2   # offset -1
+    ds = np.arange(-128, 128).astype(np.int8)
+    _check_model(data, [xs, ds])

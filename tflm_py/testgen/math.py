@@ -142,7 +142,33 @@ def gen_resize_nearest_neighbor(rng: np.random.Generator) -> bytes:
     return _resize("RESIZE_NEAREST_NEIGHBOR", rng, (np.int8, np.int16))
 
 
+def gen_div(rng: np.random.Generator) -> bytes:
+    act = _pick(rng, _ACTS)
+    if rng.random() < 0.7:
+        s1, s2, so = _binary_shapes(rng)
+        if max(len(s1), len(s2), len(so)) > 5:
+            s1, s2, so = _shapes_rank4(rng)
+        q1, q2 = _q8(rng), _q8(rng)
+        qo = (_log_uniform(rng, 0.05, 2.0) * q1[0] / q2[0] / 16, int(rng.integers(-128, 128)))
+        b = ModelBuilder()
+        x1, x2, inputs = _two_inputs(b, rng, s1, s2, np.int8, np.int8, q1, q2)
+        y = b.activation(so, np.int8, *qo)
+    else:
+        # int32: the divisor is a constant without zeros (TFLM faults on a zero divisor)
+        s1, s2, so = _shapes_rank4(rng)
+        d = rng.integers(1, 300, size=s2) * rng.choice([-1, 1], size=s2)
+        if rng.random() < 0.3:
+            d = rng.integers(1, 1 << 20, size=s2) * rng.choice([-1, 1], size=s2)
+        b = ModelBuilder()
+        x1, x2, inputs = _two_inputs(b, rng, s1, s2, np.int32, np.int32, None, None,
+                                     const2_data=d.astype(np.int32))
+        y = b.activation(so, np.int32)
+    b.op("DIV", [x1, x2], [y], fused_activation_function=act)
+    return b.build(inputs=inputs, outputs=[y])
+
+
 GENERATORS = {
+    "DIV": gen_div,
     "RESIZE_BILINEAR": gen_resize_bilinear,
     "RESIZE_NEAREST_NEIGHBOR": gen_resize_nearest_neighbor,
     "PRELU": gen_prelu,
