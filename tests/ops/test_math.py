@@ -1,5 +1,5 @@
 """Math rooms (PRELU, SQUARED_DIFFERENCE, ELU, RSQRT, RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR,
-DIV) and the float-only refusals: seeded random
+DIV, L2_NORMALIZATION) and the float-only refusals: seeded random
 models from tflm_py/testgen/math.py through TFLM (the oracle), the simulator and the generated
 C (host, ASan/UBSan, -Wall -Wextra -Werror); the kernels cross-compiled for Cortex-M4; and what
 check() refuses."""
@@ -21,7 +21,7 @@ from tflm_py.testing import ModelBuilder
 ROOT = Path(__file__).resolve().parents[2]
 KERNELS = ROOT / "kernels_c"
 KERNEL_NAMES = ("prelu", "squared_difference", "rsqrt", "fixedpoint_math", "resize_bilinear",
-                "resize_nearest_neighbor", "div")
+                "resize_nearest_neighbor", "div", "l2_normalization")
 CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror"]
 SIM_SEEDS = range(200, 212)
 
@@ -78,6 +78,9 @@ def _resize_model(op_type, dtype=np.int8, size=(4, 6), out=(1, 4, 6, 2), const=T
 
 
 UNSUPPORTED = [
+    ("L2_NORMALIZATION int16", lambda: _unary_model("L2_NORMALIZATION", np.int16), "only int8"),
+    ("L2_NORMALIZATION rank 5",
+     lambda: _unary_model("L2_NORMALIZATION", shape=(1, 1, 1, 2, 3)), "rank 1..4"),
     ("DIV int16", lambda: _binary_model("DIV", (np.int16,) * 3, (0.001, 0)), "int8 and int32"),
     ("DIV quantized int32", lambda: _binary_model("DIV", (np.int32,) * 3, (0.5, 0)),
      "unquantized"),

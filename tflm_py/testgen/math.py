@@ -167,7 +167,18 @@ def gen_div(rng: np.random.Generator) -> bytes:
     return b.build(inputs=inputs, outputs=[y])
 
 
+def gen_l2_normalization(rng: np.random.Generator) -> bytes:
+    rank = int(_pick(rng, (1, 2, 2, 3, 4, 4)))
+    shape = tuple(int(d) for d in rng.integers(1, 6, size=rank - 1)) + (int(rng.integers(1, 65)),)
+    b = ModelBuilder()
+    x = b.activation(shape, np.int8, *_q8(rng))
+    y = b.activation(shape, np.int8, 1 / 128, 0)
+    b.op("L2_NORMALIZATION", [x], [y])
+    return b.build(inputs=[x], outputs=[y])
+
+
 GENERATORS = {
+    "L2_NORMALIZATION": gen_l2_normalization,
     "DIV": gen_div,
     "RESIZE_BILINEAR": gen_resize_bilinear,
     "RESIZE_NEAREST_NEIGHBOR": gen_resize_nearest_neighbor,
