@@ -1,5 +1,5 @@
 """Math rooms (PRELU, SQUARED_DIFFERENCE, ELU, RSQRT, RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR,
-DIV, L2_NORMALIZATION) and the float-only refusals: seeded random
+DIV, L2_NORMALIZATION, LOG_SOFTMAX) and the float-only refusals: seeded random
 models from tflm_py/testgen/math.py through TFLM (the oracle), the simulator and the generated
 C (host, ASan/UBSan, -Wall -Wextra -Werror); the kernels cross-compiled for Cortex-M4; and what
 check() refuses."""
@@ -21,7 +21,8 @@ from tflm_py.testing import ModelBuilder
 ROOT = Path(__file__).resolve().parents[2]
 KERNELS = ROOT / "kernels_c"
 KERNEL_NAMES = ("prelu", "squared_difference", "rsqrt", "fixedpoint_math", "resize_bilinear",
-                "resize_nearest_neighbor", "div", "l2_normalization")
+                "resize_nearest_neighbor", "div", "l2_normalization",
+                "log_softmax")
 CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror"]
 SIM_SEEDS = range(200, 212)
 
@@ -78,6 +79,10 @@ def _resize_model(op_type, dtype=np.int8, size=(4, 6), out=(1, 4, 6, 2), const=T
 
 
 UNSUPPORTED = [
+    ("LOG_SOFTMAX output scale", lambda: _unary_model("LOG_SOFTMAX", qo=(0.05, 127)),
+     "16/256"),
+    ("LOG_SOFTMAX int16", lambda: _unary_model("LOG_SOFTMAX", np.int16, qo=(16 / 256, 127)),
+     "only int8"),
     ("L2_NORMALIZATION int16", lambda: _unary_model("L2_NORMALIZATION", np.int16), "only int8"),
     ("L2_NORMALIZATION rank 5",
      lambda: _unary_model("L2_NORMALIZATION", shape=(1, 1, 1, 2, 3)), "rank 1..4"),

@@ -177,7 +177,18 @@ def gen_l2_normalization(rng: np.random.Generator) -> bytes:
     return b.build(inputs=[x], outputs=[y])
 
 
+def gen_log_softmax(rng: np.random.Generator) -> bytes:
+    rank = int(_pick(rng, (1, 2, 2, 3, 4)))
+    shape = tuple(int(d) for d in rng.integers(1, 5, size=rank - 1)) + (int(rng.integers(1, 40)),)
+    b = ModelBuilder()
+    x = b.activation(shape, np.int8, _log_uniform(rng, 0.005, 0.5), int(rng.integers(-128, 128)))
+    y = b.activation(shape, np.int8, 16 / 256, 127)
+    b.op("LOG_SOFTMAX", [x], [y])
+    return b.build(inputs=[x], outputs=[y])
+
+
 GENERATORS = {
+    "LOG_SOFTMAX": gen_log_softmax,
     "L2_NORMALIZATION": gen_l2_normalization,
     "DIV": gen_div,
     "RESIZE_BILINEAR": gen_resize_bilinear,
