@@ -4,8 +4,9 @@ RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR, L2_NORMALIZATION, LOG_SOFTMAX.
 Each generator returns the bytes of one small valid model that TFLM accepts, for every type
 TFLM's kernel takes (int8; int16 where TFLM takes it; int32 for SQUARED_DIFFERENCE and DIV),
 with quantization drawn so TFLM's prepare succeeds. Inputs of any value in the type's range
-must be valid: RSQRT draws its input zero point at the type's minimum (TFLM fails the invoke
-below it), int32 DIV divides by a constant without zeros.
+must be valid: int8 RSQRT draws its input zero point at the type's minimum (TFLM fails the
+invoke below it), int16 RSQRT reads a QUANTIZE of such an int8 input, int32 DIV divides by a
+constant without zeros.
 """
 from __future__ import annotations
 
