@@ -13,7 +13,7 @@ from typing import Optional
 
 from .errors import ModelError
 from .ir import Model, Operator, Tensor
-from .ops import registry
+from .ops import registry, supported_ops
 from .reader import min_runtime_version, offline_memory_plan, _metadata_label_files
 
 
@@ -153,6 +153,7 @@ def inspect_model(model: Model) -> dict:
     """Everything `tflm-py inspect` shows, as plain JSON-ready data."""
     ops = []
     types: dict[str, dict] = {}
+    supported_types = set(supported_ops())
     problems: list[str] = []  # room functions that failed with something else than ModelError
     total = 0
     for op in model.operators:
@@ -172,7 +173,7 @@ def inspect_model(model: Model) -> dict:
             "custom_code": op.custom_code,
         })
         entry = types.setdefault(op.type, {"type": op.type, "count": 0,
-                                           "supported": op.type in registry()})
+                                           "supported": op.type in supported_types})
         entry["count"] += 1
     tensors = [_tensor_dict(t) for t in model.tensors]
     seen = set()

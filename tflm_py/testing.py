@@ -50,6 +50,12 @@ _OPTIONS_OF = {
     "QUANTIZE": "QuantizeOptions", "DEQUANTIZE": "DequantizeOptions",
     "UNIDIRECTIONAL_SEQUENCE_LSTM": "UnidirectionalSequenceLSTMOptions",
     "SVDF": "SVDFOptions",
+    "DIV": "DivOptions", "L2_NORMALIZATION": "L2NormOptions",
+    "RESIZE_BILINEAR": "ResizeBilinearOptions",
+    "RESIZE_NEAREST_NEIGHBOR": "ResizeNearestNeighborOptions",
+    "SQUARED_DIFFERENCE": "SquaredDifferenceOptions", "LOG_SOFTMAX": "LogSoftmaxOptions",
+    "FLOOR_DIV": "FloorDivOptions", "FLOOR_MOD": "FloorModOptions", "EXP": "ExpOptions",
+    "L2_POOL_2D": "Pool2DOptions",
 }
 # shape and index ops (graph passes, converted models)
 _OPTIONS_OF.update({

@@ -21,6 +21,9 @@ handles and offers these functions (module level):
     SCRATCH_OPTIONAL = False                # True: the kernel also runs (more slowly) without
                                             # scratch (cg.scratch(op) is then NULL); the planner
                                             # drops scratch that would raise the arena's peak
+    REFUSED = False                         # True: a room that only knows why it refuses every
+                                            # op it names (e.g. TFLM's kernel is float-only);
+                                            # not counted in supported_ops()
 
 `prepare` is shared by simulate and emit, so the C kernels get exactly the parameters the
 simulator used.
@@ -60,7 +63,8 @@ def registry() -> dict[str, ModuleType]:
 
 
 def supported_ops() -> list[str]:
-    return sorted(registry())
+    """Op types some integer model can run (rooms that refuse everything left out)."""
+    return sorted(name for name, mod in registry().items() if not getattr(mod, "REFUSED", False))
 
 
 def room(op_type: str) -> ModuleType:
