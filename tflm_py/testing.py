@@ -49,6 +49,8 @@ _OPTIONS_OF = {
     "QUANTIZE": "QuantizeOptions", "DEQUANTIZE": "DequantizeOptions",
     "UNIDIRECTIONAL_SEQUENCE_LSTM": "UnidirectionalSequenceLSTMOptions",
     "SVDF": "SVDFOptions",
+    "SUM": "ReducerOptions", "REDUCE_MAX": "ReducerOptions", "REDUCE_MIN": "ReducerOptions",
+    "ARG_MAX": "ArgMaxOptions", "ARG_MIN": "ArgMinOptions", "CUMSUM": "CumsumOptions",
 }
 
 
