@@ -53,8 +53,8 @@ class Case:
         self.data = GENERATORS[op_name](rng)
         self.model = load_model(self.data)
         self.op = self.model.operators[0]
-        assert self.op.type == op_name
-        self.room = ops.room(op_name)
+        assert self.op.type == op_name.replace("_INT16", "")
+        self.room = ops.room(self.op.type)
         self.samples = [_inputs(self.model, rng) for _ in range(SAMPLES)]
 
     def op_inputs(self, sample):
@@ -96,8 +96,9 @@ def test_generators_cover_types(cases):
         return {c.model.tensors[c.op.inputs[0]].dtype.name for c in cases[name]}
     assert {"int8", "int32", "int64", "bool"} <= set().union(
         in_types("EQUAL"), in_types("NOT_EQUAL"))
-    assert {"int8", "int16"} <= {c.model.tensors[c.op.outputs[0]].dtype.name
-                                 for c in cases["SELECT_V2"]}
+    for name in ("SELECT_V2", "SUM"):
+        assert {"int8", "int16"} <= {c.model.tensors[c.op.outputs[0]].dtype.name
+                                     for c in cases[name]}
 
 
 # ------------------------------------------------------------------ emit + C kernels
@@ -216,7 +217,7 @@ def test_c_kernels_match_simulate(cases, tmp_path):
 
 
 
-KERNEL_NAMES = ("comparisons", "logical", "select_v2")
+KERNEL_NAMES = ("comparisons", "logical", "select_v2", "mean", "reduce_max_min", "arg_min_max")
 
 
 @pytest.mark.parametrize("compiler", [
@@ -281,6 +282,27 @@ REFUSED = [
     ("SELECT_V2 6-D broadcast", lambda: _model(
         "SELECT_V2", [((2, 1, 1, 1, 1, 2), B, None), ((2, 2, 1, 1, 1, 2), I8, Q8),
                       ((2, 2, 1, 1, 1, 2), I8, Q8)], ((2, 2, 1, 1, 1, 2), I8, Q8)), "at most 5"),
+    ("SUM int32", lambda: _model("SUM", [((2, 3), I32, None)], ((2,), I32, None),
+                                 [(np.array([1], I32), None)]), "int16 -> int16"),
+    ("MEAN int8 to int16", lambda: _model("MEAN", [((2, 3), I8, Q8)], ((2,), I16, Q16),
+                                          [(np.array([1], I32), None)]), "int16 -> int16"),
+    ("SUM bad output shape", lambda: _model("SUM", [((2, 3), I8, Q8)], ((3,), I8, Q8),
+                                            [(np.array([1], I32), None)]), "does not match"),
+    ("REDUCE_MAX int16", lambda: _model("REDUCE_MAX", [((2, 3), I16, Q16)], ((2,), I16, Q16),
+                                        [(np.array([1], I32), None)]), "only int8"),
+    ("REDUCE_MIN requantizes", lambda: _model("REDUCE_MIN", [((2, 3), I8, Q8)],
+                                              ((2,), I8, (0.1, 3)),
+                                              [(np.array([1], I32), None)]), "equal scale"),
+    ("REDUCE_MAX axis out of range", lambda: _model("REDUCE_MAX", [((2, 3), I8, Q8)],
+                                                    ((2,), I8, Q8),
+                                                    [(np.array([2], I32), None)]), "out of range"),
+    ("ARG_MAX int64 output", lambda: _model("ARG_MAX", [((2, 3), I8, Q8)], ((2,), I64, None),
+                                            [(np.array([1], I32), None)], output_type=4),
+     "int32 only"),
+    ("ARG_MIN int16", lambda: _model("ARG_MIN", [((2, 3), I16, Q16)], ((2,), I32, None),
+                                     [(np.array([1], I32), None)]), "input type int16"),
+    ("ARG_MAX wrong shape", lambda: _model("ARG_MAX", [((2, 3), I8, Q8)], ((3,), I32, None),
+                                           [(np.array([1], I32), None)]), "without axis"),
 ]
 
 

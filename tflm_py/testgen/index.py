@@ -1,6 +1,6 @@
 """Random single-op models for the comparison, logical, select, index and reduction rooms:
 EQUAL, NOT_EQUAL, LESS, LESS_EQUAL, GREATER, GREATER_EQUAL, LOGICAL_AND, LOGICAL_OR,
-LOGICAL_NOT, SELECT_V2 (and more as their rooms land).
+LOGICAL_NOT, SELECT_V2, SUM, MEAN (int16), REDUCE_MAX, REDUCE_MIN, ARG_MAX, ARG_MIN.
 
 Each generator returns the bytes of one small valid model that TFLM accepts, over every type
 combination TFLM's kernel takes (int8 / int16 quantized, int32, int64, bool), with broadcasting
@@ -175,6 +175,86 @@ def gen_select_v2(rng):
     return b.build(inputs=inputs, outputs=[o])
 
 
+# ------------------------------------------------------------------ reductions, arg max / min
+
+def _reduce_shape_axes(rng):
+    rank = int(rng.integers(1, 6))
+    while True:
+        shape = tuple(int(d) for d in rng.integers(1, 8 if rank <= 3 else 5, size=rank))
+        if int(np.prod(shape)) <= 1024:
+            break
+    k = int(rng.integers(1, rank + 1))
+    axes = [int(a) for a in rng.choice(rank, size=k, replace=False)]
+    axes = [a - rank if rng.random() < 0.3 else a for a in axes]
+    if rng.random() < 0.15:
+        axes.append(axes[0])
+    return shape, axes
+
+
+def _reduce(op_type, rng, dtype):
+    shape, axes = _reduce_shape_axes(rng)
+    rank = len(shape)
+    resolved = sorted({a % rank for a in axes})
+    keep = bool(rng.random() < 0.5)
+    out_shape = tuple(1 if i in resolved else d for i, d in enumerate(shape)) if keep else \
+        tuple(d for i, d in enumerate(shape) if i not in resolved)
+    if dtype == INT8:
+        qi = _q8(rng, 0.003, 0.3)
+    else:
+        qi = _q16(rng, rng.random() < 0.7, 1e-5, 1e-3)
+    if op_type in ("REDUCE_MAX", "REDUCE_MIN") or rng.random() < 0.3:
+        qo = qi
+    else:
+        n = int(np.prod([shape[i] for i in resolved]))
+        grow = n ** 0.5 if op_type == "SUM" else 1.0   # a sum needs a wider output scale
+        so = float(np.float32(qi[0] * grow * np.exp(rng.uniform(-1.0, 1.5))))
+        qo = (so, int(rng.integers(-128, 128))) if dtype == INT8 else \
+            (so, 0 if qi[1] == 0 or rng.random() < 0.5 else int(rng.integers(-3000, 3001)))
+    b = ModelBuilder()
+    x = b.activation(shape, dtype, *qi)
+    a = b.constant(np.array(axes[0] if len(axes) == 1 and rng.random() < 0.3 else axes,
+                            dtype=np.int32))
+    y = b.activation(out_shape, dtype, *qo)
+    b.op(op_type, [x, a], [y], keep_dims=keep)
+    return b.build(inputs=[x], outputs=[y])
+
+
+def gen_sum(rng):
+    return _reduce("SUM", rng, INT8 if rng.random() < 0.5 else INT16)
+
+
+def gen_mean_int16(rng):
+    return _reduce("MEAN", rng, INT16)
+
+
+def gen_reduce_max(rng):
+    return _reduce("REDUCE_MAX", rng, INT8)
+
+
+def gen_reduce_min(rng):
+    return _reduce("REDUCE_MIN", rng, INT8)
+
+
+def _arg(op_type, rng):
+    shape, axes = _reduce_shape_axes(rng)
+    ax = axes[0]
+    out_shape = tuple(d for i, d in enumerate(shape) if i != ax % len(shape))
+    b = ModelBuilder()
+    x = b.activation(shape, INT8, *_q8(rng))
+    a = b.constant(np.array([ax] if rng.random() < 0.7 else ax, dtype=np.int32))
+    y = b.activation(out_shape, INT32)
+    b.op(op_type, [x, a], [y], output_type=2)   # TensorType INT32
+    return b.build(inputs=[x], outputs=[y])
+
+
+def gen_arg_max(rng):
+    return _arg("ARG_MAX", rng)
+
+
+def gen_arg_min(rng):
+    return _arg("ARG_MIN", rng)
+
+
 GENERATORS = {
     "EQUAL": gen_equal,
     "NOT_EQUAL": gen_not_equal,
@@ -186,4 +266,10 @@ GENERATORS = {
     "LOGICAL_OR": gen_logical_or,
     "LOGICAL_NOT": gen_logical_not,
     "SELECT_V2": gen_select_v2,
+    "SUM": gen_sum,
+    "MEAN_INT16": gen_mean_int16,   # int8 MEAN: tflm_py/testgen/pool_softmax.py
+    "REDUCE_MAX": gen_reduce_max,
+    "REDUCE_MIN": gen_reduce_min,
+    "ARG_MAX": gen_arg_max,
+    "ARG_MIN": gen_arg_min,
 }
