@@ -217,7 +217,8 @@ def test_c_kernels_match_simulate(cases, tmp_path):
 
 
 
-KERNEL_NAMES = ("comparisons", "logical", "select_v2", "mean", "reduce_max_min", "arg_min_max")
+KERNEL_NAMES = ("comparisons", "logical", "select_v2", "mean", "reduce_max_min", "arg_min_max",
+                "abs", "cumsum", "add_n")
 
 
 @pytest.mark.parametrize("compiler", [
@@ -303,6 +304,22 @@ REFUSED = [
                                      [(np.array([1], I32), None)]), "input type int16"),
     ("ARG_MAX wrong shape", lambda: _model("ARG_MAX", [((2, 3), I8, Q8)], ((3,), I32, None),
                                            [(np.array([1], I32), None)]), "without axis"),
+    ("ABS int32", lambda: _model("ABS", [((4,), I32, None)], ((4,), I32, None)),
+     "input type int32"),
+    ("ABS int16 zero point", lambda: _model("ABS", [((4,), I16, (0.001, 5))], ((4,), I16, Q16)),
+     "zero point must be 0"),
+    ("ABS type change", lambda: _model("ABS", [((4,), I8, Q8)], ((4,), I16, Q16)),
+     "output is int16"),
+    ("CUMSUM int16", lambda: _model("CUMSUM", [((2, 3), I16, Q16)], ((2, 3), I16, Q16),
+                                    [(np.array([1], I32), None)]), "only int8"),
+    ("CUMSUM axis input", lambda: _model("CUMSUM", [((2, 3), I8, Q8), ((1,), I32, None)],
+                                         ((2, 3), I8, Q8)), "constant int32"),
+    ("ADD_N mixed quantization", lambda: _model("ADD_N", [((4,), I8, Q8), ((4,), I8, (0.1, 3))],
+                                                ((4,), I8, Q8)), "differ in quantization"),
+    ("ADD_N int16", lambda: _model("ADD_N", [((4,), I16, Q16)] * 2, ((4,), I16, Q16)),
+     "only int8"),
+    ("ADD_N one input", lambda: _model("ADD_N", [((4,), I8, Q8)], ((4,), I8, Q8)),
+     "two or more"),
 ]
 
 
@@ -314,3 +331,14 @@ def test_refused(what, build, needle):
         ops.room(op.type).check(op, model)
     with pytest.raises(UnsupportedError, match=f"op #0 {op.type}"):
         ops.check_model(model)
+
+
+@pytest.mark.parametrize("op_type", ["NEG", "SQUARE"])
+def test_float_only_ops_refused_with_reason(op_type):
+    """TFLM's NEG and SQUARE kernels compute float32 only (the oracle refuses int8 / int16)."""
+    model = load_model(_model(op_type, [((4,), I8, Q8)], ((4,), I8, Q8)))
+    with pytest.raises(UnsupportedError, match=f"op #0 {op_type} is not supported: TFLM's "
+                                                f"{op_type} kernel takes float32"):
+        ops.check_model(model)
+    with pytest.raises(UnsupportedError, match="float32 tensors only"):
+        ops.room(op_type)

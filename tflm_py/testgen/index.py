@@ -1,6 +1,7 @@
 """Random single-op models for the comparison, logical, select, index and reduction rooms:
 EQUAL, NOT_EQUAL, LESS, LESS_EQUAL, GREATER, GREATER_EQUAL, LOGICAL_AND, LOGICAL_OR,
-LOGICAL_NOT, SELECT_V2, SUM, MEAN (int16), REDUCE_MAX, REDUCE_MIN, ARG_MAX, ARG_MIN.
+LOGICAL_NOT, SELECT_V2, SUM, MEAN (int16), REDUCE_MAX, REDUCE_MIN, ARG_MAX, ARG_MIN,
+ABS, CUMSUM, ADD_N.
 
 Each generator returns the bytes of one small valid model that TFLM accepts, over every type
 combination TFLM's kernel takes (int8 / int16 quantized, int32, int64, bool), with broadcasting
@@ -255,6 +256,61 @@ def gen_arg_min(rng):
     return _arg("ARG_MIN", rng)
 
 
+# ------------------------------------------------------------------ ABS, CUMSUM, ADD_N
+
+def gen_abs(rng):
+    shape = _out_shape(rng, 512)
+    kind = _pick(rng, ("s8", "s8", "s16", "s16", "s16_raw"))
+    b = ModelBuilder()
+    if kind == "s16_raw":
+        x = b.activation(shape, INT16)
+        y = b.activation(shape, INT16)
+    else:
+        dtype = INT8 if kind == "s8" else INT16
+        qi = _q8(rng) if dtype == INT8 else _q16(rng, True, 1e-5, 1e-3)
+        if rng.random() < 0.3:
+            qo = qi
+        elif dtype == INT8:
+            qo = (float(np.float32(qi[0] * np.exp(rng.uniform(-1.0, 1.5)))),
+                  int(rng.integers(-128, 128)))
+        else:
+            qo = (float(np.float32(qi[0] * np.exp(rng.uniform(-1.0, 1.5)))), 0)
+        x = b.activation(shape, dtype, *qi)
+        y = b.activation(shape, dtype, *qo)
+    b.op("ABS", [x], [y])
+    return b.build(inputs=[x], outputs=[y])
+
+
+def gen_cumsum(rng):
+    shape = _out_shape(rng, 512)
+    if not shape:
+        shape = (int(rng.integers(1, 9)),)
+    ax = int(rng.integers(0, len(shape)))
+    if rng.random() < 0.3:
+        ax -= len(shape)
+    qi = _q8(rng)
+    qo = (float(np.float32(qi[0] * np.exp(rng.uniform(0.0, 2.0)))), int(rng.integers(-128, 128)))
+    b = ModelBuilder()
+    x = b.activation(shape, INT8, *qi)
+    a = b.constant(np.array([ax] if rng.random() < 0.7 else ax, dtype=np.int32))
+    y = b.activation(shape, INT8, *qo)
+    b.op("CUMSUM", [x, a], [y], exclusive=bool(rng.random() < 0.4),
+         reverse=bool(rng.random() < 0.4))
+    return b.build(inputs=[x], outputs=[y])
+
+
+def gen_add_n(rng):
+    shape = _out_shape(rng, 512)
+    n = int(rng.integers(2, 6))
+    q = _q8(rng)
+    qo = (float(np.float32(q[0] * np.exp(rng.uniform(-0.5, 1.5)))), int(rng.integers(-128, 128)))
+    b = ModelBuilder()
+    xs = [_tensor(b, rng, shape, INT8, q, const=k > 0 and rng.random() < 0.2) for k in range(n)]
+    y = b.activation(shape, INT8, *qo)
+    b.op("ADD_N", xs, [y])
+    return b.build(inputs=[t for t in xs if b.tensors[t].buffer == 0], outputs=[y])
+
+
 GENERATORS = {
     "EQUAL": gen_equal,
     "NOT_EQUAL": gen_not_equal,
@@ -272,4 +328,7 @@ GENERATORS = {
     "REDUCE_MIN": gen_reduce_min,
     "ARG_MAX": gen_arg_max,
     "ARG_MIN": gen_arg_min,
+    "ABS": gen_abs,
+    "CUMSUM": gen_cumsum,
+    "ADD_N": gen_add_n,
 }
