@@ -342,3 +342,54 @@ def test_float_only_ops_refused_with_reason(op_type):
         ops.check_model(model)
     with pytest.raises(UnsupportedError, match="float32 tensors only"):
         ops.room(op_type)
+
+
+def _chain_model() -> bytes:
+    """int8 x, y -> GREATER -> LOGICAL_NOT -> SELECT_V2(x, y) -> ABS -> CUMSUM -> ADD_N(.., x)
+    -> REDUCE_MAX / SUM / ARG_MAX, plus EQUAL on int32 and LOGICAL_OR: one planned arena."""
+    b = ModelBuilder()
+    q = (0.05, 3)
+    shape = (2, 5, 6)
+    x = b.activation(shape, I8, *q)
+    y = b.activation(shape, I8, 0.07, -4)
+    g = b.activation(shape, B)
+    b.op("GREATER", [x, y], [g])
+    ng = b.activation(shape, B)
+    b.op("LOGICAL_NOT", [g], [ng])
+    ids = b.activation((6,), I32)
+    eq = b.activation((6,), B)
+    b.op("EQUAL", [ids, b.constant(np.array([0, 1, 2, 2, 1, 0], I32))], [eq])
+    m = b.activation(shape, B)
+    b.op("LOGICAL_OR", [ng, eq], [m])
+    s = b.activation(shape, I8, *q)
+    b.op("SELECT_V2", [m, x, b.constant(np.full((1, 6), 7, I8), scales=[q[0]],
+                                        zero_points=[q[1]])], [s])
+    a = b.activation(shape, I8, 0.04, -10)
+    b.op("ABS", [s], [a])
+    c = b.activation(shape, I8, 0.2, 0)
+    b.op("CUMSUM", [a, b.constant(np.array([1], I32))], [c], reverse=True)
+    n = b.activation(shape, I8, 0.3, 1)
+    b.op("ADD_N", [c, c, b.constant(np.arange(60, dtype=I8).reshape(shape), scales=[0.2],
+                                    zero_points=[0])], [n])
+    mx = b.activation((2, 6), I8, 0.3, 1)
+    b.op("REDUCE_MAX", [n, b.constant(np.array([1], I32))], [mx], keep_dims=False)
+    sm = b.activation((2, 1, 1), I8, 1.0, 0)
+    b.op("SUM", [n, b.constant(np.array([1, 2], I32))], [sm], keep_dims=True)
+    am = b.activation((2, 5), I32)
+    b.op("ARG_MAX", [n, b.constant(np.array([2], I32))], [am], output_type=2)
+    return b.build(inputs=[x, y, ids], outputs=[mx, sm, am])
+
+
+def test_chain_through_generated_code():
+    from tflm_py.hostbuild import run_host
+    from tflm_py.simulator import Simulator
+    data = _chain_model()
+    m = load_model(data)
+    rng = np.random.default_rng(11)
+    samples = [_inputs(m, rng) for _ in range(3)]
+    expected = run_oracle(data, samples)
+    sim = [Simulator(m).run(s) for s in samples]
+    c_out = run_host(m, samples, sanitize=True)
+    for e, s, c in zip(expected, sim, c_out):
+        for k in range(3):
+            assert np.array_equal(e[k], s[k]) and np.array_equal(s[k], c[k]), k
