@@ -393,3 +393,26 @@ def test_chain_through_generated_code():
     for e, s, c in zip(expected, sim, c_out):
         for k in range(3):
             assert np.array_equal(e[k], s[k]) and np.array_equal(s[k], c[k]), k
+
+
+def test_inplace_rules():
+    """What the planner may share: a bool output only a 1-byte input's buffer (a wider input of
+    equal byte size would be a broadcast one); value-preserving element-wise ops their input's."""
+    from tflm_py.planner import room_rule
+
+    def rule(data):
+        m = load_model(data)
+        op = m.operators[0]
+        return room_rule(ops.room(op.type), op, m)
+    assert rule(_model("LESS", [((4,), I8, Q8)] * 2, ((4,), B, None))) == "elementwise"
+    assert rule(_model("LESS", [((4,), I32, None)] * 2, ((4,), B, None))) is None
+    assert rule(_model("EQUAL", [((4,), I64, None)] * 2, ((4,), B, None))) is None
+    assert rule(_model("LOGICAL_NOT", [((4,), B, None)], ((4,), B, None))) == "elementwise"
+    assert rule(_model("ABS", [((4,), I16, Q16)], ((4,), I16, Q16))) == "elementwise"
+    assert rule(_model("ADD_N", [((4,), I8, Q8)] * 2, ((4,), I8, Q8))) == "elementwise"
+    assert rule(_model("ARG_MAX", [((2, 3), I8, Q8)], ((2,), I32, None),
+                       [(np.array([1], I32), None)])) is None
+    assert rule(_model("SUM", [((2, 3), I8, Q8)], ((2,), I8, Q8),
+                       [(np.array([1], I32), None)])) is None
+    for name in ("SELECT_V2", "CUMSUM"):
+        assert ops.room(name).INPLACE == "elementwise"
