@@ -1,5 +1,5 @@
-"""MEAN and SUM: int8 -> int8 and int16 -> int16 over constant int32 axes (negative / repeated axes allowed),
-keep_dims true or false, input rank 1..5 (TFLM micro's limit), any number of reduced axes.
+"""MEAN and SUM: int8 -> int8 and int16 -> int16 over constant int32 axes (negative /
+repeated axes allowed), keep_dims true or false, input rank 1..5 (TFLM micro's limit), any number of reduced axes.
 
 TFLM micro (reduce_common.cc + reference_ops::QuantizedMeanOrSum in reduce.h), as the
 PyPI tflite-micro oracle computes it - for equal input/output quantization too (the source's
@@ -159,5 +159,6 @@ def emit(op, model, params, cg) -> str:
         "multiplier": p.multiplier, "shift": p.shift,
     }
     name = cg.param_struct("tflm_mean_params_t", fields, f"{op.type.lower()}_{op.index}")
-    fn = "tflm_mean_s8" if model.tensor(op.inputs[0]).dtype == np.dtype(np.int8) else "tflm_mean_s16"
+    int8 = model.tensor(op.inputs[0]).dtype == np.dtype(np.int8)
+    fn = "tflm_mean_s8" if int8 else "tflm_mean_s16"
     return f"{fn}(&{name}, {cg.ptr(op.inputs[0])}, {cg.ptr(op.outputs[0])});"
