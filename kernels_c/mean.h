@@ -1,4 +1,5 @@
-/* MEAN, int8: mean over any set of axes, requantised as TFLM's QuantizedMeanOrSum. */
+/* MEAN and SUM, int8 / int16: sum over any set of axes, requantised as TFLM's
+ * QuantizedMeanOrSum (MEAN folds 1/count into the multiplier). */
 #ifndef TFLM_MEAN_H
 #define TFLM_MEAN_H
 
@@ -21,5 +22,6 @@ typedef struct {
 } tflm_mean_params_t;
 
 void tflm_mean_s8(const tflm_mean_params_t *p, const int8_t *input, int8_t *output);
+void tflm_mean_s16(const tflm_mean_params_t *p, const int16_t *input, int16_t *output);
 
 #endif /* TFLM_MEAN_H */

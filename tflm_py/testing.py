@@ -56,6 +56,8 @@ _OPTIONS_OF = {
     "SQUARED_DIFFERENCE": "SquaredDifferenceOptions", "LOG_SOFTMAX": "LogSoftmaxOptions",
     "FLOOR_DIV": "FloorDivOptions", "FLOOR_MOD": "FloorModOptions", "EXP": "ExpOptions",
     "L2_POOL_2D": "Pool2DOptions",
+    "SUM": "ReducerOptions", "REDUCE_MAX": "ReducerOptions", "REDUCE_MIN": "ReducerOptions",
+    "ARG_MAX": "ArgMaxOptions", "ARG_MIN": "ArgMinOptions", "CUMSUM": "CumsumOptions",
 }
 # shape and index ops (graph passes, converted models)
 _OPTIONS_OF.update({

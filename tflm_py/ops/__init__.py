@@ -38,6 +38,17 @@ from ..errors import UnsupportedError
 
 _registry: dict[str, ModuleType] | None = None
 
+# builtins whose TFLM kernel computes float32 only (kernels/neg.cc, elementwise.cc): a
+# full-integer model cannot use them, so they have no room; the refusal says why
+TFLM_FLOAT_ONLY = ("NEG", "SQUARE", "SIN", "COS", "LOG", "SQRT")
+
+
+def _no_room_message(op_type: str) -> str:
+    if op_type in TFLM_FLOAT_ONLY:
+        return (f"op {op_type} is not supported: TFLM's {op_type} kernel takes float32 "
+                "tensors only, and tflm_py runs integer models")
+    return f"op {op_type} is not supported"
+
 
 def _room_module_names() -> list[str]:
     """Every module of this package not starting with '_' is a room: adding an op is adding
@@ -70,7 +81,7 @@ def supported_ops() -> list[str]:
 def room(op_type: str) -> ModuleType:
     reg = registry()
     if op_type not in reg:
-        raise UnsupportedError(f"op {op_type} is not supported (supported: {', '.join(sorted(reg))})")
+        raise UnsupportedError(f"{_no_room_message(op_type)} (supported: {', '.join(sorted(reg))})")
     return reg[op_type]
 
 
@@ -97,7 +108,7 @@ def check_model(model) -> None:
             if _computes_in_float(op, model) else ""
         if op.type not in reg:
             raise UnsupportedError(
-                f"op #{op.index} {op.type} is not supported; supported ops: "
+                f"op #{op.index} {_no_room_message(op.type)[3:]}; supported ops: "
                 f"{', '.join(sorted(reg))}{advice}")
         try:
             reg[op.type].check(op, model)

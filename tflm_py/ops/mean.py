@@ -1,5 +1,5 @@
-"""MEAN room: int8 -> int8 over constant int32 axes (negative / repeated axes allowed),
-keep_dims true or false, input rank 1..5 (TFLM micro's limit), any number of reduced axes.
+"""MEAN and SUM: int8 -> int8 and int16 -> int16 over constant int32 axes (negative /
+repeated axes allowed), keep_dims true or false, input rank 1..5 (TFLM micro's limit), any number of reduced axes.
 
 TFLM micro (reduce_common.cc + reference_ops::QuantizedMeanOrSum in reduce.h), as the
 PyPI tflite-micro oracle computes it - for equal input/output quantization too (the source's
@@ -10,6 +10,8 @@ same-scale shortcut, a plain truncating sum / n, is NOT what the oracle does):
   multiplier = (multiplier << s) / n (int64, truncating), shift -= s;
   out = clamp(MultiplyByQuantizedMultiplier(sum - in_zp * n, multiplier, shift) + out_zp)
   (the int32 double-rounding MultiplyByQuantizedMultiplier).
+- SUM (compute_sum): the same without the 1/n factor. int16 takes the same path, clamped to
+  the int16 range.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ import numpy as np
 from ..errors import UnsupportedError
 from .. import quant
 
-OPS = ("MEAN",)
+OPS = ("MEAN", "SUM")
 INPLACE = None
 
 MAX_DIMS = 5
@@ -49,12 +51,20 @@ def check(op, model) -> None:
     y = model.tensor(op.outputs[0])
     if x is None or a is None or y is None:
         raise UnsupportedError("input, axis or output tensor is missing")
-    if x.dtype != np.dtype(np.int8) or y.dtype != np.dtype(np.int8):
-        raise UnsupportedError(f"only int8 -> int8 is supported, got {x.type_name} -> "
-                               f"{y.type_name}")
+    if x.dtype not in (np.dtype(np.int8), np.dtype(np.int16)) or y.dtype != x.dtype:
+        raise UnsupportedError(f"only int8 -> int8 and int16 -> int16 are supported, got "
+                               f"{x.type_name} -> {y.type_name}")
     for t, what in ((x, "input"), (y, "output")):
         if t.quantization is None or len(t.quantization.scales) == 0:
             raise UnsupportedError(f"{what} tensor has no quantization parameters")
+    check_axes_and_shape(op, model)
+
+
+def check_axes_and_shape(op, model) -> None:
+    """Constant int32 axes in range, input rank 1..5, output size = the kept dimensions."""
+    x = model.tensor(op.inputs[0])
+    a = model.tensor(op.inputs[1])
+    y = model.tensor(op.outputs[0])
     if a.dtype != np.dtype(np.int32):
         raise UnsupportedError(f"axis must be int32, got {a.type_name}")
     if not a.is_constant and a.size != 0:
@@ -108,9 +118,10 @@ def prepare(op, model):
     xq, yq = x.quantization, y.quantization
     mult, shift = quant.quantize_multiplier(float(np.float32(xq.scale))
                                             / float(np.float32(yq.scale)))
-    s = min(count.bit_length() - 1, 32, 31 + shift)
-    mult = (mult << s) // count
-    shift -= s
+    if op.type == "MEAN":
+        s = min(count.bit_length() - 1, 32, 31 + shift)
+        mult = (mult << s) // count
+        shift -= s
     return SimpleNamespace(axes=tuple(axes), count=count,
                            input_zero_point=xq.zero_point, output_zero_point=yq.zero_point,
                            multiplier=int(mult), shift=int(shift),
@@ -125,8 +136,9 @@ def simulate(op, model, params, inputs):
     total = quant.wrap_int32(x.sum(axis=p.axes)) if p.axes else x
     shifted = quant.wrap_int32(total - p.input_zero_point * p.count)
     out = quant.multiply_by_quantized_multiplier(shifted, p.multiplier, p.shift)
-    out = np.clip(out + p.output_zero_point, -128, 127)
-    return [out.astype(np.int8).reshape(y.shape)]
+    info = np.iinfo(y.dtype)
+    out = np.clip(out + p.output_zero_point, info.min, info.max)
+    return [out.astype(y.dtype).reshape(y.shape)]
 
 
 def _c_list(values, n=MAX_DIMS) -> str:
@@ -146,5 +158,7 @@ def emit(op, model, params, cg) -> str:
         "input_zero_point": p.input_zero_point, "output_zero_point": p.output_zero_point,
         "multiplier": p.multiplier, "shift": p.shift,
     }
-    name = cg.param_struct("tflm_mean_params_t", fields, f"mean_{op.index}")
-    return f"tflm_mean_s8(&{name}, {cg.ptr(op.inputs[0])}, {cg.ptr(op.outputs[0])});"
+    name = cg.param_struct("tflm_mean_params_t", fields, f"{op.type.lower()}_{op.index}")
+    int8 = model.tensor(op.inputs[0]).dtype == np.dtype(np.int8)
+    fn = "tflm_mean_s8" if int8 else "tflm_mean_s16"
+    return f"{fn}(&{name}, {cg.ptr(op.inputs[0])}, {cg.ptr(op.outputs[0])});"
