@@ -49,6 +49,12 @@ _OPTIONS_OF = {
     "QUANTIZE": "QuantizeOptions", "DEQUANTIZE": "DequantizeOptions",
     "UNIDIRECTIONAL_SEQUENCE_LSTM": "UnidirectionalSequenceLSTMOptions",
     "SVDF": "SVDFOptions",
+    "SLICE": "SliceOptions", "SPLIT": "SplitOptions", "SPLIT_V": "SplitVOptions",
+    "GATHER": "GatherOptions", "GATHER_ND": "GatherNdOptions",
+    "DEPTH_TO_SPACE": "DepthToSpaceOptions", "SPACE_TO_DEPTH": "SpaceToDepthOptions",
+    "BATCH_TO_SPACE_ND": "BatchToSpaceNDOptions", "SPACE_TO_BATCH_ND": "SpaceToBatchNDOptions",
+    "REVERSE_V2": "ReverseV2Options", "MIRROR_PAD": "MirrorPadOptions",
+    "BROADCAST_TO": "BroadcastToOptions", "ZEROS_LIKE": "ZerosLikeOptions",
 }
 
 

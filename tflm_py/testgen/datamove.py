@@ -1,0 +1,161 @@
+"""Random single-op models for the index and data-movement ops: SLICE, SPLIT, SPLIT_V,
+DEPTH_TO_SPACE, SPACE_TO_DEPTH, REVERSE_V2, BROADCAST_TO, GATHER, GATHER_ND,
+EMBEDDING_LOOKUP, BATCH_TO_SPACE_ND, SPACE_TO_BATCH_ND, MIRROR_PAD, ZEROS_LIKE,
+BROADCAST_ARGS.
+
+Each generator returns the bytes of one small valid model TFLM accepts, with element types
+drawn from those TFLM's kernel takes for the op (int8 about half the time). Output shapes
+follow the op's TensorFlow meaning, derived here independently of the rooms.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..testing import ModelBuilder
+from .shape import _act, _dtype, _pick, _quant, _shape
+
+I8, I16, I32, I64 = np.int8, np.int16, np.int32, np.int64
+
+
+# ------------------------------------------------------------------ SLICE
+
+def gen_slice(rng) -> bytes:
+    dt = _dtype(rng, [I8, I16, I32, np.bool_, np.float32])
+    q = _quant(rng, dt)
+    rank = int(rng.integers(1, 6))
+    shape = _shape(rng, rank, 1, 6)
+    begin, size, out = [], [], []
+    for n in shape:
+        bgn = int(rng.integers(0, n))
+        s = int(rng.integers(1, n - bgn + 1))
+        begin.append(bgn)
+        out.append(s)
+        size.append(-1 if s == n - bgn and rng.random() < 0.3 else s)
+    idx_t = I64 if rng.random() < 0.2 else I32
+    b = ModelBuilder()
+    x = _act(b, shape, dt, q)
+    y = _act(b, tuple(out), dt, q)
+    b.op("SLICE", [x, b.constant(np.array(begin, idx_t)), b.constant(np.array(size, idx_t))],
+         [y])
+    return b.build(inputs=[x], outputs=[y])
+
+
+# ------------------------------------------------------------------ SPLIT / SPLIT_V
+
+def _gen_split(rng, v: bool) -> bytes:
+    dt = _dtype(rng, [I8, I16, I32, np.float32])
+    q = _quant(rng, dt)
+    rank = int(rng.integers(1, 5))
+    axis = int(rng.integers(rank))
+    n_out = int(_pick(rng, [1, 2, 2, 3, 4]))
+    while True:
+        shape = list(_shape(rng, rank, 1, 5))
+        if v:
+            parts = [int(p) for p in rng.integers(1, 4, size=n_out)]
+        else:
+            parts = [int(rng.integers(1, 4))] * n_out
+        shape[axis] = sum(parts)
+        if int(np.prod(shape)) <= 1024:
+            break
+    b = ModelBuilder()
+    x = _act(b, tuple(shape), dt, q)
+    ys = []
+    for p in parts:
+        s = list(shape)
+        s[axis] = p
+        ys.append(_act(b, tuple(s), dt, q))
+    ax = axis - rank if rng.random() < 0.4 else axis
+    ax_t = b.constant(np.array(ax if rng.random() < 0.5 else [ax], np.int32))
+    if v:
+        sizes = list(parts)
+        if n_out > 1 and rng.random() < 0.3:
+            sizes[int(rng.integers(n_out))] = -1
+        b.op("SPLIT_V", [x, b.constant(np.array(sizes, np.int32)), ax_t], ys, num_splits=n_out)
+    else:
+        b.op("SPLIT", [ax_t, x], ys, num_splits=n_out)
+    return b.build(inputs=[x], outputs=ys)
+
+
+def gen_split(rng) -> bytes:
+    return _gen_split(rng, False)
+
+
+def gen_split_v(rng) -> bytes:
+    return _gen_split(rng, True)
+
+
+# ------------------------------------------------------------------ DEPTH_TO_SPACE / SPACE_TO_DEPTH
+
+def gen_depth_to_space(rng) -> bytes:
+    dt = _dtype(rng, [I8, np.float32])
+    q = _quant(rng, dt)
+    bs = int(_pick(rng, [1, 2, 2, 3]))
+    n, h, w, oc = (int(rng.integers(1, 3)), int(rng.integers(1, 5)), int(rng.integers(1, 5)),
+                   int(rng.integers(1, 5)))
+    b = ModelBuilder()
+    x = _act(b, (n, h, w, oc * bs * bs), dt, q)
+    y = _act(b, (n, h * bs, w * bs, oc), dt, q)
+    b.op("DEPTH_TO_SPACE", [x], [y], block_size=bs)
+    return b.build(inputs=[x], outputs=[y])
+
+
+def gen_space_to_depth(rng) -> bytes:
+    dt = _dtype(rng, [I8, np.float32])
+    q = _quant(rng, dt)
+    bs = int(_pick(rng, [1, 2, 2, 3]))
+    n, h, w, c = (int(rng.integers(1, 3)), int(rng.integers(1, 4)), int(rng.integers(1, 4)),
+                  int(rng.integers(1, 5)))
+    b = ModelBuilder()
+    x = _act(b, (n, h * bs, w * bs, c), dt, q)
+    y = _act(b, (n, h, w, c * bs * bs), dt, q)
+    b.op("SPACE_TO_DEPTH", [x], [y], block_size=bs)
+    return b.build(inputs=[x], outputs=[y])
+
+
+# ------------------------------------------------------------------ REVERSE_V2
+
+def gen_reverse_v2(rng) -> bytes:
+    dt = _dtype(rng, [I8, I16, I32, I64, np.bool_, np.float32])
+    q = _quant(rng, dt)
+    rank = int(rng.integers(1, 7))
+    shape = _shape(rng, rank, 1, 5)
+    k = int(rng.integers(1, rank + 1))
+    first = int(rng.integers(0, rank - k + 1))
+    axes = [a - rank if rng.random() < 0.3 else a for a in range(first, first + k)]
+    axes = [int(a) for a in rng.permutation(axes)]
+    b = ModelBuilder()
+    x = _act(b, shape, dt, q)
+    y = _act(b, shape, dt, q)
+    b.op("REVERSE_V2", [x, b.constant(np.array(axes, np.int32))], [y])
+    return b.build(inputs=[x], outputs=[y])
+
+
+# ------------------------------------------------------------------ BROADCAST_TO
+
+def gen_broadcast_to(rng) -> bytes:
+    dt = _dtype(rng, [I8, I16, I32, I64, np.bool_, np.float32])
+    q = _quant(rng, dt)
+    out_rank = int(rng.integers(1, 6))
+    while True:
+        out = _shape(rng, out_rank, 1, 5)
+        if int(np.prod(out)) <= 1024:
+            break
+    in_rank = int(rng.integers(0, out_rank + 1)) or 1
+    ins = [1 if rng.random() < 0.5 else d for d in out[out_rank - in_rank:]]
+    b = ModelBuilder()
+    x = _act(b, tuple(ins), dt, q)
+    y = _act(b, out, dt, q)
+    shp_t = I64 if rng.random() < 0.3 else I32
+    b.op("BROADCAST_TO", [x, b.constant(np.array(out, shp_t))], [y])
+    return b.build(inputs=[x], outputs=[y])
+
+
+GENERATORS = {
+    "SLICE": gen_slice,
+    "SPLIT": gen_split,
+    "SPLIT_V": gen_split_v,
+    "DEPTH_TO_SPACE": gen_depth_to_space,
+    "SPACE_TO_DEPTH": gen_space_to_depth,
+    "REVERSE_V2": gen_reverse_v2,
+    "BROADCAST_TO": gen_broadcast_to,
+}
