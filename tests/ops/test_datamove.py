@@ -295,3 +295,50 @@ def test_chain_planned_in_place_matches_tflm():
     for e_, s_, c_ in zip(expected, sim, c_out):
         for k in range(2):
             assert np.array_equal(e_[k], s_[k]) and np.array_equal(s_[k], c_[k])
+
+
+def test_gather_and_embedding_lookup_with_run_time_positions():
+    """Positions fed at run time: TFLM == simulator == generated C (ASan/UBSan); a position
+    out of range fails in TFLM and in the simulator."""
+    from tflm_py.errors import ModelError
+    from tflm_py.hostbuild import run_host
+    from tflm_py.simulator import Simulator
+    b = ModelBuilder()
+    x = b.activation((4, 5, 3), scale=0.1, zero_point=1)
+    pos = b.activation((2, 3), dtype=np.int32)
+    g = b.activation((4, 2, 3, 3), scale=0.1, zero_point=1)
+    b.op("GATHER", [x, pos], [g], axis=1)
+    look = b.activation((3,), dtype=np.int32)
+    e = b.activation((3, 5, 3), scale=0.1, zero_point=1)
+    b.op("EMBEDDING_LOOKUP", [look, x], [e])
+    data = b.build(inputs=[x, pos, look], outputs=[g, e])
+    m = load_model(data)
+    rng = np.random.default_rng(11)
+    samples = [[rng.integers(-128, 128, size=(4, 5, 3)).astype(np.int8),
+                rng.integers(0, 5, size=(2, 3)).astype(np.int32),
+                rng.integers(0, 4, size=(3,)).astype(np.int32)] for _ in range(3)]
+    expected = run_oracle(data, samples)
+    sim = [Simulator(m).run(s_) for s_ in samples]
+    c_out = run_host(m, samples, sanitize=True)
+    for e_, s_, c_ in zip(expected, sim, c_out):
+        for k in range(2):
+            assert np.array_equal(e_[k], s_[k]) and np.array_equal(s_[k], c_[k])
+    bad = [samples[0][0], np.array([[0, 1, 5], [0, 0, 0]], np.int32), samples[0][2]]
+    with pytest.raises(Exception):
+        run_oracle(data, [bad])
+    with pytest.raises(ModelError, match="out"):
+        Simulator(m).run(bad)
+
+
+def test_rejects_gather_and_zeros_like_variants():
+    _rejects(*_one_op("GATHER", [((3, 4), np.int16)], [((2, 4), np.int16)], [_i32([0, 1])],
+                      axis=0), "INT16")
+    _rejects(*_one_op("GATHER", [((3, 4), I8)], [((2, 4), I8)], [_i32([0, 3])], axis=0),
+             "outside")
+    _rejects(*_one_op("GATHER", [((3, 4), I8)], [((3, 2), I8)], [_i32([0, 1])], axis=0),
+             "differs from the shape")
+    _rejects(*_one_op("GATHER", [((3, 4), I8)], [((2, 4), I8)], [np.array([0, 1], np.int64)],
+                      axis=0), "INT32")
+    _rejects(*_one_op("EMBEDDING_LOOKUP", [((3, 4), I8)], [((2, 4), np.float32)],
+                      [_i32([0, 1])], const_first=True), "hybrid")
+    _rejects(*_one_op("ZEROS_LIKE", [((3, 4), np.int16)], [((3, 4), np.int16)]), "INT16")

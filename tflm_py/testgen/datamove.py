@@ -150,7 +150,63 @@ def gen_broadcast_to(rng) -> bytes:
     return b.build(inputs=[x], outputs=[y])
 
 
+# ------------------------------------------------------------------ GATHER / EMBEDDING_LOOKUP
+# Positions are constants here: the sweep feeds graph inputs random values over the whole
+# int32 range, which TFLM refuses at run time (tests/ops/test_datamove.py feeds run-time
+# positions of its own).
+
+def gen_gather(rng) -> bytes:
+    dt = _dtype(rng, [I8, np.float32])
+    q = _quant(rng, dt)
+    rank = int(rng.integers(1, 5))
+    shape = _shape(rng, rank, 1, 5, 256)
+    axis = int(rng.integers(rank))
+    prank = int(rng.integers(1, 3))
+    bd = int(rng.integers(0, min(axis, prank) + 1)) if rng.random() < 0.3 else 0
+    pshape = tuple(shape[:bd]) + _shape(rng, prank - bd, 1, 4) if prank > bd else tuple(shape[:bd])
+    if not pshape:
+        pshape = (1,)
+        bd = 0
+    pos = rng.integers(0, shape[axis], size=pshape).astype(np.int32)
+    out = tuple(shape[:axis]) + tuple(pshape[bd:]) + tuple(shape[axis + 1:])
+    b = ModelBuilder()
+    x = _act(b, shape, dt, q)
+    y = _act(b, out, dt, q)
+    ax = axis - rank if rng.random() < 0.3 else axis
+    b.op("GATHER", [x, b.constant(pos)], [y], axis=ax, batch_dims=bd)
+    return b.build(inputs=[x], outputs=[y])
+
+
+def gen_embedding_lookup(rng) -> bytes:
+    dt = _dtype(rng, [I8, np.float32])
+    q = _quant(rng, dt)
+    shape = _shape(rng, int(rng.integers(2, 4)), 1, 6, 256)
+    n = int(rng.integers(1, 6))
+    look = rng.integers(0, shape[0], size=(n,)).astype(np.int32)
+    b = ModelBuilder()
+    x = _act(b, shape, dt, q)
+    y = _act(b, (n,) + tuple(shape[1:]), dt, q)
+    b.op("EMBEDDING_LOOKUP", [b.constant(look), x], [y])
+    return b.build(inputs=[x], outputs=[y])
+
+
+# ------------------------------------------------------------------ ZEROS_LIKE
+
+def gen_zeros_like(rng) -> bytes:
+    dt = _dtype(rng, [I8, I32, I64, np.float32])
+    q = _quant(rng, dt)
+    shape = _shape(rng, int(rng.integers(1, 5)), 1, 6)
+    b = ModelBuilder()
+    x = _act(b, shape, dt, q)
+    y = _act(b, shape, dt, q)
+    b.op("ZEROS_LIKE", [x], [y])
+    return b.build(inputs=[x], outputs=[y])
+
+
 GENERATORS = {
+    "GATHER": gen_gather,
+    "EMBEDDING_LOOKUP": gen_embedding_lookup,
+    "ZEROS_LIKE": gen_zeros_like,
     "SLICE": gen_slice,
     "SPLIT": gen_split,
     "SPLIT_V": gen_split_v,
