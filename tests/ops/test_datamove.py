@@ -342,3 +342,17 @@ def test_rejects_gather_and_zeros_like_variants():
     _rejects(*_one_op("EMBEDDING_LOOKUP", [((3, 4), I8)], [((2, 4), np.float32)],
                       [_i32([0, 1])], const_first=True), "hybrid")
     _rejects(*_one_op("ZEROS_LIKE", [((3, 4), np.int16)], [((3, 4), np.int16)]), "INT16")
+
+
+def test_rejects_batch_space_variants():
+    blk, zero = _i32([2, 2]), _i32([[0, 0], [0, 0]])
+    _rejects(*_one_op("SPACE_TO_BATCH_ND", [((1, 3, 4, 1), I8)], [((4, 1, 2, 1), I8)],
+                      [blk, zero]), "divisible")
+    _rejects(*_one_op("SPACE_TO_BATCH_ND", [((1, 4, 4, 1), np.int16)],
+                      [((4, 2, 2, 1), np.int16)], [blk, zero]), "INT16")
+    _rejects(*_one_op("BATCH_TO_SPACE_ND", [((3, 2, 2, 1), I8)], [((1, 4, 4, 1), I8)],
+                      [blk, zero]), "divisible")
+    _rejects(*_one_op("BATCH_TO_SPACE_ND", [((4, 2, 2, 1), I8)], [((1, 4, 4, 1), I8)],
+                      [blk, _i32([[0, -1], [0, 0]])]), "negative")
+    _rejects(*_one_op("BATCH_TO_SPACE_ND", [((4, 2, 2, 1), I8)], [((1, 4, 3, 1), I8)],
+                      [blk, zero]), "differs")

@@ -203,7 +203,61 @@ def gen_zeros_like(rng) -> bytes:
     return b.build(inputs=[x], outputs=[y])
 
 
+# ------------------------------------------------------------------ SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND
+
+def _batch_space_geometry(rng):
+    rank = int(_pick(rng, [3, 4, 4]))
+    m = rank - 2
+    block = [int(rng.integers(1, 4)) for _ in range(m)]
+    return rank, m, block
+
+
+def gen_space_to_batch_nd(rng) -> bytes:
+    dt = _dtype(rng, [I8, np.float32])
+    q = _quant(rng, dt)
+    rank, m, block = _batch_space_geometry(rng)
+    n, c = int(rng.integers(1, 3)), int(rng.integers(1, 4))
+    spatial, pads, out_sp = [], [], []
+    for bk in block:
+        s = int(rng.integers(1, 6))
+        p0 = int(rng.integers(0, 3))
+        p1 = (-(s + p0)) % bk + bk * int(rng.integers(0, 2))
+        spatial.append(s)
+        pads.append([p0, p1])
+        out_sp.append((s + p0 + p1) // bk)
+    b = ModelBuilder()
+    x = _act(b, (n, *spatial, c), dt, q)
+    y = _act(b, (n * int(np.prod(block)), *out_sp, c), dt, q)
+    b.op("SPACE_TO_BATCH_ND", [x, b.constant(np.array(block, np.int32)),
+                               b.constant(np.array(pads, np.int32))], [y])
+    return b.build(inputs=[x], outputs=[y])
+
+
+def gen_batch_to_space_nd(rng) -> bytes:
+    dt = _dtype(rng, [I8, np.float32])
+    q = _quant(rng, dt)
+    rank, m, block = _batch_space_geometry(rng)
+    n, c = int(rng.integers(1, 3)), int(rng.integers(1, 4))
+    spatial, crops, out_sp = [], [], []
+    for bk in block:
+        s = int(rng.integers(1, 5))
+        full = s * bk
+        c0 = int(rng.integers(0, min(2, full - 1) + 1)) if full > 1 else 0
+        c1 = int(rng.integers(0, min(2, full - c0 - 1) + 1)) if full - c0 > 1 else 0
+        spatial.append(s)
+        crops.append([c0, c1])
+        out_sp.append(full - c0 - c1)
+    b = ModelBuilder()
+    x = _act(b, (n * int(np.prod(block)), *spatial, c), dt, q)
+    y = _act(b, (n, *out_sp, c), dt, q)
+    b.op("BATCH_TO_SPACE_ND", [x, b.constant(np.array(block, np.int32)),
+                               b.constant(np.array(crops, np.int32))], [y])
+    return b.build(inputs=[x], outputs=[y])
+
+
 GENERATORS = {
+    "SPACE_TO_BATCH_ND": gen_space_to_batch_nd,
+    "BATCH_TO_SPACE_ND": gen_batch_to_space_nd,
     "GATHER": gen_gather,
     "EMBEDDING_LOOKUP": gen_embedding_lookup,
     "ZEROS_LIKE": gen_zeros_like,
