@@ -356,3 +356,30 @@ def test_rejects_batch_space_variants():
                       [blk, _i32([[0, -1], [0, 0]])]), "negative")
     _rejects(*_one_op("BATCH_TO_SPACE_ND", [((4, 2, 2, 1), I8)], [((1, 4, 3, 1), I8)],
                       [blk, zero]), "differs")
+
+
+def test_space_to_batch_padding_in_c_matches_simulator():
+    """Padded SPACE_TO_BATCH_ND (3-D and 4-D): TFLM's pad value is not reproducible (an
+    unset field), so the generated C is compared with the simulator's numpy definition:
+    pad pixels are 0 bytes."""
+    from tflm_py.hostbuild import run_host
+    from tflm_py.simulator import Simulator
+    b = ModelBuilder()
+    x = b.activation((2, 3, 5, 2), scale=0.1, zero_point=-9)
+    y = b.activation((12, 2, 2, 2), scale=0.1, zero_point=-9)
+    b.op("SPACE_TO_BATCH_ND", [x, b.constant(_i32([2, 3])), b.constant(_i32([[1, 0], [0, 1]]))],
+         [y])
+    x3 = b.activation((1, 3, 4), scale=0.1, zero_point=-9)
+    y3 = b.activation((2, 3, 4), scale=0.1, zero_point=-9)
+    b.op("SPACE_TO_BATCH_ND", [x3, b.constant(_i32([2])), b.constant(_i32([[2, 1]]))], [y3])
+    m = load_model(b.build(inputs=[x, x3], outputs=[y, y3]))
+    rng = np.random.default_rng(2)
+    samples = [random_inputs(m, rng) for _ in range(2)]
+    sim = [Simulator(m).run(s_) for s_ in samples]
+    c_out = run_host(m, samples, sanitize=True)
+    for s_, c_, inp in zip(sim, c_out, samples):
+        assert np.array_equal(s_[0], c_[0]) and np.array_equal(s_[1], c_[1])
+        padded = np.zeros((2, 4, 6, 2), np.int8)
+        padded[:, 1:4, 0:5] = inp[0]
+        want = padded.reshape(2, 2, 2, 2, 3, 2).transpose(2, 4, 0, 1, 3, 5).reshape(12, 2, 2, 2)
+        assert np.array_equal(s_[0], want)

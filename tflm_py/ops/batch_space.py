@@ -5,8 +5,9 @@ TFLM micro (space_to_batch_nd.cc, batch_to_space_nd.cc + reference kernels): 3 i
 (data, block_shape INT32, paddings / crops INT32 [M, 2]), 3-D (NHC, run as W = 1) or 4-D
 NHWC input and output of the same type, float32 or int8. Output batch index
 b_out = (shift_h * block_w + shift_w) * N_in + b_in (space to batch) and the inverse
-(batch to space). SPACE_TO_BATCH_ND fills the padding with 0 bytes: TFLM's pad value
-(params.output_offset) stays 0 in this kernel, whatever the output zero point.
+(batch to space). SPACE_TO_BATCH_ND fills the padding with 0 bytes. TFLM's pad value is
+params.output_offset, a field of a persistent buffer its Prepare never sets: 0 in a fresh
+arena, otherwise whatever the arena held (not reproducible; we write 0 bytes).
 We need block_shape and paddings/crops constant, non-negative, and the output shape to be
 the one TensorFlow defines. kernels_c/batch_space.c copies whole pixels.
 """

@@ -219,9 +219,10 @@ def gen_space_to_batch_nd(rng) -> bytes:
     n, c = int(rng.integers(1, 3)), int(rng.integers(1, 4))
     spatial, pads, out_sp = [], [], []
     for bk in block:
-        s = int(rng.integers(1, 6))
-        p0 = int(rng.integers(0, 3))
-        p1 = (-(s + p0)) % bk + bk * int(rng.integers(0, 2))
+        # no padding: TFLM fills it from a field its kernel never sets (whatever the arena
+        # held), so only unpadded cases compare with it (padding: tests/ops/test_datamove.py)
+        s = bk * int(rng.integers(1, 4))
+        p0 = p1 = 0
         spatial.append(s)
         pads.append([p0, p1])
         out_sp.append((s + p0 + p1) // bk)
