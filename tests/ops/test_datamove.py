@@ -383,3 +383,12 @@ def test_space_to_batch_padding_in_c_matches_simulator():
         padded[:, 1:4, 0:5] = inp[0]
         want = padded.reshape(2, 2, 2, 2, 3, 2).transpose(2, 4, 0, 1, 3, 5).reshape(12, 2, 2, 2)
         assert np.array_equal(s_[0], want)
+
+
+def test_rejects_mirror_pad_variants():
+    _rejects(*_one_op("MIRROR_PAD", [((2, 3), I8)], [((4, 5), I8)],
+                      [_i32([[2, 0], [1, 1]])], mode=0), "outside")
+    _rejects(*_one_op("MIRROR_PAD", [((2, 3), I8)], [((4, 5), I8)],
+                      [_i32([[1, 1], [1, 0]])], mode=1), "differs")
+    _rejects(*_one_op("MIRROR_PAD", [((2, 3), np.int16)], [((4, 5), np.int16)],
+                      [_i32([[1, 1], [1, 1]])], mode=1), "INT16")

@@ -256,7 +256,30 @@ def gen_batch_to_space_nd(rng) -> bytes:
     return b.build(inputs=[x], outputs=[y])
 
 
+# ------------------------------------------------------------------ MIRROR_PAD
+
+def gen_mirror_pad(rng) -> bytes:
+    dt = _dtype(rng, [I8, np.float32])
+    q = _quant(rng, dt)
+    mode = int(rng.integers(0, 2))           # 0 REFLECT, 1 SYMMETRIC
+    rank = int(rng.integers(1, 6))
+    while True:
+        shape = _shape(rng, rank, 1, 5, 256)
+        lim = [n - (1 - mode) for n in shape]
+        pads = [[int(rng.integers(0, m + 1)), int(rng.integers(0, m + 1))] for m in lim]
+        out = tuple(n + a + b for n, (a, b) in zip(shape, pads))
+        if int(np.prod(out)) <= 2048:
+            break
+    b = ModelBuilder()
+    x = _act(b, shape, dt, q)
+    y = _act(b, out, dt, q)
+    pt = I64 if rng.random() < 0.2 else I32
+    b.op("MIRROR_PAD", [x, b.constant(np.array(pads, pt))], [y], mode=mode)
+    return b.build(inputs=[x], outputs=[y])
+
+
 GENERATORS = {
+    "MIRROR_PAD": gen_mirror_pad,
     "SPACE_TO_BATCH_ND": gen_space_to_batch_nd,
     "BATCH_TO_SPACE_ND": gen_batch_to_space_nd,
     "GATHER": gen_gather,
