@@ -392,3 +392,32 @@ def test_rejects_mirror_pad_variants():
                       [_i32([[1, 1], [1, 0]])], mode=1), "differs")
     _rejects(*_one_op("MIRROR_PAD", [((2, 3), np.int16)], [((4, 5), np.int16)],
                       [_i32([[1, 1], [1, 1]])], mode=1), "INT16")
+
+
+def test_gather_nd_with_run_time_indices():
+    """Run-time indices: TFLM == simulator == generated C; a flat start past the end fails in
+    TFLM and in the simulator, a negative single index with an in-range start does not."""
+    from tflm_py.errors import ModelError
+    from tflm_py.hostbuild import run_host
+    from tflm_py.simulator import Simulator
+    b = ModelBuilder()
+    x = b.activation((3, 4, 2), scale=0.1, zero_point=1)
+    idx = b.activation((2, 2), dtype=np.int32)
+    y = b.activation((2, 2), scale=0.1, zero_point=1)
+    b.op("GATHER_ND", [x, idx], [y])
+    data = b.build(inputs=[x, idx], outputs=[y])
+    m = load_model(data)
+    rng = np.random.default_rng(5)
+    xs = rng.integers(-128, 128, size=(3, 4, 2)).astype(np.int8)
+    samples = [[xs, np.array([[2, 3], [0, 1]], np.int32)],
+               [xs, np.array([[1, -2], [0, 0]], np.int32)]]
+    expected = run_oracle(data, samples)
+    sim = [Simulator(m).run(s_) for s_ in samples]
+    c_out = run_host(m, samples, sanitize=True)
+    for e_, s_, c_ in zip(expected, sim, c_out):
+        assert np.array_equal(e_[0], s_[0]) and np.array_equal(s_[0], c_[0])
+    bad = [xs, np.array([[2, 4], [0, 0]], np.int32)]
+    with pytest.raises(Exception):
+        run_oracle(data, [bad])
+    with pytest.raises(ModelError, match="out of bounds"):
+        Simulator(m).run(bad)

@@ -278,7 +278,25 @@ def gen_mirror_pad(rng) -> bytes:
     return b.build(inputs=[x], outputs=[y])
 
 
+# ------------------------------------------------------------------ GATHER_ND
+
+def gen_gather_nd(rng) -> bytes:
+    dt = _dtype(rng, [I8, np.float32])
+    q = _quant(rng, dt)
+    rank = int(rng.integers(1, 5))
+    shape = _shape(rng, rank, 1, 5, 256)
+    depth = int(rng.integers(1, rank + 1))
+    lead = _shape(rng, int(rng.integers(0, 3)), 1, 4)
+    idx = np.stack([rng.integers(0, shape[j], size=lead) for j in range(depth)], axis=-1)
+    b = ModelBuilder()
+    x = _act(b, shape, dt, q)
+    y = _act(b, tuple(lead) + tuple(shape[depth:]), dt, q)
+    b.op("GATHER_ND", [x, b.constant(idx.astype(np.int32))], [y])
+    return b.build(inputs=[x], outputs=[y])
+
+
 GENERATORS = {
+    "GATHER_ND": gen_gather_nd,
     "MIRROR_PAD": gen_mirror_pad,
     "SPACE_TO_BATCH_ND": gen_space_to_batch_nd,
     "BATCH_TO_SPACE_ND": gen_batch_to_space_nd,
