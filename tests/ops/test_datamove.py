@@ -75,8 +75,9 @@ def test_simulate_matches_tflm(cases, op_name):
     compared = 0
     for case in cases[op_name]:
         expected = run_oracle(case.data, case.samples)
+        outs = case.model.outputs
         for exp, got in zip(expected, case.simulate()):
-            assert len(exp) == len(got)
+            exp = [exp[outs.index(t)] for t in case.op.outputs]
             for e, g in zip(exp, got):
                 assert g.dtype == e.dtype and g.shape == e.shape, (op_name, case.seed)
                 assert np.array_equal(g, e), (op_name, case.seed)
@@ -120,7 +121,8 @@ def _case_c(k: int, case: Case):
     if f"{prefix}_model_data" in code + "".join(em.declarations):
         lines.append(f"static const unsigned char {prefix}_model_data[{len(m.data)}] "
                      f"__attribute__((aligned(16))) = {{{_hex(m.data)}}};")
-    used = {i for i in (*op.inputs, *op.outputs) if i >= 0 and m.tensors[i].data is None}
+    used = {i for i in (*op.inputs, *op.outputs, *m.inputs)
+            if i >= 0 and m.tensors[i].data is None}
     for ti in sorted(used):
         lines.append(f"static unsigned char {prefix}_t{ti}[{m.tensors[ti].nbytes}] "
                      f"__attribute__((aligned(16)));")
@@ -421,3 +423,29 @@ def test_gather_nd_with_run_time_indices():
         run_oracle(data, [bad])
     with pytest.raises(ModelError, match="out of bounds"):
         Simulator(m).run(bad)
+
+
+def test_broadcast_args_with_run_time_shapes():
+    """Run-time int32 and int64 shapes (broadcastable ones: others abort TFLM): TFLM ==
+    simulator == generated C."""
+    from tflm_py.hostbuild import run_host
+    from tflm_py.simulator import Simulator
+    b = ModelBuilder()
+    a32, b32 = b.activation((3,), dtype=np.int32), b.activation((1,), dtype=np.int32)
+    y32 = b.activation((3,), dtype=np.int32)
+    b.op("BROADCAST_ARGS", [a32, b32], [y32])
+    a64, b64 = b.activation((2,), dtype=np.int64), b.activation((4,), dtype=np.int64)
+    y64 = b.activation((4,), dtype=np.int64)
+    b.op("BROADCAST_ARGS", [a64, b64], [y64])
+    data = b.build(inputs=[a32, b32, a64, b64], outputs=[y32, y64])
+    m = load_model(data)
+    samples = [[np.array([4, 1, 3], np.int32), np.array([3], np.int32),
+                np.array([1, 5], np.int64), np.array([2, 3, 9, 1], np.int64)],
+               [np.array([1, 1, 1], np.int32), np.array([1], np.int32),
+                np.array([6, 1], np.int64), np.array([1, 1, 1, 8], np.int64)]]
+    expected = run_oracle(data, samples)
+    sim = [Simulator(m).run(s_) for s_ in samples]
+    c_out = run_host(m, samples, sanitize=True)
+    for e_, s_, c_ in zip(expected, sim, c_out):
+        for k in range(2):
+            assert np.array_equal(e_[k], s_[k]) and np.array_equal(s_[k], c_[k])

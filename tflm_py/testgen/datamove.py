@@ -295,7 +295,30 @@ def gen_gather_nd(rng) -> bytes:
     return b.build(inputs=[x], outputs=[y])
 
 
+# ------------------------------------------------------------------ BROADCAST_ARGS
+
+def gen_broadcast_args(rng) -> bytes:
+    """Constant shapes (run-time random shapes would not broadcast: TFLM aborts), beside a
+    ZEROS_LIKE on the graph input so the model has one."""
+    dt = I64 if rng.random() < 0.4 else I32
+    n = int(rng.integers(1, 6))
+    full = [int(v) for v in rng.integers(1, 9, size=n)]
+    na, nb = int(rng.integers(1, n + 1)), int(rng.integers(1, n + 1))
+    na, nb = (n, nb) if rng.random() < 0.5 else (na, n)
+    a = [d if rng.random() < 0.6 else 1 for d in full[n - na:]]
+    b_ = [d if rng.random() < 0.6 else 1 for d in full[n - nb:]]
+    b = ModelBuilder()
+    x = b.activation((2, 3), dtype=np.int32)
+    z = b.activation((2, 3), dtype=np.int32)
+    y = b.activation((n,), dtype=dt)
+    b.op("BROADCAST_ARGS", [b.constant(np.array(a, dt).reshape(-1)),
+                            b.constant(np.array(b_, dt).reshape(-1))], [y])
+    b.op("ZEROS_LIKE", [x], [z])
+    return b.build(inputs=[x], outputs=[z, y])
+
+
 GENERATORS = {
+    "BROADCAST_ARGS": gen_broadcast_args,
     "GATHER_ND": gen_gather_nd,
     "MIRROR_PAD": gen_mirror_pad,
     "SPACE_TO_BATCH_ND": gen_space_to_batch_nd,
