@@ -14,7 +14,9 @@ void tflm_gather_bytes(const tflm_gather_bytes_params_t *p, const void *input, v
 
     for (;;) {
         if (inner_step == 1) {
-            memcpy(dst, src + base, (size_t)inner);
+            /* memmove: planned in place, a run may overlap its own source (never an
+             * unread byte of a later run, see tflm_py/ops/_datamove.py) */
+            memmove(dst, src + base, (size_t)inner);
         } else {
             int32_t off = base;
             for (int32_t k = 0; k < inner; ++k) {

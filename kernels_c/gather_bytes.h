@@ -1,7 +1,10 @@
 /* A strided byte gather: the output is written in order, and output dim d advances the input
  * by in_steps[d] bytes (signed). TRANSPOSE and STRIDED_SLICE of any element type are both this
  * copy: Python collapses their shapes (unit dims dropped, contiguous runs merged, the element
- * size folded in as an innermost byte dim) and resolves the first byte read (`offset`). */
+ * size folded in as an innermost byte dim) and resolves the first byte read (`offset`).
+ * SLICE, SPLIT, SPLIT_V, DEPTH_TO_SPACE, SPACE_TO_DEPTH, REVERSE_V2 (negative steps) and
+ * BROADCAST_TO (zero steps) are the same copy. Output bytes are written in order, each after
+ * its source byte is read, so the output may start before the (dying) input. */
 #ifndef TFLM_GATHER_BYTES_H
 #define TFLM_GATHER_BYTES_H
 

@@ -58,6 +58,12 @@ _OPTIONS_OF = {
     "L2_POOL_2D": "Pool2DOptions",
     "SUM": "ReducerOptions", "REDUCE_MAX": "ReducerOptions", "REDUCE_MIN": "ReducerOptions",
     "ARG_MAX": "ArgMaxOptions", "ARG_MIN": "ArgMinOptions", "CUMSUM": "CumsumOptions",
+    "SLICE": "SliceOptions", "SPLIT": "SplitOptions", "SPLIT_V": "SplitVOptions",
+    "GATHER": "GatherOptions", "GATHER_ND": "GatherNdOptions",
+    "DEPTH_TO_SPACE": "DepthToSpaceOptions", "SPACE_TO_DEPTH": "SpaceToDepthOptions",
+    "BATCH_TO_SPACE_ND": "BatchToSpaceNDOptions", "SPACE_TO_BATCH_ND": "SpaceToBatchNDOptions",
+    "REVERSE_V2": "ReverseV2Options", "MIRROR_PAD": "MirrorPadOptions",
+    "BROADCAST_TO": "BroadcastToOptions", "ZEROS_LIKE": "ZerosLikeOptions",
 }
 # shape and index ops (graph passes, converted models)
 _OPTIONS_OF.update({

@@ -64,3 +64,71 @@ def quant_params(t) -> tuple[float, int]:
 def c_array(values) -> str:
     """A C brace initializer of integers."""
     return "{" + ", ".join(str(int(v)) for v in values) + "}"
+
+
+# ------------------------------------------------------------------ strided byte views
+# Many data-movement ops (SLICE, SPLIT, SPLIT_V, DEPTH_TO_SPACE, SPACE_TO_DEPTH, REVERSE_V2,
+# BROADCAST_TO, TRANSPOSE, STRIDED_SLICE) read their output as a strided view of the input:
+# output dim d walks `extent` positions, each `step` input bytes apart, from a first byte
+# `offset`. kernels_c/gather_bytes.c runs every such view; Python only describes it.
+
+GATHER_MAX_DIMS = 6  # TFLM_GATHER_MAX_DIMS of kernels_c/gather_bytes.h
+
+
+def byte_strides(shape, elem_size: int) -> list[int]:
+    """Row-major byte stride of every dim of `shape`."""
+    strides = [0] * len(shape)
+    acc = int(elem_size)
+    for d in range(len(shape) - 1, -1, -1):
+        strides[d] = acc
+        acc *= int(shape[d])
+    return strides
+
+
+def collapse_view(runs, elem_size: int) -> tuple[list[int], list[int]]:
+    """(out_dims, in_steps) of the byte gather for output dims `runs` = [(extent, byte step)]
+    in output order: the element's bytes become the innermost dim, unit dims are dropped and
+    a dim merges into its outer neighbour when the two walk the input as one run."""
+    runs = [(int(e), int(s)) for e, s in runs] + [(int(elem_size), 1)]
+    runs = [r for r in runs if r[0] != 1] or [(1, 1)]
+    dims, steps = [], []
+    for extent, step in runs:
+        if dims and steps[-1] == step * extent:
+            dims[-1] *= extent
+            steps[-1] = step
+        else:
+            dims.append(extent)
+            steps.append(step)
+    if len(dims) > GATHER_MAX_DIMS:
+        raise UnsupportedError(f"the copy needs {len(dims)} strided dims after collapsing; "
+                               f"the gather kernel takes at most {GATHER_MAX_DIMS}")
+    return dims, steps
+
+
+def view_numpy(x: np.ndarray, offset: int, dims, steps) -> np.ndarray:
+    """The bytes the gather kernel writes, computed with numpy (the simulator's copy)."""
+    raw = np.ascontiguousarray(x).reshape(-1).view(np.uint8)
+    idx = np.full((), int(offset), dtype=np.int64)
+    for extent, step in zip(dims, steps):
+        idx = idx[..., None] + np.arange(int(extent), dtype=np.int64) * int(step)
+    return raw[idx.reshape(-1)]
+
+
+def view_overlap_reads(offset: int, dims, steps):
+    """(unit_bytes, min_read) of one gather (see ops/_overlap.py): the kernel writes output
+    bytes in order, each right after reading its one input byte, and copies contiguous runs
+    with memmove, so a unit is one byte and it reads exactly the byte the view names."""
+    addr = np.full((), int(offset), dtype=np.int64)
+    for extent, step in zip(dims, steps):
+        addr = addr[..., None] + np.arange(int(extent), dtype=np.int64) * int(step)
+    addr = addr.reshape(-1)
+    return 1, np.minimum.accumulate(addr[::-1])[::-1].copy()
+
+
+def emit_view(cg, hint: str, offset: int, dims, steps, src: str, dst: str) -> str:
+    """The C call of one strided byte gather."""
+    cg.use_kernel("gather_bytes")
+    name = cg.param_struct("tflm_gather_bytes_params_t",
+                           {"num_dims": len(dims), "offset": int(offset),
+                            "out_dims": c_array(dims), "in_steps": c_array(steps)}, hint)
+    return f"tflm_gather_bytes(&{name}, {src}, {dst});"

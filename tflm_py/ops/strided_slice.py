@@ -24,11 +24,11 @@ from types import SimpleNamespace
 import numpy as np
 
 from ..errors import UnsupportedError
-from ._datamove import (c_array, const_int32, input_tensor, one_output, require_nonempty,
+from ._datamove import (c_array, view_overlap_reads, const_int32, input_tensor, one_output, require_nonempty,
                         require_same_type, require_type)
 
 OPS = ("STRIDED_SLICE",)
-INPLACE = None
+INPLACE = "overlap"  # the byte gather may write over its dying input (ops/_datamove.py)
 
 _TYPES = ("FLOAT32", "INT8", "INT16", "INT32", "BOOL")
 _MAX_DIMS = 4
@@ -186,6 +186,11 @@ def prepare(op, model):
         raise UnsupportedError("too many dims after collapsing")  # cannot happen with <= 4-D
     return SimpleNamespace(axes=axes, offset=offset, out_dims=dims, in_steps=steps,
                            out_shape=tuple(y.shape))
+
+
+def overlap_reads(op, model):
+    p = prepare(op, model)
+    return view_overlap_reads(p.offset, p.out_dims, p.in_steps)
 
 
 def simulate(op, model, params, inputs):

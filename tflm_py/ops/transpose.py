@@ -15,11 +15,11 @@ from types import SimpleNamespace
 import numpy as np
 
 from ..errors import UnsupportedError
-from ._datamove import (c_array, const_int32, input_tensor, one_output, require_nonempty,
+from ._datamove import (c_array, view_overlap_reads, const_int32, input_tensor, one_output, require_nonempty,
                         require_same_type, require_type)
 
 OPS = ("TRANSPOSE",)
-INPLACE = None
+INPLACE = "overlap"  # the byte gather may write over its dying input (ops/_datamove.py)
 
 _TYPES = ("FLOAT32", "INT8", "INT16")
 _MAX_DIMS = 5
@@ -92,6 +92,11 @@ def prepare(op, model):
         raise UnsupportedError("too many dims after collapsing")  # cannot happen with <= 5-D
     return SimpleNamespace(perm=perm, out_dims=dims, in_strides=steps,
                            out_shape=tuple(model.tensors[op.outputs[0]].shape))
+
+
+def overlap_reads(op, model):
+    p = prepare(op, model)
+    return view_overlap_reads(0, p.out_dims, p.in_strides)
 
 
 def simulate(op, model, params, inputs):
