@@ -81,3 +81,40 @@ def test_dsp_build_bit_exact_on_qemu(tmp_path):
             assert np.array_equal(e[0], r[0]), f"{prefix}: simulator differs from TFLM"
             assert np.array_equal(np.asarray(got[0]).ravel(), e[0].ravel()), \
                 f"{prefix}: QEMU differs from the simulator"
+
+
+def _bmm(dtype=np.int8, l_shape=(2, 3, 4), r_shape=(2, 4, 5), out_shape=(2, 3, 5), zp=0,
+         per_channel=False, **opts):
+    b = ModelBuilder()
+    x = b.activation(l_shape, dtype=dtype, scale=0.05, zero_point=zp)
+    if per_channel:
+        r = b.constant(np.ones(r_shape, dtype=dtype), scales=[0.1] * r_shape[-1],
+                       zero_points=[0] * r_shape[-1], quantized_dimension=len(r_shape) - 1)
+    else:
+        r = b.activation(r_shape, dtype=dtype, scale=0.05, zero_point=0)
+    y = b.activation(out_shape, dtype=dtype, scale=0.1, zero_point=0)
+    b.op("BATCH_MATMUL", [x, r], [y], **opts)
+    return load_model(b.build([x] if per_channel else [x, r], [y]))
+
+
+@pytest.mark.parametrize("kwargs,needle", [
+    (dict(dtype=np.float32), "float32"),
+    (dict(dtype=np.int16, zp=3), "zero point must be 0"),
+    (dict(r_shape=(3, 4, 5)), "do not broadcast"),
+    (dict(r_shape=(2, 6, 5)), "depths differ"),
+    (dict(out_shape=(2, 5, 3)), "is not the computed"),
+    (dict(l_shape=(1, 1, 1, 2, 3, 4), r_shape=(2, 4, 5), out_shape=(1, 1, 2, 2, 3, 5)),
+     "rank 6"),
+    (dict(per_channel=True), "per tensor"),
+])
+def test_batch_matmul_refusals(kwargs, needle):
+    m = _bmm(**kwargs)
+    with pytest.raises(UnsupportedError, match=needle):
+        ops.check_model(m)
+
+
+def test_batch_matmul_macs_and_adjoints():
+    m = _bmm(l_shape=(2, 4, 3), r_shape=(5, 4), out_shape=(2, 3, 5), adj_x=True, adj_y=True)
+    ops.check_model(m)
+    op = m.operators[0]
+    assert ops.room(op.type).macs(op, m) == 2 * 3 * 5 * 4

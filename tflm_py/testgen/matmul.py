@@ -148,4 +148,5 @@ def gen_batch_matmul(rng: np.random.Generator) -> bytes:
 
 GENERATORS = {
     "TRANSPOSE_CONV": gen_transpose_conv,
+    "BATCH_MATMUL": gen_batch_matmul,
 }
