@@ -23,7 +23,7 @@ BMM_TRANSPOSE(int16_t)
 /* ---- int8 */
 
 /* s0 += dot(l + lo, r0 + ro), s1 += dot(l + lo, r1 + ro) over depth values */
-static TFLM_PY_INLINE void bmm_dot2_s8(const int8_t *l, const int8_t *r0, const int8_t *r1,
+static TFLM_PY_NOINLINE void bmm_dot2_s8(const int8_t *l, const int8_t *r0, const int8_t *r1,
                                        int32_t depth, int32_t lo, int32_t ro, int32_t *s0,
                                        int32_t *s1)
 {
@@ -103,7 +103,7 @@ void tflm_batch_matmul_s8(const tflm_batch_matmul_params_t *p, const int8_t *lhs
 
 /* ---- int16 (zero points 0) */
 
-static TFLM_PY_INLINE void bmm_dot2_s16(const int16_t *l, const int16_t *r0, const int16_t *r1,
+static TFLM_PY_NOINLINE void bmm_dot2_s16(const int16_t *l, const int16_t *r0, const int16_t *r1,
                                         int32_t depth, int64_t *s0, int64_t *s1)
 {
     int64_t a0 = 0, a1 = 0;

@@ -34,7 +34,7 @@ static void tconv_taps(int32_t o, int32_t pad, int32_t stride, int32_t in_size, 
 
 #if TFLM_PY_USE_DSP
 /* s[0..3] += dot(x + offset, w_j) for the 4 filter rows w, w + stride, ... (depth values) */
-static TFLM_PY_INLINE void tconv_dot4_s8(const int8_t *x, int32_t offset, const int8_t *w,
+static TFLM_PY_NOINLINE void tconv_dot4_s8(const int8_t *x, int32_t offset, const int8_t *w,
                                          int32_t stride, int32_t depth, int32_t *s)
 {
     const int8_t *w0 = w, *w1 = w + stride, *w2 = w1 + stride, *w3 = w2 + stride;
@@ -194,7 +194,7 @@ void tflm_transpose_conv_s8(const tflm_transpose_conv_params_t *p, const int8_t 
 /* ---- 16x8 ------------------------------------------------------------------------------ */
 
 /* s[0..3] += dot(x, w_j) for the 4 filter rows w, w + stride, ... (depth values), in int64 */
-static TFLM_PY_INLINE void tconv_dot4_s16(const int16_t *x, const int8_t *w, int32_t stride,
+static TFLM_PY_NOINLINE void tconv_dot4_s16(const int16_t *x, const int8_t *w, int32_t stride,
                                           int32_t depth, int64_t *s)
 {
     const int8_t *w0 = w, *w1 = w + stride, *w2 = w1 + stride, *w3 = w2 + stride;
