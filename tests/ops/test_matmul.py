@@ -118,3 +118,25 @@ def test_batch_matmul_macs_and_adjoints():
     ops.check_model(m)
     op = m.operators[0]
     assert ops.room(op.type).macs(op, m) == 2 * 3 * 5 * 4
+
+
+def test_batch_matmul_multiplier_takes_the_scale_product_in_float32():
+    """TFLM's GetQuantizedConvolutionMultipler (4-argument form, the one BATCH_MATMUL calls)
+    multiplies the two float scales in float32 before widening: for scales where that differs
+    from a double product, prepare() must pick the float32 one."""
+    from tflm_py import quant
+    rng = np.random.default_rng(5)
+    while True:
+        a, b, c = (np.float32(rng.uniform(0.001, 0.2)) for _ in range(3))
+        f = quant.quantize_multiplier(float(np.float32(a * b)) / float(c))
+        d = quant.quantize_multiplier(float(a) * float(b) / float(c))
+        if f != d:
+            break
+    bld = ModelBuilder()
+    x = bld.activation((2, 3), scale=float(a), zero_point=0)
+    r = bld.activation((3, 4), scale=float(b), zero_point=0)
+    y = bld.activation((2, 4), scale=float(c), zero_point=0)
+    bld.op("BATCH_MATMUL", [x, r], [y])
+    m = load_model(bld.build([x, r], [y]))
+    p = ops.room("BATCH_MATMUL").prepare(m.operators[0], m)
+    assert (p.multiplier, p.shift) == f

@@ -5,7 +5,8 @@ constant or not.
 TFLM (micro/kernels/batch_matmul.cc + micro reference batch_matmul.h): out[..., a, c] =
 sum_k (lhs[..., a, k] - lhs_zp) * (rhs[..., k, c] - rhs_zp), accumulated in int32 (int8,
 wrapping) or int64 (int16, whose zero points TFLM requires to be 0); one multiplier from
-QuantizeMultiplier(lhs_scale * rhs_scale / out_scale) (GetQuantizedConvolutionMultipler),
+QuantizeMultiplier(double(float(lhs_scale * rhs_scale)) / out_scale)
+(GetQuantizedConvolutionMultipler without bias: the product is taken in float32),
 then MultiplyByQuantizedMultiplier (int32 variant for int8, the int64 variant with the
 multiplier reduced to 16 bits for int16), + output zero point, clamp to the type range
 (BATCH_MATMUL has no fused activation). TFLM transposes operands into persistent buffers and
@@ -127,8 +128,10 @@ def prepare(op, model):
     out_batch = out_shape[:-2]
     ls, lo = _batch_strides(le, out_batch)
     rs, _ = _batch_strides(re, out_batch)
-    real = (float(np.float32(lhs.quantization.scale)) * float(np.float32(rhs.quantization.scale))
-            / float(np.float32(y.quantization.scale)))
+    # GetQuantizedConvolutionMultipler's 4-argument form: the scale product in float32, then
+    # the division in double (unlike the conv rooms' per-channel path, all in double)
+    product = np.float32(lhs.quantization.scale) * np.float32(rhs.quantization.scale)
+    real = float(product) / float(np.float32(y.quantization.scale))
     mult, shift = quant.quantize_multiplier(real)
     is16 = lhs.dtype == np.int16
     info = np.iinfo(lhs.dtype)
