@@ -49,3 +49,17 @@ def test_seanet_transpose_conv_exact(name):
     assert np.array_equal(sim, golden), f"{int(np.sum(sim != golden))} elements differ"
     host = run_host(model, [ins], sanitize=name in ("transpose_conv0", "transpose_conv4"))
     assert np.array_equal(np.asarray(host[0][0]).reshape(sim.shape), sim)
+
+
+def test_seanet_transpose_conv_on_qemu(tmp_path):
+    """Two of the suite on the Cortex-M4 virtual board (the SMLALD path): equal to the golden."""
+    import shutil
+    from tflm_py.bench import run_on_qemu
+    assert shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-gcc"), \
+        "qemu-system-arm / arm-none-eabi-gcc missing: run scripts/setup.sh"
+    cases = [_case(n) for n in ("transpose_conv1", "transpose_conv4")]
+    entries = [(f"seanet{i}", m, [ins]) for i, (m, ins, _) in enumerate(cases)]
+    results = run_on_qemu(entries, icount=False, work_dir=tmp_path)
+    for (m, ins, golden), res in zip(cases, results):
+        got = np.asarray(res["outputs"][0][0])
+        assert np.array_equal(got.ravel(), golden.ravel())
