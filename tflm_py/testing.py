@@ -64,6 +64,8 @@ _OPTIONS_OF = {
     "BATCH_TO_SPACE_ND": "BatchToSpaceNDOptions", "SPACE_TO_BATCH_ND": "SpaceToBatchNDOptions",
     "REVERSE_V2": "ReverseV2Options", "MIRROR_PAD": "MirrorPadOptions",
     "BROADCAST_TO": "BroadcastToOptions", "ZEROS_LIKE": "ZerosLikeOptions",
+    "TRANSPOSE_CONV": "TransposeConvOptions",
+    "BATCH_MATMUL": "BatchMatMulOptions",
 }
 # shape and index ops (graph passes, converted models)
 _OPTIONS_OF.update({

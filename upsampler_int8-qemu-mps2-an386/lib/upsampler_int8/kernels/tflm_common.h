@@ -1,0 +1,330 @@
+/* Shared integer helpers of the tflm_py kernels: TFLM's requantisation arithmetic
+ * (double rounding, as the reference kernels compute it). Python twin: tflm_py/quant.py. */
+#ifndef TFLM_COMMON_H
+#define TFLM_COMMON_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#define TFLM_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define TFLM_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define TFLM_CLAMP(x, lo, hi) TFLM_MIN(TFLM_MAX((x), (lo)), (hi))
+
+/* gemmlowp SaturatingRoundingDoublingHighMul */
+static inline int32_t tflm_srdhm(int32_t a, int32_t b)
+{
+    if (a == INT32_MIN && b == INT32_MIN) {
+        return INT32_MAX;
+    }
+    const int64_t ab = (int64_t)a * (int64_t)b;
+    const int64_t nudge = ab >= 0 ? (1LL << 30) : (1 - (1LL << 30));
+    /* C division truncates toward zero, as gemmlowp relies on */
+    return (int32_t)((ab + nudge) / (1LL << 31));
+}
+
+/* gemmlowp RoundingDivideByPOT: round half away from zero */
+static inline int32_t tflm_rdbypot(int32_t x, int exponent)
+{
+    const int32_t mask = (int32_t)((1LL << exponent) - 1);
+    const int32_t remainder = x & mask;
+    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+/* TFLM MultiplyByQuantizedMultiplier: x * multiplier * 2^(shift - 31), rounded */
+static inline int32_t tflm_requantize(int32_t x, int32_t multiplier, int32_t shift)
+{
+    const int left_shift = shift > 0 ? shift : 0;
+    const int right_shift = shift > 0 ? 0 : -shift;
+    const int32_t shifted = (int32_t)((uint32_t)x << left_shift);
+    return tflm_rdbypot(tflm_srdhm(shifted, multiplier), right_shift);
+}
+
+/* A broadcast walk over the five outer dimensions of a collapsed 6-D output shape: the outer
+ * index and each input's element offset (strides are 0 along broadcast dimensions). Used by
+ * the element-wise kernels with two inputs (ADD/SUB, MUL, MAXIMUM/MINIMUM). */
+typedef struct {
+    int32_t idx[5];
+    int32_t off1;
+    int32_t off2;
+} tflm_bcast_walk_t;
+
+static inline void tflm_bcast_next(const int32_t dims[6], const int32_t strides1[6],
+                                   const int32_t strides2[6], tflm_bcast_walk_t *w)
+{
+    for (int k = 4; k >= 0; --k) {
+        w->off1 += strides1[k];
+        w->off2 += strides2[k];
+        if (++w->idx[k] < dims[k]) {
+            return;
+        }
+        w->idx[k] = 0;
+        w->off1 -= strides1[k] * dims[k];
+        w->off2 -= strides2[k] * dims[k];
+    }
+}
+
+/* Four dot products of one int8 vector x (each element plus in_offset) with the four
+ * consecutive int8 rows w0, w0 + depth, ... (int32 accumulation). Blocks of 16 with an int16
+ * product so that gcc vectorises them (PMADDWD on x86); shared by CONV_2D and FULLY_CONNECTED. */
+static inline void tflm_dot4_s8(const int8_t *x, int32_t in_offset, const int8_t *w0,
+                                int32_t depth, int32_t *d0, int32_t *d1, int32_t *d2,
+                                int32_t *d3)
+{
+    const int8_t *w1 = w0 + depth;
+    const int8_t *w2 = w1 + depth;
+    const int8_t *w3 = w2 + depth;
+    const int32_t depth16 = depth & ~15;
+    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (int32_t k = 0; k < depth16; ++k) {
+        const int16_t xv = (int16_t)(x[k] + in_offset);
+        s0 += xv * w0[k];
+        s1 += xv * w1[k];
+        s2 += xv * w2[k];
+        s3 += xv * w3[k];
+    }
+    for (int32_t k = depth16; k < depth; ++k) {
+        const int32_t xv = x[k] + in_offset;
+        s0 += xv * w0[k];
+        s1 += xv * w1[k];
+        s2 += xv * w2[k];
+        s3 += xv * w3[k];
+    }
+    *d0 = s0;
+    *d1 = s1;
+    *d2 = s2;
+    *d3 = s3;
+}
+
+static inline int8_t tflm_sat_s8(int32_t x)
+{
+    return (int8_t)TFLM_CLAMP(x, -128, 127);
+}
+
+static inline int16_t tflm_sat_s16(int32_t x)
+{
+    return (int16_t)TFLM_CLAMP(x, -32768, 32767);
+}
+
+/* ---- helpers of the fast conv / depthwise / fully-connected kernels (kernels_c/conv_2d.c,
+ * depthwise_conv_2d.c, fully_connected.c) ------------------------------------------------ */
+
+/* TFLM_PY_USE_DSP: the ARMv7E-M SIMD paths (SMLAD, SXTB16, ...) of Cortex-M4/M7/M33, chosen
+ * by the compiler flags (__ARM_FEATURE_DSP); -DTFLM_PY_PORTABLE forces the portable C, which
+ * is the fallback everywhere else and the spec the DSP paths must match bit for bit. */
+#if defined(__ARM_FEATURE_DSP) && !defined(TFLM_PY_PORTABLE)
+#define TFLM_PY_USE_DSP 1
+#include <arm_acle.h>
+#else
+#define TFLM_PY_USE_DSP 0
+#endif
+
+#include <string.h>
+
+/* keeps a hot loop in its own function: gcc -O2 (vect-cost-model=very-cheap) vectorises a
+ * loop whose trip count is a known multiple of the vector length, and loses that fact in
+ * some callers it would otherwise be inlined into */
+#if defined(__GNUC__)
+#define TFLM_PY_NOINLINE __attribute__((noinline))
+#else
+#define TFLM_PY_NOINLINE
+#endif
+
+/* for the small helpers of hot loops: -Os would otherwise keep some of them out of line */
+#if defined(__GNUC__)
+#define TFLM_PY_INLINE inline __attribute__((always_inline))
+#else
+#define TFLM_PY_INLINE inline
+#endif
+
+/* tflm_requantize in fewer operations, the same result for every x, for multipliers as
+ * QuantizeMultiplier makes them (in [2^30, 2^31): never INT32_MIN, so gemmlowp's saturating
+ * case cannot occur). gemmlowp's rounding doubling high product v = floor((p + 2^30) / 2^31)
+ * of p = x * m (its nudge makes both signs round half up), then TFLM's round-half-away
+ * division by 2^e: floor((v + 2^(e-1) - [v < 0]) / 2^e). Nested floors of integer
+ * divisions merge, so for e >= 1 the result is one 64-bit sum shifted right by 31 + e:
+ * floor((p + 2^30 + 2^(30+e) - [p < -2^30] * 2^31) / 2^(31+e)) (|p| < 2^62, no overflow). */
+static inline int32_t tflm_requantize_fast(int32_t x, int32_t multiplier, int32_t shift)
+{
+    if (shift > 0) {
+        const int64_t prod = (int64_t)(int32_t)((uint32_t)x << shift) * multiplier;
+        return (int32_t)((prod + (1LL << 30)) >> 31);
+    }
+    const int64_t prod = (int64_t)x * multiplier;
+    if (shift == 0) {
+        return (int32_t)((prod + (1LL << 30)) >> 31);
+    }
+    const int64_t sum = prod + (1LL << 30) + (1LL << (30 - shift)) -
+                        (prod < -(1LL << 30) ? (1LL << 31) : 0);
+    return (int32_t)(sum >> 32) >> (-shift - 1);
+}
+
+/* 4 bytes from any address (one LDR on Cortex-M3 and up, one MOV on x86) */
+static TFLM_PY_INLINE int32_t tflm_load_s32(const void *p)
+{
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static TFLM_PY_INLINE void tflm_store_s32(void *p, int32_t v)
+{
+    memcpy(p, &v, 4);
+}
+
+#if TFLM_PY_USE_DSP
+/* SXTB16 of bytes 1 and 3 (SXTB16 with ROR #8 is one instruction; gcc does not fuse the
+ * rotate into the intrinsic, hence the asm) */
+static TFLM_PY_INLINE int32_t tflm_sxtb16_ror8(int32_t x)
+{
+#if defined(__GNUC__)
+    int32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+#else
+    return __sxtb16((int32_t)(((uint32_t)x >> 8) | ((uint32_t)x << 24)));
+#endif
+}
+
+/* SXTAB16 of bytes 1 and 3: a + sign-extended (byte 1, byte 3), per halfword */
+static TFLM_PY_INLINE int32_t tflm_sxtab16_ror8(int32_t a, int32_t x)
+{
+#if defined(__GNUC__)
+    int32_t r;
+    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(x));
+    return r;
+#else
+    return __sxtab16(a, (int32_t)(((uint32_t)x >> 8) | ((uint32_t)x << 24)));
+#endif
+}
+/* SMMLAR: (acc * 2^32 + a * b + 2^31) >> 32 (no ACLE intrinsic for it) */
+static TFLM_PY_INLINE int32_t tflm_smmlar(int32_t a, int32_t b, int32_t acc)
+{
+#if defined(__GNUC__)
+    int32_t r;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+#else
+    return (int32_t)((((int64_t)acc << 32) + (int64_t)a * b + 0x80000000LL) >> 32);
+#endif
+}
+
+/* tflm_requantize_fast with one SMMLAR: for shift < 0 (e = -shift >= 1) and
+ * -2^30 <= x < 2^30 (so 2x fits), SMMLAR(2x, m, 2^(e-1) - [x < 0]) is
+ * floor((x * m + 2^30 + 2^(30+e) - [x < 0] * 2^31) / 2^31), and shifting it right by e gives
+ * the merged formula of tflm_requantize_fast ([x < 0] equals [x * m < -2^30] for
+ * m >= 2^30, except x = -1, m = 2^30, where both give 0). `half` is 2^(e-1), or 0 when
+ * shift >= 0; the caller computes it once per channel. Other cases: tflm_requantize_fast. */
+static TFLM_PY_INLINE int32_t tflm_requantize_dsp(int32_t x, int32_t multiplier, int32_t shift,
+                                          int32_t half)
+{
+    if (half != 0 && (uint32_t)x + 0x40000000u < 0x80000000u) {
+        return tflm_smmlar(x * 2, multiplier, half + (x >> 31)) >> -shift;
+    }
+    return tflm_requantize_fast(x, multiplier, shift);
+}
+
+static TFLM_PY_INLINE int32_t tflm_requantize_half(int32_t shift)
+{
+    return shift < 0 ? (int32_t)((1u << -shift) >> 1) : 0;
+}
+
+/* The requantisation of a layer, for tflm_requantize_run_dsp. small_acc = 1 promises (the
+ * generator proves it from the weights, bias and zero points) that every shift is < 0 and
+ * every accumulator lies in [-2^30, 2^30). */
+typedef struct {
+    const int32_t *multipliers;
+    const int32_t *shifts;
+    int32_t per_channel;
+    int32_t output_offset;
+    int32_t act_min, act_max;
+    int32_t small_acc;
+} tflm_rq_dsp_t;
+
+/* out[i] = the int8 output of accumulator acc[i] of output channel oc0 + i, for i < n.
+ * With small_acc, per output: R = SMMLAR(2x, m, [x < 0] ? -1 : 0) is
+ * floor((x m + 2^30 - [x < 0] 2^31) / 2^31) and the result is
+ * floor((R / 2^(e-1) + 1) / 2) (the merged formula of tflm_requantize_fast, see
+ * tflm_requantize_dsp); the output offset rides along as 2 * zp before the last halving,
+ * which SSAT does with its shift: 6 instructions plus the channel's parameters. */
+#if defined(__GNUC__)
+__attribute__((unused))
+#endif
+static TFLM_PY_NOINLINE void tflm_requantize_run_dsp(const tflm_rq_dsp_t *r, const int32_t *acc,
+                                                     int32_t oc0, int32_t n, int8_t *out)
+{
+    const int32_t *mults = r->multipliers, *shifts = r->shifts;
+    const int32_t pc_mask = r->per_channel ? -1 : 0;
+    const int32_t lo = r->act_min, hi = r->act_max;
+    const int narrow = lo > -128 || hi < 127;
+    if (r->small_acc) {
+        const int32_t c1 = 1 + 2 * r->output_offset;
+        for (int32_t i = 0; i < n; ++i) {
+            const int32_t q = (oc0 + i) & pc_mask;
+            const int32_t x = acc[i];
+            const int32_t k = -shifts[q] - 1;
+            const int32_t t = c1 + (tflm_smmlar(x * 2, mults[q], x >> 31) >> k);
+            int32_t v = __ssat(t >> 1, 8);
+            if (narrow) {
+                v = v < lo ? lo : v;
+                v = v > hi ? hi : v;
+            }
+            out[i] = (int8_t)v;
+        }
+    } else {
+        for (int32_t i = 0; i < n; ++i) {
+            const int32_t q = (oc0 + i) & pc_mask;
+            const int32_t shift = shifts[q];
+            int32_t v = tflm_requantize_dsp(acc[i], mults[q], shift, tflm_requantize_half(shift));
+            v += r->output_offset;
+            v = v < lo ? lo : v;
+            v = v > hi ? hi : v;
+            out[i] = (int8_t)v;
+        }
+    }
+}
+#endif /* TFLM_PY_USE_DSP */
+
+/* ---- shared by the CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED kernels */
+
+/* Requantisation of an int32 accumulator to int8: per-channel (or one) multiplier and shift,
+ * output zero point, fused activation range. */
+typedef struct {
+    const int32_t *multipliers;
+    const int32_t *shifts;
+    int32_t per_channel;
+    int32_t output_offset;
+    int32_t act_min, act_max;
+} tflm_rq_t;
+
+static TFLM_PY_INLINE int8_t tflm_rq_out(const tflm_rq_t *r, int32_t acc, int32_t oc)
+{
+    const int32_t q = r->per_channel ? oc : 0;
+    acc = tflm_requantize_fast(acc, r->multipliers[q], r->shifts[q]) + r->output_offset;
+    return (int8_t)TFLM_CLAMP(acc, r->act_min, r->act_max);
+}
+
+/* int32 addition that wraps like TFLM's (two's complement), without signed overflow */
+static TFLM_PY_INLINE int32_t tflm_wrap_add(int32_t a, int32_t b)
+{
+    return (int32_t)((uint32_t)a + (uint32_t)b);
+}
+
+/* The taps k in [first, end) of a window of n taps (origin + k * step) that fall inside
+ * [0, size): the others read padding. */
+static inline void tflm_tap_range(int32_t origin, int32_t step, int32_t size, int32_t n,
+                                  int32_t *first, int32_t *end)
+{
+    int32_t lo = 0;
+    int32_t hi = n;
+    if (origin < 0) {
+        lo = (-origin + step - 1) / step;
+    }
+    if (origin + (n - 1) * step >= size) {
+        hi = origin >= size ? 0 : (size - origin + step - 1) / step;
+    }
+    *first = lo;
+    *end = hi > lo ? hi : lo;
+}
+
+#endif /* TFLM_COMMON_H */
