@@ -1,0 +1,158 @@
+"""Random 16x8 single-op models (int16 activations, int8 weights, int64 / int32 / no bias)
+for CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED, and int16 models of the other ops TFLM
+runs in int16. Keys are "<OP>/int16" so the sweep counts them beside the int8 generators."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..testing import ModelBuilder
+from .conv import ACTS, MAX_MACS, _conv_out, _f32, _weights
+
+E_X2 = (1 << 30) / 3.0      # E[x^2] of a uniform int16 input
+
+
+def _act(rng):
+    return ACTS[int(rng.integers(len(ACTS)))]
+
+
+def _quant_plan_16(rng, act, wv, ws, k):
+    """(in_scale, out_scale, out_zp) so that int16 outputs spread over the range."""
+    t_acc = max(math.sqrt(k * float(np.mean(wv.astype(np.float64) ** 2)) * E_X2), 1.0)
+    w_s = float(np.mean(ws))
+    if act in ("NONE", "RELU"):
+        in_s = _f32(rng.uniform(1e-5, 1e-3))
+        r = rng.random()
+        if r < 0.05:    # effective multiplier above one
+            out_s = in_s * float(np.max(ws)) / rng.uniform(1.0, 3.0)
+        elif r < 0.15:  # tight: many saturated outputs
+            out_s = in_s * w_s * t_acc / 10000.0 * rng.uniform(0.05, 0.3)
+        else:
+            out_s = in_s * w_s * t_acc / 10000.0 * rng.uniform(0.4, 3.0)
+    else:
+        hi = 6.0 if act == "RELU6" else 1.0
+        out_s = hi / 32767.0 * rng.uniform(0.6, 1.6)
+        in_s = hi * rng.uniform(0.2, 1.0) / (w_s * t_acc)
+    return _f32(in_s), _f32(out_s), t_acc
+
+
+def _bias_16(rng, b, n, in_s, ws, t_acc, int32_ok=True):
+    """An int64 (mostly), int32 (where TFLM's kernel reads one) or absent bias: its tensor
+    index or None."""
+    r = rng.random()
+    if r < 0.15:
+        return None
+    dtype = np.int32 if r < 0.3 and int32_ok else np.int64
+    scales = (np.float32(in_s) * np.asarray(ws, dtype=np.float32)).astype(np.float32)
+    lim = int(t_acc * float(rng.choice([0.0, 0.1, 1.0, 3.0])))
+    vals = rng.integers(-lim, lim + 1, size=n).astype(dtype)
+    return b.constant(vals, scales=scales, zero_points=[0] * len(scales))
+
+
+def gen_conv_2d_16(rng: np.random.Generator) -> bytes:
+    while True:
+        n = 1 if rng.random() < 0.85 else 2
+        h, wd = int(rng.integers(1, 10)), int(rng.integers(1, 10))
+        groups = 1 if rng.random() < 0.8 else int(rng.integers(2, 4))
+        fc = int(rng.integers(1, 9))
+        c, oc = fc * groups, groups * int(rng.integers(1, 6))
+        kh, kw = int(rng.integers(1, 5)), int(rng.integers(1, 5))
+        sh, sw = int(rng.integers(1, 3)), int(rng.integers(1, 3))
+        dh = 1 if rng.random() < 0.7 else int(rng.integers(2, 4))
+        dw = 1 if rng.random() < 0.7 else int(rng.integers(2, 4))
+        pad = "SAME" if rng.random() < 0.5 else "VALID"
+        oh, ow = _conv_out(pad, h, kh, sh, dh), _conv_out(pad, wd, kw, sw, dw)
+        if oh >= 1 and ow >= 1 and n * oh * ow * oc * kh * kw * fc <= MAX_MACS \
+                and n * h * wd * c <= 2048:
+            break
+    per_channel = oc > 1 and rng.random() < 0.8
+    act = _act(rng)
+    b = ModelBuilder()
+    wv, ws = _weights(rng, (oc, kh, kw, fc), oc, 0, per_channel)
+    in_s, out_s, t_acc = _quant_plan_16(rng, act, wv, ws, kh * kw * fc)
+    x = b.activation((n, h, wd, c), dtype=np.int16, scale=in_s)
+    w = b.constant(wv, scales=ws, zero_points=[0] * len(ws), quantized_dimension=0)
+    bias = _bias_16(rng, b, oc, in_s, ws, t_acc)
+    y = b.activation((n, oh, ow, oc), dtype=np.int16, scale=out_s)
+    b.op("CONV_2D", [x, w] + ([bias] if bias is not None else []), [y], version=4,
+         padding=pad, stride_h=sh, stride_w=sw, dilation_h_factor=dh, dilation_w_factor=dw,
+         fused_activation_function=act)
+    return b.build(inputs=[x], outputs=[y])
+
+
+def gen_depthwise_conv_2d_16(rng: np.random.Generator) -> bytes:
+    while True:
+        n = 1 if rng.random() < 0.85 else 2
+        h, wd = int(rng.integers(1, 12)), int(rng.integers(1, 12))
+        c = int(rng.integers(1, 9))
+        m = 1 if rng.random() < 0.6 else int(rng.integers(2, 5))
+        oc = c * m
+        kh, kw = int(rng.integers(1, 6)), int(rng.integers(1, 6))
+        sh, sw = int(rng.integers(1, 3)), int(rng.integers(1, 3))
+        dh = 1 if rng.random() < 0.7 else int(rng.integers(2, 4))
+        dw = 1 if rng.random() < 0.7 else int(rng.integers(2, 4))
+        pad = "SAME" if rng.random() < 0.5 else "VALID"
+        oh, ow = _conv_out(pad, h, kh, sh, dh), _conv_out(pad, wd, kw, sw, dw)
+        if oh >= 1 and ow >= 1 and n * oh * ow * oc * kh * kw <= MAX_MACS \
+                and n * h * wd * c <= 2048:
+            break
+    per_channel = oc > 1 and rng.random() < 0.8
+    act = _act(rng)
+    b = ModelBuilder()
+    wv, ws = _weights(rng, (1, kh, kw, oc), oc, 3, per_channel)
+    in_s, out_s, t_acc = _quant_plan_16(rng, act, wv, ws, kh * kw)
+    x = b.activation((n, h, wd, c), dtype=np.int16, scale=in_s)
+    w = b.constant(wv, scales=ws, zero_points=[0] * len(ws), quantized_dimension=3)
+    bias = _bias_16(rng, b, oc, in_s, ws, t_acc, int32_ok=False)
+    y = b.activation((n, oh, ow, oc), dtype=np.int16, scale=out_s)
+    b.op("DEPTHWISE_CONV_2D", [x, w] + ([bias] if bias is not None else []), [y], version=5,
+         padding=pad, stride_h=sh, stride_w=sw, dilation_h_factor=dh, dilation_w_factor=dw,
+         depth_multiplier=m, fused_activation_function=act)
+    return b.build(inputs=[x], outputs=[y])
+
+
+def gen_fully_connected_16(rng: np.random.Generator) -> bytes:
+    while True:
+        k, o = int(rng.integers(1, 300)), int(rng.integers(1, 40))
+        kind = rng.random()
+        if kind < 0.4:      # [B, K] -> [B, O]
+            bt = int(rng.integers(1, 5))
+            in_shape, out_shape, keep = (bt, k), (bt, o), False
+        elif kind < 0.6:    # [1, h, w, c] flattened
+            hh, ww, cc = int(rng.integers(1, 4)), int(rng.integers(1, 4)), int(rng.integers(1, 12))
+            k, bt = hh * ww * cc, 1
+            in_shape, out_shape, keep = (1, hh, ww, cc), (1, o), False
+        elif kind < 0.75:   # [a, b, K] -> [a*b, O]
+            a1, a2 = int(rng.integers(1, 3)), int(rng.integers(1, 4))
+            bt = a1 * a2
+            in_shape, out_shape, keep = (a1, a2, k), (bt, o), False
+        else:               # keep_num_dims: a Dense on a sequence
+            a1, a2 = int(rng.integers(1, 3)), int(rng.integers(1, 6))
+            bt = a1 * a2
+            in_shape, out_shape, keep = (a1, a2, k), (a1, a2, o), True
+        if bt * k * o <= MAX_MACS and bt * k <= 2048:
+            break
+    per_channel = o > 1 and rng.random() < 0.5
+    act = _act(rng)
+    b = ModelBuilder()
+    wv, ws = _weights(rng, (o, k), o, 0, per_channel)
+    in_s, out_s, t_acc = _quant_plan_16(rng, act, wv, ws, k)
+    x = b.activation(in_shape, dtype=np.int16, scale=in_s)
+    w_zp = [0] * len(ws)
+    if not per_channel and rng.random() < 0.15:
+        w_zp = [int(rng.integers(-20, 21))]  # TFLM's per-tensor FC applies it
+    w = b.constant(wv, scales=ws, zero_points=w_zp, quantized_dimension=0)
+    bias = _bias_16(rng, b, o, in_s, ws, t_acc)
+    y = b.activation(out_shape, dtype=np.int16, scale=out_s)
+    ins = [x, w] + ([bias] if bias is not None else ([-1] if rng.random() < 0.5 else []))
+    b.op("FULLY_CONNECTED", ins, [y], version=7, keep_num_dims=keep,
+         fused_activation_function=act)
+    return b.build(inputs=[x], outputs=[y])
+
+
+GENERATORS = {
+    "CONV_2D/int16": gen_conv_2d_16,
+    "DEPTHWISE_CONV_2D/int16": gen_depthwise_conv_2d_16,
+    "FULLY_CONNECTED/int16": gen_fully_connected_16,
+}
