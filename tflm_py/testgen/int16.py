@@ -151,7 +151,40 @@ def gen_fully_connected_16(rng: np.random.Generator) -> bytes:
     return b.build(inputs=[x], outputs=[y])
 
 
+def gen_quantize_32(rng: np.random.Generator) -> bytes:
+    """QUANTIZE to and from int32: int8 / int16 -> int32, int32 -> int8 / int16."""
+    from .elementwise import _q8, _q16, _unary, _log_uniform
+    kind = ("8_32", "16_32", "32_8", "32_16")[int(rng.integers(4))]
+    if kind == "8_32":
+        qi = _q8(rng)
+        qo = (_log_uniform(rng, 1e-4, 1e-1) * qi[0], int(rng.integers(-1000, 1001)))
+        return _unary("QUANTIZE", rng, qi, qo, np.int8, np.int32)
+    if kind == "16_32":
+        qi = _q16(rng, rng.random() < 0.7, 1e-4, 1e-2)
+        qo = (_log_uniform(rng, 1e-3, 1.0) * qi[0], 0 if rng.random() < 0.7
+              else int(rng.integers(-1000, 1001)))
+        return _unary("QUANTIZE", rng, qi, qo, np.int16, np.int32)
+    qi = (_log_uniform(rng, 1e-6, 1e-3), 0 if rng.random() < 0.7 else int(rng.integers(-500, 501)))
+    if kind == "32_8":
+        qo = (_log_uniform(rng, 30, 1000) * qi[0], int(rng.integers(-128, 128)))
+        return _unary("QUANTIZE", rng, qi, qo, np.int32, np.int8)
+    qo = (_log_uniform(rng, 0.1, 10) * qi[0], 0 if rng.random() < 0.7 else int(rng.integers(-99, 100)))
+    return _unary("QUANTIZE", rng, qi, qo, np.int32, np.int16)
+
+
+def gen_leaky_relu_16(rng: np.random.Generator) -> bytes:
+    from .elementwise import _q16, _unary
+    qi = _q16(rng, rng.random() < 0.8, 1e-4, 1e-2)
+    qo = qi if rng.random() < 0.3 else _q16(rng, rng.random() < 0.8, 1e-4, 1e-2)
+    r = rng.random()
+    alpha = float(rng.uniform(0.01, 0.5)) if r < 0.7 else (0.0 if r < 0.8 else
+                                                           float(rng.uniform(-1.0, 3.0)))
+    return _unary("LEAKY_RELU", rng, qi, qo, np.int16, np.int16, alpha=alpha)
+
+
 GENERATORS = {
+    "QUANTIZE/int32": gen_quantize_32,
+    "LEAKY_RELU/int16": gen_leaky_relu_16,
     "CONV_2D/int16": gen_conv_2d_16,
     "DEPTHWISE_CONV_2D/int16": gen_depthwise_conv_2d_16,
     "FULLY_CONNECTED/int16": gen_fully_connected_16,
