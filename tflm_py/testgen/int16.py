@@ -182,7 +182,44 @@ def gen_leaky_relu_16(rng: np.random.Generator) -> bytes:
     return _unary("LEAKY_RELU", rng, qi, qo, np.int16, np.int16, alpha=alpha)
 
 
+def _gen_pool_16(rng, op_type):
+    from .pool_softmax import _pool_out
+    while True:
+        n = int(rng.choice([1, 1, 2]))
+        h, w, c = int(rng.integers(1, 11)), int(rng.integers(1, 11)), int(rng.integers(1, 9))
+        if rng.random() < 0.15:
+            pad, fh, fw = "VALID", h, w
+        else:
+            pad = "SAME" if rng.random() < 0.5 else "VALID"
+            fh, fw = int(rng.integers(1, 6)), int(rng.integers(1, 6))
+        sh, sw = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        if pad == "VALID" and (fh > h or fw > w):
+            continue
+        oh, ow = _pool_out(pad, h, fh, sh), _pool_out(pad, w, fw, sw)
+        if oh >= 1 and ow >= 1 and n * h * w * c <= 1024:
+            break
+    scale = float(np.float32(rng.uniform(1e-4, 1e-2)))
+    zp = 0 if rng.random() < 0.8 else int(rng.integers(-3000, 3001))
+    act = _act(rng) if rng.random() < 0.5 else "NONE"
+    b = ModelBuilder()
+    x = b.activation((n, h, w, c), dtype=np.int16, scale=scale, zero_point=zp)
+    y = b.activation((n, oh, ow, c), dtype=np.int16, scale=scale, zero_point=zp)
+    b.op(op_type, [x], [y], padding=pad, stride_h=sh, stride_w=sw, filter_height=fh,
+         filter_width=fw, fused_activation_function=act)
+    return b.build(inputs=[x], outputs=[y])
+
+
+def gen_average_pool_2d_16(rng: np.random.Generator) -> bytes:
+    return _gen_pool_16(rng, "AVERAGE_POOL_2D")
+
+
+def gen_max_pool_2d_16(rng: np.random.Generator) -> bytes:
+    return _gen_pool_16(rng, "MAX_POOL_2D")
+
+
 GENERATORS = {
+    "AVERAGE_POOL_2D/int16": gen_average_pool_2d_16,
+    "MAX_POOL_2D/int16": gen_max_pool_2d_16,
     "QUANTIZE/int32": gen_quantize_32,
     "LEAKY_RELU/int16": gen_leaky_relu_16,
     "CONV_2D/int16": gen_conv_2d_16,
