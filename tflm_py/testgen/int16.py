@@ -217,7 +217,34 @@ def gen_max_pool_2d_16(rng: np.random.Generator) -> bytes:
     return _gen_pool_16(rng, "MAX_POOL_2D")
 
 
+def gen_relu_16(rng: np.random.Generator) -> bytes:
+    from .elementwise import _q16, _unary
+    qi = _q16(rng, True, 1e-4, 1e-2)      # TFLM's int16 RELU takes zero points 0 only
+    qo = qi if rng.random() < 0.3 else _q16(rng, True, 1e-4, 1e-2)
+    return _unary("RELU", rng, qi, qo, np.int16, np.int16)
+
+
+def gen_relu6_16(rng: np.random.Generator) -> bytes:
+    from .elementwise import _q16, _unary
+    qi = _q16(rng, rng.random() < 0.7, 1e-4, 1e-3)
+    return _unary("RELU6", rng, qi, qi, np.int16, np.int16)
+
+
+def gen_maximum_16(rng: np.random.Generator) -> bytes:
+    from .elementwise import _binary
+    return _binary("MAXIMUM", rng, dtypes=(np.int16,))
+
+
+def gen_minimum_16(rng: np.random.Generator) -> bytes:
+    from .elementwise import _binary
+    return _binary("MINIMUM", rng, dtypes=(np.int16,))
+
+
 GENERATORS = {
+    "RELU/int16": gen_relu_16,
+    "RELU6/int16": gen_relu6_16,
+    "MAXIMUM/int16": gen_maximum_16,
+    "MINIMUM/int16": gen_minimum_16,
     "AVERAGE_POOL_2D/int16": gen_average_pool_2d_16,
     "MAX_POOL_2D/int16": gen_max_pool_2d_16,
     "QUANTIZE/int32": gen_quantize_32,
