@@ -1,4 +1,4 @@
-/* MEAN int8 kernel (TFLM QuantizedMeanOrSum arithmetic). */
+/* MEAN int8 / int16 kernels (TFLM QuantizedMeanOrSum arithmetic). */
 #include "mean.h"
 
 /* Advance a row-major odometer over n strided dimensions; returns 0 once it wraps around. */
@@ -34,5 +34,26 @@ void tflm_mean_s8(const tflm_mean_params_t *p, const int8_t *input, int8_t *outp
         const int64_t out = (int64_t)tflm_requantize(shifted, p->multiplier, p->shift)
                             + p->output_zero_point;
         *output++ = (int8_t)TFLM_CLAMP(out, -128, 127);
+    } while (mean_next(p->kept_n, p->kept_dims, p->kept_strides, kept_idx, &kept_off));
+}
+
+void tflm_mean_s16(const tflm_mean_params_t *p, const int16_t *input,
+                    int16_t *output)
+{
+    int32_t kept_idx[TFLM_MEAN_MAX_DIMS] = {0};
+    size_t kept_off = 0;
+    const int32_t zp_sum = (int32_t)((uint32_t)p->input_zero_point * (uint32_t)p->count);
+    do {
+        int32_t red_idx[TFLM_MEAN_MAX_DIMS] = {0};
+        size_t red_off = 0;
+        uint32_t sum = 0;   /* int32 sum, wrapping like the reference */
+        do {
+            sum += (uint32_t)(int32_t)input[kept_off + red_off];
+        } while (mean_next(p->reduced_n, p->reduced_dims, p->reduced_strides, red_idx,
+                           &red_off));
+        const int32_t shifted = (int32_t)(sum - (uint32_t)zp_sum);
+        const int64_t out = (int64_t)tflm_requantize(shifted, p->multiplier, p->shift)
+                            + p->output_zero_point;
+        *output++ = (int16_t)TFLM_CLAMP(out, -32768, 32767);
     } while (mean_next(p->kept_n, p->kept_dims, p->kept_strides, kept_idx, &kept_off));
 }

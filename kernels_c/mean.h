@@ -21,5 +21,6 @@ typedef struct {
 } tflm_mean_params_t;
 
 void tflm_mean_s8(const tflm_mean_params_t *p, const int8_t *input, int8_t *output);
+void tflm_mean_s16(const tflm_mean_params_t *p, const int16_t *input, int16_t *output);
 
 #endif /* TFLM_MEAN_H */

@@ -198,7 +198,7 @@ def _mean(dtype=np.int8, axis_const=True):
     (_pool(out_zp=3), "same scale"),
     (_pool(dtype=np.float32), "int8 and int16"),
     (_pool(act="TANH"), "activation"),
-    (_mean(np.int16), "int8"),
+    (_mean(np.float32), "int8 -> int8 and int16"),
     (_mean(axis_const=False), "constant"),
 ])
 def test_unsupported_variants(data, reason):

@@ -1,4 +1,4 @@
-"""MEAN room: int8 -> int8 over constant int32 axes (negative / repeated axes allowed),
+"""MEAN room: int8 -> int8 or int16 -> int16 over constant int32 axes (negative / repeated axes allowed),
 keep_dims true or false, input rank 1..5 (TFLM micro's limit), any number of reduced axes.
 
 TFLM micro (reduce_common.cc + reference_ops::QuantizedMeanOrSum in reduce.h), as the
@@ -10,6 +10,7 @@ same-scale shortcut, a plain truncating sum / n, is NOT what the oracle does):
   multiplier = (multiplier << s) / n (int64, truncating), shift -= s;
   out = clamp(MultiplyByQuantizedMultiplier(sum - in_zp * n, multiplier, shift) + out_zp)
   (the int32 double-rounding MultiplyByQuantizedMultiplier).
+int16 takes the same arithmetic (QuantizedMeanOrSum<int16_t>), clamped to int16.
 """
 from __future__ import annotations
 
@@ -49,9 +50,9 @@ def check(op, model) -> None:
     y = model.tensor(op.outputs[0])
     if x is None or a is None or y is None:
         raise UnsupportedError("input, axis or output tensor is missing")
-    if x.dtype != np.dtype(np.int8) or y.dtype != np.dtype(np.int8):
-        raise UnsupportedError(f"only int8 -> int8 is supported, got {x.type_name} -> "
-                               f"{y.type_name}")
+    if x.dtype != y.dtype or x.dtype not in (np.int8, np.int16):
+        raise UnsupportedError(f"only int8 -> int8 and int16 -> int16 are supported, got "
+                               f"{x.type_name} -> {y.type_name}")
     for t, what in ((x, "input"), (y, "output")):
         if t.quantization is None or len(t.quantization.scales) == 0:
             raise UnsupportedError(f"{what} tensor has no quantization parameters")
@@ -125,8 +126,9 @@ def simulate(op, model, params, inputs):
     total = quant.wrap_int32(x.sum(axis=p.axes)) if p.axes else x
     shifted = quant.wrap_int32(total - p.input_zero_point * p.count)
     out = quant.multiply_by_quantized_multiplier(shifted, p.multiplier, p.shift)
-    out = np.clip(out + p.output_zero_point, -128, 127)
-    return [out.astype(np.int8).reshape(y.shape)]
+    info = np.iinfo(y.dtype)
+    out = np.clip(out + p.output_zero_point, info.min, info.max)
+    return [out.astype(y.dtype).reshape(y.shape)]
 
 
 def _c_list(values, n=MAX_DIMS) -> str:
@@ -147,4 +149,5 @@ def emit(op, model, params, cg) -> str:
         "multiplier": p.multiplier, "shift": p.shift,
     }
     name = cg.param_struct("tflm_mean_params_t", fields, f"mean_{op.index}")
-    return f"tflm_mean_s8(&{name}, {cg.ptr(op.inputs[0])}, {cg.ptr(op.outputs[0])});"
+    suffix = "s16" if model.tensor(op.inputs[0]).dtype == np.int16 else "s8"
+    return f"tflm_mean_{suffix}(&{name}, {cg.ptr(op.inputs[0])}, {cg.ptr(op.outputs[0])});"

@@ -240,7 +240,34 @@ def gen_minimum_16(rng: np.random.Generator) -> bytes:
     return _binary("MINIMUM", rng, dtypes=(np.int16,))
 
 
+def gen_mean_16(rng: np.random.Generator) -> bytes:
+    rank = int(rng.integers(1, 5))
+    while True:
+        shape = tuple(int(d) for d in rng.integers(1, 7, size=rank))
+        if int(np.prod(shape)) <= 1024:
+            break
+    n_ax = int(rng.integers(1, rank + 1))
+    axes = sorted(rng.choice(rank, size=n_ax, replace=False).tolist())
+    if rng.random() < 0.3:
+        axes = [a - rank for a in axes]
+    keep = bool(rng.random() < 0.5)
+    red = {a % rank for a in axes}
+    out = tuple((1 if i in red else d) for i, d in enumerate(shape)) if keep else \
+        tuple(d for i, d in enumerate(shape) if i not in red)
+    si = float(np.float32(rng.uniform(1e-4, 1e-2)))
+    so = si if rng.random() < 0.3 else float(np.float32(si * rng.uniform(0.3, 3.0)))
+    zi = 0 if rng.random() < 0.7 else int(rng.integers(-2000, 2001))
+    zo = 0 if rng.random() < 0.7 else int(rng.integers(-2000, 2001))
+    b = ModelBuilder()
+    x = b.activation(shape, dtype=np.int16, scale=si, zero_point=zi)
+    a = b.constant(np.array(axes, dtype=np.int32))
+    y = b.activation(out, dtype=np.int16, scale=so, zero_point=zo)
+    b.op("MEAN", [x, a], [y], keep_dims=keep)
+    return b.build(inputs=[x], outputs=[y])
+
+
 GENERATORS = {
+    "MEAN/int16": gen_mean_16,
     "RELU/int16": gen_relu_16,
     "RELU6/int16": gen_relu6_16,
     "MAXIMUM/int16": gen_maximum_16,
