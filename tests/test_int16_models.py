@@ -45,6 +45,20 @@ def test_converted_16x8_models_tflm_simulator_host_c(tmp_path):
             assert np.array_equal(got_c[0], ref[0]), f"{name}: host C != TFLM"
 
 
+def test_plans_of_16x8_models_verify_and_use_overlap():
+    """int16 tensors (2-byte elements) under the planner's in-place rules: every plan passes
+    the independent verifier, and the conv/FC overlap rule still saves memory here."""
+    from tflm_py.plan_verify import verify_plan
+    from tflm_py.planner import plan
+    overlapped = 0
+    for n in NAMES:
+        m = load_model(str(DATA / f"{n}.tflite"))
+        p = plan(m)
+        verify_plan(m, p)
+        overlapped += sum(1 for _, rule, _ in p.inplace.values() if rule == "overlap")
+    assert overlapped > 0
+
+
 def test_int16_io_through_run_on_the_qemu_board(tmp_path):
     assert shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-gcc"), \
         "qemu-system-arm / arm-none-eabi-gcc not installed: run scripts/setup.sh"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 
 import numpy as np
+import pytest
 
 from tflm_py import load_model, quant
 from tflm_py.oracle import run_oracle
@@ -51,7 +52,8 @@ def test_16x8_ops_match_tflm_with_spread_outputs():
         assert distinct > 20, op
 
 
-def test_16x8_dsp_kernels_bit_exact_on_qemu(tmp_path):
+@pytest.mark.parametrize("portable", [False, True], ids=["dsp", "portable"])
+def test_16x8_dsp_kernels_bit_exact_on_qemu(portable, tmp_path):
     assert shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-gcc"), \
         "qemu-system-arm / arm-none-eabi-gcc not installed: run scripts/setup.sh"
     from tflm_py.bench import run_on_qemu
@@ -63,7 +65,7 @@ def test_16x8_dsp_kernels_bit_exact_on_qemu(tmp_path):
             m = load_model(gens[op](rng))
             entries.append((f"{op.split('/')[0].lower()}_{k}", m,
                             [random_inputs(m, rng) for _ in range(2)]))
-    res = run_on_qemu(entries, icount=False, work_dir=tmp_path)
+    res = run_on_qemu(entries, portable=portable, icount=False, work_dir=tmp_path)
     for (name, m, samples), r in zip(entries, res):
         sim = Simulator(m)
         for s, got in zip(samples, r["outputs"]):
