@@ -1,4 +1,4 @@
-/* LEAKY_RELU on int8 tensors with TFLM's two-multiplier arithmetic.
+/* LEAKY_RELU on int8 / int16 tensors with TFLM's two-multiplier arithmetic.
  * Parameters are computed by tflm_py/ops/leaky_relu.py (prepare). */
 #ifndef TFLM_LEAKY_RELU_H
 #define TFLM_LEAKY_RELU_H
@@ -17,5 +17,7 @@ typedef struct {
 
 /* output may be the same buffer as input */
 void tflm_leaky_relu_s8(const tflm_leaky_relu_params_t *p, const int8_t *input, int8_t *output);
+void tflm_leaky_relu_s16(const tflm_leaky_relu_params_t *p, const int16_t *input,
+                         int16_t *output);
 
 #endif /* TFLM_LEAKY_RELU_H */

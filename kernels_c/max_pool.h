@@ -13,5 +13,7 @@ typedef struct {
 } tflm_max_pool_params_t;
 
 void tflm_max_pool_s8(const tflm_max_pool_params_t *p, const int8_t *input, int8_t *output);
+void tflm_max_pool_s16(const tflm_max_pool_params_t *p, const int16_t *input,
+                       int16_t *output);
 
 #endif /* TFLM_MAX_POOL_H */

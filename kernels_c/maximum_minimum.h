@@ -18,5 +18,9 @@ void tflm_maximum_s8(const tflm_maximum_minimum_params_t *p, const int8_t *input
                      const int8_t *input2, int8_t *output);
 void tflm_minimum_s8(const tflm_maximum_minimum_params_t *p, const int8_t *input1,
                      const int8_t *input2, int8_t *output);
+void tflm_maximum_s16(const tflm_maximum_minimum_params_t *p, const int16_t *input1,
+                     const int16_t *input2, int16_t *output);
+void tflm_minimum_s16(const tflm_maximum_minimum_params_t *p, const int16_t *input1,
+                     const int16_t *input2, int16_t *output);
 
 #endif /* TFLM_MAXIMUM_MINIMUM_H */

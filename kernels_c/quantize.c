@@ -24,7 +24,10 @@ static inline int32_t quant_round(float x, float scale)
 
 static inline int32_t quant_requant(const tflm_quantize_params_t *p, int32_t x)
 {
-    return tflm_requantize(x - p->input_offset, p->multiplier, p->shift) + p->output_offset;
+    /* int32 arithmetic that wraps, as TFLM's on int32 inputs */
+    return tflm_wrap_add(tflm_requantize(tflm_wrap_add(x, -p->input_offset), p->multiplier,
+                                         p->shift),
+                         p->output_offset);
 }
 
 void tflm_quantize_f32_s8(const tflm_quantize_params_t *p, const float *input, int8_t *output)
@@ -63,6 +66,36 @@ void tflm_quantize_s16_s8(const tflm_quantize_params_t *p, const int16_t *input,
 }
 
 void tflm_quantize_s16_s16(const tflm_quantize_params_t *p, const int16_t *input,
+                           int16_t *output)
+{
+    for (int32_t i = 0; i < p->size; ++i) {
+        output[i] = tflm_sat_s16(quant_requant(p, input[i]));
+    }
+}
+
+void tflm_quantize_s8_s32(const tflm_quantize_params_t *p, const int8_t *input, int32_t *output)
+{
+    for (int32_t i = p->size - 1; i >= 0; --i) {  /* backward: widening */
+        output[i] = quant_requant(p, input[i]);
+    }
+}
+
+void tflm_quantize_s16_s32(const tflm_quantize_params_t *p, const int16_t *input,
+                           int32_t *output)
+{
+    for (int32_t i = p->size - 1; i >= 0; --i) {  /* backward: widening */
+        output[i] = quant_requant(p, input[i]);
+    }
+}
+
+void tflm_quantize_s32_s8(const tflm_quantize_params_t *p, const int32_t *input, int8_t *output)
+{
+    for (int32_t i = 0; i < p->size; ++i) {
+        output[i] = tflm_sat_s8(quant_requant(p, input[i]));
+    }
+}
+
+void tflm_quantize_s32_s16(const tflm_quantize_params_t *p, const int32_t *input,
                            int16_t *output)
 {
     for (int32_t i = 0; i < p->size; ++i) {

@@ -1,4 +1,4 @@
-/* RELU (requantizing) and RELU6 (clamp in the input's quantization) on int8 tensors.
+/* RELU (requantizing) and RELU6 (clamp in the input's quantization) on int8 / int16 tensors.
  * Parameters are computed by tflm_py/ops/activations.py (prepare). */
 #ifndef TFLM_RELU_H
 #define TFLM_RELU_H
@@ -24,5 +24,7 @@ typedef struct {
 /* output may be the same buffer as input */
 void tflm_relu_s8(const tflm_relu_params_t *p, const int8_t *input, int8_t *output);
 void tflm_relu6_s8(const tflm_relu6_params_t *p, const int8_t *input, int8_t *output);
+void tflm_relu_s16(const tflm_relu_params_t *p, const int16_t *input, int16_t *output);
+void tflm_relu6_s16(const tflm_relu6_params_t *p, const int16_t *input, int16_t *output);
 
 #endif /* TFLM_RELU_H */

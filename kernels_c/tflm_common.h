@@ -327,4 +327,84 @@ static inline void tflm_tap_range(int32_t origin, int32_t step, int32_t size, in
     *end = hi > lo ? hi : lo;
 }
 
+/* ---- 16x8 (int16 activations, int8 weights): shared by the CONV_2D, DEPTHWISE_CONV_2D and
+ * FULLY_CONNECTED s16 kernels. Python twins in tflm_py/quant.py. */
+
+/* TFLM MultiplyByQuantizedMultiplier(int64_t x, ...): the Q31 multiplier rounded to 16 bits,
+ * x times it rounded half up at 2^(15 - shift) (shift <= 14), truncated to int32 like TFLM's
+ * static_cast; the 64-bit product wraps as it would there. */
+static inline int32_t tflm_requantize_s64(int64_t x, int32_t multiplier, int32_t shift)
+{
+    const int64_t reduced = multiplier < 0x7FFF0000 ? (multiplier + (1 << 15)) >> 16 : 0x7FFF;
+    const int total_shift = 15 - shift;
+    const int64_t v = (int64_t)((uint64_t)x * (uint64_t)reduced +
+                                ((uint64_t)1 << (total_shift - 1)));
+    return (int32_t)(uint32_t)(uint64_t)(v >> total_shift);
+}
+
+/* The 16x8 requantisation of one layer: acc64 = 1 is TFLM's int64 path (an int64 bias, or
+ * none), 0 the path of an int32 bias (the accumulator wraps in int32, then
+ * tflm_requantize). The zero points take no part: TFLM's 16x8 kernels ignore them. */
+typedef struct {
+    const int32_t *multipliers;
+    const int32_t *shifts;
+    int32_t per_channel;
+    int32_t acc64;
+    int32_t act_min, act_max;
+} tflm_rq16_t;
+
+/* the int16 output of channel oc from `sum`, the exact sum of its products; bias (int64_t
+ * when acc64, else int32_t) may be NULL */
+static inline int16_t tflm_rq16_out(const tflm_rq16_t *r, int64_t sum, const void *bias,
+                                    int32_t oc)
+{
+    const int32_t q = r->per_channel ? oc : 0;
+    int32_t v;
+    if (r->acc64) {
+        if (bias != NULL) {
+            sum = (int64_t)((uint64_t)sum + (uint64_t)((const int64_t *)bias)[oc]);
+        }
+        v = tflm_requantize_s64(sum, r->multipliers[q], r->shifts[q]);
+    } else {
+        int32_t acc = (int32_t)(uint32_t)(uint64_t)sum;
+        if (bias != NULL) {
+            acc = tflm_wrap_add(acc, ((const int32_t *)bias)[oc]);
+        }
+        v = tflm_requantize(acc, r->multipliers[q], r->shifts[q]);
+    }
+    return (int16_t)TFLM_CLAMP(v, r->act_min, r->act_max);
+}
+
+/* sum_k x[k] * w[k] of int16 x and int8 w, exact: int32 partial sums over blocks of 256
+ * (|block| <= 256 * 2^15 * 2^7 = 2^30), added up in int64. DSP: SMLAD on pairs of int16
+ * inputs against pairs of int8 weights widened with SXTB16 and repacked. */
+static inline int64_t tflm_dot_s16_s8(const int16_t *x, const int8_t *w, int32_t n)
+{
+    int64_t total = 0;
+    while (n > 0) {
+        const int32_t len = n < 256 ? n : 256;
+        int32_t s = 0;
+        int32_t k = 0;
+#if TFLM_PY_USE_DSP
+        for (; k + 4 <= len; k += 4) {
+            const int32_t wq = tflm_load_s32(w + k);
+            const uint32_t w02 = (uint32_t)__sxtb16(wq);           /* (w0, w2) */
+            const uint32_t w13 = (uint32_t)tflm_sxtb16_ror8(wq);   /* (w1, w3) */
+            const int32_t w01 = (int32_t)((w02 & 0xFFFFu) | (w13 << 16));
+            const int32_t w23 = (int32_t)((w02 >> 16) | (w13 & 0xFFFF0000u));
+            s = __smlad(tflm_load_s32(x + k), w01, s);
+            s = __smlad(tflm_load_s32(x + k + 2), w23, s);
+        }
+#endif
+        for (; k < len; ++k) {
+            s += x[k] * w[k];
+        }
+        total += s;
+        x += len;
+        w += len;
+        n -= len;
+    }
+    return total;
+}
+
 #endif /* TFLM_COMMON_H */

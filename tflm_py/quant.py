@@ -238,3 +238,39 @@ def get_reciprocal(x, x_integer_digits: int):
     shifted = ((x & 0xFFFFFFFF) << headroom_plus_one) & 0xFFFFFFFF
     shifted_minus_one = wrap_int32(shifted - (1 << 31))
     return one_over_one_plus_x_for_x_in_0_1(shifted_minus_one), num_bits_over_unit
+
+
+# ---- 16x8 (int16 activations, int8 weights): TFLM's int64 requantisation.
+# C twins: tflm_requantize_s64 and tflm_rq16_out in kernels_c/tflm_common.h.
+
+def reduced_multiplier(multiplier):
+    """The 16-bit multiplier TFLM's MultiplyByQuantizedMultiplier(int64_t x, ...) rounds the
+    Q31 multiplier to (saturating at 0x7FFF)."""
+    m = np.asarray(multiplier, dtype=np.int64)
+    return np.where(m < 0x7FFF0000, (m + (1 << 15)) >> 16, 0x7FFF).astype(np.int64)
+
+
+def multiply_by_quantized_multiplier_int64(x, multiplier, shift):
+    """TFLM MultiplyByQuantizedMultiplier(int64_t x, int32_t multiplier, int shift) -> int32:
+    x * round(multiplier / 2^16) rounded half up at 2^(15 - shift), then truncated to int32
+    as the kernel's static_cast does. int64 products wrap like the C code's. Needs
+    shift <= 14 (the rooms refuse larger ones)."""
+    x = np.asarray(x, dtype=np.int64)
+    red = reduced_multiplier(multiplier)
+    total = 15 - np.asarray(shift, dtype=np.int64)
+    with np.errstate(over="ignore"):
+        r = (x * red + (np.int64(1) << (total - 1))) >> total
+    return wrap_int32(r)
+
+
+def requantize_16x8(acc, multiplier, shift, acc64: bool, act_min: int, act_max: int):
+    """The int16 output of a 16x8 CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED from its
+    exact accumulator (int64 values: sum of products + bias). acc64: TFLM's int64 path
+    (int64 bias or none); else the int32 path of an int32 bias (the accumulator wraps in int32,
+    then the usual MultiplyByQuantizedMultiplier). No output offset: TFLM's 16x8 kernels
+    ignore the zero points (the activation range still uses the output's)."""
+    if acc64:
+        r = multiply_by_quantized_multiplier_int64(acc, multiplier, shift)
+    else:
+        r = multiply_by_quantized_multiplier(wrap_int32(acc), multiplier, shift)
+    return np.clip(r, act_min, act_max).astype(np.int16)

@@ -332,7 +332,7 @@ def _conv_model(in_dtype=np.int8, w_dtype=np.int8, bias_dtype=np.int32, w_zp=0,
 
 
 @pytest.mark.parametrize("kwargs,needle", [
-    (dict(in_dtype=np.int16, bias_dtype=np.int64), "int16"),
+    (dict(in_dtype=np.int16, w_dtype=np.int16, bias_dtype=np.int64), "weights must be int8"),
     (dict(in_dtype=np.float32, w_dtype=np.float32, bias_dtype=np.float32), "float32"),
     (dict(bias_dtype=np.int64), "bias must be int32"),
     (dict(w_zp=3), "symmetric"),
@@ -340,7 +340,8 @@ def _conv_model(in_dtype=np.int8, w_dtype=np.int8, bias_dtype=np.int32, w_zp=0,
     (dict(out_shape=(1, 3, 3, 2)), "output shape"),
     (dict(fused_activation_function="TANH"), "activation"),
     (dict(op="DEPTHWISE_CONV_2D", depth_multiplier=2), "depth_multiplier"),
-    (dict(op="DEPTHWISE_CONV_2D", in_dtype=np.int16, bias_dtype=np.int64), "int16"),
+    (dict(op="DEPTHWISE_CONV_2D", in_dtype=np.int16, bias_dtype=np.int32), "reads it as int64"),
+    (dict(in_dtype=np.int16, bias_dtype=np.int16), "int64 or int32"),
 ])
 def test_unsupported_conv_variants(kwargs, needle):
     m = _conv_model(**kwargs)
@@ -349,22 +350,35 @@ def test_unsupported_conv_variants(kwargs, needle):
         ops.room(op.type).check(op, m)
 
 
-def test_unsupported_fc_variants():
-    # per-channel FC with a 3-D (keep_num_dims) output
+def test_fc_per_channel_with_3d_output_matches_tflm():
+    """A Dense on a sequence: per-channel weights, [2, 3, 8] -> [2, 3, 4] (keep_num_dims).
+    TFLM takes every output element but the last dimension as a batch."""
+    rng = np.random.default_rng(12)
     b = ModelBuilder()
-    x = b.activation((2, 3, 8), scale=0.05, zero_point=0)
-    w = b.constant(np.ones((4, 8), np.int8), scales=[0.01] * 4, zero_points=[0] * 4)
-    y = b.activation((2, 3, 4), scale=0.1, zero_point=0)
-    b.op("FULLY_CONNECTED", [x, w, -1], [y], keep_num_dims=True)
-    m = tflm_py.load_model(b.build([x], [y]))
-    with pytest.raises(UnsupportedError, match="per-channel"):
-        ops.room("FULLY_CONNECTED").check(m.operators[0], m)
-    # int16 activations
+    x = b.activation((2, 3, 8), scale=0.05, zero_point=4)
+    w = b.constant(rng.integers(-127, 128, (4, 8)).astype(np.int8),
+                   scales=[0.01, 0.02, 0.005, 0.013], zero_points=[0] * 4)
+    bias = b.constant(rng.integers(-900, 900, 4).astype(np.int32), scales=[0.0005] * 4)
+    y = b.activation((2, 3, 4), scale=0.03, zero_point=-5)
+    b.op("FULLY_CONNECTED", [x, w, bias], [y], keep_num_dims=True)
+    data = b.build([x], [y])
+    m = tflm_py.load_model(data)
+    xs = [rng.integers(-128, 128, (2, 3, 8)).astype(np.int8) for _ in range(3)]
+    from tflm_py.simulator import Simulator
+    sim = Simulator(m)
+    for xv, ref in zip(xs, run_oracle(data, [[v] for v in xs])):
+        got = sim.run([xv])[0]
+        assert np.array_equal(got, ref[0])
+        assert len(np.unique(got)) > 4
+
+
+def test_unsupported_fc_variants():
+    # int16 input with an int8 output
     b = ModelBuilder()
     x = b.activation((1, 8), dtype=np.int16, scale=0.05, zero_point=0)
     w = b.constant(np.ones((4, 8), np.int8), scales=[0.01], zero_points=[0])
-    y = b.activation((1, 4), dtype=np.int16, scale=0.1, zero_point=0)
+    y = b.activation((1, 4), dtype=np.int8, scale=0.1, zero_point=0)
     b.op("FULLY_CONNECTED", [x, w, -1], [y])
     m = tflm_py.load_model(b.build([x], [y]))
-    with pytest.raises(UnsupportedError, match="int16"):
+    with pytest.raises(UnsupportedError, match="types differ"):
         ops.room("FULLY_CONNECTED").check(m.operators[0], m)

@@ -42,23 +42,61 @@ def check_quantized(t, what: str, dtype=np.int8):
 
 
 def check_activation_io(model, op):
-    """The int8 input and output of a conv-like op; rejects int16 / float clearly."""
+    """The input and output of a conv-like op: both int8, or both int16 (16x8: int16
+    activations with int8 weights, as TFLM runs them); rejects float clearly."""
     x = model.tensor(op.inputs[0]) if len(op.inputs) > 0 else None
     y = model.tensor(op.outputs[0]) if len(op.outputs) > 0 else None
     if x is None or y is None:
         raise UnsupportedError("input or output tensor is missing")
     for t, what in ((x, "input"), (y, "output")):
         if t.dtype == np.float32:
-            raise UnsupportedError(f"float32 {what} is not supported (only int8 activations)")
-        if t.dtype == np.int16:
-            raise UnsupportedError(f"int16 {what} is not supported (only int8 activations "
-                                   "with int8 weights)")
-        q = check_quantized(t, what)
+            raise UnsupportedError(f"float32 {what} is not supported (only int8 activations, "
+                                   "or int16 activations with int8 weights)")
+        if t.dtype not in (np.int8, np.int16):
+            raise UnsupportedError(f"{what} must be int8 or int16, got {t.type_name}")
+    if x.dtype != y.dtype:
+        raise UnsupportedError(f"input ({x.type_name}) and output ({y.type_name}) types differ")
+    for t, what in ((x, "input"), (y, "output")):
+        q = check_quantized(t, what, t.dtype)
         if q.per_channel:
             raise UnsupportedError(f"{what} must be quantized per tensor")
-        if not -128 <= int(q.zero_points[0]) <= 127:
-            raise UnsupportedError(f"{what} zero point {int(q.zero_points[0])} outside int8")
+        info = np.iinfo(t.dtype)
+        if not info.min <= int(q.zero_points[0]) <= info.max:
+            raise UnsupportedError(f"{what} zero point {int(q.zero_points[0])} outside "
+                                   f"{t.type_name}")
     return x, y
+
+
+def is_16x8(model, op) -> bool:
+    """int16 activations (with int8 weights): TFLM's 16x8 kernels."""
+    return model.tensor(op.inputs[0]).dtype == np.int16
+
+
+def acc64(model, op) -> int:
+    """1: TFLM's int64 accumulator and requantisation of a 16x8 op (an int64 bias, or none);
+    0: an int32 bias (the accumulator wraps in int32), or int8."""
+    if not is_16x8(model, op):
+        return 0
+    b = model.tensor(op.inputs[2]) if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
+    return int(b is None or b.dtype == np.int64)
+
+
+def check_16x8_shifts(shifts):
+    """TFLM's int64 requantisation shifts right by 15 - shift: shift must be <= 14."""
+    if np.any(np.asarray(shifts) > 14):
+        raise UnsupportedError("16x8 output scale too large for the int64 requantisation "
+                               "(input scale x weight scale / output scale >= 2^14)")
+
+
+def requantize_16x8_params(model, op, mult, shift, act):
+    """(act_min, act_max, acc64) of a 16x8 op; checks the shifts of the int64 path."""
+    y = model.tensor(op.outputs[0])
+    a64 = acc64(model, op)
+    if a64:
+        check_16x8_shifts(shift)
+    lo, hi = quant.activation_range(act, y.quantization.scale, y.quantization.zero_point,
+                                    np.int16)
+    return lo, hi, a64
 
 
 def check_filter(model, op, qdim: int, n_channels: int, allow_zero_point=False):
@@ -80,11 +118,17 @@ def check_filter(model, op, qdim: int, n_channels: int, allow_zero_point=False):
     return w
 
 
-def check_bias(model, op, n_channels: int):
+def check_bias(model, op, n_channels: int, bias16=(np.int64, np.int32)):
+    """bias16: the bias types TFLM's 16x8 kernel of this op reads correctly."""
     if len(op.inputs) < 3 or op.inputs[2] < 0:
         return None
     b = model.tensor(op.inputs[2])
-    if b.dtype != np.int32:
+    if is_16x8(model, op):
+        if b.dtype not in bias16:
+            names = " or ".join(np.dtype(t).name for t in bias16)
+            raise UnsupportedError(f"bias of a 16x8 {op.type} must be {names} (got "
+                                   f"{b.type_name}; TFLM's kernel reads it as int64)")
+    elif b.dtype != np.int32:
         raise UnsupportedError(f"bias must be int32 (got {b.type_name})")
     if not b.is_constant:
         raise UnsupportedError("bias must be a constant tensor")
@@ -138,3 +182,11 @@ def bias_values(model, op):
         return None
     b = model.tensor(op.inputs[2])
     return None if b is None or b.data is None else b.data.astype(np.int64).reshape(-1)
+
+
+def rq16_init(cg, p, hint) -> str:
+    """The C initializer of a tflm_rq16_t (kernels_c/tflm_common.h) from a 16x8 op's params."""
+    mult = c_array_or_name(cg, "int32_t", p.multipliers, hint + "_mult")
+    shift = c_array_or_name(cg, "int32_t", p.shifts, hint + "_shift")
+    return (f"{{ .multipliers = {mult}, .shifts = {shift}, .per_channel = {int(p.per_channel)}, "
+            f".acc64 = {int(p.acc64)}, .act_min = {int(p.act_min)}, .act_max = {int(p.act_max)} }}")

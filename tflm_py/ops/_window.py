@@ -51,4 +51,4 @@ def overlap_reads(op, model, g):
     x, y = model.tensor(op.inputs[0]), model.tensor(op.outputs[0])
     return window_overlap_reads(x.shape, y.shape, (g.filter_h, g.filter_w),
                                 (g.stride_h, g.stride_w), (g.dilation_h, g.dilation_w),
-                                (g.pad_h, g.pad_w))
+                                (g.pad_h, g.pad_w), x.dtype.itemsize, y.dtype.itemsize)

@@ -1,11 +1,15 @@
 """CONV_2D room: int8 activations, int8 weights (per-channel along dim 0 or per-tensor),
-optional int32 bias, SAME/VALID padding, strides, dilations, grouped convolution
+optional int32 bias (or 16x8: int16 activations, int8 weights, int64 or int32 bias), SAME/VALID padding, strides, dilations, grouped convolution
 (filter input depth dividing the input depth), fused NONE/RELU/RELU6/RELU_N1_TO_1.
 
 Arithmetic of TFLM's reference ConvPerChannel: acc(int32) = sum w * (x - input_zp) over the
 taps inside the image (outside taps contribute nothing), + bias, then
 MultiplyByQuantizedMultiplier per output channel, + output_zp, clamp to the activation range.
 The weight zero point is not used by TFLM's kernel; we require it to be 0.
+
+16x8 (TFLM's int16 ConvPerChannel): acc = sum w * x with no zero points (TFLM ignores them),
++ bias, in int64 with the int64 MultiplyByQuantizedMultiplier (an int64 bias or none), or in
+wrapping int32 with the usual one (an int32 bias); clamp to the int16 activation range.
 """
 from __future__ import annotations
 
@@ -83,6 +87,8 @@ def kernel_scratch_bytes(filter_h, filter_w, filter_c, input_c) -> int:
 
 
 def scratch_bytes(op, model) -> int:
+    if cc.is_16x8(model, op):
+        return 0
     g = _geometry(op, model)
     return kernel_scratch_bytes(g.filter_h, g.filter_w, g.filter_c, g.input_c)
 
@@ -128,6 +134,11 @@ def prepare(op, model):
     g.per_channel = int(w.quantization.per_channel)
     g.multipliers = mult if g.per_channel else mult[:1]
     g.shifts = shift if g.per_channel else shift[:1]
+    g.io16 = cc.is_16x8(model, op)
+    if g.io16:
+        g.act_min, g.act_max, g.acc64 = cc.requantize_16x8_params(model, op, g.multipliers,
+                                                                  g.shifts, act)
+        return g
     g.input_offset = -x.quantization.zero_point
     g.output_offset = y.quantization.zero_point
     g.act_min, g.act_max = quant.activation_range(act, y.quantization.scale,
@@ -161,8 +172,9 @@ def simulate(op, model, params, inputs):
     p = params
     w = model.tensor(op.inputs[1]).data
     bias = inputs[2] if len(inputs) > 2 else None
-    # float64 holds every partial sum exactly (|w*(x-zp)| < 2^15, far fewer than 2^37 terms)
-    x = inputs[0].astype(np.float64) + p.input_offset
+    # float64 holds every partial sum exactly (|w*(x-zp)| < 2^15, far fewer than 2^37 terms;
+    # 16x8: |w*x| <= 2^22, far fewer than 2^30 terms)
+    x = inputs[0].astype(np.float64) + (0 if p.io16 else p.input_offset)
     cols = patches(x, p, p.filter_h, p.filter_w, p.output_h, p.output_w)
     groups = p.input_c // p.filter_c
     per_group = p.output_c // groups
@@ -176,6 +188,11 @@ def simulate(op, model, params, inputs):
         acc[:, gi * per_group:(gi + 1) * per_group] = (cg @ wg.T).astype(np.int64)
     if bias is not None:
         acc += bias.astype(np.int64).reshape(1, -1)
+    if p.io16:
+        out = quant.requantize_16x8(acc, _expand(p.multipliers, p.output_c),
+                                    _expand(p.shifts, p.output_c), p.acc64, p.act_min,
+                                    p.act_max)
+        return [out.reshape(p.batches, p.output_h, p.output_w, p.output_c)]
     acc = cc.wrap_int32(acc)
     out = cc.requantize_clamp(acc, _expand(p.multipliers, p.output_c),
                               _expand(p.shifts, p.output_c), p.output_offset, p.act_min,
@@ -188,8 +205,23 @@ def _expand(a, n):
     return np.repeat(a, n) if len(a) == 1 else a
 
 
+def _emit_s16(op, model, p, cg, h, w_ptr) -> str:
+    cg.use_kernel("conv_2d_s16")
+    fields = {k: int(getattr(p, k)) for k in (
+        "batches", "input_h", "input_w", "input_c", "filter_h", "filter_w", "filter_c",
+        "output_h", "output_w", "output_c", "stride_h", "stride_w", "dilation_h", "dilation_w",
+        "pad_h", "pad_w")}
+    fields["rq"] = cc.rq16_init(cg, p, h)
+    name = cg.param_struct("tflm_conv_2d_s16_params_t", fields, h)
+    bias = cg.ptr(op.inputs[2]) if len(op.inputs) > 2 else "NULL"
+    return (f"tflm_conv_2d_s16(&{name}, {cg.ptr(op.inputs[0])}, {w_ptr}, {bias}, "
+            f"{cg.ptr(op.outputs[0])});")
+
+
 def emit(op, model, params, cg) -> str:
     p = params
+    if p.io16:
+        return _emit_s16(op, model, p, cg, f"conv_2d_{op.index}", cg.ptr(op.inputs[1]))
     cg.use_kernel("conv_2d")
     h = f"conv_2d_{op.index}"
     mult = cc.c_array_or_name(cg, "int32_t", p.multipliers, h + "_mult")

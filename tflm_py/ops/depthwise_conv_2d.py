@@ -1,10 +1,13 @@
 """DEPTHWISE_CONV_2D room: int8 activations, int8 weights [1, KH, KW, C*M] (per-channel along
-dim 3 or per-tensor), optional int32 bias, SAME/VALID padding, strides, dilations,
+dim 3 or per-tensor), optional int32 bias (or 16x8: int16 activations, int8 weights, int64 bias),
+SAME/VALID padding, strides, dilations,
 depth_multiplier M >= 1, fused NONE/RELU/RELU6/RELU_N1_TO_1.
 
 TFLM's reference DepthwiseConvPerChannel: output channel oc = ic * M + m reads input
 channel ic; acc(int32) = sum over the taps inside the image of w[ky, kx, oc] * (x - input_zp),
 + bias[oc], MultiplyByQuantizedMultiplier per output channel, + output_zp, clamp.
+16x8: the same sums without zero points, requantised as quant.requantize_16x8 (int64 path
+for an int64 bias or none, wrapping int32 path for an int32 bias).
 """
 from __future__ import annotations
 
@@ -69,7 +72,7 @@ def check(op, model) -> None:
     if g.output_h < 1 or g.output_w < 1 or tuple(y.shape) != want:
         raise UnsupportedError(f"output shape {tuple(y.shape)} does not match the computed "
                                f"{want}")
-    cc.check_bias(model, op, g.output_c)
+    cc.check_bias(model, op, g.output_c, bias16=(np.int64,))
 
 
 def _as_conv(g) -> bool:
@@ -83,6 +86,8 @@ def _as_conv(g) -> bool:
 def scratch_bytes(op, model) -> int:
     from .conv_2d import kernel_scratch_bytes
     g = _geometry(op, model)
+    if cc.is_16x8(model, op):
+        return 0
     return kernel_scratch_bytes(g.filter_h, g.filter_w, 1, 1) if _as_conv(g) else 0
 
 
@@ -102,6 +107,11 @@ def prepare(op, model):
     g.per_channel = int(w.quantization.per_channel)
     g.multipliers = mult if g.per_channel else mult[:1]
     g.shifts = shift if g.per_channel else shift[:1]
+    g.io16 = cc.is_16x8(model, op)
+    if g.io16:
+        g.act_min, g.act_max, g.acc64 = cc.requantize_16x8_params(model, op, g.multipliers,
+                                                                  g.shifts, act)
+        return g
     g.input_offset = -x.quantization.zero_point
     g.output_offset = y.quantization.zero_point
     g.act_min, g.act_max = quant.activation_range(act, y.quantization.scale,
@@ -116,7 +126,7 @@ def simulate(op, model, params, inputs):
     w = model.tensor(op.inputs[1]).data.reshape(p.filter_h, p.filter_w, p.output_c)
     w = w.astype(np.int64)
     bias = inputs[2] if len(inputs) > 2 else None
-    x = inputs[0].astype(np.int64) + p.input_offset
+    x = inputs[0].astype(np.int64) + (0 if p.io16 else p.input_offset)
     if p.depth_multiplier > 1:
         x = np.repeat(x, p.depth_multiplier, axis=3)  # channel ic*M+m <- ic
     n = p.batches
@@ -135,6 +145,10 @@ def simulate(op, model, params, inputs):
                       x0:x0 + (p.output_w - 1) * p.stride_w + 1:p.stride_w, :] * w[ky, kx]
     if bias is not None:
         acc += bias.astype(np.int64).reshape(-1)
+    if p.io16:
+        return [quant.requantize_16x8(acc, _expand(p.multipliers, p.output_c),
+                                      _expand(p.shifts, p.output_c), p.acc64, p.act_min,
+                                      p.act_max)]
     acc = cc.wrap_int32(acc)
     out = cc.requantize_clamp(acc, _expand(p.multipliers, p.output_c),
                               _expand(p.shifts, p.output_c), p.output_offset, p.act_min,
@@ -167,8 +181,24 @@ def _emit_as_conv(op, model, p, cg) -> str:
             f"{cg.ptr(op.outputs[0])}, {cg.scratch(op)});")
 
 
+def _emit_s16(op, model, p, cg) -> str:
+    cg.use_kernel("depthwise_conv_2d_s16")
+    h = f"depthwise_conv_2d_{op.index}"
+    fields = {k: int(getattr(p, k)) for k in (
+        "batches", "input_h", "input_w", "input_c", "filter_h", "filter_w", "output_h",
+        "output_w", "output_c", "depth_multiplier", "stride_h", "stride_w", "dilation_h",
+        "dilation_w", "pad_h", "pad_w")}
+    fields["rq"] = cc.rq16_init(cg, p, h)
+    name = cg.param_struct("tflm_depthwise_conv_2d_s16_params_t", fields, h)
+    bias = cg.ptr(op.inputs[2]) if len(op.inputs) > 2 else "NULL"
+    return (f"tflm_depthwise_conv_2d_s16(&{name}, {cg.ptr(op.inputs[0])}, "
+            f"{cg.ptr(op.inputs[1])}, {bias}, {cg.ptr(op.outputs[0])});")
+
+
 def emit(op, model, params, cg) -> str:
     p = params
+    if p.io16:
+        return _emit_s16(op, model, p, cg)
     if _as_conv(p):
         return _emit_as_conv(op, model, p, cg)
     cg.use_kernel("depthwise_conv_2d")

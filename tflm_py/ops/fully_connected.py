@@ -9,6 +9,13 @@ TFLM's reference kernels:
 Both take the multiplier from double(in_scale) * double(filter_scale) / double(out_scale)
 (verified against the oracle: a float32 product would differ by one in rare cases).
 Then MultiplyByQuantizedMultiplier, + output_zp, clamp to the activation range.
+Any output rank: the batches are every output element but the last dimension (TFLM does so
+for per-channel weights too: checked against the oracle with 3-D outputs, a Dense on a
+sequence).
+
+16x8 (int16 activations, int8 weights, int64 / int32 / no bias): acc = sum (w - w_zp) * x
+(w_zp only per tensor; no activation zero points), + bias, requantised as
+quant.requantize_16x8.
 """
 from __future__ import annotations
 
@@ -31,7 +38,9 @@ def overlap_reads(op, model):
     """(unit_bytes, min_read) for the planner's "overlap" rule: one unit = one output row."""
     from ._overlap import fc_overlap_reads
     g = _geometry(op, model)
-    return fc_overlap_reads(g.batches, g.accum_depth, g.output_depth)
+    x, y = model.tensor(op.inputs[0]), model.tensor(op.outputs[0])
+    return fc_overlap_reads(g.batches, g.accum_depth, g.output_depth, x.dtype.itemsize,
+                            y.dtype.itemsize)
 
 
 def _geometry(op, model):
@@ -71,9 +80,6 @@ def check(op, model) -> None:
     batches = y.size // o
     if x.size != batches * k:
         raise UnsupportedError(f"input of {x.size} elements is not {batches} batches of {k}")
-    if per_channel and len(y.shape) != 2:
-        raise UnsupportedError("per-channel FULLY_CONNECTED needs a 2-D output (TFLM's "
-                               "per-channel kernel reads batches from output dim 0)")
     cc.check_bias(model, op, o)
 
 
@@ -101,6 +107,11 @@ def prepare(op, model):
                                                  y.quantization.scale, 1)
         g.filter_offset = -int(wq.zero_points[0])
     g.multipliers, g.shifts = mult, shift
+    g.output_shape = tuple(y.shape)
+    g.io16 = cc.is_16x8(model, op)
+    if g.io16:
+        g.act_min, g.act_max, g.acc64 = cc.requantize_16x8_params(model, op, mult, shift, act)
+        return g
     g.input_offset = -x.quantization.zero_point
     g.output_offset = y.quantization.zero_point
     g.act_min, g.act_max = quant.activation_range(act, y.quantization.scale,
@@ -124,11 +135,18 @@ def simulate(op, model, params, inputs):
     p = params
     w = model.tensor(op.inputs[1]).data.astype(np.float64) + p.filter_offset
     bias = inputs[2] if len(inputs) > 2 else None
-    x = inputs[0].astype(np.float64).reshape(p.batches, p.accum_depth) + p.input_offset
-    # exact in float64: |terms| <= 255 * 255 and K far below 2^37
+    x = inputs[0].astype(np.float64).reshape(p.batches, p.accum_depth)
+    if not p.io16:
+        x += p.input_offset
+    # exact in float64: |terms| <= 255 * 255 (16x8: 2^15 * 255) and K far below 2^29
     acc = (x @ w.T).astype(np.int64)
     if bias is not None:
         acc += bias.astype(np.int64).reshape(1, -1)
+    if p.io16:
+        out = quant.requantize_16x8(acc, _expand(p.multipliers, p.output_depth),
+                                    _expand(p.shifts, p.output_depth), p.acc64, p.act_min,
+                                    p.act_max)
+        return [out.reshape(p.output_shape)]
     acc = cc.wrap_int32(acc)
     out = cc.requantize_clamp(acc, _expand(p.multipliers, p.output_depth),
                               _expand(p.shifts, p.output_depth), p.output_offset, p.act_min,
@@ -136,8 +154,22 @@ def simulate(op, model, params, inputs):
     return [out.reshape(p.output_shape)]
 
 
+def _emit_s16(op, model, p, cg) -> str:
+    cg.use_kernel("fully_connected_s16")
+    h = f"fully_connected_{op.index}"
+    fields = {k: int(getattr(p, k)) for k in (
+        "batches", "accum_depth", "output_depth", "filter_offset")}
+    fields["rq"] = cc.rq16_init(cg, p, h)
+    name = cg.param_struct("tflm_fully_connected_s16_params_t", fields, h)
+    bias = cg.ptr(op.inputs[2]) if len(op.inputs) > 2 else "NULL"
+    return (f"tflm_fully_connected_s16(&{name}, {cg.ptr(op.inputs[0])}, "
+            f"{cg.ptr(op.inputs[1])}, {bias}, {cg.ptr(op.outputs[0])});")
+
+
 def emit(op, model, params, cg) -> str:
     p = params
+    if p.io16:
+        return _emit_s16(op, model, p, cg)
     cg.use_kernel("fully_connected")
     h = f"fully_connected_{op.index}"
     mult = cc.c_array_or_name(cg, "int32_t", p.multipliers, h + "_mult")

@@ -27,7 +27,9 @@ def check(op, model):
     x, y = model.tensor(op.inputs[0]), model.tensor(op.outputs[0])
     for t, what in ((x, "input"), (y, "output")):
         if t.dtype != E.INT8:
-            raise UnsupportedError(f"only int8 is supported, {what} is {E.type_name(t)}")
+            raise UnsupportedError(f"only int8 is supported, {what} is {E.type_name(t)} "
+                                   "(TFLM's HARD_SWISH kernel runs int8 only; it fails on "
+                                   "int16 with 'Unsupported type INT16')")
         E.require_per_tensor(t, what)
     if x.size != y.size:
         raise UnsupportedError(f"input shape {x.shape} and output shape {y.shape} differ in size")

@@ -1,4 +1,4 @@
-"""MAXIMUM / MINIMUM: int8 with broadcasting (up to 6-D).
+"""MAXIMUM / MINIMUM: int8 or int16 with broadcasting (up to 6-D).
 
 TFLM (kernels/maximum_minimum.cc) compares the raw stored integers and copies the winner:
 quantization parameters are not looked at (converters give all three tensors the same ones).
@@ -19,8 +19,11 @@ def check(op, model):
     t1, t2 = model.tensor(op.inputs[0]), model.tensor(op.inputs[1])
     out = model.tensor(op.outputs[0])
     for t, what in ((t1, "input 1"), (t2, "input 2"), (out, "output")):
-        if t.dtype != E.INT8:
-            raise UnsupportedError(f"only int8 tensors are supported, {what} is {E.type_name(t)}")
+        if t.dtype not in (E.INT8, E.INT16):
+            raise UnsupportedError(f"only int8 and int16 tensors are supported, {what} is "
+                                   f"{E.type_name(t)}")
+    if not t1.dtype == t2.dtype == out.dtype:
+        raise UnsupportedError("inputs and output must have one type")
     E.check_binary_shapes(op, model)
 
 
@@ -47,6 +50,7 @@ def emit(op, model, p, cg) -> str:
     fields = E.layout_fields(p["layout"])
     name = cg.param_struct("tflm_maximum_minimum_params_t", fields,
                            "minimum_params" if p["is_min"] else "maximum_params")
-    fn = "tflm_minimum_s8" if p["is_min"] else "tflm_maximum_s8"
+    suffix = "s16" if model.tensor(op.outputs[0]).dtype == E.INT16 else "s8"
+    fn = f"tflm_{'minimum' if p['is_min'] else 'maximum'}_{suffix}"
     return (f"{fn}(&{name}, {cg.ptr(op.inputs[0])}, {cg.ptr(op.inputs[1])}, "
             f"{cg.ptr(op.outputs[0])});")

@@ -1,4 +1,4 @@
-"""AVERAGE_POOL_2D and MAX_POOL_2D rooms: int8 NHWC, SAME/VALID padding, strides, any filter
+"""AVERAGE_POOL_2D and MAX_POOL_2D rooms: int8 or int16 NHWC, SAME/VALID padding, strides, any filter
 size, fused NONE/RELU/RELU6/RELU_N1_TO_1.
 
 TFLM (micro pooling_common.cc + reference_integer_ops pooling.h):
@@ -8,7 +8,9 @@ TFLM (micro pooling_common.cc + reference_integer_ops pooling.h):
 - average: int32 sum of the valid taps, divided by their count with rounding half away from
   zero ((sum +/- count/2) / count, C truncating division), then clamped to the activation
   range. A window without any valid tap is an error in TFLM; we reject such geometries.
-- max: the largest valid tap (starting from -128), clamped to the activation range.
+- max: the largest valid tap (starting from the type's minimum), clamped to the activation
+  range.
+int16 (TFLM's int16 AveragePool / MaxPool): the same arithmetic on int16 values.
 """
 from __future__ import annotations
 
@@ -52,12 +54,15 @@ def check(op, model) -> None:
     for t, what in ((x, "input"), (y, "output")):
         if t is None:
             raise UnsupportedError(f"{what} tensor is missing")
-        if t.dtype != np.dtype(np.int8):
-            raise UnsupportedError(f"only int8 is supported; {what} is {t.type_name}")
+        if t.dtype not in (np.int8, np.int16):
+            raise UnsupportedError(f"only int8 and int16 are supported; {what} is "
+                                   f"{t.type_name}")
         if t.quantization is None or len(t.quantization.scales) == 0:
             raise UnsupportedError(f"{what} tensor has no quantization parameters")
         if len(t.shape) != 4:
             raise UnsupportedError(f"{what} must be 4-D NHWC, got shape {tuple(t.shape)}")
+    if x.dtype != y.dtype:
+        raise UnsupportedError(f"input ({x.type_name}) and output ({y.type_name}) types differ")
     if (abs(float(x.quantization.scale) - float(y.quantization.scale)) > 1e-6
             or x.quantization.zero_point != y.quantization.zero_point):
         raise UnsupportedError("input and output must have the same scale and zero point "
@@ -91,8 +96,9 @@ def prepare(op, model):
     g = _geometry(op, model)
     y = model.tensor(op.outputs[0])
     act = getattr(op.options, "fused_activation_function", "NONE")
+    g.dtype = y.dtype
     g.act_min, g.act_max = quant.activation_range(act, y.quantization.scale,
-                                                  y.quantization.zero_point)
+                                                  y.quantization.zero_point, y.dtype)
     g.average = op.type == "AVERAGE_POOL_2D"
     return g
 
@@ -106,7 +112,7 @@ def simulate(op, model, params, inputs):
     if p.average:
         acc = np.zeros(shape, dtype=np.int64)
     else:
-        acc = np.full(shape, -128, dtype=np.int64)
+        acc = np.full(shape, np.iinfo(p.dtype).min, dtype=np.int64)
     # loop over the filter taps; each tap is valid for a rectangle of output positions
     for ky in range(p.filter_h):
         iy = np.arange(p.output_h) * p.stride_h - p.pad_h + ky
@@ -129,7 +135,7 @@ def simulate(op, model, params, inputs):
         num = np.where(acc > 0, acc + half, acc - half)
         # C division truncates toward zero
         acc = np.sign(num) * (np.abs(num) // count)
-    out = np.clip(acc, p.act_min, p.act_max).astype(np.int8)
+    out = np.clip(acc, p.act_min, p.act_max).astype(p.dtype)
     return [out]
 
 
@@ -141,7 +147,8 @@ def emit(op, model, params, cg) -> str:
         "batches", "input_h", "input_w", "depth", "output_h", "output_w", "stride_h",
         "stride_w", "filter_h", "filter_w", "pad_h", "pad_w", "act_min", "act_max")}
     name = cg.param_struct(f"tflm_{kernel}_params_t", fields, f"{kernel}_{op.index}")
-    return (f"tflm_{kernel}_s8(&{name}, {cg.ptr(op.inputs[0])}, "
+    suffix = "s16" if p.dtype == np.int16 else "s8"
+    return (f"tflm_{kernel}_{suffix}(&{name}, {cg.ptr(op.inputs[0])}, "
             f"{cg.ptr(op.outputs[0])});")
 
 

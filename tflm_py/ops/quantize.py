@@ -2,8 +2,11 @@
 
 - float32 -> int8 / int16: y = clamp(round(x / scale) + zp), the division in float32 and
   round() half away from zero (AffineQuantize).
-- int8 / int16 -> int8 / int16 (requantize): y = clamp(zp_out + MultiplyByQuantizedMultiplier(
-  x - zp_in, in_scale / out_scale)), the ratio in double from the float32 scales.
+- integer -> integer (requantize, reference/requantize.h), for the pairs TFLM's Prepare
+  accepts: int8 -> int8 / int16 / int32, int16 -> int8 / int16 / int32, int32 -> int8 / int16:
+  y = clamp(zp_out + MultiplyByQuantizedMultiplier(x - zp_in, in_scale / out_scale)), the
+  ratio in double from the float32 scales; the int32 subtraction and addition wrap as in
+  TFLM's int32 arithmetic.
 
 The output must be quantized per tensor. The C kernels are safe when the output buffer is the
 input buffer (narrowing and same-size conversions run forward, widening ones backward), but
@@ -22,7 +25,13 @@ from . import _eltwise as E
 OPS = ("QUANTIZE",)
 INPLACE = None
 
-_SUFFIX = {E.FLOAT32: "f32", E.INT8: "s8", E.INT16: "s16"}
+INT32 = np.dtype(np.int32)
+_SUFFIX = {E.FLOAT32: "f32", E.INT8: "s8", E.INT16: "s16", INT32: "s32"}
+# (input, output) pairs of TFLM's reference QUANTIZE (quantize_common.cc), uint8 aside
+PAIRS = {(E.FLOAT32, E.INT8), (E.FLOAT32, E.INT16),
+         (E.INT8, E.INT8), (E.INT8, E.INT16), (E.INT8, INT32),
+         (E.INT16, E.INT8), (E.INT16, E.INT16), (E.INT16, INT32),
+         (INT32, E.INT8), (INT32, E.INT16)}
 # |round(x / scale)| is saturated here before the zero point is added (then clamped to the
 # output type): far outside int16, and keeps NaN/inf away from undefined int conversions
 _ROUND_LIMIT = 1 << 16
@@ -36,11 +45,10 @@ def inplace(op, model):
 def check(op, model):
     E.require_inputs(op, 1)
     x, y = model.tensor(op.inputs[0]), model.tensor(op.outputs[0])
-    if x.dtype not in (E.FLOAT32, E.INT8, E.INT16):
-        raise UnsupportedError(f"input type {E.type_name(x)} is not supported "
-                               "(float32, int8, int16)")
-    if y.dtype not in (E.INT8, E.INT16):
-        raise UnsupportedError(f"output type {E.type_name(y)} is not supported (int8, int16)")
+    if (x.dtype, y.dtype) not in PAIRS:
+        pairs = ", ".join(sorted(f"{a.name}->{b.name}" for a, b in PAIRS))
+        raise UnsupportedError(f"{E.type_name(x)} -> {E.type_name(y)} is not a conversion "
+                               f"TFLM's QUANTIZE runs ({pairs})")
     E.require_per_tensor(y, "output")
     if x.dtype != E.FLOAT32:
         E.require_per_tensor(x, "input")
@@ -77,8 +85,9 @@ def simulate(op, model, p, inputs):
         r = r.astype(np.int64) + p["output_offset"]
     else:
         x = np.asarray(inputs[0], dtype=np.int64).reshape(y.shape)
-        r = quant.multiply_by_quantized_multiplier(x - p["input_offset"], p["multiplier"],
-                                                   p["shift"]) + p["output_offset"]
+        r = quant.multiply_by_quantized_multiplier(quant.wrap_int32(x - p["input_offset"]),
+                                                   p["multiplier"], p["shift"])
+        r = quant.wrap_int32(r + p["output_offset"])
     return [np.clip(r, p["out_min"], p["out_max"]).astype(y.dtype)]
 
 

@@ -203,7 +203,7 @@ def gen_fully_connected(rng: np.random.Generator) -> bytes:
             in_shape, out_shape, keep = (a1, a2, k), (a1, a2, o), True
         if bt * k * o <= MAX_MACS and bt * k <= 4096:
             break
-    per_channel = o > 1 and len(out_shape) == 2 and rng.random() < 0.4
+    per_channel = o > 1 and rng.random() < 0.4
     act = _act(rng)
     b = ModelBuilder()
     wv, ws = _weights(rng, (o, k), o, 0, per_channel)

@@ -1,0 +1,24 @@
+/* CONV_2D 16x8: int16 activations, int8 weights, int64 (or int32) bias: TFLM's reference
+ * ConvPerChannel for int16. NHWC input/output, OHWI filter; grouped convolution when
+ * filter_c < input_c. */
+#ifndef TFLM_CONV_2D_S16_H
+#define TFLM_CONV_2D_S16_H
+
+#include "tflm_common.h"
+
+typedef struct {
+    int32_t batches;
+    int32_t input_h, input_w, input_c;
+    int32_t filter_h, filter_w, filter_c;   /* filter_c: input channels of one group */
+    int32_t output_h, output_w, output_c;
+    int32_t stride_h, stride_w;
+    int32_t dilation_h, dilation_w;
+    int32_t pad_h, pad_w;                   /* padding before the first row / column */
+    tflm_rq16_t rq;
+} tflm_conv_2d_s16_params_t;
+
+/* bias: int64_t[output_c] when rq.acc64, else int32_t[output_c]; may be NULL */
+void tflm_conv_2d_s16(const tflm_conv_2d_s16_params_t *p, const int16_t *input,
+                      const int8_t *filter, const void *bias, int16_t *output);
+
+#endif /* TFLM_CONV_2D_S16_H */

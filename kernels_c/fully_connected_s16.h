@@ -1,0 +1,22 @@
+/* FULLY_CONNECTED 16x8: int16 activations, int8 weights [output_depth, accum_depth], int64
+ * (or int32) bias: TFLM's reference FullyConnected / FullyConnectedPerChannel for int16.
+ * input [batches, accum_depth], output [batches, output_depth] (any ranks flattened so). */
+#ifndef TFLM_FULLY_CONNECTED_S16_H
+#define TFLM_FULLY_CONNECTED_S16_H
+
+#include "tflm_common.h"
+
+typedef struct {
+    int32_t batches;
+    int32_t accum_depth;
+    int32_t output_depth;
+    int32_t filter_offset;     /* -weights zero point (per tensor only, else 0) */
+    tflm_rq16_t rq;
+} tflm_fully_connected_s16_params_t;
+
+/* bias: int64_t[output_depth] when rq.acc64, else int32_t[output_depth]; may be NULL */
+void tflm_fully_connected_s16(const tflm_fully_connected_s16_params_t *p,
+                              const int16_t *input, const int8_t *filter, const void *bias,
+                              int16_t *output);
+
+#endif /* TFLM_FULLY_CONNECTED_S16_H */
