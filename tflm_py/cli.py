@@ -7,19 +7,22 @@ import argparse
 import importlib
 import sys
 
-from .errors import ModelError
+from .errors import ModelError, UsageError  # noqa: F401  (UsageError: used by the commands)
 
 # subcommand -> module under tflm_py.commands
 COMMANDS = ("inspect", "simulate", "plan", "generate", "run", "validate", "bench", "serve")
 
 
-class UsageError(Exception):
-    """Bad command-line usage (bad option values, missing files given as options)."""
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line `error: ...` and exit 2, like every other."""
+
+    def error(self, message):
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
-    p = argparse.ArgumentParser(prog="tflm-py", description=(
+    p = _Parser(prog="tflm-py", description=(
         "int8 TFLite models to interpreter-free microcontroller firmware, validated bit-exact."))
     p.add_argument("--version", action="version", version=f"tflm-py {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -38,7 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:     # --help, --version, or a usage error already printed
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
     try:
         return int(args._run(args) or 0)
     except (ModelError, UsageError) as e:

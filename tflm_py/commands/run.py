@@ -35,7 +35,8 @@ def add_parser(sub):
                    help="with --protocol mlperf-tiny: how the `db` bytes become the input: "
                         + ", ".join(INPUT_MODES) + " (default: the benchmark's own format, "
                         "int8 for kws01/sww01, u8-minus-128 for vww01/ic01, float32 for ad01)")
-    p.add_argument("--build-timeout", type=float, default=900.0, metavar="S",
+    from ..options import positive_seconds
+    p.add_argument("--build-timeout", type=positive_seconds, default=900.0, metavar="S",
                    help="longest time for `pio run -t upload`, seconds (default 900)")
     add_common(p)
     return p
