@@ -21,7 +21,6 @@ import json
 import math
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Union
@@ -266,12 +265,14 @@ def make_project(model: Union[str, os.PathLike, Model, None], board_name: Union[
                  out_dir, prefix: Optional[str] = None, protocol: str = "tflm-py",
                  bundle_dir=None, profile: bool = True, check_fit: bool = True,
                  mlperf_model: Optional[str] = None,
-                 mlperf_input: Optional[str] = None) -> Path:
+                 mlperf_input: Optional[str] = None, force: bool = False) -> Path:
     """Write a PlatformIO project for `model` on `board_name` into out_dir; return its path.
 
     The bundle goes to lib/<prefix>/ (written by tflm_py.codegen.generate, or copied from
     `bundle_dir`, a ready bundle, when given). Fails with FitError, writing nothing, if the
-    model does not fit the board.
+    model does not fit the board. Regeneration replaces only the files tflm-py wrote
+    (tflm_py.outdir): a user's files and `.pio/` stay; an edited generated file stops it
+    unless force.
 
     protocol: "tflm-py" (the validation firmware, tflm_py.protocol) or "mlperf-tiny" (the
     MLPerf Tiny / EEMBC runner's text protocol, tflm_py.mlperf; no per-layer profiling);
@@ -297,70 +298,66 @@ def make_project(model: Union[str, os.PathLike, Model, None], board_name: Union[
         raise ModelError("make_project needs a model (or a ready bundle_dir)")
 
     out = Path(out_dir)
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not _is_project(out))):
-        raise ModelError(f"{out} exists and is not a tflm_py project; refusing to overwrite it")
-    out.resolve().parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tflm_py_project_", dir=out.resolve().parent))
-    try:
-        if bundle_dir is not None:
-            manifest = json.loads((Path(bundle_dir) / "manifest.json").read_text())
-            prefix = manifest["prefix"]
-            shutil.copytree(bundle_dir, tmp / "lib" / prefix)
-        else:
-            from .codegen import generate
-            prefix = sanitize_prefix(prefix or model.name)
-            manifest = generate(model, tmp / "lib" / prefix, prefix=prefix, source=source)
-            prefix = manifest["prefix"]
-        mlperf_spec, extra_ram = None, 0
-        if protocol == "mlperf-tiny":
-            from . import mlperf_firmware as mlperf
-            profile = False
-            mid = mlperf_model or mlperf.guess_model_id(
-                source or prefix, [io["shape"] for io in manifest.get("inputs", [])], prefix)
-            try:
-                mlperf_spec = mlperf.firmware_spec(manifest.get("inputs", []),
-                                                   manifest.get("outputs", []), mid,
-                                                   input_mode=mlperf_input)
-            except ValueError as e:
-                raise UnsupportedError(str(e)) from None
-            extra_ram = mlperf_spec["db_bytes"] + mlperf_spec["in_bytes"] + 128
-        fit = fit_check(board, manifest, what=source or prefix, extra_ram=extra_ram) \
-            if check_fit else fit_report(board, manifest, extra_ram)
-        src = tmp / "src"
-        src.mkdir()
-        if mlperf_spec is not None:
-            (src / "main.c").write_text(render_mlperf_firmware(prefix, board, mlperf_spec))
-        else:
-            (src / "main.c").write_text(render_firmware(prefix, board))
-        copy_port(board, src)
-        (tmp / "platformio.ini").write_text(
-            render_platformio_ini(board, prefix, source or prefix, profile, protocol))
-        model_file = None
-        if model_bytes is not None:
-            (tmp / "model").mkdir()
-            model_file = f"model/{Path(source).stem}.tflite"
-            (tmp / model_file).write_bytes(model_bytes)
-        (tmp / ".gitignore").write_text(".pio/\n")
-        desc = {"generator": "tflm_py", "version": __version__, "board": board.name,
-                "env": board.env_name, "prefix": prefix, "protocol": protocol,
-                "model_file": model_file, "source": source,
-                "model_hash": manifest.get("model_hash"), "virtual": board.virtual,
-                "baud": board.baud, "profile": profile, "fit": fit,
-                "inputs": manifest.get("inputs"), "outputs": manifest.get("outputs")}
-        if mlperf_spec is not None:
-            desc["mlperf"] = mlperf_spec
-        (tmp / PROJECT_FILE).write_text(json.dumps(desc, indent=2) + "\n")
-        os.chmod(tmp, 0o755)
-        if out.exists():
-            _stop_boards(out)     # a virtual board of the old project must not live on
-            keep = out / ".pio"
-            if keep.is_dir():  # keep PlatformIO's build folder: rebuilds stay incremental
-                os.replace(keep, tmp / ".pio")
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    from .outdir import check_path, read_record
+    check_path(out)
+    files: dict = {}
+    if bundle_dir is not None:
+        from .outdir import RECORD, tree_files
+        manifest = json.loads((Path(bundle_dir) / "manifest.json").read_text())
+        prefix = manifest["prefix"]
+        files.update({f"lib/{prefix}/{rel}": data
+                      for rel, data in tree_files(bundle_dir).items() if rel != RECORD})
+    else:
+        from .codegen import bundle_files
+        prefix = sanitize_prefix(prefix or model.name)
+        manifest, bundle = bundle_files(model, prefix=prefix, source=source)
+        prefix = manifest["prefix"]
+        files.update({f"lib/{prefix}/{rel}": data for rel, data in bundle.items()})
+    mlperf_spec, extra_ram = None, 0
+    if protocol == "mlperf-tiny":
+        from . import mlperf_firmware as mlperf
+        profile = False
+        mid = mlperf_model or mlperf.guess_model_id(
+            source or prefix, [io["shape"] for io in manifest.get("inputs", [])], prefix)
+        try:
+            mlperf_spec = mlperf.firmware_spec(manifest.get("inputs", []),
+                                               manifest.get("outputs", []), mid,
+                                               input_mode=mlperf_input)
+        except ValueError as e:
+            raise UnsupportedError(str(e)) from None
+        extra_ram = mlperf_spec["db_bytes"] + mlperf_spec["in_bytes"] + 128
+    fit = fit_check(board, manifest, what=source or prefix, extra_ram=extra_ram) \
+        if check_fit else fit_report(board, manifest, extra_ram)
+    if mlperf_spec is not None:
+        files["src/main.c"] = render_mlperf_firmware(prefix, board, mlperf_spec)
+    else:
+        files["src/main.c"] = render_firmware(prefix, board)
+    ports = boards_dir() / "ports"
+    files["src/tflm_py_port.h"] = (ports / "tflm_py_port.h").read_bytes()
+    if board.port not in PORT_FILES:
+        raise BoardError(f"unknown port layer {board.port!r}")
+    for rel in PORT_FILES[board.port]:
+        files[f"src/{Path(rel).name}"] = (ports / rel).read_bytes()
+    files["platformio.ini"] = render_platformio_ini(board, prefix, source or prefix, profile,
+                                                    protocol)
+    model_file = None
+    if model_bytes is not None:
+        model_file = f"model/{Path(source).stem}.tflite"
+        files[model_file] = model_bytes
+    files[".gitignore"] = ".pio/\n"
+    desc = {"generator": "tflm_py", "version": __version__, "board": board.name,
+            "env": board.env_name, "prefix": prefix, "protocol": protocol,
+            "model_file": model_file, "source": source,
+            "model_hash": manifest.get("model_hash"), "virtual": board.virtual,
+            "baud": board.baud, "profile": profile, "fit": fit,
+            "inputs": manifest.get("inputs"), "outputs": manifest.get("outputs")}
+    if mlperf_spec is not None:
+        desc["mlperf"] = mlperf_spec
+    files[PROJECT_FILE] = json.dumps(desc, indent=2) + "\n"
+    from .outdir import write_tree
+    if out.is_dir() and read_record(out) is not None:
+        _stop_boards(out)     # a virtual board of the old project must not live on
+    write_tree(out, files, kind="project", force=force)
     return out
 
 

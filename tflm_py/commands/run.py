@@ -35,6 +35,8 @@ def add_parser(sub):
                    help="with --protocol mlperf-tiny: how the `db` bytes become the input: "
                         + ", ".join(INPUT_MODES) + " (default: the benchmark's own format, "
                         "int8 for kws01/sww01, u8-minus-128 for vww01/ic01, float32 for ad01)")
+    from .generate import add_force
+    add_force(p)
     from ..options import positive_seconds
     p.add_argument("--build-timeout", type=positive_seconds, default=900.0, metavar="S",
                    help="longest time for `pio run -t upload`, seconds (default 900)")
@@ -54,7 +56,8 @@ def run(args) -> int:
     path = make_project(model, board, out, prefix=args.prefix,
                         protocol=getattr(args, "protocol", "tflm-py"),
                         mlperf_model=getattr(args, "mlperf_model", None),
-                        mlperf_input=getattr(args, "mlperf_input", None))
+                        mlperf_input=getattr(args, "mlperf_input", None),
+                        force=getattr(args, "force", False))
     if not args.json:
         print(f"generated {path} for {board.name}", file=log)
     if not board.virtual and not args.port:

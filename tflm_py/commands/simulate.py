@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import UsageError  # noqa: F401
 from ..labels import read_labels
 
 
