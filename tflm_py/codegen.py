@@ -215,6 +215,8 @@ def bundle_files(model: Model, prefix: Optional[str] = None, plan=None,
     prefix = sanitize_prefix(prefix or model.name)
     if plan is None:
         plan = _default_plan(model)
+    from .limits import check_arena
+    check_arena(plan.arena_bytes)
     model_hash = hashlib.sha256(model.data).hexdigest()
 
     # persistent state: variable tensors, 16-byte aligned

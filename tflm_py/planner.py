@@ -710,6 +710,8 @@ def plan(model: Model, align: int = DEFAULT_ALIGN, inplace: bool = True,
     first. scratch="always": every op gets the scratch its room asks for."""
     if scratch not in ("fit", "always"):
         raise ValueError(f"scratch must be 'fit' or 'always', got {scratch!r}")
+    from .limits import check_tensor_sizes
+    check_tensor_sizes(model)       # before any per-element work
     best = _plan_once(model, align, inplace, frozenset())
     optional = {op.index for op in model.operators
                 if _scratch_optional(op) and _scratch_of(op, model) > 0}

@@ -71,7 +71,10 @@ def room(op_type: str) -> ModuleType:
 
 
 def check_model(model) -> None:
-    """Raise UnsupportedError naming the first op we cannot run."""
+    """Raise UnsupportedError naming the first op we cannot run (or a tensor beyond
+    tflm_py.limits)."""
+    from ..limits import check_tensor_sizes
+    check_tensor_sizes(model)
     for op in model.operators:
         reg = registry()
         if op.type not in reg:
