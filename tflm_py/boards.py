@@ -238,9 +238,27 @@ def copy_port(board_or_port: Union[Board, str], dst: Path) -> list[str]:
 
 
 def _stop_boards(project_dir: Path) -> None:
-    for state in (project_dir / ".pio" / "build").glob("*/tflm_py_board.json"):
-        from .harness import _vboard
-        _vboard().stop_state(str(state))
+    from .vboards import BOARD_STATE, load_vboard
+    for state in (project_dir / ".pio" / "build").glob(f"*/{BOARD_STATE}"):
+        load_vboard().stop_state(str(state))
+
+
+def project_program(project: dict) -> Path:
+    """The firmware a project's build writes (a virtual board runs it)."""
+    d = Path(project["dir"]) / ".pio" / "build" / project["env"]
+    return d / ("program.elf" if project.get("virtual") == "qemu" else "program")
+
+
+def stop_project_board(project_dir) -> bool:
+    """Stop a virtual board that `pio run -t upload` left running for this project."""
+    from .vboards import BOARD_STATE, load_vboard
+    try:
+        project = load_project(project_dir)
+    except ModelError:
+        return False
+    if not project.get("virtual"):
+        return False
+    return bool(load_vboard().stop_state(str(project_program(project).parent / BOARD_STATE)))
 
 
 def _is_project(d: Path) -> bool:

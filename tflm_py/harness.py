@@ -10,12 +10,10 @@ pseudo-terminal) and always stops it at the end.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 import numpy as np
@@ -23,9 +21,9 @@ import numpy as np
 from . import inputs as inputs_mod
 from .errors import ModelError
 from .protocol import Client, DeviceError, DeviceInfo, open_port
-from .resources import data_path
+from .boards import project_program, stop_project_board  # noqa: F401  (re-exported)
+from .vboards import BOARD_STATE, load_vboard
 
-BOARD_STATE = "tflm_py_board.json"
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -248,17 +246,7 @@ def validate_device(client: Client, reference, samples: Sequence[Sequence[np.nda
 
 # ----------------------------------------------------------------------- virtual boards
 
-def _vboard():
-    path = data_path("boards") / "platforms" / "tflm_virtual" / "builder" / "vboard.py"
-    spec = importlib.util.spec_from_file_location("tflm_py_vboard", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def project_program(project: dict) -> Path:
-    d = Path(project["dir"]) / ".pio" / "build" / project["env"]
-    return d / ("program.elf" if project.get("virtual") == "qemu" else "program")
+_vboard = load_vboard
 
 
 class VirtualBoard:
@@ -353,18 +341,6 @@ class VirtualBoard:
 
 def _sigterm_exit(signum, frame):
     raise SystemExit(128 + signum)
-
-
-def stop_project_board(project_dir) -> bool:
-    """Stop a virtual board that `pio run -t upload` left running for this project."""
-    from .boards import load_project
-    try:
-        project = load_project(project_dir)
-    except ModelError:
-        return False
-    if not project.get("virtual"):
-        return False
-    return bool(_vboard().stop_state(str(project_program(project).parent / BOARD_STATE)))
 
 
 def connect(url: str, baud: int = 115200, wait: float = 5.0):

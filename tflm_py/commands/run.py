@@ -67,7 +67,7 @@ def run(args) -> int:
         return _upload_and_validate(args, board, path, t0)
     finally:
         if board.virtual:  # whatever happened, no board is left running
-            from ..harness import stop_project_board
+            from ..boards import stop_project_board
             stop_project_board(path)
 
 
