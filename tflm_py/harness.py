@@ -291,8 +291,9 @@ class VirtualBoard:
         from .boards import get_board
         machine = get_board(self.project["board"]).qemu_machine or "mps2-an386"
         try:
+            # watch_parent: the board ends with this process, however it ends
             self.proc, self.info = self.vb.launch(kind, str(program), log, machine=machine,
-                                                  lifetime=self.lifetime)
+                                                  lifetime=self.lifetime, watch_parent=True)
         except self.vb.BoardError as e:
             raise DeviceError(str(e)) from None
         return self.info["url"]
@@ -315,7 +316,8 @@ class VirtualBoard:
         try:
             import signal
             import threading
-            if threading.current_thread() is threading.main_thread():
+            if threading.current_thread() is threading.main_thread() and \
+                    signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:   # else: the CLI's
                 self._old_term = signal.signal(signal.SIGTERM, _sigterm_exit)
         except (ValueError, OSError):
             self._old_term = None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 
 def add_parser(sub):
@@ -46,6 +47,12 @@ def run(args) -> int:
                             protocol=args.protocol, mlperf_model=args.mlperf_model,
                             mlperf_input=args.mlperf_input, force=args.force)
         print(f"wrote PlatformIO project for {args.board} to {path}")
+        from ..pio import PioError, ensure_core
+        try:        # the offline tool-scons `pio run` in the project needs
+            ensure_core()
+        except (PioError, ImportError, OSError) as e:
+            print(f"note: PlatformIO's core is not prepared ({e}); `tflm-py run` builds "
+                  "the project", file=sys.stderr)
         return 0
     from ..codegen import generate
     plan = None

@@ -45,12 +45,19 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    from ..boards import get_board, make_project
+    from ..boards import get_board
     from ..reader import load_model
 
     board = get_board(args.board)
     model = load_model(args.model)
     out = args.out or f"{model.name}-{board.name}"
+    from ..locks import ProjectLock
+    with ProjectLock(out):
+        return _run_locked(args, board, model, out)
+
+
+def _run_locked(args, board, model, out) -> int:
+    from ..boards import make_project
     log = sys.stderr
     t0 = time.monotonic()
     path = make_project(model, board, out, prefix=args.prefix,
@@ -77,7 +84,9 @@ def _upload_and_validate(args, board, path, t0) -> int:
     # a virtual board started by upload lives long enough for the validation, not forever
     lifetime = 300 + args.samples * (args.timeout + 10)
     r = run_pio(["run", "-t", "upload"], path, timeout=args.build_timeout,
-                extra_env={"TFLM_PY_BOARD_LIFETIME": f"{lifetime:.0f}"})
+                extra_env={"TFLM_PY_BOARD_LIFETIME": f"{lifetime:.0f}",
+                           # the board ends with this process, even one ended by SIGKILL
+                           "TFLM_PY_BOARD_OWNER": str(os.getpid())})
     if not args.json:
         tail = [ln for ln in r.stdout.splitlines()
                 if ln.startswith(("RAM:", "Flash:", "virtual board running"))]

@@ -198,4 +198,8 @@ def run(args) -> int:
         b = load_project(args.dir).get("board")
         if b != args.board:
             raise UsageError(f"{args.dir} is a project for {b}, not {args.board}")
-    return run_validation(args.dir, args)
+    if args.dir is None:
+        return run_validation(args.dir, args)
+    from ..locks import ProjectLock
+    with ProjectLock(args.dir):
+        return run_validation(args.dir, args)
