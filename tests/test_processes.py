@@ -95,3 +95,13 @@ def test_a_second_run_on_the_same_folder_says_why(qemu_project, capsys):
     assert rc == 2 and len(err) == 1
     assert f"another tflm-py run is using {Path(qemu_project).resolve()}" in err[0]
     assert not _running(qemu_project)
+
+
+def test_ctrl_c_during_start_up_is_one_line(monkeypatch, capsys):
+    import tflm_py.cli as cli_mod
+
+    def interrupted():
+        raise KeyboardInterrupt
+    monkeypatch.setattr(cli_mod, "build_parser", interrupted)
+    assert cli_mod.main(["inspect", "x.tflite"]) == 130
+    assert capsys.readouterr().err.strip() == "error: interrupted"

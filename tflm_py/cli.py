@@ -61,6 +61,14 @@ def _stop_on_signals() -> list:
 
 
 def main(argv=None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:   # Ctrl-C while starting up (imports, parsing): nothing to undo
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv=None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
