@@ -64,3 +64,42 @@ def test_cortex_m4_sizes_kws(tmp_path):
     # RAM = arena + state, nothing hidden
     assert rep["total"]["ram"] == man["arena_bytes"] + man["state_bytes"], rep
 
+
+
+def _c_bytes(c_file):
+    import re
+    text = c_file.read_text()
+    body = text[text.index("{", text.index("_model_data[")):]
+    return bytes(int(tok, 16) for tok in re.findall(r"0x([0-9a-f]{2})", body[:body.index("}")]))
+
+
+@pytest.mark.parametrize("name", ["kws_ref_model", "trained_lstm_int8"])
+def test_model_data_holds_exactly_the_constants_the_code_reads(name, tmp_path):
+    """Flash carries the constants, packed and aligned, not the .tflite: every constant the
+    generated C names is at its recorded offset with the tensor's bytes, every recorded
+    constant is named in the C, and nothing else is in the array but alignment padding."""
+    import re
+    import numpy as np
+    model = load_model(MODELS[name])
+    man = generate(model, tmp_path / "b")
+    prefix = man["prefix"]
+    data = _c_bytes(tmp_path / "b" / f"{prefix}_model_data.c")
+    assert len(data) == man["model_bytes"] < man["tflite_bytes"] == len(model.data)
+    code = (tmp_path / "b" / f"{prefix}.c").read_text()
+    named = {int(m) for m in re.findall(rf"{prefix}_model_data \+ (\d+)\)", code)}
+    assert named == {c["offset"] for c in man["constants"]}
+    covered = np.zeros(len(data), bool)
+    for c in man["constants"]:
+        t = model.tensors[c["tensor"]]
+        assert t.data is not None and c["bytes"] == t.data.nbytes
+        assert data[c["offset"]:c["offset"] + c["bytes"]] == np.ascontiguousarray(t.data).tobytes()
+        assert c["offset"] % (16 if c["bytes"] >= 16 else 8) == 0
+        covered[c["offset"]:c["offset"] + c["bytes"]] = True
+    assert not any(data[i] for i in np.flatnonzero(~covered))      # only zero padding
+    assert (~covered).sum() < 16 * len(man["constants"])
+    # what the code reads is at least every weight/bias a MAC op takes
+    for op in model.operators:
+        for i in op.inputs[1:]:
+            if i >= 0 and model.tensors[i].data is not None and op.type in (
+                    "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
+                assert i in {c["tensor"] for c in man["constants"]}

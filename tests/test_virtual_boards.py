@@ -158,7 +158,9 @@ def test_perturbed_weight_byte_fails_validate_and_shows_where(tmp_path, capsys):
     assert live.size, "no live input to the last layer"
     j = int(live[0])
     prefix = boards.load_project(proj)["prefix"]
-    _perturb_c_array(proj / "lib" / prefix / f"{prefix}_model_data.c", w.data_offset + j)
+    man = json.loads((proj / "lib" / prefix / "manifest.json").read_text())
+    w_off = next(c["offset"] for c in man["constants"] if c["tensor"] == w.index)
+    _perturb_c_array(proj / "lib" / prefix / f"{prefix}_model_data.c", w_off + j)
     rc = cli(["validate", str(proj), "--samples", "3"])
     out = capsys.readouterr().out
     assert rc == 1, out

@@ -1,7 +1,8 @@
 """Code generator: Model + Plan + the op rooms' emit() -> a self-contained C99 bundle.
 
 The bundle (see docs/ and the templates in codegen/bundle/): NAME_model_data.c/.h (the
-.tflite bytes, used in place), NAME.c/.h (arena, state, schedule, API), kernels/ (only the
+constants the generated code reads, packed and aligned; the rest of the .tflite stays on the
+host), NAME.c/.h (arena, state, schedule, API), kernels/ (only the
 kernel files the model uses) and manifest.json.
 """
 from __future__ import annotations
@@ -56,8 +57,17 @@ def c_literal(v) -> str:
 class Emitter:
     """What an op room's emit() uses to refer to tensors, constants, kernels and scratch."""
 
-    def __init__(self, model: Model, plan, prefix: str, state_offsets: dict[int, int]):
+    def __init__(self, model: Model, plan, prefix: str, state_offsets: dict[int, int],
+                 pack_constants: bool = False):
+        """pack_constants: NAME_model_data holds only the constants ptr() is asked for (what
+        generate() writes); otherwise it is the whole .tflite, read at the file's offsets (as
+        the kernel test harnesses link it)."""
         self.model = model
+        self.pack_constants = pack_constants
+        self.packed = bytearray()                 # NAME_model_data when packing
+        self.constants: list[dict] = []           # {tensor, offset, bytes} per packed tensor
+        self._packed_at: dict[int, int] = {}
+        self._packed_by_bytes: dict[bytes, int] = {}
         self.plan = plan
         self.prefix = prefix
         self.state_offsets = state_offsets
@@ -85,7 +95,11 @@ class Emitter:
         if t.is_variable:
             return f"(({ct} *)(void *)({self.prefix}_state + {self.state_offsets[t.index]}))"
         if t.data is not None:
-            if t.data_offset % max(t.dtype.itemsize, 1) == 0 and t.dtype.itemsize <= 16:
+            if self.pack_constants:
+                off = self.constant_offset(tensor_index)
+                return f"((const {ct} *)(const void *)({self.prefix}_model_data + {off}))"
+            if (t.data_offset is not None and t.data_offset % max(t.dtype.itemsize, 1) == 0
+                    and t.dtype.itemsize <= 16):
                 return f"((const {ct} *)(const void *)({self.prefix}_model_data + {t.data_offset}))"
             # misaligned in the file: keep an aligned copy
             return f"((const {ct} *){self.const_array(ct, t.data.ravel(), f'tensor{t.index}')})"
@@ -93,6 +107,25 @@ class Emitter:
         if ct == "int8_t":
             return f"({self.prefix}_arena + {off})"
         return f"(({ct} *)(void *)({self.prefix}_arena + {off}))"
+
+    def constant_offset(self, tensor_index: int) -> int:
+        """Where constant tensor `tensor_index` sits in the packed NAME_model_data: appended on
+        first use, 16-byte aligned (8 for smaller ones, enough for any element type), and
+        shared by tensors holding identical bytes."""
+        if tensor_index in self._packed_at:
+            return self._packed_at[tensor_index]
+        t = self.model.tensors[tensor_index]
+        raw = np.ascontiguousarray(t.data).tobytes()
+        off = self._packed_by_bytes.get(raw)
+        if off is None:
+            align = 16 if len(raw) >= 16 else 8
+            self.packed.extend(b"\0" * (-len(self.packed) % align))
+            off = len(self.packed)
+            self.packed.extend(raw)
+            self._packed_by_bytes[raw] = off
+        self._packed_at[tensor_index] = off
+        self.constants.append({"tensor": tensor_index, "offset": off, "bytes": len(raw)})
+        return off
 
     def const_array(self, ctype: str, values, hint: str) -> str:
         vals = [c_literal(v) for v in np.asarray(values).ravel().tolist()] or ["0"]
@@ -226,7 +259,7 @@ def bundle_files(model: Model, prefix: Optional[str] = None, plan=None,
         if t.is_variable:
             state_offsets[t.index] = state_bytes
             state_bytes += (t.nbytes + 15) // 16 * 16
-    em = Emitter(model, plan, prefix, state_offsets)
+    em = Emitter(model, plan, prefix, state_offsets, pack_constants=True)
     # initial state as TFLM resets it: int8 state holds its zero point, the rest zero
     from .simulator import initial_state
     state_image = np.zeros(state_bytes, dtype=np.uint8)
@@ -264,16 +297,18 @@ def bundle_files(model: Model, prefix: Optional[str] = None, plan=None,
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(data_path("codegen") / "bundle")),
                              keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    packed = bytes(em.packed) or b"\0"       # C has no zero-length arrays
     ctx = dict(prefix=prefix, PREFIX=prefix.upper(), version=__version__,
                source=os.path.basename(source) if source else f"{model.name}.tflite",
-               model_hash=model_hash, nbytes=len(model.data), op_count=len(model.operators),
+               model_hash=model_hash, nbytes=len(packed), tflite_bytes=len(model.data),
+               constant_count=len(em.constants), op_count=len(model.operators),
                arena_bytes=plan.arena_bytes, arena_alloc=max(plan.arena_bytes, 16),
                state_bytes=state_bytes, align=max(getattr(plan, "align", 16), 16),
                strategy=getattr(plan, "strategy", "?"),
                inputs=inputs, outputs=outputs, calls=calls, declarations=em.declarations,
                kernel_headers=[f"{k}.h" for k in em.kernels], state_init=state_init,
                state_initializer=state_initializer)
-    data = np.frombuffer(model.data, dtype=np.uint8)
+    data = np.frombuffer(packed, dtype=np.uint8)
     rows = []
     for i in range(0, len(data), 16):
         rows.append("    " + ", ".join(f"0x{b:02x}" for b in data[i:i + 16].tolist()) + ",")
@@ -287,7 +322,8 @@ def bundle_files(model: Model, prefix: Optional[str] = None, plan=None,
     }
     manifest = {
         "prefix": prefix, "generator_version": __version__, "model_hash": model_hash,
-        "model_bytes": len(model.data), "op_count": len(model.operators),
+        "model_bytes": len(packed), "tflite_bytes": len(model.data),
+        "constants": em.constants, "op_count": len(model.operators),
         "ops": [model.operators[i].type for i in plan.order], "kernels": list(em.kernels),
         "arena_bytes": plan.arena_bytes, "state_bytes": state_bytes,
         "inputs": [{k: io[k] for k in ("name", "dtype", "shape", "bytes", "scale", "zero_point")}

@@ -64,7 +64,7 @@ def run(args) -> int:
     print(f"wrote {args.out}/: {man['prefix']}.c/.h, {man['prefix']}_model_data.c/.h, "
           f"{len(man['kernels'])} kernels ({', '.join(man['kernels'])}), manifest.json")
     print(f"arena {man['arena_bytes']} bytes, state {man['state_bytes']} bytes, "
-          f"model data {man['model_bytes']} bytes")
+          f"constants {man['model_bytes']} bytes (of the .tflite's {man['tflite_bytes']})")
     if args.report:
         from ..report import size_report
         rep = size_report(args.out, man["prefix"])
@@ -78,7 +78,8 @@ def run(args) -> int:
 def format_report(rep: dict) -> str:
     lines = ["Cortex-M4 (-Os) sizes, from arm-none-eabi-size:",
              f"  {'part':<14}{'flash':>10}{'ram':>10}{'(code)':>10}"]
-    for part in ("model_data", "kernels", "rest", "total"):
+    for part, label in (("model_data", "constants"), ("kernels", "kernels"), ("rest", "glue"),
+                        ("total", "total")):
         r = rep[part]
-        lines.append(f"  {part:<14}{r['flash']:>10}{r['ram']:>10}{r['code']:>10}")
+        lines.append(f"  {label:<14}{r['flash']:>10}{r['ram']:>10}{r['code']:>10}")
     return "\n".join(lines)
