@@ -23,11 +23,13 @@ ROOT = Path(__file__).resolve().parent.parent
 def qemu_project(tmp_path_factory):
     _needs("qemu-mps2-an386")
     d = tmp_path_factory.mktemp("proc")
-    os.environ.setdefault("TFLM_PY_PIO_CORE", str(d / "core"))
+    mp = pytest.MonkeyPatch()
+    mp.setenv("TFLM_PY_PIO_CORE", str(d / "core"))
     proj = boards.make_project(ROOT / "tests" / "data" / "models" / "hello_world_int8.tflite",
                                "qemu-mps2-an386", d / "p")
     pio.run_pio(["run"], proj, timeout=600)
-    return proj
+    yield proj
+    mp.undo()
 
 
 def _env():
@@ -105,3 +107,23 @@ def test_ctrl_c_during_start_up_is_one_line(monkeypatch, capsys):
     monkeypatch.setattr(cli_mod, "build_parser", interrupted)
     assert cli_mod.main(["inspect", "x.tflite"]) == 130
     assert capsys.readouterr().err.strip() == "error: interrupted"
+
+
+def test_a_board_left_by_upload_ends_with_the_run_that_owns_it(qemu_project):
+    """`tflm-py run` passes its pid to `pio run -t upload` (TFLM_PY_BOARD_OWNER): the board
+    that upload leaves running ends when that process is gone, SIGKILL included."""
+    from tflm_py.boards import load_project, project_program
+    from tflm_py.vboards import BOARD_STATE, load_vboard
+    owner = subprocess.Popen(["sleep", "600"])
+    program = project_program(load_project(qemu_project))
+    state = str(program.parent / BOARD_STATE)
+    try:
+        load_vboard().start_detached("qemu", str(program), state, lifetime=600,
+                                     watch_pid=owner.pid)
+        assert _board_up(qemu_project)
+        owner.kill()
+        owner.wait()
+        assert _wait(lambda: not _running(qemu_project), 5), _running(qemu_project)
+    finally:
+        owner.kill()
+        load_vboard().stop_state(state)
