@@ -152,7 +152,7 @@ def test_make_project_refuses_foreign_folder_and_regenerates_own(tmp_path):
     d = tmp_path / "x"
     d.mkdir()
     (d / "notes.txt").write_text("mine")
-    with pytest.raises(ModelError, match="not a tflm_py project"):
+    with pytest.raises(ModelError, match="not made by tflm-py"):
         boards.make_project(None, "host", d, bundle_dir=FAKE_BUNDLE)
     assert (d / "notes.txt").read_text() == "mine"
     p = boards.make_project(None, "host", tmp_path / "y", bundle_dir=FAKE_BUNDLE)

@@ -54,9 +54,95 @@ def test_unsupported_type_names_the_op_and_reason(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
-def test_plan_sizes_the_arena_but_says_what_generation_lacks(tmp_path, capsys):
+def test_plan_runs_the_checks_generate_runs(tmp_path, capsys):
     model = _floor_model(tmp_path)
-    code = main(["plan", str(model)])
-    out = capsys.readouterr()
-    assert code == 0 and "arena" in out.out
-    assert "note: op #0 FLOOR is not supported" in out.err
+    code, err = _run(["plan", str(model)], capsys)
+    assert code == 2 and err.strip() == _run(["generate", str(model), "-o",
+                                              str(tmp_path / "o")], capsys)[1].strip()
+    assert "op #0 FLOOR is not supported" in err
+
+
+# --------------------------------------------------------- tracebacks become one line
+
+def _one_line(capsys, argv):
+    code = main(argv)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith("error: "), (argv, err)
+    return err[0]
+
+
+def _conv(tmp_path, name, weights, **opts):
+    b = ModelBuilder()
+    x = b.activation((1, 4, 4, 1), scale=0.1)
+    w = b.constant(weights, scales=[0.1, 0.1], zero_points=[0, 0])
+    y = b.activation((1, 4, 4, 2), scale=0.1)
+    b.op("CONV_2D", [x, w, -1], [y], padding="SAME", **opts)
+    p = tmp_path / f"{name}.tflite"
+    p.write_bytes(b.build([x], [y]))
+    return p
+
+
+def test_plan_on_models_the_rooms_refuse(tmp_path, capsys):
+    b = ModelBuilder()
+    x = b.activation((1, 3), dtype=np.float32)
+    w = b.constant(np.ones((3, 3), np.float32))
+    y = b.activation((1, 3), dtype=np.float32)
+    b.op("FULLY_CONNECTED", [x, w, -1], [y])
+    ffc = tmp_path / "ffc.tflite"
+    ffc.write_bytes(b.build([x], [y]))
+    wrank = _conv(tmp_path, "wrank", np.ones((2, 9), np.int8), stride_w=1, stride_h=1)
+    stride0 = _conv(tmp_path, "stride0", np.ones((2, 3, 3, 1), np.int8), stride_w=0,
+                    stride_h=0)
+    for m, words in ((ffc, "float32"), (wrank, "4-D"), (stride0, "stride")):
+        for cmd in ("plan", "simulate"):
+            assert words in _one_line(capsys, [cmd, str(m)])
+        assert words in _one_line(capsys, ["generate", str(m), "-o", str(tmp_path / "g")])
+        assert not (tmp_path / "g").exists()
+
+
+def _relu(tmp_path, shape):
+    b = ModelBuilder()
+    x = b.activation(shape, scale=0.1)
+    y = b.activation(shape, scale=0.1)
+    b.op("RELU", [x], [y])
+    p = tmp_path / f"relu{len(shape)}.tflite"
+    p.write_bytes(b.build([x], [y]))
+    return p
+
+
+def test_huge_tensors_are_refused_before_allocating(tmp_path, capsys):
+    import tracemalloc
+    from tflm_py import limits
+    for shape in ((1, 1024, 1024, 1024), (1, 2 ** 31 - 1)):
+        m = _relu(tmp_path, shape)
+        tracemalloc.start()
+        for cmd in ("plan", "simulate"):
+            assert "limit" in _one_line(capsys, [cmd, str(m)])
+        assert "limit" in _one_line(capsys, ["generate", str(m), "-o", str(tmp_path / "g")])
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert peak < 64 << 20 and not (tmp_path / "g").exists()
+    # a model within the tensor limit whose arena exceeds the arena limit
+    n = limits.MAX_TENSOR_BYTES
+    k = limits.MAX_ARENA_BYTES // n + 1        # inputs all live at the first step
+    b = ModelBuilder()
+    xs = [b.activation((1, n), scale=0.1) for _ in range(k)]
+    ys = [b.activation((1, n), scale=0.1) for _ in range(k)]
+    for x, y in zip(xs, ys):
+        b.op("RELU", [x], [y])
+    p = tmp_path / "wide.tflite"
+    p.write_bytes(b.build(xs, ys))
+    assert "arena" in _one_line(capsys, ["generate", str(p), "-o", str(tmp_path / "g")])
+    assert not (tmp_path / "g").exists()
+
+
+def test_bad_option_values(tmp_path, capsys):
+    m = _relu(tmp_path, (1, 8))
+    for opt, bad in (("--timeout", "0"), ("--timeout", "-5"), ("--timeout", "nan"),
+                     ("--baud", "0"), ("--samples", "0"), ("--samples", "-3"),
+                     ("--samples", "x")):
+        line = _one_line(capsys, ["validate", "--port", "socket://127.0.0.1:9", "--model",
+                                  str(m), opt, bad])
+        assert opt in line
+    assert "--build-timeout" in _one_line(capsys, ["run", str(m), "--board", "host",
+                                                   "--build-timeout", "0"])

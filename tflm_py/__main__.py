@@ -1,1 +1,7 @@
-from .cli import main; import sys; sys.exit(main())
+try:
+    import sys
+
+    from .cli import main
+except KeyboardInterrupt:       # Ctrl-C while Python loads tflm_py
+    raise SystemExit(130)
+sys.exit(main())

@@ -11,9 +11,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
-import tempfile
-from pathlib import Path
 from typing import Optional
 
 import jinja2
@@ -244,15 +241,15 @@ def sanitize_prefix(prefix: str) -> str:
     return p
 
 
-def generate(model: Model, out_dir, prefix: Optional[str] = None, plan=None,
-             source: Optional[str] = None) -> dict:
-    """Write the C bundle for `model` into out_dir; return the manifest (also manifest.json).
-
-    The folder is written completely or not at all: files go to a temp folder first."""
+def bundle_files(model: Model, prefix: Optional[str] = None, plan=None,
+                 source: Optional[str] = None) -> tuple[dict, dict]:
+    """The C bundle of `model` in memory: (manifest, {relative path: text})."""
     ops.check_model(model)
     prefix = sanitize_prefix(prefix or model.name)
     if plan is None:
         plan = _default_plan(model)
+    from .limits import check_arena
+    check_arena(plan.arena_bytes)
     model_hash = hashlib.sha256(model.data).hexdigest()
 
     # persistent state: variable tensors, 16-byte aligned
@@ -335,29 +332,23 @@ def generate(model: Model, out_dir, prefix: Optional[str] = None, plan=None,
                     for io in outputs],
     }
     files["manifest.json"] = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
+    kc = data_path("kernels_c")
+    files["kernels/tflm_common.h"] = (kc / "tflm_common.h").read_bytes()
+    for k in em.kernels:
+        for ext in (".c", ".h"):
+            if (kc / f"{k}{ext}").is_file():
+                files[f"kernels/{k}{ext}"] = (kc / f"{k}{ext}").read_bytes()
+    return manifest, files
 
-    out_dir = Path(out_dir)
-    if out_dir.exists() and (not out_dir.is_dir() or (any(out_dir.iterdir())
-                                                      and not (out_dir / "manifest.json").is_file())):
-        raise ModelError(f"{out_dir} exists and is not a tflm_py bundle; refusing to overwrite it")
-    parent = out_dir.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tflm_py_gen_", dir=parent))
-    try:
-        for name, text in files.items():
-            (tmp / name).write_text(text)
-        kdir = tmp / "kernels"
-        kdir.mkdir()
-        kc = data_path("kernels_c")
-        shutil.copyfile(kc / "tflm_common.h", kdir / "tflm_common.h")
-        for k in em.kernels:
-            for ext in (".c", ".h"):
-                if (kc / f"{k}{ext}").is_file():
-                    shutil.copyfile(kc / f"{k}{ext}", kdir / f"{k}{ext}")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+
+def generate(model: Model, out_dir, prefix: Optional[str] = None, plan=None,
+             source: Optional[str] = None, force: bool = False) -> dict:
+    """Write the C bundle for `model` into out_dir; return the manifest (also manifest.json).
+
+    The folder is written completely or not at all, and only files tflm-py wrote there
+    before are replaced (tflm_py.outdir): a user's other files stay; an edited generated
+    file stops the write unless force."""
+    manifest, files = bundle_files(model, prefix=prefix, plan=plan, source=source)
+    from .outdir import write_tree
+    write_tree(out_dir, files, kind="bundle", force=force)
     return manifest

@@ -7,3 +7,7 @@ class ModelError(Exception):
 
 class UnsupportedError(ModelError):
     """A well-formed model that uses something tflm_py does not support (op, type, option)."""
+
+
+class UsageError(ModelError):
+    """Bad command-line usage or option values (the CLI prints it as `error: ...`, exit 2)."""

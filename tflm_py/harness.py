@@ -10,111 +10,42 @@ pseudo-terminal) and always stops it at the end.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 import numpy as np
 
+from . import inputs as inputs_mod
 from .errors import ModelError
 from .protocol import Client, DeviceError, DeviceInfo, open_port
-from .resources import data_path
+from .boards import project_program, stop_project_board  # noqa: F401  (re-exported)
+from .vboards import BOARD_STATE, load_vboard
 
-BOARD_STATE = "tflm_py_board.json"
 
 
 # ----------------------------------------------------------------------------- inputs
 
 def random_inputs(io_specs: Sequence, n: int, seed: int = 0) -> list[list[np.ndarray]]:
-    """n samples of random inputs; io_specs: objects with .dtype and .shape."""
-    rng = np.random.default_rng(seed)
-    samples = []
-    for _ in range(n):
-        xs = []
-        for io in io_specs:
-            dt = np.dtype(io.dtype)
-            if np.issubdtype(dt, np.integer):
-                info = np.iinfo(dt)
-                lo, hi = max(info.min, -(1 << 15)), min(info.max, (1 << 15) - 1)
-                xs.append(rng.integers(lo, hi, size=io.shape, endpoint=True).astype(dt))
-            elif dt == np.bool_:
-                xs.append(rng.integers(0, 2, size=io.shape).astype(dt))
-            else:
-                xs.append(rng.standard_normal(size=io.shape).astype(dt))
-        samples.append(xs)
-    return samples
+    """n samples of the default inputs (tflm_py.inputs.default_samples: random data mixed with
+    extremes), as a list; io_specs: objects with .dtype and .shape."""
+    return list(inputs_mod.default_samples(io_specs, n, seed))
 
 
-def load_inputs(path, io_specs: Sequence, n: Optional[int] = None) -> list[list[np.ndarray]]:
+def load_inputs(path, io_specs: Sequence, n: Optional[int] = None,
+                quantize: bool = False) -> list[list[np.ndarray]]:
     """Samples from a .npy (one input: shape (N, *input_shape) or the input's shape) or an
-    .npz (one array per input, in order, each (N, *shape))."""
-    path = Path(path)
-    try:
-        data = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as e:
-        raise ModelError(f"cannot read inputs from {path}: {e}") from None
-    arrays = [data[k] for k in data.files] if hasattr(data, "files") else [data]
-    if len(arrays) != len(io_specs):
-        raise ModelError(f"{path} holds {len(arrays)} array(s), the model has "
-                         f"{len(io_specs)} input(s)")
-    per_input = []
-    for k, (a, io) in enumerate(zip(arrays, io_specs)):
-        size = int(np.prod(io.shape)) if io.shape else 1
-        if a.size % size:
-            raise ModelError(f"{path}: array {k} has {a.size} values, not a multiple of input "
-                             f"{k}'s {size} (shape {list(io.shape)})")
-        a = a.reshape(-1, *io.shape) if io.shape else a.reshape(-1)
-        dt = np.dtype(io.dtype)
-        if a.dtype != dt:
-            if np.issubdtype(dt, np.integer):
-                info = np.iinfo(dt)
-                if a.size and (a.min() < info.min or a.max() > info.max):
-                    raise ModelError(f"{path}: array {k} has values outside {dt} (the model's "
-                                     "input type); give quantised inputs")
-            a = a.astype(dt)
-        per_input.append(a)
-    count = min(len(a) for a in per_input)
-    if n is not None:
-        count = min(count, n)
-    return [[a[i] for a in per_input] for i in range(count)]
+    .npz (one array per input, in order, each (N, *shape)); see tflm_py.inputs."""
+    return list(inputs_mod.file_samples(path, io_specs, n, quantize))
 
 
 def as_samples(inputs, io_specs: Sequence) -> list[list[np.ndarray]]:
     """Samples given in memory: an array (N, *shape) for a one-input model, or a list of
-    samples, each a list of arrays (one per input). Values are cast to the input types
-    (integer inputs must already be quantised: values outside the type are refused)."""
-    if isinstance(inputs, np.ndarray):
-        if len(io_specs) != 1:
-            raise ModelError(f"the model has {len(io_specs)} inputs: give a list of samples, "
-                             "each a list of arrays")
-        io = io_specs[0]
-        size = int(np.prod(io.shape)) if io.shape else 1
-        if inputs.size % size:
-            raise ModelError(f"inputs have {inputs.size} values, not a multiple of the "
-                             f"input's {size} (shape {list(io.shape)})")
-        inputs = [[a] for a in inputs.reshape(-1, *io.shape)]
-    out = []
-    for n, xs in enumerate(inputs):
-        if len(xs) != len(io_specs):
-            raise ModelError(f"sample {n} has {len(xs)} arrays, the model has "
-                             f"{len(io_specs)} input(s)")
-        row = []
-        for k, (x, io) in enumerate(zip(xs, io_specs)):
-            a, dt = np.asarray(x), np.dtype(io.dtype)
-            if a.size != (int(np.prod(io.shape)) if io.shape else 1):
-                raise ModelError(f"sample {n} input {k} has {a.size} values, the input's shape "
-                                 f"is {list(io.shape)}")
-            if np.issubdtype(dt, np.integer) and a.dtype != dt and a.size and \
-                    (a.min() < np.iinfo(dt).min or a.max() > np.iinfo(dt).max):
-                raise ModelError(f"sample {n} input {k} has values outside {dt} (the model's "
-                                 "input type); give quantised inputs")
-            row.append(a.reshape(io.shape).astype(dt))
-        out.append(row)
-    return out
+    samples, each a list of arrays (one per input). Integer inputs must already be quantised
+    (values outside the type are refused); see tflm_py.inputs.memory_samples."""
+    return inputs_mod.memory_samples(inputs, io_specs)
 
 
 # ------------------------------------------------------------------------- comparison
@@ -315,17 +246,7 @@ def validate_device(client: Client, reference, samples: Sequence[Sequence[np.nda
 
 # ----------------------------------------------------------------------- virtual boards
 
-def _vboard():
-    path = data_path("boards") / "platforms" / "tflm_virtual" / "builder" / "vboard.py"
-    spec = importlib.util.spec_from_file_location("tflm_py_vboard", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def project_program(project: dict) -> Path:
-    d = Path(project["dir"]) / ".pio" / "build" / project["env"]
-    return d / ("program.elf" if project.get("virtual") == "qemu" else "program")
+_vboard = load_vboard
 
 
 class VirtualBoard:
@@ -370,8 +291,9 @@ class VirtualBoard:
         from .boards import get_board
         machine = get_board(self.project["board"]).qemu_machine or "mps2-an386"
         try:
+            # watch_parent: the board ends with this process, however it ends
             self.proc, self.info = self.vb.launch(kind, str(program), log, machine=machine,
-                                                  lifetime=self.lifetime)
+                                                  lifetime=self.lifetime, watch_parent=True)
         except self.vb.BoardError as e:
             raise DeviceError(str(e)) from None
         return self.info["url"]
@@ -394,7 +316,8 @@ class VirtualBoard:
         try:
             import signal
             import threading
-            if threading.current_thread() is threading.main_thread():
+            if threading.current_thread() is threading.main_thread() and \
+                    signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:   # else: the CLI's
                 self._old_term = signal.signal(signal.SIGTERM, _sigterm_exit)
         except (ValueError, OSError):
             self._old_term = None
@@ -420,18 +343,6 @@ class VirtualBoard:
 
 def _sigterm_exit(signum, frame):
     raise SystemExit(128 + signum)
-
-
-def stop_project_board(project_dir) -> bool:
-    """Stop a virtual board that `pio run -t upload` left running for this project."""
-    from .boards import load_project
-    try:
-        project = load_project(project_dir)
-    except ModelError:
-        return False
-    if not project.get("virtual"):
-        return False
-    return bool(_vboard().stop_state(str(project_program(project).parent / BOARD_STATE)))
 
 
 def connect(url: str, baud: int = 115200, wait: float = 5.0):
@@ -463,7 +374,8 @@ def validate_project(project_dir, samples: int = 10, inputs=None, port: Optional
                      seed: int = 0, reference=None, progress: bool = False,
                      on_sample=None, client_options: Optional[dict] = None,
                      build: bool = True, model=None,
-                     baud: Optional[int] = None) -> ValidationResult:
+                     baud: Optional[int] = None, quantize: bool = False,
+                     what: Optional[str] = None) -> ValidationResult:
     """Validate a generated project's firmware: on its virtual board (started and stopped
     here) or, with `port`, on a real board already flashed.
 
@@ -485,12 +397,13 @@ def validate_project(project_dir, samples: int = 10, inputs=None, port: Optional
         from .protocol import io_infos_from_manifest
         in_specs = io_infos_from_manifest(project.get("inputs") or [])
     if isinstance(inputs, (str, os.PathLike)):
-        sample_list = load_inputs(inputs, in_specs, samples)
+        sample_list = inputs_mod.file_samples(inputs, in_specs, samples, quantize)
     elif inputs is not None:
-        sample_list = as_samples(inputs, in_specs)
+        sample_list = inputs_mod.memory_samples(inputs, in_specs, quantize)
     else:
-        sample_list = random_inputs(in_specs, samples, seed)
-    what = project.get("source") or "the project's model"
+        sample_list = inputs_mod.default_samples(in_specs, samples, seed)
+    if what is None:
+        what = project.get("source") or "the project's model"
     opts = dict(client_options or {})
     board = project.get("board", "")
     if port is None and project.get("virtual"):

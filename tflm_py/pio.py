@@ -4,7 +4,8 @@
 it; we build it instead from the `scons` Python package installed with tflm_py, in a core
 folder of our own (never the user's ~/.platformio):
 
-    $TFLM_PY_PIO_CORE, else $XDG_CACHE_HOME/tflm_py/platformio (~/.cache/tflm_py/platformio)
+    $TFLM_PY_PIO_CORE, else $XDG_CACHE_HOME/tflm_py/platformio-<hash of the install path>
+    (~/.cache/tflm_py/platformio-<hash>: one per installation, so two installs coexist)
 
 Everything here runs offline. Registry-backed platforms (ststm32, espressif32, ...) still
 need the registry: projects for real boards build where PlatformIO can download them.
@@ -33,7 +34,11 @@ def core_dir() -> Path:
     if env:
         return Path(env).expanduser()
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(cache) / "tflm_py" / "platformio"
+    # one core per installation: two tflm_py installs (other SCons/PlatformIO versions, other
+    # dev-platform paths) never share, so never break each other's builds
+    here = str(Path(__file__).resolve().parent)
+    key = __import__("hashlib").sha256(here.encode()).hexdigest()[:12]
+    return Path(cache) / "tflm_py" / f"platformio-{key}"
 
 
 def scons_spec() -> str:

@@ -753,6 +753,8 @@ def plan(model: Model, align: int = DEFAULT_ALIGN, inplace: bool = True,
         raise ValueError(f"optimize must be one of {', '.join(OPTIMIZE)}, got {optimize!r}")
     if ram_budget is not None and int(ram_budget) < 0:
         raise ValueError(f"ram_budget must be >= 0, got {ram_budget}")
+    from .limits import check_tensor_sizes
+    check_tensor_sizes(model)       # before any per-element work
     best = _plan_once(model, align, inplace, frozenset())
     optional = {op.index for op in model.operators
                 if _scratch_optional(op) and _scratch_of(op, model) > 0}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from ..cli import UsageError
+from ..errors import UsageError
 
 
 def add_parser(sub):
@@ -27,28 +27,23 @@ def add_parser(sub):
     p.add_argument("--labels", metavar="FILE", help="class names, one per line")
     p.add_argument("--top", type=int, default=5, metavar="N", help="top layers to list")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    from .simulate import add_quantize
+    add_quantize(p)
     return p
 
 
 def run(args) -> int:
     from ..bench import bench, format_bench
     from ..passes import load_model
-    from .simulate import load_array, read_labels
+    from ..inputs import load_singles, model_specs
+    from ..labels import read_labels
 
     if args.top < 0:
         raise UsageError("--top must be >= 0")
     model = load_model(args.model)
     sample = None
     if args.input:
-        if len(args.input) != len(model.inputs):
-            raise UsageError(f"model has {len(model.inputs)} input(s), got {len(args.input)} "
-                             "--input")
-        sample = [load_array(path) for path in args.input]
-        for i, (t_idx, x) in enumerate(zip(model.inputs, sample)):
-            t = model.tensors[t_idx]
-            if x.size != t.size:
-                raise UsageError(f"--input {args.input[i]}: {x.size} values, input {i} needs "
-                                 f"{t.size} {tuple(t.shape)}")
+        sample = load_singles(args.input, model_specs(model), args.quantize)
     labels = read_labels(args.labels) if args.labels else model.labels
     r = bench(model, board=args.board, portable=args.portable, sample=sample, seed=args.seed,
               opt=args.opt)

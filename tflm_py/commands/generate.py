@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 
 def add_parser(sub):
@@ -26,7 +27,15 @@ def add_parser(sub):
     p.add_argument("--report", action="store_true",
                    help="cross-compile for Cortex-M4 (-Os) and report flash/RAM")
     p.add_argument("--no-inplace", action="store_true", help="plan without in-place/overlap rules")
+    add_force(p)
     return p
+
+
+def add_force(p):
+    p.add_argument("--force", action="store_true",
+                   help="regenerating over an earlier output: overwrite generated files edited "
+                        "since (without it tflm-py stops and names them); files tflm-py did not "
+                        "write are never touched")
 
 
 def run(args) -> int:
@@ -36,15 +45,22 @@ def run(args) -> int:
         from ..boards import make_project
         path = make_project(model, args.board, args.out, prefix=args.prefix,
                             protocol=args.protocol, mlperf_model=args.mlperf_model,
-                            mlperf_input=args.mlperf_input)
+                            mlperf_input=args.mlperf_input, force=args.force)
         print(f"wrote PlatformIO project for {args.board} to {path}")
+        from ..pio import PioError, ensure_core
+        try:        # the offline tool-scons `pio run` in the project needs
+            ensure_core()
+        except (PioError, ImportError, OSError) as e:
+            print(f"note: PlatformIO's core is not prepared ({e}); `tflm-py run` builds "
+                  "the project", file=sys.stderr)
         return 0
     from ..codegen import generate
     plan = None
     if args.no_inplace:
         from ..planner import plan as make_plan
         plan = make_plan(model, inplace=False)
-    man = generate(model, args.out, prefix=args.prefix, plan=plan, source=args.model)
+    man = generate(model, args.out, prefix=args.prefix, plan=plan, source=args.model,
+                   force=args.force)
     print(f"wrote {args.out}/: {man['prefix']}.c/.h, {man['prefix']}_model_data.c/.h, "
           f"{len(man['kernels'])} kernels ({', '.join(man['kernels'])}), manifest.json")
     print(f"arena {man['arena_bytes']} bytes, state {man['state_bytes']} bytes, "
@@ -53,9 +69,8 @@ def run(args) -> int:
         from ..report import size_report
         rep = size_report(args.out, man["prefix"])
         man["size_report"] = rep
-        with open(f"{args.out}/manifest.json", "w") as f:
-            json.dump(man, f, indent=2, sort_keys=True)
-            f.write("\n")
+        from ..outdir import update_file
+        update_file(args.out, "manifest.json", json.dumps(man, indent=2, sort_keys=True) + "\n")
         print(format_report(rep))
     return 0
 

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 
-from ..cli import UsageError
+from ..errors import UsageError
 
 
 def add_parser(sub):
@@ -81,12 +80,9 @@ def run(args) -> int:
         raise UsageError(f"--align must be a power of two >= 1, got {args.align}")
     model = load_model(args.model)
     from .. import ops
-    from ..errors import UnsupportedError
-    try:
-        ops.check_model(model)
-    except UnsupportedError as e:
-        # the arena can still be sized; say why code generation would stop
-        print(f"note: {e}; planned without in-place rules for such ops", file=sys.stderr)
+    # the checks `generate` runs: a model it refuses is refused here too, before the rooms'
+    # geometry (which assumes a checked op) or any allocation runs
+    ops.check_model(model)
     p = make_plan(model, align=args.align, inplace=not args.no_inplace)
     verify_plan(model, p)
     if args.svg:

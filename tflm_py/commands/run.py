@@ -35,25 +35,36 @@ def add_parser(sub):
                    help="with --protocol mlperf-tiny: how the `db` bytes become the input: "
                         + ", ".join(INPUT_MODES) + " (default: the benchmark's own format, "
                         "int8 for kws01/sww01, u8-minus-128 for vww01/ic01, float32 for ad01)")
-    p.add_argument("--build-timeout", type=float, default=900.0, metavar="S",
+    from .generate import add_force
+    add_force(p)
+    from ..options import positive_seconds
+    p.add_argument("--build-timeout", type=positive_seconds, default=900.0, metavar="S",
                    help="longest time for `pio run -t upload`, seconds (default 900)")
     add_common(p)
     return p
 
 
 def run(args) -> int:
-    from ..boards import get_board, make_project
+    from ..boards import get_board, make_project  # noqa: F401
     from ..passes import load_model
 
     board = get_board(args.board)
     model = load_model(args.model)
     out = args.out or f"{model.name}-{board.name}"
+    from ..locks import ProjectLock
+    with ProjectLock(out):
+        return _run_locked(args, board, model, out)
+
+
+def _run_locked(args, board, model, out) -> int:
+    from ..boards import make_project
     log = sys.stderr
     t0 = time.monotonic()
     path = make_project(model, board, out, prefix=args.prefix,
                         protocol=getattr(args, "protocol", "tflm-py"),
                         mlperf_model=getattr(args, "mlperf_model", None),
-                        mlperf_input=getattr(args, "mlperf_input", None))
+                        mlperf_input=getattr(args, "mlperf_input", None),
+                        force=getattr(args, "force", False))
     if not args.json:
         print(f"generated {path} for {board.name}", file=log)
     if not board.virtual and not args.port:
@@ -63,7 +74,7 @@ def run(args) -> int:
         return _upload_and_validate(args, board, path, t0)
     finally:
         if board.virtual:  # whatever happened, no board is left running
-            from ..harness import stop_project_board
+            from ..boards import stop_project_board
             stop_project_board(path)
 
 
@@ -73,7 +84,9 @@ def _upload_and_validate(args, board, path, t0) -> int:
     # a virtual board started by upload lives long enough for the validation, not forever
     lifetime = 300 + args.samples * (args.timeout + 10)
     r = run_pio(["run", "-t", "upload"], path, timeout=args.build_timeout,
-                extra_env={"TFLM_PY_BOARD_LIFETIME": f"{lifetime:.0f}"})
+                extra_env={"TFLM_PY_BOARD_LIFETIME": f"{lifetime:.0f}",
+                           # the board ends with this process, even one ended by SIGKILL
+                           "TFLM_PY_BOARD_OWNER": str(os.getpid())})
     if not args.json:
         tail = [ln for ln in r.stdout.splitlines()
                 if ln.startswith(("RAM:", "Flash:", "virtual board running"))]

@@ -1,11 +1,9 @@
 """tflm-py simulate: run the bit-exact numpy simulator on a model."""
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
-from ..cli import UsageError
+from ..labels import read_labels
 
 
 def add_parser(sub):
@@ -19,41 +17,29 @@ def add_parser(sub):
     p.add_argument("--dump-dir", metavar="DIR", help="write every tensor as DIR/<index>_<name>.npy")
     p.add_argument("--seed", type=int, default=0, help="seed for random inputs")
     p.add_argument("--labels", metavar="FILE", help="class names, one per line (top-1 is printed)")
+    add_quantize(p)
     return p
 
 
-def load_array(path: str) -> np.ndarray:
-    if not os.path.isfile(path):
-        raise UsageError(f"{path}: no such file")
-    try:
-        return np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as e:
-        raise UsageError(f"{path}: not a .npy array ({e})") from None
-
-
-def read_labels(path):
-    if path is None:
-        return None
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            return [ln.strip() for ln in f if ln.strip()]
-    except OSError as e:
-        raise UsageError(f"{path}: cannot read labels ({e.strerror})") from None
+def add_quantize(p):
+    p.add_argument("--quantize", action="store_true",
+                   help="input files hold real (float) values: quantize them with each "
+                        "input's scale and zero point (without it, float data is refused "
+                        "for a quantized input)")
 
 
 def run(args) -> int:
     from ..passes import load_model
+    from ..inputs import default_samples, load_singles, model_specs
     from ..simulator import Simulator, dump_tensors
-    from ..sweep import random_inputs
 
     model = load_model(args.model)
     sim = Simulator(model)
+    specs = model_specs(model)
     if args.input:
-        if len(args.input) != len(model.inputs):
-            raise UsageError(f"model has {len(model.inputs)} input(s), got {len(args.input)} --input")
-        xs = [load_array(p) for p in args.input]
+        xs = load_singles(args.input, specs, args.quantize)
     else:
-        xs = random_inputs(model, np.random.default_rng(args.seed))
+        xs = default_samples(specs, 1, args.seed)[0]
         print(f"(random input, seed {args.seed})")
     values: dict = {}
     outs = sim.run(xs, dump=values if args.dump_dir else None)

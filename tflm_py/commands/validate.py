@@ -6,7 +6,8 @@ import json
 import os
 import sys
 
-from ..cli import UsageError
+from ..errors import UsageError
+from ..options import baud_rate, positive_seconds, sample_count
 
 
 def add_parser(sub):
@@ -30,19 +31,23 @@ def add_parser(sub):
 def add_common(p):
     p.add_argument("--port", metavar="URL",
                    help="serial port or pyserial URL (/dev/ttyACM0, socket://HOST:PORT)")
-    p.add_argument("--samples", type=int, default=10, metavar="N",
-                   help="number of samples (default 10)")
+    p.add_argument("--samples", type=sample_count, default=10, metavar="N",
+                   help="number of samples (default 10): sample 0 random, 1-3 every input at "
+                        "its minimum, maximum and zero point, the rest random; made one at a "
+                        "time")
     p.add_argument("--inputs", metavar="X.npy",
                    help="inputs: .npy (N, *shape) for one input, .npz one array per input; "
                         "random if omitted")
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
-    p.add_argument("--timeout", type=float, default=60.0, metavar="S",
+    p.add_argument("--timeout", type=positive_seconds, default=60.0, metavar="S",
                    help="longest wait for one inference, seconds (default 60)")
-    p.add_argument("--baud", type=int, help="serial baud rate (default: the board's)")
+    p.add_argument("--baud", type=baud_rate, help="serial baud rate (default: the board's)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--labels", metavar="FILE",
                    help="class names, one per line: print the board's top-1 class per sample "
                         "(default: the model's TFLite Metadata labels, if any)")
+    from .simulate import add_quantize
+    add_quantize(p)
 
 
 def _fmt_ticks(v) -> str:
@@ -75,7 +80,7 @@ def top1(sample, info, labels):
 
 
 def resolve_labels(path, model):
-    from .simulate import read_labels
+    from ..labels import read_labels
     labels = read_labels(path) if path else None
     return labels or (model.labels if model is not None else None)
 
@@ -120,8 +125,9 @@ def run_validation(project_dir, args, board_label=None) -> int:
     if getattr(args, "model", None):
         from ..passes import load_model
         model = load_model(args.model)
-    if args.samples < 1:
-        raise UsageError("--samples must be at least 1")
+    from ..inputs import check_count, default_samples, file_samples
+    check_count(args.samples)
+    quantize = bool(getattr(args, "quantize", False))
     if args.inputs and not os.path.isfile(args.inputs):
         raise UsageError(f"{args.inputs}: no such file")
     opts = {"invoke_timeout": args.timeout}
@@ -144,8 +150,8 @@ def run_validation(project_dir, args, board_label=None) -> int:
     progress = sys.stderr.isatty() and not as_json
     if project_dir is not None:
         project = load_project(project_dir)
-        what = model.name + ".tflite" if model is not None else (project.get("source")
-                                                                 or project["prefix"])
+        what = args.model if model is not None else (project.get("source")
+                                                      or project["prefix"])
         labels_model = model
         if labels_model is None and project.get("model_file") and not args.labels:
             try:
@@ -156,7 +162,8 @@ def run_validation(project_dir, args, board_label=None) -> int:
         result = harness.validate_project(project_dir, samples=args.samples,
                                           inputs=args.inputs, port=args.port, seed=args.seed,
                                           progress=progress, on_sample=on_sample,
-                                          client_options=opts, model=model, baud=args.baud)
+                                          client_options=opts, model=model, baud=args.baud,
+                                          quantize=quantize, what=what)
     else:
         if not args.port:
             raise UsageError("give a project DIR or --port URL")
@@ -167,11 +174,11 @@ def run_validation(project_dir, args, board_label=None) -> int:
         from ..boards import get_board
         from ..simulator import Simulator
         baud = args.baud or (get_board(args.board).baud if args.board else 115200)
-        what = model.name + ".tflite"
+        what = args.model
         state["labels"] = resolve_labels(args.labels, model)
         specs = [model.tensors[i] for i in model.inputs]
-        samples = harness.load_inputs(args.inputs, specs, args.samples) if args.inputs \
-            else harness.random_inputs(specs, args.samples, args.seed)
+        samples = file_samples(args.inputs, specs, args.samples, quantize) if args.inputs \
+            else default_samples(specs, args.samples, args.seed)
         link = harness.connect(args.port, baud)
         try:
             result = harness.validate_link(
@@ -191,4 +198,8 @@ def run(args) -> int:
         b = load_project(args.dir).get("board")
         if b != args.board:
             raise UsageError(f"{args.dir} is a project for {b}, not {args.board}")
-    return run_validation(args.dir, args)
+    if args.dir is None:
+        return run_validation(args.dir, args)
+    from ..locks import ProjectLock
+    with ProjectLock(args.dir):
+        return run_validation(args.dir, args)

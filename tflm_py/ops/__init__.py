@@ -101,7 +101,10 @@ def _computes_in_float(op, model) -> bool:
 
 
 def check_model(model) -> None:
-    """Raise UnsupportedError naming the first op we cannot run."""
+    """Raise UnsupportedError naming the first op we cannot run (or a tensor beyond
+    tflm_py.limits)."""
+    from ..limits import check_tensor_sizes
+    check_tensor_sizes(model)
     for op in model.operators:
         reg = registry()
         advice = f"; this is a float model: {FULL_INTEGER_ADVICE}" \

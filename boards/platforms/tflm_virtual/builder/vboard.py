@@ -53,10 +53,71 @@ def qemu_command(program: str, machine: str, port: int, icount: bool = True) -> 
     return cmd
 
 
-def _wrap_lifetime(cmd: list, lifetime: float) -> list:
+def _wrap_lifetime(cmd: list, lifetime: float, foreground: bool = False) -> list:
     if lifetime and lifetime > 0 and shutil.which("timeout"):
-        return ["timeout", "-k", "5", f"{lifetime:.0f}", *cmd]
+        # --foreground under a guard: `timeout` stays in the guard's process group, so
+        # stopping the group stops the board
+        return ["timeout", *(["--foreground"] if foreground else []), "-k", "5",
+                f"{lifetime:.0f}", *cmd]
     return cmd
+
+
+def _wrap_guard(cmd: list, watch_pid: int = 0, watch_stdin: bool = False) -> list:
+    """Run cmd under this file's `guard`: the board's process group ends within a second
+    or two of the watched process ending (polled pid) or of its pipe closing (stdin EOF),
+    whatever ended it, SIGKILL included."""
+    if not watch_pid and not watch_stdin:
+        return cmd
+    g = [sys.executable, os.path.abspath(__file__), "guard"]
+    if watch_pid:
+        g += ["--watch-pid", str(int(watch_pid))]
+    if watch_stdin:
+        g += ["--watch-stdin"]
+    return [*g, "--", *cmd]
+
+
+def guard(cmd: list, watch_pid: int = 0, watch_stdin: bool = False) -> int:
+    """Start cmd in this process group; end the group when the watched process is gone."""
+    import select
+    child = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
+
+    def end_child():
+        child.terminate()
+        try:
+            child.wait(timeout=3)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+    def end_group():
+        end_child()     # the board, then anything else left in this group
+        try:
+            os.killpg(os.getpgid(0), signal.SIGKILL)
+        except OSError:
+            pass
+
+    def on_term(*_):
+        end_child()
+        sys.exit(143)
+
+    signal.signal(signal.SIGTERM, on_term)
+    stdin_open = watch_stdin
+    while child.poll() is None:
+        if stdin_open:
+            r, _, _ = select.select([sys.stdin], [], [], 0.5)
+            if r and not os.read(sys.stdin.fileno(), 4096):
+                end_group()
+                break
+        else:
+            time.sleep(0.5)
+        if watch_pid and not alive(watch_pid):
+            end_group()
+            break
+    try:
+        return child.wait(timeout=3)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        return 137
 
 
 def _tail(path: str, n: int = 2000) -> str:
@@ -84,8 +145,12 @@ def alive(pid: int) -> bool:
 
 def launch(kind: str, program: str, log_path: str, machine: str = "mps2-an386",
            lifetime: float = DEFAULT_LIFETIME, icount: bool = True,
-           ready_timeout: float = READY_TIMEOUT):
-    """Start a board; return (Popen, info dict) once its serial endpoint is ready."""
+           ready_timeout: float = READY_TIMEOUT, watch_pid: int = 0,
+           watch_parent: bool = False):
+    """Start a board; return (Popen, info dict) once its serial endpoint is ready.
+
+    watch_parent: the board ends when this process ends (a pipe only this process holds;
+    its end, even by SIGKILL, stops the board); watch_pid: it ends when that process does."""
     program = os.path.abspath(program)
     if not os.path.isfile(program):
         raise BoardError(f"firmware {program} not found (build the project first: pio run)")
@@ -103,10 +168,12 @@ def launch(kind: str, program: str, log_path: str, machine: str = "mps2-an386",
             ready = _HOST_READY
         else:
             raise BoardError(f"unknown virtual board kind {kind!r}")
-        cmd = _wrap_lifetime(cmd, lifetime)
+        guarded = bool(watch_pid or watch_parent)
+        cmd = _wrap_guard(_wrap_lifetime(cmd, lifetime, guarded), watch_pid, watch_parent)
         log = open(log_path, "wb")
         try:
-            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
+            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if watch_parent
+                                    else subprocess.DEVNULL, stdout=log,
                                     stderr=subprocess.STDOUT, close_fds=True,
                                     start_new_session=True)
         finally:
@@ -191,11 +258,13 @@ def stop_state(path: str) -> bool:
 
 
 def start_detached(kind, program, state_path, machine="mps2-an386",
-                   lifetime=DEFAULT_LIFETIME, icount=True) -> dict:
-    """Start a board that outlives this process (until stopped or `lifetime` ends)."""
+                   lifetime=DEFAULT_LIFETIME, icount=True, watch_pid: int = 0) -> dict:
+    """Start a board that outlives this process (until stopped, `lifetime` ends or, with
+    watch_pid, that process ends)."""
     stop_state(state_path)
     log_path = os.path.splitext(state_path)[0] + ".log"
-    _, info = launch(kind, program, log_path, machine=machine, lifetime=lifetime, icount=icount)
+    _, info = launch(kind, program, log_path, machine=machine, lifetime=lifetime, icount=icount,
+                     watch_pid=watch_pid)
     tmp = state_path + ".tmp"
     with open(tmp, "w") as f:
         json.dump(info, f, indent=2)
@@ -214,13 +283,23 @@ def main(argv=None) -> int:
     s.add_argument("--lifetime", type=float,
                    default=float(os.environ.get("TFLM_PY_BOARD_LIFETIME", DEFAULT_LIFETIME)))
     s.add_argument("--no-icount", action="store_true")
+    s.add_argument("--watch-pid", type=int,
+                   default=int(os.environ.get("TFLM_PY_BOARD_OWNER", "0") or 0),
+                   help="end the board when this process ends (env TFLM_PY_BOARD_OWNER)")
     t = sub.add_parser("stop")
     t.add_argument("--state", required=True)
+    g = sub.add_parser("guard")
+    g.add_argument("--watch-pid", type=int, default=0)
+    g.add_argument("--watch-stdin", action="store_true")
+    g.add_argument("command", nargs=argparse.REMAINDER)
     a = ap.parse_args(argv)
+    if a.cmd == "guard":
+        cmd = a.command[1:] if a.command[:1] == ["--"] else a.command
+        return guard(cmd, a.watch_pid, a.watch_stdin)
     try:
         if a.cmd == "start":
             info = start_detached(a.kind, a.program, a.state, a.machine, a.lifetime,
-                                  not a.no_icount)
+                                  not a.no_icount, a.watch_pid)
             print(f"virtual board running: serial {info['url']} (pid {info['pid']}, ends "
                   f"after {info['lifetime']:.0f} s or `python {os.path.abspath(__file__)} "
                   f"stop --state {a.state}`)")
