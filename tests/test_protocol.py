@@ -19,12 +19,13 @@ from fake_device import FAKE_BUNDLE, AddOne, fake_info
 
 
 def test_frame_layout_and_crc():
-    f = P.encode_frame(P.WRITE_INPUT, 7, b"\x01\x02\x03")
-    assert f[:2] == b"\xa5\x5a" and f[2] == P.WRITE_INPUT and f[3] == 7
-    n, nn = struct.unpack_from("<HH", f, 4)
+    f = P.encode_frame(P.WRITE_INPUT, 0x1234, b"\x01\x02\x03")
+    assert f[:2] == b"\xa5\x5a" and f[2] == P.WRITE_INPUT
+    assert struct.unpack_from("<H", f, 3)[0] == 0x1234          # 16-bit sequence number
+    n, nn = struct.unpack_from("<HH", f, 5)
     assert n == 3 and nn == 3 ^ 0xFFFF
-    assert f[8:11] == b"\x01\x02\x03"
-    assert struct.unpack_from("<I", f, 11)[0] == zlib.crc32(f[2:6] + f[8:11])
+    assert f[9:12] == b"\x01\x02\x03"
+    assert struct.unpack_from("<I", f, 12)[0] == zlib.crc32(f[2:7] + f[9:12])
     assert len(f) == 3 + P.OVERHEAD
 
 
@@ -53,7 +54,7 @@ def test_parser_finds_frame_hidden_behind_false_sync():
     # a false sync whose "length" would swallow the real frame: the CRC fails and the
     # parser finds the real frame inside
     real = P.encode_frame(P.INVOKE | P.REPLY, 3, b"\x00" * 13)
-    fake_hdr = b"\xa5\x5a\x01\x02" + struct.pack("<HH", 10, 10 ^ 0xFFFF)
+    fake_hdr = b"\xa5\x5a\x01\x02\x00" + struct.pack("<HH", 10, 10 ^ 0xFFFF)
     p = P.FrameParser()
     p.feed(fake_hdr + real + b"\x00" * 20)
     fr = p.next_frame()
@@ -93,7 +94,7 @@ def _build_native(tmp_path, profile=True, sanitize=True):
             proj / "lib" / "fake" / "fake.c", proj / "lib" / "fake" / "fake_model_data.c"]
     cmd = ["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-O1", "-g",
            *(["-fsanitize=address,undefined", "-fno-sanitize-recover=all"] if sanitize else []),
-           *(["-DTFLM_PY_PROFILE"] if profile else []),
+           *(["-DTFLM_PY_PROFILE", "-DTFLM_PY_VALIDATION"] if profile else []),
            "-I", str(proj / "src"), "-I", str(proj / "lib" / "fake"),
            "-I", str(proj / "lib" / "fake" / "kernels"), *map(str, srcs), "-o", str(exe)]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
@@ -146,12 +147,12 @@ def test_firmware_rejects_bad_frames_with_error_codes(native):
     fr = native.frame()
     assert (fr.type, fr.seq, fr.payload) == (P.ERROR, 11, bytes([P.ERR_CRC]))
 
-    bad_len = b"\xa5\x5a" + struct.pack("<BBHH", P.INFO, 12, 4, 4)
+    bad_len = b"\xa5\x5a" + struct.pack("<BHHH", P.INFO, 12, 4, 4)
     native.send(bad_len)
     fr = native.frame()
     assert (fr.type, fr.seq, fr.payload) == (P.ERROR, 12, bytes([P.ERR_HEADER]))
 
-    too_long = b"\xa5\x5a" + struct.pack("<BBHH", P.INFO, 13, 5000, 5000 ^ 0xFFFF)
+    too_long = b"\xa5\x5a" + struct.pack("<BHHH", P.INFO, 13, 5000, 5000 ^ 0xFFFF)
     native.send(too_long)
     fr = native.frame()
     assert (fr.type, fr.seq, fr.payload) == (P.ERROR, 13, bytes([P.ERR_HEADER]))
@@ -184,7 +185,7 @@ def test_firmware_survives_fuzz_and_recovers(native):
     junk = bytearray(junk)
     for pos in rng.integers(0, len(junk) - 16, size=200):
         n = int(rng.integers(0, 40))
-        junk[pos:pos + 8] = b"\xa5\x5a" + struct.pack("<BBHH", int(rng.integers(1, 7)), 1, n,
+        junk[pos:pos + 9] = b"\xa5\x5a" + struct.pack("<BHHH", int(rng.integers(1, 7)), 1, n,
                                                       n ^ 0xFFFF)
     native.send(bytes(junk))
     time.sleep(0.3)
@@ -203,7 +204,8 @@ def test_firmware_and_emulator_answer_alike(native):
     x = bytes(range(8))
     cmds = [(P.WRITE_INPUT, struct.pack("<BI", 0, 0) + x[:5]),
             (P.WRITE_INPUT, struct.pack("<BI", 0, 5) + x[5:]),
-            (P.INVOKE, b""), (P.INVOKE, b""),
+            (P.INVOKE, struct.pack("<IH", 7, P.NO_HALT)),
+            (P.INVOKE, struct.pack("<IH", 7, P.NO_HALT)),
             (P.READ_OUTPUT, struct.pack("<BIH", 0, 0, 8)),
             (P.READ_OUTPUT, struct.pack("<BIH", 0, 3, 2)),
             (P.WRITE_INPUT, struct.pack("<BI", 0, 8) + b"\x01"),
