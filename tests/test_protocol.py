@@ -256,3 +256,95 @@ def test_c_constants_match_python(tmp_path):
         else:
             assert f"CMD_{name} {value}u" in src
     assert os.path.getsize(proj / "src" / "main.c") > 1000
+
+
+# ------------------------------------------------------------- no wrap ambiguity
+
+def _same_seq_invokes(send_and_get):
+    """Two inferences whose INVOKE frames carry the same seq (what a wrapped counter gives,
+    e.g. a sample taking exactly as many frames as the counter's modulus): both must run."""
+    replies = []
+    for x, token in ((bytes(range(8)), 100), (bytes(range(10, 18)), 101)):
+        send_and_get(P.encode_frame(P.WRITE_INPUT, 7, struct.pack("<BI", 0, 0) + x))
+        replies.append(send_and_get(P.encode_frame(P.INVOKE, 9,
+                                                   struct.pack("<IH", token, P.NO_HALT))))
+        out = send_and_get(P.encode_frame(P.READ_OUTPUT, 7, struct.pack("<BIH", 0, 0, 8)))
+        assert out.payload[1:] == bytes((b + 1) & 0xFF for b in x)
+    # a real retry (same token) is answered from memory, not run again
+    again = send_and_get(P.encode_frame(P.INVOKE, 9, struct.pack("<IH", 101, P.NO_HALT)))
+    assert again.payload == replies[1].payload
+
+
+def test_emulator_runs_every_new_token_even_with_the_same_seq():
+    dev = P.DeviceEmulator(fake_info(), AddOne().run)
+
+    def send_and_get(frame):
+        p = P.FrameParser()
+        p.feed(dev.feed(frame))
+        return p.next_frame()
+    _same_seq_invokes(send_and_get)
+    assert dev.invokes == 2 and dev.repeated_invokes == 1
+
+
+def test_firmware_runs_every_new_token_even_with_the_same_seq(native):
+    def send_and_get(frame):
+        native.send(frame)
+        return native.frame()
+    _same_seq_invokes(send_and_get)
+
+
+def test_client_sequence_wraps_without_replaying(native):
+    """The host's 16-bit seq wraps; every inference still runs (its token is new)."""
+    c = P.Client(native.port, reply_timeout=0.5, seed=1)
+    c.hello()
+    c.seq = 0xFFFF - 3
+    xs = harness.random_inputs(c.info.inputs, 6, seed=2)
+    r = harness.validate_device(c, AddOne(), xs)
+    assert r.bit_exact and len(r.samples) == 6 and c.seq < 100
+
+
+def test_firmware_drops_a_frame_left_incomplete_and_serves_the_retry(native):
+    """One byte lost on the way to the board costs one attempt, not two: after a silence
+    the firmware drops the partial frame, and the retry is served."""
+    frame = P.encode_frame(P.INFO, 21)
+    native.send(frame[:10] + frame[11:])        # a CRC byte lost
+    assert native.frame(timeout=0.4) is None    # nothing to answer
+    native.send(frame)                          # the host's retry
+    fr = native.frame()
+    assert fr is not None and fr.type == P.INFO | P.REPLY and fr.seq == 21
+
+
+def test_firmware_finds_a_retry_behind_a_damaged_frame(native):
+    """No silence in between: the damaged frame swallows the retry's first bytes, fails its
+    CRC, and the firmware finds the retry inside the bytes it holds."""
+    frame = P.encode_frame(P.INFO, 22)
+    native.send(frame[:10] + frame[11:] + frame)
+    seen = [native.frame(), native.frame()]
+    kinds = {(f.type, f.seq) for f in seen if f is not None}
+    assert (P.INFO | P.REPLY, 22) in kinds
+
+
+def test_layer_readback_on_the_native_firmware(native):
+    """LAYER_INFO / LAYER_CRCS / READ_LAYER / DATA_CRCS on the C firmware."""
+    c = P.Client(native.port, reply_timeout=0.5, seed=3)
+    info = c.hello()
+    assert info.checks and info.layer_count == 1
+    assert c.layer_info(1) == [(0, 0, 8)]
+    x = bytes(range(8))
+    c.write_input(0, x)
+    c.invoke()
+    want = bytes((b + 1) & 0xFF for b in x)
+    assert c.layer_crcs(1) == [zlib.crc32(want)]
+    c.invoke(halt_op=0)
+    assert c.read_layer(0, 8) == want
+    from fake_device import fake_manifest
+    assert c.data_crcs(2) == fake_manifest()["data_check"]
+
+
+def test_reply_timeouts_follow_the_model():
+    from tflm_py import load_model
+    from conftest import MODELS
+    small = harness.expected_invoke_seconds(load_model(MODELS["hello_world_int8"]), 25_000_000)
+    big = harness.expected_invoke_seconds(load_model(MODELS["kws_ref_model"]), 25_000_000)
+    slow = harness.expected_invoke_seconds(load_model(MODELS["kws_ref_model"]), 1_000_000)
+    assert small == 5.0 and big >= small and slow > 10 * big / 2
