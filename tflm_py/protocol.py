@@ -352,12 +352,14 @@ class Client:
 
     def __init__(self, port, reply_timeout: float = 1.0, invoke_timeout: float = 60.0,
                  retries: int = 4, chunk: int = 256, rate: float = 6000.0,
-                 clock: Callable[[], float] = time.monotonic, seed: Optional[int] = None):
+                 clock: Callable[[], float] = time.monotonic, seed: Optional[int] = None,
+                 hello_retries: Optional[int] = None):
         import random
         self.port = port
         self.reply_timeout = reply_timeout
         self.invoke_timeout = invoke_timeout
         self.retries = retries
+        self.hello_retries = retries if hello_retries is None else hello_retries
         self.chunk = chunk
         self.rate = rate
         self.clock = clock
@@ -369,6 +371,11 @@ class Client:
         self.token = rnd.randrange(1 << 32)
         self.info: Optional[DeviceInfo] = None
         self._invoke_seen: Optional[float] = None
+        # a noisy link: the round trip seen so far sets how soon a lost reply is retried
+        # (never later than reply_timeout), and chunks shrink while frames keep failing
+        self.rtt: Optional[float] = None
+        self.max_chunk = chunk
+        self._clean = 0
         self.stats = {"retries": 0, "garbage_bytes": 0, "bad_frames": 0, "error_frames": 0,
                       "stale_frames": 0}
 
@@ -448,8 +455,11 @@ class Client:
             except Exception as e:
                 raise DeviceError(f"serial link failed: {e}") from None
             w = work if attempt == 0 or retry_work is None else retry_work
-            link = transfer + self.reply_timeout * (1 + attempt)
-            f = self._wait_reply(cmd, seq, self.clock() + w + link, 2 * transfer + 0.2, report)
+            allow = self.reply_timeout if self.rtt is None else \
+                min(self.reply_timeout, max(0.1, 4 * self.rtt + 0.05))
+            link = transfer + allow * (1 + attempt)
+            sent = self.clock()
+            f = self._wait_reply(cmd, seq, sent + w + link, 2 * transfer + 0.1, report)
             self.stats["garbage_bytes"] = self.parser.dropped
             self.stats["bad_frames"] = self.parser.bad_frames
             if f is None:
@@ -457,6 +467,10 @@ class Client:
             if not f.payload:
                 report.corrupt += 1
                 continue
+            if cmd != INVOKE and attempt == 0:
+                seen = self.clock() - sent - work
+                self.rtt = seen if self.rtt is None else max(0.7 * self.rtt + 0.3 * seen, 0.0)
+            self._adapt_chunk(attempt)
             status = f.payload[0]
             if expect_ok and status != OK:
                 raise DeviceError(f"{COMMAND_NAMES.get(cmd, cmd)} failed on the device: "
@@ -467,9 +481,19 @@ class Client:
                           f"{report.describe()} (a slow or laggy link: raise --timeout, now "
                           f"{self.reply_timeout:g} s)")
 
+    def _adapt_chunk(self, attempt: int) -> None:
+        if attempt:
+            self.chunk = max(16, self.chunk // 2)
+            self._clean = 0
+        else:
+            self._clean += 1
+            if self._clean >= 8 and self.chunk < self.max_chunk:
+                self.chunk = min(self.max_chunk, self.chunk * 2)
+                self._clean = 0
+
     # -- commands
     def hello(self) -> DeviceInfo:
-        p = self.transact(INFO, reply_bytes=512)
+        p = self.transact(INFO, reply_bytes=512, retries=self.hello_retries)
         info = DeviceInfo.parse(p)
         self.info = info
         self.parser.max_payload = max(16, info.max_payload)
@@ -480,10 +504,12 @@ class Client:
         return max(1, min(self.chunk, maxp - 8))
 
     def write_input(self, index: int, data: bytes) -> None:
-        room = self._payload_room()
-        for off in range(0, len(data), room):
+        off = 0
+        while off < len(data):
+            room = self._payload_room()
             self.transact(WRITE_INPUT, struct.pack("<BI", index, off) + data[off:off + room],
                           reply_bytes=1)
+            off += room
 
     def invoke(self, halt_op: Optional[int] = None) -> tuple[int, int]:
         """Run one inference: (result, ticks); with halt_op, stop right after that op.
@@ -507,10 +533,9 @@ class Client:
         return result, ticks
 
     def _read_bytes(self, cmd: int, head, nbytes: int) -> bytes:
-        room = self._payload_room()
         out = bytearray()
         while len(out) < nbytes:
-            n = min(room, nbytes - len(out))
+            n = min(self._payload_room(), nbytes - len(out))
             p = self.transact(cmd, head(len(out), n), work=n / self.rate, reply_bytes=n)
             if len(p) != n:
                 raise DeviceError(f"{COMMAND_NAMES[cmd]}: asked {n} bytes, got {len(p)}")

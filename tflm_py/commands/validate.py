@@ -137,7 +137,8 @@ def run_validation(project_dir, args, board_label=None) -> int:
         raise UsageError("--samples must be at least 1")
     if args.inputs and not os.path.isfile(args.inputs):
         raise UsageError(f"{args.inputs}: no such file")
-    opts = {"reply_timeout": args.timeout}
+    # a noisy link costs retries, not a failed run; a silent board is still found quickly
+    opts = {"reply_timeout": args.timeout, "retries": 10, "hello_retries": 4}
     state = {"header": False, "labels": None}
 
     def on_sample(s, result):
