@@ -456,7 +456,7 @@ class Client:
                 raise DeviceError(f"serial link failed: {e}") from None
             w = work if attempt == 0 or retry_work is None else retry_work
             allow = self.reply_timeout if self.rtt is None else \
-                min(self.reply_timeout, max(0.1, 4 * self.rtt + 0.05))
+                min(self.reply_timeout, max(0.25, 4 * self.rtt + 0.05))
             link = transfer + allow * (1 + attempt)
             sent = self.clock()
             f = self._wait_reply(cmd, seq, sent + w + link, 2 * transfer + 0.1, report)
