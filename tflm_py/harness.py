@@ -646,7 +646,8 @@ def validate_project(project_dir, samples: int = 10, inputs=None, port: Optional
     if check_data and model is not None and project.get("protocol", "tflm-py") == "tflm-py":
         expected_data = project_data_check(project, expected_hash) or \
             _expected_data(model)
-    if model is not None and "invoke_timeout" not in opts:
+    if model is not None and "invoke_timeout" not in opts and \
+            project.get("protocol", "tflm-py") == "tflm-py":
         from .boards import get_board
         try:
             hz = get_board(board).clock_hz

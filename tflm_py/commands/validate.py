@@ -186,7 +186,8 @@ def run_validation(project_dir, args, board_label=None) -> int:
         state["labels"] = resolve_labels(args.labels, model)
         protocol = getattr(args, "protocol", None) or "tflm-py"
         hz = get_board(args.board).clock_hz if args.board else None
-        opts["invoke_timeout"] = harness.expected_invoke_seconds(model, hz)
+        if protocol == "tflm-py":
+            opts["invoke_timeout"] = harness.expected_invoke_seconds(model, hz)
         expected_data = harness._expected_data(model) if protocol == "tflm-py" else None
         specs = [model.tensors[i] for i in model.inputs]
         samples = harness.load_inputs(args.inputs, specs, args.samples) if args.inputs \
