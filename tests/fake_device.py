@@ -18,13 +18,24 @@ def fake_manifest() -> dict:
     return json.loads((FAKE_BUNDLE / "manifest.json").read_text())
 
 
-def fake_info(profile=True, op_count=None, max_payload=P.DEVICE_MAX_PAYLOAD) -> P.DeviceInfo:
+def fake_info(profile=True, op_count=None, max_payload=P.DEVICE_MAX_PAYLOAD,
+              checks=True) -> P.DeviceInfo:
     m = fake_manifest()
     return P.DeviceInfo(P.PROTOCOL_VERSION, max_payload, profile, m["arena_bytes"],
                         m["state_bytes"], op_count if op_count is not None else m["op_count"],
                         0, "instructions (fake)", "fake-board", m["model_hash"],
                         P.io_infos_from_manifest(m["inputs"]),
-                        P.io_infos_from_manifest(m["outputs"]))
+                        P.io_infos_from_manifest(m["outputs"]),
+                        m["layer_count"] if checks else 0, checks)
+
+
+def fake_model():
+    """The fake bundle's graph for the layer checks: one op, tensor 0 -> tensor 1."""
+    from types import SimpleNamespace
+    io = fake_manifest()["outputs"][0]
+    return SimpleNamespace(
+        operators=[SimpleNamespace(index=0, type="FAKE_ADD_ONE", inputs=[0], outputs=[1])],
+        tensors=[SimpleNamespace(nbytes=io["bytes"]), SimpleNamespace(nbytes=io["bytes"])])
 
 
 class AddOne:
@@ -32,12 +43,16 @@ class AddOne:
 
     def __init__(self, add=1):
         self.add = add
+        self.model = fake_model()
 
     def reset(self):
         pass
 
-    def run(self, xs):
-        return [(np.asarray(xs[0]).astype(np.int16) + self.add).astype(np.int8)]
+    def run(self, xs, dump=None):
+        y = (np.asarray(xs[0]).astype(np.int16) + self.add).astype(np.int8)
+        if dump is not None:
+            dump[1] = y
+        return [y]
 
 
 class Accumulator:
@@ -45,13 +60,17 @@ class Accumulator:
 
     def __init__(self):
         self.n = 0
+        self.model = fake_model()
 
     def reset(self):
         self.n = 0
 
-    def run(self, xs):
+    def run(self, xs, dump=None):
         self.n += 1
-        return [(np.asarray(xs[0]).astype(np.int64) + self.n).astype(np.int8)]
+        y = (np.asarray(xs[0]).astype(np.int64) + self.n).astype(np.int8)
+        if dump is not None:
+            dump[1] = y
+        return [y]
 
 
 class FakeSerial:
@@ -134,6 +153,12 @@ class FakeSerial:
                 self.now = max(self.now, self.queue[0][0])
             else:
                 self.now = deadline
+                if not self.dead and self.device.buf:
+                    # the link is quiet: the device drops a frame left incomplete (its
+                    # receive timeout) and serves any good frame it held behind it
+                    reply = self.device.flush()
+                    if reply:
+                        self._schedule(self._mangle(reply, "d2h"))
                 return b""
         out = bytearray()
         while self.queue and len(out) < n and self.queue[0][0] <= self.now:
@@ -148,5 +173,5 @@ def make_fake(compute=None, reset=None, info=None, **faults):
     info = info or fake_info()
     if compute is None:
         compute = AddOne().run
-    dev = P.DeviceEmulator(info, compute, reset)
+    dev = P.DeviceEmulator(info, compute, reset, data_crcs=fake_manifest()["data_check"])
     return FakeSerial(dev, **faults)

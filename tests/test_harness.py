@@ -20,6 +20,7 @@ def _samples(n, seed=0):
 def _client(fake, **kw):
     kw.setdefault("reply_timeout", 0.2)
     kw.setdefault("invoke_timeout", 1.0)
+    kw.setdefault("seed", 0)
     return P.Client(fake, clock=fake.clock, **kw)
 
 
@@ -62,7 +63,7 @@ def test_mismatch_names_first_differing_element():
 def test_dead_device_fails_within_bounded_time():
     fake = make_fake(dead=True, banner=False)
     t0 = time.monotonic()
-    with pytest.raises(P.DeviceError, match="INFO: no reply after 5 attempts"):
+    with pytest.raises(P.DeviceError, match="INFO: no valid reply after 5 attempts"):
         harness.validate_device(_client(fake), AddOne(), _samples(1))
     assert fake.now < 10.0                        # virtual seconds waited
     assert time.monotonic() - t0 < 5.0
@@ -78,14 +79,14 @@ def test_device_hanging_in_invoke_is_found_fast():
     fake = make_fake(compute=hangs_on_third, banner=False)
     holder["fake"] = fake
     c = _client(fake, invoke_timeout=60.0)
-    with pytest.raises(P.DeviceError, match="INVOKE: no reply after 5 attempts"):
+    with pytest.raises(P.DeviceError, match="INVOKE: no valid reply after 5 attempts"):
         harness.validate_device(c, AddOne(), _samples(5))
     # 2 good invokes took ~ms: each later attempt waits 2 s + link, not 60 s
     assert fake.now < 20.0
     # hung on the very first invoke: invoke_timeout once, then shorter retries
     holder["fake"] = fake = make_fake(compute=lambda xs: setattr(holder["fake"], "dead", True)
                                       or AddOne().run(xs), banner=False)
-    with pytest.raises(P.DeviceError, match="INVOKE: no reply"):
+    with pytest.raises(P.DeviceError, match="INVOKE: no valid reply"):
         harness.validate_device(_client(fake, invoke_timeout=60.0), AddOne(), _samples(1))
     assert 60.0 < fake.now < 150.0
 
@@ -97,7 +98,7 @@ def test_real_time_timeout_with_pyserial_loop():
     # loop:// echoes our own frames back: they are not replies, so they must be ignored
     c = P.Client(port, reply_timeout=0.2, retries=1)
     t0 = time.monotonic()
-    with pytest.raises(P.DeviceError, match="no reply"):
+    with pytest.raises(P.DeviceError, match="no valid reply"):
         c.hello()
     assert time.monotonic() - t0 < 3.0
 
@@ -112,7 +113,7 @@ def _run_faulty(fault, seed, add):
     fake = make_fake(compute=AddOne(add).run, seed=seed, **fault)
     t0 = time.monotonic()
     try:
-        return harness.validate_device(_client(fake, retries=6), AddOne(),
+        return harness.validate_device(_client(fake, retries=14), AddOne(),
                                        _samples(4, seed)), fake, None
     except P.DeviceError as e:
         return None, fake, e
@@ -136,7 +137,7 @@ def test_heavy_faults_fail_clearly_never_falsely_pass(fault, seed):
     for add in (1, 2):
         r, fake, err = _run_faulty(fault, seed, add)
         if err is not None:
-            assert "attempts" in str(err) and "tflm-py validation firmware" in str(err)
+            assert "attempts" in str(err) and ("board->host" in str(err) or "host->board" in str(err) or "missing" in str(err) or "nothing at all" in str(err))
         else:
             assert r.bit_exact == (add == 1)
 

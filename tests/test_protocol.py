@@ -19,12 +19,13 @@ from fake_device import FAKE_BUNDLE, AddOne, fake_info
 
 
 def test_frame_layout_and_crc():
-    f = P.encode_frame(P.WRITE_INPUT, 7, b"\x01\x02\x03")
-    assert f[:2] == b"\xa5\x5a" and f[2] == P.WRITE_INPUT and f[3] == 7
-    n, nn = struct.unpack_from("<HH", f, 4)
+    f = P.encode_frame(P.WRITE_INPUT, 0x1234, b"\x01\x02\x03")
+    assert f[:2] == b"\xa5\x5a" and f[2] == P.WRITE_INPUT
+    assert struct.unpack_from("<H", f, 3)[0] == 0x1234          # 16-bit sequence number
+    n, nn = struct.unpack_from("<HH", f, 5)
     assert n == 3 and nn == 3 ^ 0xFFFF
-    assert f[8:11] == b"\x01\x02\x03"
-    assert struct.unpack_from("<I", f, 11)[0] == zlib.crc32(f[2:6] + f[8:11])
+    assert f[9:12] == b"\x01\x02\x03"
+    assert struct.unpack_from("<I", f, 12)[0] == zlib.crc32(f[2:7] + f[9:12])
     assert len(f) == 3 + P.OVERHEAD
 
 
@@ -53,7 +54,7 @@ def test_parser_finds_frame_hidden_behind_false_sync():
     # a false sync whose "length" would swallow the real frame: the CRC fails and the
     # parser finds the real frame inside
     real = P.encode_frame(P.INVOKE | P.REPLY, 3, b"\x00" * 13)
-    fake_hdr = b"\xa5\x5a\x01\x02" + struct.pack("<HH", 10, 10 ^ 0xFFFF)
+    fake_hdr = b"\xa5\x5a\x01\x02\x00" + struct.pack("<HH", 10, 10 ^ 0xFFFF)
     p = P.FrameParser()
     p.feed(fake_hdr + real + b"\x00" * 20)
     fr = p.next_frame()
@@ -93,7 +94,7 @@ def _build_native(tmp_path, profile=True, sanitize=True):
             proj / "lib" / "fake" / "fake.c", proj / "lib" / "fake" / "fake_model_data.c"]
     cmd = ["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-O1", "-g",
            *(["-fsanitize=address,undefined", "-fno-sanitize-recover=all"] if sanitize else []),
-           *(["-DTFLM_PY_PROFILE"] if profile else []),
+           *(["-DTFLM_PY_PROFILE", "-DTFLM_PY_VALIDATION"] if profile else []),
            "-I", str(proj / "src"), "-I", str(proj / "lib" / "fake"),
            "-I", str(proj / "lib" / "fake" / "kernels"), *map(str, srcs), "-o", str(exe)]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
@@ -146,12 +147,12 @@ def test_firmware_rejects_bad_frames_with_error_codes(native):
     fr = native.frame()
     assert (fr.type, fr.seq, fr.payload) == (P.ERROR, 11, bytes([P.ERR_CRC]))
 
-    bad_len = b"\xa5\x5a" + struct.pack("<BBHH", P.INFO, 12, 4, 4)
+    bad_len = b"\xa5\x5a" + struct.pack("<BHHH", P.INFO, 12, 4, 4)
     native.send(bad_len)
     fr = native.frame()
     assert (fr.type, fr.seq, fr.payload) == (P.ERROR, 12, bytes([P.ERR_HEADER]))
 
-    too_long = b"\xa5\x5a" + struct.pack("<BBHH", P.INFO, 13, 5000, 5000 ^ 0xFFFF)
+    too_long = b"\xa5\x5a" + struct.pack("<BHHH", P.INFO, 13, 5000, 5000 ^ 0xFFFF)
     native.send(too_long)
     fr = native.frame()
     assert (fr.type, fr.seq, fr.payload) == (P.ERROR, 13, bytes([P.ERR_HEADER]))
@@ -184,7 +185,7 @@ def test_firmware_survives_fuzz_and_recovers(native):
     junk = bytearray(junk)
     for pos in rng.integers(0, len(junk) - 16, size=200):
         n = int(rng.integers(0, 40))
-        junk[pos:pos + 8] = b"\xa5\x5a" + struct.pack("<BBHH", int(rng.integers(1, 7)), 1, n,
+        junk[pos:pos + 9] = b"\xa5\x5a" + struct.pack("<BHHH", int(rng.integers(1, 7)), 1, n,
                                                       n ^ 0xFFFF)
     native.send(bytes(junk))
     time.sleep(0.3)
@@ -203,7 +204,8 @@ def test_firmware_and_emulator_answer_alike(native):
     x = bytes(range(8))
     cmds = [(P.WRITE_INPUT, struct.pack("<BI", 0, 0) + x[:5]),
             (P.WRITE_INPUT, struct.pack("<BI", 0, 5) + x[5:]),
-            (P.INVOKE, b""), (P.INVOKE, b""),
+            (P.INVOKE, struct.pack("<IH", 7, P.NO_HALT)),
+            (P.INVOKE, struct.pack("<IH", 7, P.NO_HALT)),
             (P.READ_OUTPUT, struct.pack("<BIH", 0, 0, 8)),
             (P.READ_OUTPUT, struct.pack("<BIH", 0, 3, 2)),
             (P.WRITE_INPUT, struct.pack("<BI", 0, 8) + b"\x01"),
@@ -254,3 +256,95 @@ def test_c_constants_match_python(tmp_path):
         else:
             assert f"CMD_{name} {value}u" in src
     assert os.path.getsize(proj / "src" / "main.c") > 1000
+
+
+# ------------------------------------------------------------- no wrap ambiguity
+
+def _same_seq_invokes(send_and_get):
+    """Two inferences whose INVOKE frames carry the same seq (what a wrapped counter gives,
+    e.g. a sample taking exactly as many frames as the counter's modulus): both must run."""
+    replies = []
+    for x, token in ((bytes(range(8)), 100), (bytes(range(10, 18)), 101)):
+        send_and_get(P.encode_frame(P.WRITE_INPUT, 7, struct.pack("<BI", 0, 0) + x))
+        replies.append(send_and_get(P.encode_frame(P.INVOKE, 9,
+                                                   struct.pack("<IH", token, P.NO_HALT))))
+        out = send_and_get(P.encode_frame(P.READ_OUTPUT, 7, struct.pack("<BIH", 0, 0, 8)))
+        assert out.payload[1:] == bytes((b + 1) & 0xFF for b in x)
+    # a real retry (same token) is answered from memory, not run again
+    again = send_and_get(P.encode_frame(P.INVOKE, 9, struct.pack("<IH", 101, P.NO_HALT)))
+    assert again.payload == replies[1].payload
+
+
+def test_emulator_runs_every_new_token_even_with_the_same_seq():
+    dev = P.DeviceEmulator(fake_info(), AddOne().run)
+
+    def send_and_get(frame):
+        p = P.FrameParser()
+        p.feed(dev.feed(frame))
+        return p.next_frame()
+    _same_seq_invokes(send_and_get)
+    assert dev.invokes == 2 and dev.repeated_invokes == 1
+
+
+def test_firmware_runs_every_new_token_even_with_the_same_seq(native):
+    def send_and_get(frame):
+        native.send(frame)
+        return native.frame()
+    _same_seq_invokes(send_and_get)
+
+
+def test_client_sequence_wraps_without_replaying(native):
+    """The host's 16-bit seq wraps; every inference still runs (its token is new)."""
+    c = P.Client(native.port, reply_timeout=0.5, seed=1)
+    c.hello()
+    c.seq = 0xFFFF - 3
+    xs = harness.random_inputs(c.info.inputs, 6, seed=2)
+    r = harness.validate_device(c, AddOne(), xs)
+    assert r.bit_exact and len(r.samples) == 6 and c.seq < 100
+
+
+def test_firmware_drops_a_frame_left_incomplete_and_serves_the_retry(native):
+    """One byte lost on the way to the board costs one attempt, not two: after a silence
+    the firmware drops the partial frame, and the retry is served."""
+    frame = P.encode_frame(P.INFO, 21)
+    native.send(frame[:10] + frame[11:])        # a CRC byte lost
+    assert native.frame(timeout=0.4) is None    # nothing to answer
+    native.send(frame)                          # the host's retry
+    fr = native.frame()
+    assert fr is not None and fr.type == P.INFO | P.REPLY and fr.seq == 21
+
+
+def test_firmware_finds_a_retry_behind_a_damaged_frame(native):
+    """No silence in between: the damaged frame swallows the retry's first bytes, fails its
+    CRC, and the firmware finds the retry inside the bytes it holds."""
+    frame = P.encode_frame(P.INFO, 22)
+    native.send(frame[:10] + frame[11:] + frame)
+    seen = [native.frame(), native.frame()]
+    kinds = {(f.type, f.seq) for f in seen if f is not None}
+    assert (P.INFO | P.REPLY, 22) in kinds
+
+
+def test_layer_readback_on_the_native_firmware(native):
+    """LAYER_INFO / LAYER_CRCS / READ_LAYER / DATA_CRCS on the C firmware."""
+    c = P.Client(native.port, reply_timeout=0.5, seed=3)
+    info = c.hello()
+    assert info.checks and info.layer_count == 1
+    assert c.layer_info(1) == [(0, 0, 8)]
+    x = bytes(range(8))
+    c.write_input(0, x)
+    c.invoke()
+    want = bytes((b + 1) & 0xFF for b in x)
+    assert c.layer_crcs(1) == [zlib.crc32(want)]
+    c.invoke(halt_op=0)
+    assert c.read_layer(0, 8) == want
+    from fake_device import fake_manifest
+    assert c.data_crcs(2) == fake_manifest()["data_check"]
+
+
+def test_reply_timeouts_follow_the_model():
+    from tflm_py import load_model
+    from conftest import MODELS
+    small = harness.expected_invoke_seconds(load_model(MODELS["hello_world_int8"]), 25_000_000)
+    big = harness.expected_invoke_seconds(load_model(MODELS["kws_ref_model"]), 25_000_000)
+    slow = harness.expected_invoke_seconds(load_model(MODELS["kws_ref_model"]), 1_000_000)
+    assert small == 5.0 and big >= small and slow > 10 * big / 2

@@ -139,8 +139,7 @@ def test_perturbed_fake_firmware_fails_and_shows_where(board, tmp_path, capsys):
 
 def test_perturbed_weight_byte_fails_validate_and_shows_where(tmp_path, capsys):
     """Flip one weight byte of the last FULLY_CONNECTED in the generated model data; the
-    hash still says the right model, but validate compares outputs: exit 1, and the report
-    names the first differing output element."""
+    hash still says the right model, but the firmware's data check and layer CRCs differ."""
     _needs("host")
     model_path = MODELS / "hello_world_int8.tflite"
     model = load_model(model_path)
@@ -162,13 +161,15 @@ def test_perturbed_weight_byte_fails_validate_and_shows_where(tmp_path, capsys):
     w_off = next(c["offset"] for c in man["constants"] if c["tensor"] == w.index)
     _perturb_c_array(proj / "lib" / prefix / f"{prefix}_model_data.c", w_off + j)
     rc = cli(["validate", str(proj), "--samples", "3"])
-    out = capsys.readouterr().out
-    assert rc == 1, out
-    assert "MISMATCH" in out and "first differing element: sample 0, output 0[0,0]" in out
-    rc = cli(["validate", str(proj), "--samples", "3", "--json"])
-    d = _json_out(capsys)
-    assert rc == 1 and d["bit_exact"] is False and d["first_mismatch"]["sample"] == 0
-    assert d["max_abs_diff"] > 0
+    err = capsys.readouterr().err
+    assert rc == 2, err      # the data check refuses it before any sample, naming the op
+    assert f"firmware data differs from the bundle generated from hello_world_int8.tflite: " \
+           f"op #{fc.index} FULLY_CONNECTED" in err
+    # without the data check, the layer CRCs catch it on the first sample, at that op
+    res = harness.validate_project(proj, samples=3, check_data=False)
+    assert not res.bit_exact and res.first_layer_diff["sample"] == 0
+    assert res.first_layer_diff["op"] == fc.index
+    assert res.first_mismatch["sample"] == 0
     assert not _running(proj)
 
 

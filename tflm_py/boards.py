@@ -202,10 +202,13 @@ def render_firmware(prefix: str, board: Board) -> str:
         P=protocol.C_CONSTANTS)
 
 
-def build_flags(board: Board, prefix: str, profile: bool = True) -> list[str]:
+def build_flags(board: Board, prefix: str, profile: bool = True,
+                validation: bool = True) -> list[str]:
     flags = []
     if profile:
         flags.append("-DTFLM_PY_PROFILE")
+    if validation:  # the validation firmware's layer and data checks (tflm_py.integrity)
+        flags.append("-DTFLM_PY_VALIDATION")
     flags.append(f"-DTFLM_PY_BAUD={board.baud}")
     if board.clock_hz:
         flags.append(f"-DTFLM_PY_CPU_HZ={board.clock_hz}u")
@@ -220,6 +223,7 @@ def render_platformio_ini(board: Board, prefix: str, source: str, profile: bool 
     return _jinja().get_template("platformio.ini.j2").render(
         board=board, env=board.env_name, platform=board.platform_value(),
         pio_board=board.platformio["board"], framework=board.platformio.get("framework"),
+<<<<<<< HEAD
         baud=board.baud, flags=build_flags(board, prefix, profile), prefix=prefix,
         source=source, version=__version__, protocol=protocol, core_dir=_core_dir(),
         python=sys.executable)
@@ -246,6 +250,11 @@ or `tflm-py run MODEL --board {board} -o {dir}` (generate, build, validate). Val
     tflm-py validate {dir}{port}
 """
 
+=======
+        baud=board.baud, flags=build_flags(board, prefix, profile, protocol == "tflm-py"),
+        prefix=prefix,
+        source=source, version=__version__, protocol=protocol)
+>>>>>>> valid
 
 
 def copy_port(board_or_port: Union[Board, str], dst: Path) -> list[str]:
@@ -435,7 +444,8 @@ def compile_check(project_dir, board: Union[str, Board], work_dir, link: bool = 
     lib = d / "lib" / prefix
     srcs = [d / "src" / "main.c", stub / "tflm_py_port.c"]
     srcs += sorted(lib.glob("*.c")) + sorted((lib / "kernels").glob("*.c"))
-    flags = [f for f in build_flags(board, prefix, bool(proj.get("profile", True)))
+    flags = [f for f in build_flags(board, prefix, bool(proj.get("profile", True)),
+                                    proj.get("protocol", "tflm-py") == "tflm-py")
              if not f.startswith("-I ")]
     cflags = [*board.compile["cflags"], "-std=c99", "-Os", "-Wall", "-Wextra", "-Werror",
               "-ffunction-sections", "-fdata-sections", *flags,

@@ -16,7 +16,7 @@ from typing import Optional
 import jinja2
 import numpy as np
 
-from . import __version__, ops
+from . import __version__, integrity, ops
 from .errors import ModelError
 from .ir import Model
 from .resources import data_path
@@ -76,6 +76,16 @@ class Emitter:
         self._arrays: dict[tuple, str] = {}
         self._names: set[str] = set()
         self.current_op = None
+        # the data check (tflm_py.integrity): per op index, what its call reads that the
+        # generator produced, as (C statement hashing it, the bytes hashed)
+        self.data_items: dict[int, list] = {}
+        self._data_seen: set = set()
+
+    def _record(self, key, c_stmt: str, data: bytes) -> None:
+        if self.current_op is None or key in self._data_seen:
+            return
+        self._data_seen.add(key)
+        self.data_items.setdefault(self.current_op.index, []).append((c_stmt, data))
 
     def _name(self, hint: str) -> str:
         base = re.sub(r"\W", "_", hint).strip("_") or "c"
@@ -97,9 +107,17 @@ class Emitter:
         if t.data is not None:
             if self.pack_constants:
                 off = self.constant_offset(tensor_index)
+                self._record(("tensor", self.current_op and self.current_op.index, t.index),
+                             f"c = tflm_py_crc_bytes(c, {self.prefix}_model_data + "
+                             f"{off}, {t.nbytes}u);",
+                             bytes(self.packed[off:off + t.nbytes]))
                 return f"((const {ct} *)(const void *)({self.prefix}_model_data + {off}))"
             if (t.data_offset is not None and t.data_offset % max(t.dtype.itemsize, 1) == 0
                     and t.dtype.itemsize <= 16):
+                self._record(("tensor", self.current_op and self.current_op.index, t.index),
+                             f"c = tflm_py_crc_bytes(c, {self.prefix}_model_data + "
+                             f"{t.data_offset}, {t.nbytes}u);",
+                             bytes(self.model.data[t.data_offset:t.data_offset + t.nbytes]))
                 return f"((const {ct} *)(const void *)({self.prefix}_model_data + {t.data_offset}))"
             # misaligned in the file, or not in it (folded by a graph pass): an aligned copy
             return f"((const {ct} *){self.const_array(ct, t.data.ravel(), f'tensor{t.index}')})"
@@ -133,6 +151,11 @@ class Emitter:
         if key in self._arrays:
             return self._arrays[key]
         name = self._name(hint)
+        flat = np.asarray(values).ravel()
+        data = integrity.array_bytes(ctype, flat.tolist() or [0])
+        if data and not (flat.dtype.kind == "f" and np.isnan(flat).any()):
+            self._record(("array", name), f"c = tflm_py_crc_bytes(c, {name}, sizeof {name});",
+                         data)
         rows = []
         for i in range(0, len(vals), 12):
             rows.append("    " + ", ".join(vals[i:i + 12]) + ",")
@@ -143,6 +166,13 @@ class Emitter:
 
     def param_struct(self, ctype: str, fields: dict, hint: str) -> str:
         name = self._name(hint)
+        for k, v in fields.items():
+            item = None if isinstance(v, str) else integrity.field_item(v)
+            if item is not None:
+                kind, data = item
+                cast = "(int64_t)" if kind == "i64" else "(float)"
+                self._record(("field", name, k), f"c = tflm_py_crc_{kind}(c, {cast}{name}.{k});",
+                             data)
         body = ",\n".join(f"    .{k} = {v if isinstance(v, str) else c_literal(v)}"
                           for k, v in fields.items())
         self.declarations.append(f"static const {ctype} {name} = {{\n{body},\n}};")
@@ -286,6 +316,16 @@ def bundle_files(model: Model, prefix: Optional[str] = None, plan=None,
             or "    /* no code: output aliases input */"
         calls.append({"index": idx, "comment": f"{op.type} {ins} -> {outs}", "code": code})
 
+    em.current_op = None
+    layers = [{"op": lo.op, "slot": lo.slot, "bytes": lo.bytes, "ptr": em.ptr(t)}
+              for lo, t in integrity.layer_outputs(model, plan.order)]
+    data_ops = [{"index": op.index, "type": op.type,
+                 "stmts": [_wrap_call("    " + c) for c, _ in em.data_items.get(op.index, [])]}
+                for op in model.operators]
+    data_check = integrity.data_crcs(
+        bytes(em.packed) or b"\0", {i: [b for _, b in items] for i, items in em.data_items.items()},
+        len(model.operators))
+
     inputs = [_io_info(model, i, em) for i in model.inputs]
     outputs = [_io_info(model, i, em) for i in model.outputs]
     # a non-zero initial state is a static initializer, so it holds before the first invoke
@@ -307,7 +347,7 @@ def bundle_files(model: Model, prefix: Optional[str] = None, plan=None,
                strategy=getattr(plan, "strategy", "?"),
                inputs=inputs, outputs=outputs, calls=calls, declarations=em.declarations,
                kernel_headers=[f"{k}.h" for k in em.kernels], state_init=state_init,
-               state_initializer=state_initializer)
+               state_initializer=state_initializer, layers=layers, data_ops=data_ops)
     data = np.frombuffer(packed, dtype=np.uint8)
     rows = []
     for i in range(0, len(data), 16):
@@ -326,6 +366,8 @@ def bundle_files(model: Model, prefix: Optional[str] = None, plan=None,
         "constants": em.constants, "op_count": len(model.operators),
         "ops": [model.operators[i].type for i in plan.order], "kernels": list(em.kernels),
         "arena_bytes": plan.arena_bytes, "state_bytes": state_bytes,
+        # what the validation firmware must report (tflm_py.integrity)
+        "data_check": data_check, "layer_count": len(layers),
         "inputs": [{k: io[k] for k in ("name", "dtype", "shape", "bytes", "scale", "zero_point")}
                    for io in inputs],
         "outputs": [{k: io[k] for k in ("name", "dtype", "shape", "bytes", "scale", "zero_point")}
@@ -352,3 +394,25 @@ def generate(model: Model, out_dir, prefix: Optional[str] = None, plan=None,
     from .outdir import write_tree
     write_tree(out_dir, files, kind="bundle", force=force)
     return manifest
+
+
+def expected_data_crcs(model: Model, plan=None) -> list[int]:
+    """What the validation firmware of `model`'s bundle reports for DATA_CRCS (the manifest's
+    `data_check`), computed without writing anything: for a board validated by its port."""
+    ops.check_model(model)
+    if plan is None:
+        plan = _default_plan(model)
+    state_offsets, off = {}, 0
+    for t in model.tensors:
+        if t.is_variable:
+            state_offsets[t.index] = off
+            off += (t.nbytes + 15) // 16 * 16
+    em = Emitter(model, plan, "m", state_offsets, pack_constants=True)
+    for idx in plan.order:
+        op = model.operators[idx]
+        room = ops.room(op.type)
+        em.current_op = op
+        room.emit(op, model, room.prepare(op, model), em)
+    return integrity.data_crcs(
+        bytes(em.packed) or b"\0", {i: [b for _, b in items] for i, items in em.data_items.items()},
+        len(model.operators))

@@ -61,6 +61,8 @@ class SampleResult:
     layer_ticks: Optional[list] = None
     outputs: Optional[list] = None     # the device's outputs (arrays)
     results: Optional[list] = None     # MLPerf Tiny firmware: its m-results-[...] values
+    layers_equal: Optional[bool] = None  # every op output's CRC matched (None: not checked)
+    layer_diff: Optional[dict] = None  # the first differing op output (see describe_layer_diff)
 
 
 @dataclass
@@ -70,6 +72,8 @@ class ValidationResult:
     board: str = ""
     link: dict = field(default_factory=dict)
     elapsed: float = 0.0
+    layers_checked: int = 0            # op outputs compared by CRC per sample (0: none)
+    data_checked: bool = False         # the firmware's model data and params were verified
 
     @property
     def bit_exact(self) -> bool:
@@ -84,6 +88,13 @@ class ValidationResult:
         if not self.samples:
             return None
         return float(np.mean([s.ticks for s in self.samples]))
+
+    @property
+    def first_layer_diff(self) -> Optional[dict]:
+        for s in self.samples:
+            if s.layer_diff:
+                return dict(s.layer_diff, sample=s.index)
+        return None
 
     @property
     def first_mismatch(self) -> Optional[dict]:
@@ -112,10 +123,14 @@ class ValidationResult:
             "model_hash": i.model_hash if i else None,
             "arena_bytes": i.arena_bytes if i else None,
             "first_mismatch": self.first_mismatch,
+            "first_layer_diff": self.first_layer_diff,
+            "layers_checked": self.layers_checked,
+            "data_checked": self.data_checked,
             "layer_ticks": self.layer_ticks(),
             "per_sample": [{"index": s.index, "equal": s.equal, "max_abs_diff": s.max_abs_diff,
                             "mismatches": s.mismatches, "ticks": s.ticks,
-                            "first_diff": s.first_diff} for s in self.samples],
+                            "first_diff": s.first_diff, "layers_equal": s.layers_equal,
+                            "layer_diff": s.layer_diff} for s in self.samples],
             "link": self.link,
             "elapsed_s": round(self.elapsed, 3),
         }
@@ -156,6 +171,19 @@ def describe_diff(fd: dict) -> str:
             f" simulator {fd['expected']}, board {fd['got']}")
 
 
+def describe_layer_diff(ld: dict) -> str:
+    """"op #0 CONV_2D differs at [0,3,2,17]: board 12, simulator 13" (+ how much and where)."""
+    out = f" output {ld['slot']}" if ld.get("outputs", 1) > 1 else ""
+    head = f"op #{ld['op']} {ld['type']}{out}"
+    if ld.get("index") is None:
+        return f"{head} differs (CRC board {ld['crc_board']:08x}, simulator " \
+               f"{ld['crc_simulator']:08x}; sample {ld.get('sample', '?')})"
+    idx = ",".join(str(v) for v in ld["index"])
+    return (f"{head} differs at [{idx}]: board {ld['board']}, simulator {ld['simulator']} "
+            f"(sample {ld.get('sample', '?')}; {ld['count']} of {ld['size']} values differ, "
+            f"max |diff| {ld['max_abs_diff']:g})")
+
+
 class _Progress:
     def __init__(self, total: int, enabled: bool):
         self.total, self.enabled, self.t0 = total, enabled, time.monotonic()
@@ -193,46 +221,164 @@ def check_device(info: DeviceInfo, expected_hash: Optional[str], in_specs=None, 
                                   f"{what} has {np.dtype(s.dtype)} {list(s.shape)}")
 
 
+def check_data(client: Client, info: DeviceInfo, expected: Sequence[int], what: str,
+               model=None) -> None:
+    """Refuse a firmware whose model data or params differ from what the generator wrote."""
+    from .integrity import describe_data_entry
+    got = client.data_crcs(info.op_count + 1)
+    if len(expected) != len(got):
+        raise DeviceError(f"firmware data differs from the bundle generated from {what}: it "
+                          f"has {len(got) - 1} ops, the bundle {len(expected) - 1}; rebuild "
+                          f"and flash")
+    # an op's entry first: it names the layer whose parameters or weights changed
+    for k in [*range(1, len(got)), 0]:
+        e, g = expected[k], got[k]
+        if e != g:
+            raise DeviceError(
+                f"firmware data differs from the bundle generated from {what}: "
+                f"{describe_data_entry(k, model)} (CRC board {g:08x}, generated {e:08x}); "
+                f"rebuild and flash")
+
+
+class _Layers:
+    """The firmware's checksummed op outputs mapped onto the reference model's tensors."""
+
+    def __init__(self, table, model):
+        self.table = table
+        self.model = model
+        self.tensors = []
+        for k, (op, slot, nbytes) in enumerate(table):
+            if op >= len(model.operators) or slot >= len(model.operators[op].outputs):
+                raise DeviceError(f"the firmware's layer {k} (op #{op} output {slot}) is not in "
+                                  "the model: wrong firmware")
+            t = model.operators[op].outputs[slot]
+            if model.tensors[t].nbytes != nbytes:
+                raise DeviceError(f"the firmware's op #{op} output {slot} has {nbytes} bytes, "
+                                  f"the model's {model.tensors[t].nbytes}: wrong firmware")
+            self.tensors.append(t)
+
+    def first_diff(self, crcs, dump) -> Optional[int]:
+        from .integrity import tensor_crc
+        for k, (c, t) in enumerate(zip(crcs, self.tensors)):
+            if c != tensor_crc(dump[t]):
+                return k
+        return None
+
+    def describe(self, k, board_raw, dump, crc_board) -> dict:
+        from .integrity import tensor_crc
+        op, slot, _ = self.table[k]
+        t = self.tensors[k]
+        tt = self.model.tensors[t]
+        exp = np.asarray(dump[t])
+        d = {"layer": k, "op": op, "type": self.model.operators[op].type, "slot": slot,
+             "outputs": len(self.model.operators[op].outputs), "tensor": t,
+             "crc_board": crc_board, "crc_simulator": tensor_crc(exp), "index": None}
+        if board_raw is not None:
+            got = np.frombuffer(board_raw, dtype=exp.dtype).reshape(exp.shape)
+            equal, max_diff, count, first = compare_outputs([exp], [got])
+            if first is not None:
+                d.update(index=first["index"], board=first["got"], simulator=first["expected"],
+                         count=count, size=int(exp.size), max_abs_diff=max_diff)
+        del tt
+        return d
+
+
+def _write_inputs(client, info, xs, n):
+    for i, (x, io) in enumerate(zip(xs, info.inputs)):
+        x = np.asarray(x)
+        if x.size != int(np.prod(io.shape)):
+            raise ModelError(f"sample {n} input {i} has {x.size} values, the firmware's "
+                             f"input {i} {list(io.shape)} needs {int(np.prod(io.shape))}")
+        client.write_input(i, np.ascontiguousarray(x.astype(io.dtype).reshape(io.shape))
+                           .tobytes())
+
+
+def _read_layer_back(client, info, layers: _Layers, k: int, samples, n: int) -> bytes:
+    """Layer k's bytes right after its op ran on sample n: the inference is run again and
+    stopped there (a stateful model is replayed from reset to sample n, and again after, so
+    device and simulator stay in step)."""
+    stateful = info.state_bytes > 0
+    op = layers.table[k][0]
+    if stateful:
+        client.reset_state()
+        for xs in samples[:n]:
+            _write_inputs(client, info, xs, n)
+            client.invoke()
+    _write_inputs(client, info, samples[n], n)
+    client.invoke(halt_op=op)
+    raw = client.read_layer(k, layers.table[k][2])
+    if stateful:
+        client.reset_state()
+        for xs in samples[:n + 1]:
+            _write_inputs(client, info, xs, n)
+            client.invoke()
+    return raw
+
+
 def validate_device(client: Client, reference, samples: Sequence[Sequence[np.ndarray]],
                     expected_hash: Optional[str] = None, what: str = "the model",
                     progress: bool = False, on_sample: Optional[Callable] = None,
-                    board: str = "") -> ValidationResult:
-    """Run every sample on the device and on `reference` (.reset(), .run(inputs) -> outputs),
-    from a reset state on both; compare outputs bit for bit."""
+                    board: str = "", expected_data: Optional[Sequence[int]] = None
+                    ) -> ValidationResult:
+    """Run every sample on the device and on `reference` (.reset(), .run(inputs, dump=None)
+    -> outputs, and .model for the layer checks), from a reset state on both; compare
+    outputs bit for bit and, on a validation firmware, every op's output by its CRC. The
+    first differing op output is read back from the board and located.
+
+    expected_data: the generator's data_check list; a firmware holding other data is refused."""
     t0 = time.monotonic()
     info = client.hello()
     check_device(info, expected_hash, what=what)
     result = ValidationResult(info=info, board=board or info.board)
+    model = getattr(reference, "model", None)
+    layers = None
+    if info.checks:
+        if expected_data is not None:
+            check_data(client, info, expected_data, what, model)
+            result.data_checked = True
+        if model is not None and info.layer_count:
+            layers = _Layers(client.layer_info(info.layer_count), model)
+            result.layers_checked = len(layers.table)
     client.reset_state()
     reference.reset()
+    samples = list(samples)
     bar = _Progress(len(samples), progress)
+    diagnosed = False
     try:
         for n, xs in enumerate(samples):
             bar.update(n, "writing inputs")
             if len(xs) != len(info.inputs):
                 raise ModelError(f"sample {n} has {len(xs)} inputs, the firmware "
                                  f"{len(info.inputs)}")
-            for i, (x, io) in enumerate(zip(xs, info.inputs)):
-                x = np.asarray(x)
-                if x.size != int(np.prod(io.shape)):
-                    raise ModelError(f"sample {n} input {i} has {x.size} values, the firmware's "
-                                     f"input {i} {list(io.shape)} needs {int(np.prod(io.shape))}")
-                a = np.ascontiguousarray(x.astype(io.dtype).reshape(io.shape))
-                client.write_input(i, a.tobytes())
+            _write_inputs(client, info, xs, n)
             bar.update(n, "invoking")
             status, ticks = client.invoke()
             got = []
             for i, io in enumerate(info.outputs):
                 raw = client.read_output(i, io.bytes)
                 got.append(np.frombuffer(raw, dtype=io.dtype).reshape(io.shape))
-            layers = client.layer_ticks(info.op_count) if info.profile and info.op_count \
+            lticks = client.layer_ticks(info.op_count) if info.profile and info.op_count \
                 else None
-            expected = reference.run([np.asarray(x) for x in xs])
+            crcs = client.layer_crcs(len(layers.table)) if layers else None
+            dump: dict = {}
+            expected = reference.run([np.asarray(x) for x in xs], dump=dump) if layers \
+                else reference.run([np.asarray(x) for x in xs])
             if len(expected) != len(got):
                 raise ModelError(f"the simulator gives {len(expected)} outputs, the firmware "
                                  f"{len(got)}")
             equal, max_diff, count, first = compare_outputs(expected, got)
-            s = SampleResult(n, equal, max_diff, int(ticks), count, first, layers, got)
+            s = SampleResult(n, equal, max_diff, int(ticks), count, first, lticks, got)
+            if layers:
+                k = layers.first_diff(crcs, dump)
+                s.layers_equal = k is None
+                if k is not None:
+                    s.equal = False
+                    raw = None
+                    if not diagnosed:
+                        diagnosed = True
+                        bar.update(n, "reading the layer back")
+                        raw = _read_layer_back(client, info, layers, k, samples, n)
+                    s.layer_diff = layers.describe(k, raw, dump, crcs[k])
             result.samples.append(s)
             if on_sample:
                 on_sample(s, result)
@@ -375,7 +521,8 @@ def validate_project(project_dir, samples: int = 10, inputs=None, port: Optional
                      on_sample=None, client_options: Optional[dict] = None,
                      build: bool = True, model=None,
                      baud: Optional[int] = None, quantize: bool = False,
-                     what: Optional[str] = None) -> ValidationResult:
+                     what: Optional[str] = None, model_path=None,
+                     check_data: bool = True) -> ValidationResult:
     """Validate a generated project's firmware: on its virtual board (started and stopped
     here) or, with `port`, on a real board already flashed.
 
@@ -404,8 +551,22 @@ def validate_project(project_dir, samples: int = 10, inputs=None, port: Optional
         sample_list = inputs_mod.default_samples(in_specs, samples, seed)
     if what is None:
         what = project.get("source") or "the project's model"
+    if model is not None and model_path:
+        what = os.path.basename(os.fspath(model_path))
     opts = dict(client_options or {})
     board = project.get("board", "")
+    expected_data = None
+    if check_data and model is not None and project.get("protocol", "tflm-py") == "tflm-py":
+        expected_data = project_data_check(project, expected_hash) or \
+            _expected_data(model)
+    if model is not None and "invoke_timeout" not in opts and \
+            project.get("protocol", "tflm-py") == "tflm-py":
+        from .boards import get_board
+        try:
+            hz = get_board(board).clock_hz
+        except ModelError:
+            hz = None
+        opts["invoke_timeout"] = expected_invoke_seconds(model, hz)
     if port is None and project.get("virtual"):
         program = project_program(project)
         # the board's safety-net lifetime: generous, but a forgotten board still ends
@@ -421,7 +582,7 @@ def validate_project(project_dir, samples: int = 10, inputs=None, port: Optional
             try:
                 return validate_link(link, project.get("protocol", "tflm-py"), opts,
                                      reference, sample_list, expected_hash, what, progress,
-                                     on_sample, board)
+                                     on_sample, board, expected_data)
             finally:
                 link.close()
     if port is None:
@@ -430,14 +591,15 @@ def validate_project(project_dir, samples: int = 10, inputs=None, port: Optional
     link = connect(port, baud or project.get("baud", 115200))
     try:
         return validate_link(link, project.get("protocol", "tflm-py"), opts, reference,
-                             sample_list, expected_hash, what, progress, on_sample, board)
+                             sample_list, expected_hash, what, progress, on_sample, board,
+                             expected_data)
     finally:
         link.close()
 
 
 def validate_link(link, protocol: str, client_options: Optional[dict], reference, samples,
                   expected_hash=None, what: str = "the model", progress: bool = False,
-                  on_sample=None, board: str = "") -> ValidationResult:
+                  on_sample=None, board: str = "", expected_data=None) -> ValidationResult:
     """validate_device over an open port with the firmware's protocol: "tflm-py" (the
     validation firmware) or "mlperf-tiny" (the MLPerf Tiny benchmark firmware)."""
     opts = dict(client_options or {})
@@ -450,4 +612,34 @@ def validate_link(link, protocol: str, client_options: Optional[dict], reference
     if protocol != "tflm-py":
         raise ModelError(f"unknown firmware protocol {protocol!r}")
     return validate_device(Client(link, **opts), reference, samples, expected_hash, what,
-                           progress, on_sample, board)
+                           progress, on_sample, board, expected_data)
+
+
+def _expected_data(model):
+    from .codegen import expected_data_crcs
+    return expected_data_crcs(model)
+
+
+def project_data_check(project: dict, model_hash: Optional[str]) -> Optional[list]:
+    """The generator's data_check list from the project's bundle manifest, if it is for the
+    model with sha256 `model_hash`."""
+    import json
+    f = Path(project["dir"]) / "lib" / str(project.get("prefix", "")) / "manifest.json"
+    try:
+        m = json.loads(f.read_text())
+    except (OSError, ValueError):
+        return None
+    if model_hash and m.get("model_hash") != model_hash:
+        return None
+    dc = m.get("data_check")
+    return [int(v) for v in dc] if isinstance(dc, list) else None
+
+
+def expected_invoke_seconds(model, clock_hz: Optional[int] = None) -> float:
+    """A generous budget for one inference: ~30 instructions per MAC plus 50 per activation
+    byte at the board's clock (16 MHz if unknown), x5, at least 5 s."""
+    from .inspect import op_macs
+    macs = sum(op_macs(op, model) for op in model.operators)
+    acts = sum(model.tensors[t].nbytes for op in model.operators for t in op.outputs if t >= 0)
+    instructions = 30 * macs + 50 * acts + 100_000
+    return max(5.0, 5.0 * instructions / float(clock_hz or 16_000_000))

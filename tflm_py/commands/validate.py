@@ -39,8 +39,11 @@ def add_common(p):
                    help="inputs: .npy (N, *shape) for one input, .npz one array per input; "
                         "random if omitted")
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
-    p.add_argument("--timeout", type=positive_seconds, default=60.0, metavar="S",
-                   help="longest wait for one inference, seconds (default 60)")
+    p.add_argument("--timeout", type=positive_seconds, default=1.0, metavar="S",
+                   help="reply timeout for a slow or laggy link, seconds: how long to wait "
+                        "for each reply beyond its expected transfer time and the inference "
+                        "time estimated from the model and the board's clock (default 1; "
+                        "every retry waits longer)")
     p.add_argument("--baud", type=baud_rate, help="serial baud rate (default: the board's)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--labels", metavar="FILE",
@@ -86,7 +89,7 @@ def resolve_labels(path, model):
 
 
 def report(result, what: str, as_json: bool, out=None, labels=None) -> int:
-    from ..harness import describe_diff
+    from ..harness import describe_diff, describe_layer_diff
     out = out or sys.stdout
     if as_json:
         d = result.to_json()
@@ -103,12 +106,22 @@ def report(result, what: str, as_json: bool, out=None, labels=None) -> int:
         ok = sum(1 for s in result.samples if s.equal)
         unit = result.info.tick_unit if result.info else "ticks"
         tpi = result.ticks_per_inference
-        if result.bit_exact:
-            print(f"{ok}/{n} samples bit-exact; {_fmt_ticks(tpi)} {unit} per inference "
-                  f"(mean)", file=out)
+        if result.layers_checked:
+            scope = (f"every layer matched ({result.layers_checked} op outputs compared by "
+                     f"CRC per sample")
+            scope += ", firmware data verified)" if result.data_checked else ")"
         else:
-            print(f"MISMATCH: {ok}/{n} samples bit-exact, max |diff| {result.max_abs_diff:g}; "
-                  f"first differing element: {describe_diff(result.first_mismatch)}", file=out)
+            scope = "outputs only: this firmware has no layer checks"
+        if result.bit_exact:
+            print(f"{ok}/{n} samples bit-exact, {scope}; {_fmt_ticks(tpi)} {unit} per "
+                  f"inference (mean)", file=out)
+        else:
+            msg = f"MISMATCH: {ok}/{n} samples bit-exact, max |diff| {result.max_abs_diff:g}"
+            if result.first_layer_diff:
+                msg += f"; first differing layer: {describe_layer_diff(result.first_layer_diff)}"
+            if result.first_mismatch and result.first_mismatch.get("output") is not None:
+                msg += f"; first differing element: {describe_diff(result.first_mismatch)}"
+            print(msg, file=out)
         if result.link.get("retries"):
             print(f"(serial link: {result.link['retries']} retries, "
                   f"{result.link.get('garbage_bytes', 0)} garbage bytes skipped)", file=out)
@@ -130,7 +143,8 @@ def run_validation(project_dir, args, board_label=None) -> int:
     quantize = bool(getattr(args, "quantize", False))
     if args.inputs and not os.path.isfile(args.inputs):
         raise UsageError(f"{args.inputs}: no such file")
-    opts = {"invoke_timeout": args.timeout}
+    # a noisy link costs retries, not a failed run; a silent board is still found quickly
+    opts = {"reply_timeout": args.timeout, "retries": 10, "hello_retries": 4}
     state = {"header": False, "labels": None}
 
     def on_sample(s, result):
@@ -150,8 +164,8 @@ def run_validation(project_dir, args, board_label=None) -> int:
     progress = sys.stderr.isatty() and not as_json
     if project_dir is not None:
         project = load_project(project_dir)
-        what = args.model if model is not None else (project.get("source")
-                                                      or project["prefix"])
+        what = os.path.basename(args.model) if model is not None else (
+            project.get("source") or project["prefix"])
         labels_model = model
         if labels_model is None and project.get("model_file") and not args.labels:
             try:
@@ -163,7 +177,8 @@ def run_validation(project_dir, args, board_label=None) -> int:
                                           inputs=args.inputs, port=args.port, seed=args.seed,
                                           progress=progress, on_sample=on_sample,
                                           client_options=opts, model=model, baud=args.baud,
-                                          quantize=quantize, what=what)
+                                          quantize=quantize, what=what,
+                                          model_path=getattr(args, "model", None))
     else:
         if not args.port:
             raise UsageError("give a project DIR or --port URL")
@@ -174,17 +189,22 @@ def run_validation(project_dir, args, board_label=None) -> int:
         from ..boards import get_board
         from ..simulator import Simulator
         baud = args.baud or (get_board(args.board).baud if args.board else 115200)
-        what = args.model
+        what = os.path.basename(args.model)
         state["labels"] = resolve_labels(args.labels, model)
+        protocol = getattr(args, "protocol", None) or "tflm-py"
+        hz = get_board(args.board).clock_hz if args.board else None
+        if protocol == "tflm-py":
+            opts["invoke_timeout"] = harness.expected_invoke_seconds(model, hz)
+        expected_data = harness._expected_data(model) if protocol == "tflm-py" else None
         specs = [model.tensors[i] for i in model.inputs]
         samples = file_samples(args.inputs, specs, args.samples, quantize) if args.inputs \
             else default_samples(specs, args.samples, args.seed)
         link = harness.connect(args.port, baud)
         try:
             result = harness.validate_link(
-                link, getattr(args, "protocol", None) or "tflm-py", opts, Simulator(model),
+                link, protocol, opts, Simulator(model),
                 samples, hashlib.sha256(model.data).hexdigest(), what, progress, on_sample,
-                args.board or "")
+                args.board or "", expected_data)
         finally:
             link.close()
     return report(result, what, as_json, labels=state["labels"])

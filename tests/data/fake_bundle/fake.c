@@ -6,7 +6,7 @@
 #include "fake_model_data.h"
 #include "tflm_common.h"
 
-#ifdef TFLM_PY_PROFILE
+#if defined(TFLM_PY_PROFILE) || defined(TFLM_PY_VALIDATION)
 void tflm_py_layer_done(int op_index);
 #define FAKE_LAYER_DONE(i) tflm_py_layer_done(i)
 #else
@@ -36,3 +36,17 @@ int fake_invoke(void)
     FAKE_LAYER_DONE(0);
     return 0;
 }
+
+#ifdef TFLM_PY_VALIDATION
+const tflm_py_layer_t fake_layers[FAKE_LAYER_COUNT] = {
+    { 0u, 0u, fake_arena + 8, 8u },
+};
+
+uint32_t tflm_py_crc_bytes(uint32_t crc, const void *data, size_t n);
+
+void fake_data_crcs(uint32_t crc[FAKE_OP_COUNT + 1])
+{
+    crc[0] = tflm_py_crc_bytes(0xFFFFFFFFu, fake_model_data, FAKE_MODEL_DATA_BYTES) ^ 0xFFFFFFFFu;
+    crc[1] = 0u; /* the op reads no params */
+}
+#endif

@@ -47,6 +47,21 @@ typedef struct {
 #define FAKE_OUTPUT0_SCALE      0.5f
 #define FAKE_OUTPUT0_ZERO_POINT -2
 
+#ifdef TFLM_PY_VALIDATION
+#define FAKE_LAYER_COUNT 1
+#ifndef TFLM_PY_LAYER_T
+#define TFLM_PY_LAYER_T
+typedef struct {
+    uint16_t op;
+    uint8_t output;
+    const void *data;
+    uint32_t bytes;
+} tflm_py_layer_t;
+#endif
+extern const tflm_py_layer_t fake_layers[FAKE_LAYER_COUNT];
+void fake_data_crcs(uint32_t crc[FAKE_OP_COUNT + 1]);
+#endif
+
 extern const tflm_py_io_info_t fake_input_info[FAKE_INPUT_COUNT];
 extern const tflm_py_io_info_t fake_output_info[FAKE_OUTPUT_COUNT];
 
