@@ -223,8 +223,7 @@ def render_platformio_ini(board: Board, prefix: str, source: str, profile: bool 
     return _jinja().get_template("platformio.ini.j2").render(
         board=board, env=board.env_name, platform=board.platform_value(),
         pio_board=board.platformio["board"], framework=board.platformio.get("framework"),
-<<<<<<< HEAD
-        baud=board.baud, flags=build_flags(board, prefix, profile), prefix=prefix,
+        baud=board.baud, flags=build_flags(board, prefix, profile, protocol == "tflm-py"), prefix=prefix,
         source=source, version=__version__, protocol=protocol, core_dir=_core_dir(),
         python=sys.executable)
 
@@ -250,11 +249,6 @@ or `tflm-py run MODEL --board {board} -o {dir}` (generate, build, validate). Val
     tflm-py validate {dir}{port}
 """
 
-=======
-        baud=board.baud, flags=build_flags(board, prefix, profile, protocol == "tflm-py"),
-        prefix=prefix,
-        source=source, version=__version__, protocol=protocol)
->>>>>>> valid
 
 
 def copy_port(board_or_port: Union[Board, str], dst: Path) -> list[str]:
