@@ -624,6 +624,7 @@ def project_data_check(project: dict, model_hash: Optional[str]) -> Optional[lis
     """The generator's data_check list from the project's bundle manifest, if it is for the
     model with sha256 `model_hash`."""
     import json
+    from pathlib import Path
     f = Path(project["dir"]) / "lib" / str(project.get("prefix", "")) / "manifest.json"
     try:
         m = json.loads(f.read_text())
