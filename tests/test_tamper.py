@@ -102,7 +102,10 @@ def test_changed_weight_byte_is_refused_and_caught_at_its_layer(kws_host, capsys
     Simulator(model).run(x, dump=dump)
     act = model.tensors[fc.inputs[0]]
     live = np.flatnonzero(dump[act.index].astype(np.int32).ravel() - act.quantization.zero_point)
-    e = _flip_model_byte(lib / f"{prefix}_model_data.c", w.data_offset + int(live[0]))
+    import json
+    man = json.loads((lib / "manifest.json").read_text())
+    w_off = next(c["offset"] for c in man["constants"] if c["tensor"] == w.index)
+    e = _flip_model_byte(lib / f"{prefix}_model_data.c", w_off + int(live[0]))
     try:
         rc, out = _validate(kws_host, capsys)
         assert rc == 2 and "firmware data differs" in out, out
