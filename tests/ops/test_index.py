@@ -337,11 +337,10 @@ def test_refused(what, build, needle):
 def test_float_only_ops_refused_with_reason(op_type):
     """TFLM's NEG and SQUARE kernels compute float32 only (the oracle refuses int8 / int16)."""
     model = load_model(_model(op_type, [((4,), I8, Q8)], ((4,), I8, Q8)))
-    with pytest.raises(UnsupportedError, match=f"op #0 {op_type} is not supported: TFLM's "
-                                                f"{op_type} kernel takes float32"):
+    with pytest.raises(UnsupportedError, match=f"op #0 {op_type}.*TFLM's "
+                                                f"{op_type} kernel.* takes float32"):
         ops.check_model(model)
-    with pytest.raises(UnsupportedError, match="float32 tensors only"):
-        ops.room(op_type)
+    assert op_type not in ops.supported_ops()
 
 
 def _chain_model() -> bytes:

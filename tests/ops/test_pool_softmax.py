@@ -196,7 +196,6 @@ def _mean(dtype=np.int8, axis_const=True):
     (_unary("TANH", np.float32), "int8"),
     (_pool(out_scale=0.2), "same scale"),
     (_pool(out_zp=3), "same scale"),
-    (_pool(dtype=np.int16), "int8"),
     (_pool(act="TANH"), "activation"),
     (_mean(np.int32), "int8"),
     (_mean(axis_const=False), "constant"),

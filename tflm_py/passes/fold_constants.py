@@ -38,6 +38,9 @@ def _value(model: Model, t: int):
 def _evaluate(op, model: Model):
     args = [None if t < 0 else _value(model, t) if model.tensors[t].data is not None else None
             for t in op.inputs]
+    if op.type in ("DIV", "FLOOR_DIV", "FLOOR_MOD") and args[1] is not None \
+            and np.any(np.asarray(args[1]) == 0):
+        raise CannotFold(f"{op.type} by zero")      # TFLM fails at run time: keep the op
     room = ops.registry().get(op.type)
     if room is not None:
         try:
