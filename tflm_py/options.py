@@ -42,3 +42,24 @@ def baud_rate(text: str) -> int:
     if not 1 <= v <= 100_000_000:
         raise argparse.ArgumentTypeError(f"must be a baud rate from 1 to 100000000, got {v}")
     return v
+
+
+def byte_count(text: str) -> int:
+    """argparse type: a number of bytes >= 0."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of bytes, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {v}")
+    return v
+
+
+def add_optimize_options(p) -> None:
+    """--optimize / --ram-budget: how the planner trades kernel speed for arena bytes."""
+    p.add_argument("--optimize", choices=("speed", "ram"), default="speed",
+                   help="speed (default): every kernel's fastest variant within --ram-budget; "
+                        "ram: the smallest arena (kernels drop optional scratch)")
+    p.add_argument("--ram-budget", type=byte_count, metavar="BYTES",
+                   help="largest arena for --optimize speed: slower scratch-free variants "
+                        "are chosen, fewest added instructions per byte first, until it fits")

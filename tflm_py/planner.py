@@ -722,6 +722,25 @@ def kernel_variants(op, model) -> list:
     return [{"name": "kernel", "scratch": s, "instructions": None}]
 
 
+def format_tradeoffs(plan: Plan) -> str:
+    """One line per scratch trade-off of `plan`: kept (fast) or dropped (bytes saved,
+    instructions added)."""
+    budget = "no RAM budget" if plan.ram_budget is None else f"RAM budget {plan.ram_budget:,} B"
+    lines = [f"kernel variants (optimize {plan.optimize}, {budget}):"]
+    if not plan.tradeoffs:
+        lines.append("  no op has a choice: every kernel runs its only path")
+    for t in plan.tradeoffs:
+        instr = "?" if t["instructions_added"] is None else f"{t['instructions_added']:,}"
+        if t["taken"]:
+            lines.append(f"  op #{t['op']} {t['type']}: {t['variant']} without its "
+                         f"{t['scratch']:,} B scratch: arena -{t['arena_saved']:,} B, "
+                         f"+{instr} instructions (est.) vs {t['alternative']}")
+        else:
+            lines.append(f"  op #{t['op']} {t['type']}: {t['variant']} with {t['scratch']:,} B "
+                         f"scratch (dropping it: +{instr} instructions, {t['alternative']})")
+    return "\n".join(lines)
+
+
 def _tradeoff(op, model, variants, dropped: bool, saved: int) -> dict:
     fast, slow = variants[0], variants[-1]
     added = None

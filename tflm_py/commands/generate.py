@@ -27,6 +27,8 @@ def add_parser(sub):
     p.add_argument("--report", action="store_true",
                    help="cross-compile for Cortex-M4 (-Os) and report flash/RAM")
     p.add_argument("--no-inplace", action="store_true", help="plan without in-place/overlap rules")
+    from ..options import add_optimize_options
+    add_optimize_options(p)
     add_force(p)
     return p
 
@@ -55,10 +57,9 @@ def run(args) -> int:
                   "the project", file=sys.stderr)
         return 0
     from ..codegen import generate
-    plan = None
-    if args.no_inplace:
-        from ..planner import plan as make_plan
-        plan = make_plan(model, inplace=False)
+    from ..planner import format_tradeoffs, plan as make_plan
+    plan = make_plan(model, inplace=not args.no_inplace, optimize=args.optimize,
+                     ram_budget=args.ram_budget)
     man = generate(model, args.out, prefix=args.prefix, plan=plan, source=args.model,
                    force=args.force)
     print(f"wrote {args.out}/: {man['prefix']}.c/.h, {man['prefix']}_model_data.c/.h, "
@@ -66,6 +67,7 @@ def run(args) -> int:
     print(f"arena {man['arena_bytes']} bytes, state {man['state_bytes']} bytes, "
           f"constants {man['model_bytes']} bytes (of the .tflite's {man['tflite_bytes']})")
     if args.report:
+        print(format_tradeoffs(plan))
         from ..report import size_report
         rep = size_report(args.out, man["prefix"])
         man["size_report"] = rep

@@ -17,6 +17,8 @@ def add_parser(sub):
     p.add_argument("--svg", metavar="FILE", help="draw the arena over time into FILE (.svg)")
     p.add_argument("--no-inplace", action="store_true",
                    help="no in-place rules (alias / elementwise / overlap)")
+    from ..options import add_optimize_options
+    add_optimize_options(p)
     p.add_argument("--align", type=int, default=16, metavar="N",
                    help="offset alignment in bytes, a power of two (default 16)")
     return p
@@ -83,7 +85,8 @@ def run(args) -> int:
     # the checks `generate` runs: a model it refuses is refused here too, before the rooms'
     # geometry (which assumes a checked op) or any allocation runs
     ops.check_model(model)
-    p = make_plan(model, align=args.align, inplace=not args.no_inplace)
+    p = make_plan(model, align=args.align, inplace=not args.no_inplace, optimize=args.optimize,
+                  ram_budget=args.ram_budget)
     verify_plan(model, p)
     if args.svg:
         svg = plan_svg(model, p, title=os.path.basename(args.model))
@@ -100,7 +103,9 @@ def run(args) -> int:
             r["name"] = names[r["index"]]
         print(json.dumps(d, indent=1))
     else:
+        from ..planner import format_tradeoffs
         print(_table(model, p))
+        print(format_tradeoffs(p))
         if args.svg:
             print(f"wrote {args.svg}")
     return 0
