@@ -57,7 +57,9 @@ def run(args) -> int:
                   "the project", file=sys.stderr)
         return 0
     from ..codegen import generate
+    from .. import ops
     from ..planner import format_tradeoffs, plan as make_plan
+    ops.check_model(model)      # before the rooms' geometry runs in the planner
     plan = make_plan(model, inplace=not args.no_inplace, optimize=args.optimize,
                      ram_budget=args.ram_budget)
     man = generate(model, args.out, prefix=args.prefix, plan=plan, source=args.model,
