@@ -255,8 +255,14 @@ def multiply_by_quantized_multiplier_int64(x, multiplier, shift):
     x * round(multiplier / 2^16) rounded half up at 2^(15 - shift), then truncated to int32
     as the kernel's static_cast does. int64 products wrap like the C code's. Needs
     shift <= 14 (the rooms refuse larger ones)."""
+    return requantize_reduced_int64(x, reduced_multiplier(multiplier), shift)
+
+
+def requantize_reduced_int64(x, reduced, shift):
+    """multiply_by_quantized_multiplier_int64 with the multiplier already reduced to 16 bits
+    (reduced_multiplier), as kernels that precompute it at generation time hold it."""
     x = np.asarray(x, dtype=np.int64)
-    red = reduced_multiplier(multiplier)
+    red = np.asarray(reduced, dtype=np.int64)
     total = 15 - np.asarray(shift, dtype=np.int64)
     with np.errstate(over="ignore"):
         r = (x * red + (np.int64(1) << (total - 1))) >> total

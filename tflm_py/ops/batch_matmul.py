@@ -25,7 +25,6 @@ import numpy as np
 from ..errors import UnsupportedError
 from .. import quant
 from . import _conv_common as cc
-from .transpose_conv import tconv_reduced_multiplier, tconv_requantize64
 
 OPS = ("BATCH_MATMUL",)
 INPLACE = None
@@ -140,7 +139,7 @@ def prepare(op, model):
         batch_dims=lo, lhs_strides=ls, rhs_strides=rs,
         lhs_offset=-int(lhs.quantization.zero_point), rhs_offset=-int(rhs.quantization.zero_point),
         output_offset=int(y.quantization.zero_point),
-        multiplier=int(tconv_reduced_multiplier(mult)) if is16 else int(mult), shift=int(shift),
+        multiplier=int(quant.reduced_multiplier(mult)) if is16 else int(mult), shift=int(shift),
         act_min=int(info.min), act_max=int(info.max),
         rhs_pretransposed=_rhs_pretransposed(op, model))
 
@@ -156,7 +155,7 @@ def simulate(op, model, params, inputs):
         b = np.swapaxes(b, -1, -2)
     acc = np.matmul(a, b)
     if p.is16:
-        out = tconv_requantize64(acc, p.multiplier, p.shift)
+        out = quant.requantize_reduced_int64(acc, p.multiplier, p.shift)
     else:
         out = quant.multiply_by_quantized_multiplier(quant.wrap_int32(acc), p.multiplier,
                                                      p.shift)

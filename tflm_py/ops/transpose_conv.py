@@ -135,23 +135,6 @@ def macs(op, model) -> int:
     return g.batches * g.input_h * g.input_w * g.input_c * g.filter_h * g.filter_w * g.output_c
 
 
-def tconv_reduced_multiplier(m):
-    """The 16-bit multiplier of TFLM's int64 MultiplyByQuantizedMultiplier."""
-    m = np.asarray(m, dtype=np.int64)
-    return np.where(m < 0x7FFF0000, (m + (1 << 15)) >> 16, 0x7FFF).astype(np.int64)
-
-
-def tconv_requantize64(acc, reduced_multiplier, shift):
-    """TFLM's MultiplyByQuantizedMultiplier(int64 x, int32 multiplier, int shift), given the
-    multiplier already reduced to 16 bits (tconv_reduced_multiplier): one rounding; the
-    int64 arithmetic wraps where TFLM's would overflow, and so does the int32 cast."""
-    acc = np.asarray(acc, dtype=np.int64)
-    red = np.asarray(reduced_multiplier, dtype=np.int64)
-    total = 15 - np.asarray(shift, dtype=np.int64)
-    r = (acc * red + (np.int64(1) << (total - 1))) >> total
-    return quant.wrap_int32(r)
-
-
 def prepare(op, model):
     g = tconv_geometry(op, model)
     x, y, is16 = _io(model, op)
@@ -163,7 +146,7 @@ def prepare(op, model):
     g.multipliers = mult if g.per_channel else mult[:1]
     g.shifts = shift if g.per_channel else shift[:1]
     if is16:
-        g.multipliers = tconv_reduced_multiplier(g.multipliers)
+        g.multipliers = quant.reduced_multiplier(g.multipliers)
         g.input_offset = 0
         g.output_offset = 0
     else:
@@ -203,7 +186,7 @@ def simulate(op, model, params, inputs):
     if p.is16:
         if p.bias is not None:
             acc = acc + p.bias
-        out = tconv_requantize64(acc, mult, shift)
+        out = quant.requantize_reduced_int64(acc, mult, shift)
         out = np.clip(out, p.act_min, p.act_max).astype(np.int16)
     else:
         acc = quant.wrap_int32(acc)
