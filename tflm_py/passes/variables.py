@@ -193,9 +193,11 @@ def run(model: Model) -> list[str]:
             _check_size(op, model.tensors, v, t,
                         "output" if op.type == "READ_VARIABLE" else "value", "")
 
+    used = {id(handles[op.inputs[0]]) for op in ops
+            if op.type in ("READ_VARIABLE", "ASSIGN_VARIABLE")}
     for v in variables.all:
-        if v.value is None:
-            continue        # never assigned nor read (handles only): nothing to keep
+        if id(v) not in used:
+            continue        # only handled, or only set by the init subgraph: nothing reads it
         if v.image is None:
             v.image = _default_image(v)
         src = v.value
