@@ -210,9 +210,10 @@ def passes_summary(model: Model) -> dict:
     dropped = sum(n.startswith("dead_ops:") for n in notes)
     collapsed = sum(n.startswith("collapse:") and n.endswith("(its output equals its input)")
                     for n in notes)
-    return {"ops_before": len(model.operators) + folded + dropped + collapsed,
+    lowered = sum(n.startswith("variables:") and n.endswith("dropped (lowered)") for n in notes)
+    return {"ops_before": len(model.operators) + folded + dropped + collapsed + lowered,
             "ops_after": len(model.operators), "folded": folded, "dropped": dropped,
-            "collapsed": collapsed, "notes": notes}
+            "collapsed": collapsed, "lowered": lowered, "notes": notes}
 
 
 # ---------------------------------------------------------------------------- text
@@ -299,7 +300,9 @@ def format_text(info: dict) -> str:
     if passes and passes["notes"]:
         out += ["", f"graph passes: {passes['ops_before']} ops in the file, "
                     f"{passes['ops_after']} after ({passes['folded']} folded into constants, "
-                    f"{passes['dropped']} dropped, {passes['collapsed']} collapsed):"]
+                    f"{passes['dropped']} dropped, {passes['collapsed']} collapsed"
+                    + (f", {passes['lowered']} lowered to state" if passes.get("lowered")
+                       else "") + "):"]
         out += [f"  {n}" for n in passes["notes"]]
     out.append("")
     out.append("supported: " + ("yes" if info["supported"] else
