@@ -50,7 +50,8 @@ def _same(a, b):
 S, Z = 0.05, 3            # the accumulator's quantization
 
 
-def accumulator_model(init=(10, -20, 30, 0, 127, -128), init_container="") -> bytes:
+def accumulator_model(init=(10, -20, 30, 0, 127, -128), init_container="",
+                      init_by_add=False) -> bytes:
     """acc += x each invoke (int8 ADD), acc starting at `init` (CALL_ONCE's subgraph 1);
     a second variable, never initialised, delays the input by one invoke: its first read
     gives TFLM's default fill (the zero point of the tensor that allocates it, x's)."""
@@ -72,6 +73,12 @@ def accumulator_model(init=(10, -20, 30, 0, 127, -128), init_container="") -> by
     init_sg = b.subgraph("init")
     h = init_sg.resource("acc_init_handle")
     v = init_sg.constant(np.array([init], np.int8), scales=[S], zero_points=[Z])
+    if init_by_add:         # the init subgraph computes the value: folded at generation time
+        c = init_sg.constant(np.array([[5, -9, 60, -100, 1, 2]], np.int8), scales=[2 * S],
+                             zero_points=[-1])
+        v_sum = init_sg.activation((1, 6), scale=S, zero_point=Z)
+        init_sg.op("ADD", [v, c], [v_sum])
+        v = v_sum
     if init_container is None:      # no container: TFLM matches the name in any container
         init_sg.op("VAR_HANDLE", [], [h], shared_name="acc")
     else:
@@ -93,6 +100,15 @@ def test_builder_accumulator_matches_tflm_invoke_after_invoke():
     # (TFLM's fill), the accumulator at the init subgraph's constant
     assert np.array_equal(want[0][1].reshape(-1), np.full(6, -7))
     assert np.array_equal(want[1][1].reshape(-1), samples[0][0].reshape(-1))
+
+
+def test_init_subgraph_computing_on_constants_is_folded():
+    data = accumulator_model(init_by_add=True)
+    model = load_model(data)
+    samples = _samples(model, n=3, seed=6)
+    sim = Simulator(model)
+    for s, w in zip(samples, run_oracle(data, samples)):
+        assert _same(sim.run(s), w)
 
 
 def test_builder_accumulator_lowered():

@@ -86,7 +86,8 @@ def _handles(ops, tensors, variables: _Variables, where: str) -> dict:
                                        "ASSIGN_VARIABLE may")
         if op.type in ("READ_VARIABLE", "ASSIGN_VARIABLE"):
             n_in, n_out = (1, 1) if op.type == "READ_VARIABLE" else (2, 0)
-            if len(op.inputs) != n_in or len(op.outputs) != n_out:
+            if len(op.inputs) != n_in or len(op.outputs) != n_out or \
+                    min((*op.inputs, *op.outputs)) < 0:
                 raise UnsupportedError(f"op #{op.index}{where} {op.type} has "
                                        f"{len(op.inputs)} inputs and {len(op.outputs)} outputs, "
                                        f"expected {n_in} and {n_out}")
@@ -96,12 +97,22 @@ def _handles(ops, tensors, variables: _Variables, where: str) -> dict:
     return out
 
 
+# element types a variable may have (the ops copy bytes; packed and string types have no
+# fixed size per element)
+_TYPES = ("INT8", "UINT8", "INT16", "UINT16", "INT32", "UINT32", "INT64", "UINT64", "BOOL",
+          "FLOAT16", "FLOAT32", "FLOAT64")
+
+
 def _allocate(ops, tensors, handles: dict) -> None:
     for op in ops:
         if op.type == "ASSIGN_VARIABLE":
             v = handles[op.inputs[0]]
             if v.value is None:
-                v.value = tensors[op.inputs[1]]
+                value = tensors[op.inputs[1]]
+                if value.type_name not in _TYPES:
+                    raise UnsupportedError(f"op #{op.index} ASSIGN_VARIABLE: variable {v.label} "
+                                           f"of type {value.type_name} is not supported")
+                v.value = value
 
 
 def _check_size(op, tensors, v: _Variable, t: int, what: str, where: str) -> None:
@@ -138,6 +149,10 @@ def _initial_values(model: Model, k: int, variables: _Variables, notes: list) ->
                 f"op #{op.index}{where} ASSIGN_VARIABLE: the initial value of variable "
                 f"{v.label} is not known at generation time")
         _check_size(op, tmp.tensors, v, op.inputs[1], "value", where)
+        if value.type_name not in _TYPES or value.data.nbytes != v.value.nbytes:
+            raise UnsupportedError(f"op #{op.index}{where} ASSIGN_VARIABLE: the initial value "
+                                   f"of variable {v.label} is {value.type_name} data of "
+                                   f"{value.data.nbytes} bytes")
         if v.image is None:
             v.image = _default_image(v)
         v.image[:] = np.ascontiguousarray(value.data).view(np.uint8).reshape(-1)
@@ -158,6 +173,10 @@ def run(model: Model) -> list[str]:
         return []
     variables = _Variables()
     handles = _handles(ops, model.tensors, variables, "")
+    for t in handles:
+        if t in model.inputs or t in model.outputs:
+            raise UnsupportedError(f"the resource of variable {handles[t].label} is a graph "
+                                   "input or output, which is not supported")
     calls = [op for op in ops if op.type == "CALL_ONCE"]
     for op in calls:
         k = int(getattr(op.options, "init_subgraph_index", 0))
