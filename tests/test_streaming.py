@@ -272,6 +272,58 @@ def test_host_c_matches_simulator_invoke_after_invoke():
             assert _same(sim.run(s), o), f"{name}: invoke {n}"
 
 
+RESET_RUNNER = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include "m.h"
+
+/* serves samples from stdin as hostbuild's runner, calling m_reset() every argv[1] samples */
+int main(int argc, char **argv)
+{
+    const int every = argc > 1 ? atoi(argv[1]) : 0;
+    for (int n = 0;; ++n) {
+        if (every > 0 && n > 0 && n % every == 0) m_reset();
+        for (int i = 0; i < M_INPUT_COUNT; ++i) {
+            size_t want = (size_t)m_input_info[i].bytes;
+            size_t got = fread(m_input(i), 1, want, stdin);
+            if (got == 0 && i == 0) return 0;
+            if (got != want) return 3;
+        }
+        if (m_invoke() != 0) return 4;
+        for (int i = 0; i < M_OUTPUT_COUNT; ++i)
+            fwrite(m_output(i), 1, (size_t)m_output_info[i].bytes, stdout);
+    }
+}
+"""
+
+
+@pytest.mark.parametrize("which", ["builder", "two_stage"])
+def test_c_reset_returns_to_the_initial_state(which, tmp_path):
+    """NAME_reset() after some invokes: the next invokes give what a fresh start gives (the
+    builder model's initial value is not one repeated byte: a copy from a const array)."""
+    import os
+    import subprocess
+
+    from tflm_py.codegen import generate
+    from tflm_py.hostbuild import CFLAGS, SANITIZE
+    model = load_model(accumulator_model() if which == "builder" else _data(which))
+    generate(model, tmp_path / "b", prefix="m")
+    (tmp_path / "b" / "main.c").write_text(RESET_RUNNER)
+    srcs = [str(p) for p in sorted((tmp_path / "b").glob("*.c"))]
+    srcs += [str(p) for p in sorted((tmp_path / "b" / "kernels").glob("*.c"))]
+    exe = tmp_path / "runner"
+    subprocess.run([os.environ.get("CC", "gcc"), *CFLAGS, *SANITIZE, "-I", str(tmp_path / "b"),
+                    "-I", str(tmp_path / "b" / "kernels"), *srcs, "-o", str(exe), "-lm"],
+                   check=True, capture_output=True, timeout=300)
+    samples = _samples(model, n=3, seed=8)
+    blob = b"".join(np.ascontiguousarray(x).tobytes() for s in samples for x in s)
+    r = subprocess.run([str(exe), "3"], input=blob * 2, capture_output=True, timeout=60,
+                       check=True)
+    sim = Simulator(model)
+    want = b"".join(np.ascontiguousarray(y).tobytes() for s in samples for y in sim.run(s))
+    assert r.stdout == want * 2
+
+
 def test_streaming_model_on_the_qemu_board(tmp_path, monkeypatch, capsys):
     """`tflm-py run --samples 3` on the QEMU Cortex-M4 board: the firmware, reset and then
     invoked three times, agrees with the simulator invoked the same way."""
