@@ -15,7 +15,9 @@ tested by tests/test_streaming.py. Weights are random (seeded).
 - accumulator: an exponential moving average of the input (state = 0.75 state + 0.25 x) and
   a dense layer on it;
 - two_stage: two streaming Conv1D layers, each with its own ring buffer, the second reading
-  the first's output, and the output adding the new state of the second buffer.
+  the first's output, and the output adding the new state of the second buffer;
+- ring_float_state: ring_conv1d converted without variable quantization (the converter's
+  default): the variable stays float32, read and written through DEQUANTIZE / QUANTIZE.
 """
 from __future__ import annotations
 
@@ -76,10 +78,12 @@ class TwoStage(tf.Module):
         return y + self.buf2[:, 1:]
 
 
-MODELS = {"ring_conv1d": RingConv1D, "accumulator": Accumulator, "two_stage": TwoStage}
+# name -> (module class, quantize the variables)
+MODELS = {"ring_conv1d": (RingConv1D, True), "accumulator": (Accumulator, True),
+          "two_stage": (TwoStage, True), "ring_float_state": (RingConv1D, False)}
 
 
-def convert(module, seed: int) -> bytes:
+def convert(module, seed: int, quantize_variables: bool = True) -> bytes:
     fn = module.__call__.get_concrete_function()
     shape = fn.structured_input_signature[0][0].shape
     rng = np.random.default_rng(seed)
@@ -96,7 +100,7 @@ def convert(module, seed: int) -> bytes:
     conv.inference_input_type = tf.int8
     conv.inference_output_type = tf.int8
     # quantize the variables too (else they stay float32 between QUANTIZE / DEQUANTIZE)
-    conv._experimental_variable_quantization = True
+    conv._experimental_variable_quantization = quantize_variables
     return conv.convert()
 
 
@@ -107,12 +111,15 @@ def main(argv=None) -> int:
     ap.add_argument("names", nargs="*", help=f"models to build (default all: {', '.join(MODELS)})")
     args = ap.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
-    for k, name in enumerate(args.names or MODELS):
+    for name in args.names or MODELS:
         if name not in MODELS:
             print(f"error: no model {name}", file=sys.stderr)
             return 2
+        k = list(MODELS).index(name)
         tf.random.set_seed(k)
-        data = convert(MODELS[name](np.random.default_rng(100 + k)), seed=k)
+        cls, quantize_variables = MODELS[name]
+        data = convert(cls(np.random.default_rng(100 + k)), seed=k,
+                       quantize_variables=quantize_variables)
         path = os.path.join(args.out, f"{name}.tflite")
         with open(path, "wb") as f:
             f.write(data)
