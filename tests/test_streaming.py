@@ -142,13 +142,43 @@ def test_planner_keeps_state_out_of_the_arena_and_in_order():
     p = plan(model)
     verify_plan(model, p)
     states = {t.index for t in model.tensors if t.is_variable}
-    assert states and not states & set(p.offsets)
+    assert len(states) == 2 and not states & set(p.offsets)
     pos = {op: s for s, op in enumerate(p.order)}
-    by_type = {}
-    for op in model.operators:
-        by_type.setdefault((op.type, op.inputs[0]), op.index)
-    for t in states:   # each variable is read before it is assigned, as in the file
-        assert pos[by_type[("READ_VARIABLE", t)]] < pos[by_type[("ASSIGN_VARIABLE", t)]]
+    for t in states:   # the ops touching a variable run in the file's order
+        touching = [op.index for op in model.operators if t in (*op.inputs, *op.outputs)]
+        assert len(touching) >= 2 and [pos[i] for i in touching] == sorted(pos[i] for i in touching)
+    # "acc": the ADD reads the state itself (no copy); "prev": its copy is a graph output
+    types = [op.type for op in model.operators]
+    assert types.count("READ_VARIABLE") == 1 and types.count("ASSIGN_VARIABLE") == 2
+    acc = next(t for t in model.tensors if t.is_variable and t.name == "acc")
+    assert any(op.type == "ADD" and acc.index in op.inputs for op in model.operators)
+
+
+def test_read_copy_kept_when_a_reader_runs_after_the_assign():
+    """x' = x + acc; acc = x'; y = acc_read * 1 after the ASSIGN: reading the state there
+    would see the new value, so READ_VARIABLE keeps its copy."""
+    b = ModelBuilder()
+    x = b.activation((1, 4), scale=S, zero_point=Z, name="x")
+    h = b.resource()
+    r = b.activation((1, 4), scale=S, zero_point=Z, name="acc_read")
+    s_new = b.activation((1, 4), scale=S, zero_point=Z)
+    y = b.activation((1, 4), scale=S, zero_point=Z)
+    b.op("VAR_HANDLE", [], [h], shared_name="acc")
+    b.op("READ_VARIABLE", [h], [r])
+    b.op("ADD", [r, x], [s_new])
+    b.op("ASSIGN_VARIABLE", [h, s_new], [])
+    b.op("ADD", [r, s_new], [y])
+    data = b.build([x], [y])
+    model = load_model(data)
+    assert [op.type for op in model.operators].count("READ_VARIABLE") == 1
+    samples = _samples(model, n=4, seed=9)
+    sim = Simulator(model)
+    for s, w in zip(samples, run_oracle(data, samples)):
+        assert _same(sim.run(s), w)
+    (got,) = run_host_many([model], [samples])
+    sim.reset()
+    for s, g in zip(samples, got):
+        assert _same(sim.run(s), g)
 
 
 def test_simulator_reset_returns_to_a_fresh_interpreter():

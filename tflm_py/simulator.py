@@ -75,6 +75,8 @@ class Simulator:
                 if y.dtype != tt.dtype or y.size != tt.size:
                     raise AssertionError(f"op #{idx} {op.type} produced {y.dtype}{list(y.shape)}, "
                                          f"tensor {t} is {tt.dtype}{list(tt.shape)}")
+                if self.state and any(np.may_share_memory(y, a) for a in self.state.values()):
+                    y = y.copy()    # a view of state would follow a later ASSIGN_VARIABLE
                 values[t] = y.reshape(tt.shape)
         if dump is not None:
             dump.update(values)

@@ -36,6 +36,7 @@ import numpy as np
 from ..errors import UnsupportedError
 from ..ir import Model, Tensor
 from . import fold_constants
+from ._graph import describe, has_side_effects, readers, same_quantization
 
 
 @dataclasses.dataclass
@@ -242,4 +243,38 @@ def run(model: Model) -> list[str]:
         kept.append(op)
     model.operators = kept
     model.subgraphs = {}
+    notes += _elide_reads(model)
+    return notes
+
+
+def _elide_reads(model: Model) -> list[str]:
+    """A READ_VARIABLE's copy is not needed when every reader of its output runs before the
+    variable is next assigned (in the file's order): those ops read the state tensor itself.
+    They then touch the variable, so the planner keeps them in the file's order around its
+    ASSIGN_VARIABLEs, and the copy's arena bytes and time are saved. Kept: a READ whose
+    output is a graph output, differs from the state in type, shape or quantization, or
+    feeds an op that already touches state (an ASSIGN_VARIABLE, an LSTM, ...)."""
+    ops = model.operators
+    pos = {id(op): k for k, op in enumerate(ops)}
+    users = readers(model)
+    drop, notes = set(), []
+    for i, op in enumerate(ops):
+        if op.type != "READ_VARIABLE":
+            continue
+        state, out = op.inputs[0], op.outputs[0]
+        st, ot = model.tensors[state], model.tensors[out]
+        if out in model.outputs or out in model.inputs or ot.dtype != st.dtype or \
+                tuple(ot.shape) != tuple(st.shape) or not same_quantization(ot, st):
+            continue
+        nxt = next((j for j in range(i + 1, len(ops)) if ops[j].type == "ASSIGN_VARIABLE"
+                    and ops[j].inputs[0] == state), len(ops))
+        us = users.get(out, [])
+        if not us or any(not i < pos[id(u)] < nxt or has_side_effects(u, model) for u in us):
+            continue
+        for u in us:
+            u.inputs = tuple(state if t == out else t for t in u.inputs)
+        drop.add(id(op))
+        notes.append(f"{describe(op)} elided: its {len(us)} reader(s) read the state "
+                     f"'{st.name}' before it is next assigned")
+    model.operators = [op for op in ops if id(op) not in drop]
     return notes
