@@ -21,7 +21,8 @@ This pass gives each variable a state tensor (`is_variable`, persistent, outside
 kept in order by the planner) whose `initial` value is the default fill with the init
 subgraph's assignments applied, evaluated at generation time (its ops must fold to constants).
 READ_VARIABLE and ASSIGN_VARIABLE then read and write that tensor (ops/variables.py: copies);
-VAR_HANDLE and CALL_ONCE disappear. Because CALL_ONCE must come before every use of a
+VAR_HANDLE and CALL_ONCE disappear. A READ_VARIABLE whose readers all run before the
+variable's next ASSIGN_VARIABLE is dropped: they read the state tensor itself. Because CALL_ONCE must come before every use of a
 variable, "initial value" is exactly what the first invoke sees, and a reset returns to it
 (a fresh interpreter; TFLM's own `Reset()` refills the zero point and does not run CALL_ONCE
 again, see docs/architecture.md).
