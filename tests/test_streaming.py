@@ -154,6 +154,24 @@ def test_planner_keeps_state_out_of_the_arena_and_in_order():
     assert any(op.type == "ADD" and acc.index in op.inputs for op in model.operators)
 
 
+def test_verifier_refuses_an_order_that_swaps_a_read_and_its_assign():
+    import copy
+
+    from tflm_py.plan_verify import PlanError
+    model = load_model(accumulator_model())
+    p = plan(model)
+    prev = next(t.index for t in model.tensors if t.is_variable and t.name == "prev")
+    read = next(op.index for op in model.operators
+                if op.type == "READ_VARIABLE" and op.inputs[0] == prev)
+    assign = next(op.index for op in model.operators
+                  if op.type == "ASSIGN_VARIABLE" and op.inputs[0] == prev)
+    bad = copy.deepcopy(p)     # no data dependency orders them: only the variable does
+    a, b = bad.order.index(read), bad.order.index(assign)
+    bad.order[a], bad.order[b] = bad.order[b], bad.order[a]
+    with pytest.raises(PlanError, match="share variable"):
+        verify_plan(model, bad)
+
+
 def test_read_copy_kept_when_a_reader_runs_after_the_assign():
     """x' = x + acc; acc = x'; y = acc_read * 1 after the ASSIGN: reading the state there
     would see the new value, so READ_VARIABLE keeps its copy."""
