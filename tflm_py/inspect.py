@@ -185,7 +185,8 @@ def inspect_model(model: Model) -> dict:
                 seen.add(key)
                 constant_bytes += t.data.nbytes
     activation_bytes = sum(t.nbytes for t in model.tensors
-                           if not t.is_constant and not t.is_variable)
+                           if not t.is_constant and not t.is_variable
+                           and t.type_name != "RESOURCE")   # a variable's handle: no bytes
     variable_bytes = sum(t.nbytes for t in model.tensors if t.is_variable)
     return {
         "model": model.name, "file_bytes": len(model.data), "description": model.description,
@@ -210,7 +211,9 @@ def passes_summary(model: Model) -> dict:
     dropped = sum(n.startswith("dead_ops:") for n in notes)
     collapsed = sum(n.startswith("collapse:") and n.endswith("(its output equals its input)")
                     for n in notes)
-    lowered = sum(n.startswith("variables:") and n.endswith("dropped (lowered)") for n in notes)
+    lowered = sum(n.startswith("variables:") and (n.endswith("dropped (lowered)")
+                                                  or " READ_VARIABLE elided:" in n)
+                  for n in notes)
     return {"ops_before": len(model.operators) + folded + dropped + collapsed + lowered,
             "ops_after": len(model.operators), "folded": folded, "dropped": dropped,
             "collapsed": collapsed, "lowered": lowered, "notes": notes}
@@ -271,7 +274,8 @@ def format_text(info: dict) -> str:
     out += [f"total MACs: {info['macs']:,}", "", f"tensors ({len(tensors)}):"]
     rows = []
     for t in tensors:
-        kind = "const" if t["is_constant"] else ("state" if t["is_variable"] else "act")
+        kind = "const" if t["is_constant"] else ("state" if t["is_variable"] else
+                                                  "handle" if t["type"] == "RESOURCE" else "act")
         rows.append([str(t["index"]), t["name"][:40], t["dtype"], _fmt_shape(t["shape"]),
                      f"{t['bytes']:,}", kind, _fmt_quant(t["quantization"])])
     out += _table(["#", "name", "dtype", "shape", "bytes", "kind", "quantization"], rows, {0, 4})
