@@ -385,3 +385,14 @@ def test_streaming_model_on_the_qemu_board(tmp_path, monkeypatch, capsys):
     d = json.loads(out[out.index("{"):])
     assert rc == 0, d
     assert d["passed"] == 3 and d["bit_exact"] is True and d["max_abs_diff"] == 0
+
+
+def test_inspect_shows_the_lowering(capsys):
+    from tflm_py.cli import main as cli
+    assert cli(["inspect", str(DATA / "ring_conv1d.tflite")]) == 0
+    out = capsys.readouterr().out
+    file_ops = len(read_model(_data("ring_conv1d")).operators)
+    after = len(load_model(_data("ring_conv1d")).operators)
+    assert f"{file_ops} ops in the file, {after} after" in out
+    assert f"{file_ops - after} lowered to state" in out
+    assert "variable 'frames' is state tensor" in out
