@@ -321,7 +321,8 @@ def bundle_files(model: Model, prefix: Optional[str] = None, plan=None,
         ins, outs = _shape_str(model, op.inputs), _shape_str(model, op.outputs)
         code = "\n".join(_wrap_call("    " + ln) if ln.strip() else "" for ln in code.splitlines()) \
             or "    /* no code: output aliases input */"
-        calls.append({"index": idx, "comment": f"{op.type} {ins} -> {outs}", "code": code})
+        comment = f"{op.type} {ins} -> {outs}" if op.outputs else f"{op.type} {ins}"
+        calls.append({"index": idx, "comment": comment, "code": code})
 
     em.current_op = None
     layers = [{"op": lo.op, "slot": lo.slot, "bytes": lo.bytes, "ptr": em.ptr(t)}
