@@ -1,7 +1,7 @@
-"""int16 LOGISTIC, TANH and SOFTMAX (TFLM's table paths): every int16 input against TFLM for
+"""int16 LOGISTIC, TANH and SOFTMAX (TFLM's table paths) and the 16x8 LSTM: every int16 input against TFLM for
 input scales on each branch of TFLM's Prepare (power of two, within CheckedLog2's tolerance
 of one, just outside it, general, extremes), the generated C equal to the simulator, seeded
-random SOFTMAX models, and the refusals of what TFLM refuses. The random sweep
+random SOFTMAX and 16x8 LSTM models (state carried across invokes), and the refusals of what TFLM refuses. The random sweep
 (tests/test_sweep.py, scripts/sweep_ops.py) runs tflm_py/testgen/int16_act.py on top."""
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from tflm_py.hostbuild import run_host_many
 from tflm_py.oracle import run_oracle
 from tflm_py.ops import _lut16
 from tflm_py.simulator import Simulator
-from tflm_py.sweep import all_generators, random_inputs
+from tflm_py.sweep import all_generators, random_inputs, run_case
 from tflm_py.testing import ModelBuilder
 
 ALL_INT16 = np.arange(-32768, 32768, dtype=np.int64).astype(np.int16)
@@ -137,3 +137,21 @@ def test_int16_sigmoid_scale_beyond_tflm_multiplier_is_refused():
     """TFLM only asserts (debug builds) that the 15-bit multiplier fits; we refuse."""
     with pytest.raises(UnsupportedError, match="too large"):
         _check(_unary16("LOGISTIC", (4,), 3.0))
+
+
+def test_lstm_16x8_matches_tflm_and_c_across_invokes():
+    for seed in range(4):
+        r = run_case("UNIDIRECTIONAL_SEQUENCE_LSTM/int16", 700 + seed, with_c=True,
+                     sanitize=seed == 0, samples=3)
+        assert r["elements"] > 0
+        assert r["sim_mismatch"] == 0 and r["c_mismatch"] == 0, r["first"]
+
+
+def test_lstm_16x8_needs_int64_biases():
+    from tflm_py.testgen.recurrent import lstm_model
+    m = load_model(lstm_model(np.random.default_rng(5), act_dtype=np.int16))
+    op = m.operators[0]
+    ops.room(op.type).check(op, m)
+    m.tensors[op.inputs[12]].type_name = "INT32"
+    with pytest.raises(UnsupportedError, match="int64"):
+        ops.room(op.type).check(op, m)

@@ -1,7 +1,8 @@
 """Random int16 -> int16 single-op models of the table-based activations: LOGISTIC, TANH
 (power-of-two, nearly power-of-two and general input scales, which take different paths in
 TFLM's Prepare) and SOFTMAX (any input scale and beta; zero points 0 and output scale
-1/32768, as TFLM requires)."""
+1/32768, as TFLM requires); and the 16x8 UNIDIRECTIONAL_SEQUENCE_LSTM (int16 input / hidden
+state / output, int8 weights, int64 biases)."""
 from __future__ import annotations
 
 import numpy as np
@@ -71,3 +72,11 @@ GENERATORS = {
     "TANH/int16": gen_tanh_16,
     "SOFTMAX/int16": gen_softmax_16,
 }
+
+
+def gen_lstm_16(rng: np.random.Generator) -> bytes:
+    from .recurrent import lstm_model
+    return lstm_model(rng, act_dtype=np.int16)
+
+
+GENERATORS["UNIDIRECTIONAL_SEQUENCE_LSTM/int16"] = gen_lstm_16
