@@ -2,7 +2,7 @@
 (power-of-two, nearly power-of-two and general input scales, which take different paths in
 TFLM's Prepare) and SOFTMAX (any input scale and beta; zero points 0 and output scale
 1/32768, as TFLM requires); and the 16x8 UNIDIRECTIONAL_SEQUENCE_LSTM (int16 input / hidden
-state / output, int8 weights, int64 biases)."""
+state / output, int8 weights, int64 biases) and int16 PACK."""
 from __future__ import annotations
 
 import numpy as np
@@ -80,3 +80,11 @@ def gen_lstm_16(rng: np.random.Generator) -> bytes:
 
 
 GENERATORS["UNIDIRECTIONAL_SEQUENCE_LSTM/int16"] = gen_lstm_16
+
+
+def gen_pack_16(rng: np.random.Generator) -> bytes:
+    from .shape_ops import gen_pack
+    return gen_pack(rng, np.int16)
+
+
+GENERATORS["PACK/int16"] = gen_pack_16
