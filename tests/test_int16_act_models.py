@@ -2,7 +2,8 @@
 (scripts/make_int16_act_models.py, committed under tests/data/int16/*_act_16x8.tflite): a conv
 classifier ending in softmax, a tanh * sigmoid gate with a sigmoid score, a softmax over the
 rows of a sequence. TFLM == simulator == host C (ASan/UBSan), and the Cortex-M build under
-QEMU equal to the simulator."""
+QEMU equal to the simulator (with random single-op int16 LOGISTIC / TANH / SOFTMAX / 16x8
+LSTM models beside them)."""
 from __future__ import annotations
 
 import shutil
@@ -14,7 +15,7 @@ from tflm_py import load_model
 from tflm_py.hostbuild import run_host_many
 from tflm_py.oracle import run_oracle
 from tflm_py.simulator import Simulator
-from tflm_py.sweep import random_inputs
+from tflm_py.sweep import all_generators, random_inputs
 
 DATA = ROOT / "tests" / "data" / "int16"
 NAMES = ["softmax_classifier_act_16x8", "gated_sigmoid_tanh_act_16x8",
@@ -61,6 +62,14 @@ def test_int16_activation_kernels_on_qemu(tmp_path):
     for i, (name, m) in enumerate(zip(NAMES, _models())):
         rng = np.random.default_rng(80 + i)
         entries.append((name.replace("_act_16x8", ""), m, [_inputs(m, rng) for _ in range(2)]))
+    # and random single-op models of each int16 kernel, LSTM state carried across samples
+    gens = all_generators()
+    for k, op in enumerate(("LOGISTIC/int16", "TANH/int16", "SOFTMAX/int16",
+                            "UNIDIRECTIONAL_SEQUENCE_LSTM/int16")):
+        rng = np.random.default_rng(90 + k)
+        m = load_model(gens[op](rng))
+        entries.append((op.split("/")[0].lower()[:12], m,
+                        [random_inputs(m, rng) for _ in range(3)]))
     res = run_on_qemu(entries, portable=False, icount=False, work_dir=tmp_path)
     for (name, m, samples), r in zip(entries, res):
         sim = Simulator(m)
