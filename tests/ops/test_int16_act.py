@@ -155,3 +155,16 @@ def test_lstm_16x8_needs_int64_biases():
     m.tensors[op.inputs[12]].type_name = "INT32"
     with pytest.raises(UnsupportedError, match="int64"):
         ops.room(op.type).check(op, m)
+
+
+def test_svdf_with_int16_activations_is_refused_as_tflm_does():
+    """TFLM's SVDF Prepare takes int8 or float32 input only (its int16 form is int16
+    weights_time / state with int8 activations, which the SVDF room runs)."""
+    from tflm_py.testgen.recurrent import svdf_model
+    m = load_model(svdf_model(np.random.default_rng(4), state_dtype=np.int16))
+    op = m.operators[0]
+    ops.room(op.type).check(op, m)
+    for i in (op.inputs[0], op.outputs[0]):
+        m.tensors[i].type_name = "INT16"
+    with pytest.raises(UnsupportedError, match="no int16 activations"):
+        ops.room(op.type).check(op, m)
