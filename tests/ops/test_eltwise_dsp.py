@@ -1,0 +1,73 @@
+"""The Cortex-M4 DSP paths of ADD/SUB, MUL, SOFTMAX and the pooling kernels, run on the QEMU
+board (one firmware) against the simulator and TFLM: random generator models (int8, int16,
+broadcasts), every pair of int8 inputs for ADD/SUB/MUL, and the anchor's layer shapes
+(scripts/bench_eltwise.py). The long version is scripts/sweep_eltwise_dsp.py."""
+import os
+import shutil
+import sys
+
+import numpy as np
+
+from tflm_py.bench import run_on_qemu
+from tflm_py.oracle import run_oracle
+from tflm_py.reader import load_model
+from tflm_py.simulator import Simulator
+from tflm_py.testing import ModelBuilder
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
+import bench_eltwise  # noqa: E402
+import sweep_eltwise_dsp  # noqa: E402
+
+CASES_PER_OP = 5
+
+
+def _every_pair_model(op_type, rng, count=3):
+    """input 1 along rows, input 2 along columns: all 65,536 int8 pairs per op"""
+    b = ModelBuilder()
+    ins, outs = [], []
+    for _ in range(count):
+        s1, s2 = np.exp(rng.uniform(np.log(0.004), np.log(0.3), 2))
+        z1, z2, zo = (int(z) for z in rng.integers(-128, 128, 3))
+        so = s1 * s2 * 128 * rng.uniform(0.5, 2) if op_type == "MUL" else \
+            max(s1, s2) * rng.uniform(0.8, 2.5)
+        x1 = b.activation((256, 1), scale=s1, zero_point=z1)
+        x2 = b.activation((1, 256), scale=s2, zero_point=z2)
+        y = b.activation((256, 256), scale=so, zero_point=zo)
+        b.op(op_type, [x1, x2], [y], fused_activation_function=str(
+            rng.choice(["NONE", "RELU", "RELU6", "RELU_N1_TO_1"])))
+        ins += [x1, x2]
+        outs.append(y)
+    return load_model(b.build(ins, outs))
+
+
+def test_dsp_kernels_bit_exact_on_qemu(tmp_path):
+    assert shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-gcc"), \
+        "qemu-system-arm / arm-none-eabi-gcc missing: run scripts/setup.sh"
+    cases = [(op, 91000 + k) for op in sweep_eltwise_dsp.OPS for k in range(CASES_PER_OP)]
+    rows = sweep_eltwise_dsp.run_batch(cases)
+    bad = [r for r in rows if r["mismatches"] or r["oracle_mismatches"]]
+    assert not bad, f"mismatches: {bad}"
+
+    rng = np.random.default_rng(5)
+    entries = []
+    every = np.arange(-128, 128, dtype=np.int8)
+    for op_type in ("ADD", "SUB", "MUL"):
+        m = _every_pair_model(op_type, rng)
+        sample = [every.reshape(256, 1) if k % 2 == 0 else every.reshape(1, 256)
+                  for k in range(len(m.inputs))]
+        entries.append(("pairs_" + op_type.lower(), m, [sample]))
+    anchor = load_model(bench_eltwise.build_model())
+    from tflm_py.sweep import random_inputs
+    entries.append(("anchor", anchor, sweep_eltwise_dsp.samples_for(anchor, rng, 3)))
+    results = run_on_qemu(entries, icount=False, work_dir=tmp_path)
+    for (name, model, samples), res in zip(entries, results):
+        sim = Simulator(model)
+        ref = run_oracle(model.data, samples)
+        for s, r, got in zip(samples, ref, res["outputs"]):
+            expected = sim.run(s)
+            for k, (e, ro, g) in enumerate(zip(expected, r, got)):
+                assert np.array_equal(e, ro), f"{name} output {k}: simulator differs from TFLM"
+                assert np.array_equal(np.asarray(g).ravel(), e.ravel()), \
+                    f"{name} output {k}: QEMU differs from the simulator " \
+                    f"({int(np.sum(np.asarray(g).ravel() != e.ravel()))} elements)"
+    assert random_inputs  # the anchor samples come from the sweep's generator
