@@ -12,6 +12,7 @@ from tflm_py.bench import run_on_qemu
 from tflm_py.oracle import run_oracle
 from tflm_py.reader import load_model
 from tflm_py.simulator import Simulator
+from tflm_py.sweep import random_inputs
 from tflm_py.testing import ModelBuilder
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
@@ -40,6 +41,21 @@ def _every_pair_model(op_type, rng, count=3):
     return load_model(b.build(ins, outs))
 
 
+def _long_softmax_model():
+    """rows long enough for the Q12.19 sum to reach 2^30 and to wrap (the kernel's general
+    output path), with int8 and int16 outputs"""
+    b = ModelBuilder()
+    ins, outs = [], []
+    for depth, scale, out16 in ((2048, 0.05, False), (4100, 0.01, True), (3000, 0.3, False)):
+        x = b.activation((1, depth), scale=scale, zero_point=0)
+        y = b.activation((1, depth), dtype=np.int16 if out16 else np.int8,
+                         scale=1 / 65536 if out16 else 1 / 256, zero_point=-32768 if out16 else -128)
+        b.op("SOFTMAX", [x], [y], beta=1.0)
+        ins.append(x)
+        outs.append(y)
+    return load_model(b.build(ins, outs))
+
+
 def test_dsp_kernels_bit_exact_on_qemu(tmp_path):
     assert shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-gcc"), \
         "qemu-system-arm / arm-none-eabi-gcc missing: run scripts/setup.sh"
@@ -56,13 +72,19 @@ def test_dsp_kernels_bit_exact_on_qemu(tmp_path):
         sample = [every.reshape(256, 1) if k % 2 == 0 else every.reshape(1, 256)
                   for k in range(len(m.inputs))]
         entries.append(("pairs_" + op_type.lower(), m, [sample]))
+    long_rows = _long_softmax_model()
+    entries.append(("long_softmax", long_rows, [random_inputs(long_rows, rng)]))
+    # equal values: the largest sums (2^30 and a wrapped one); TFLM's reference aborts on
+    # rows like these (from 512 equal values), so this one is checked against the simulator
+    entries.append(("long_softmax_equal", long_rows,
+                    [[np.full(long_rows.tensor(i).shape, 7, np.int8) for i in long_rows.inputs]]))
     anchor = load_model(bench_eltwise.build_model())
-    from tflm_py.sweep import random_inputs
     entries.append(("anchor", anchor, sweep_eltwise_dsp.samples_for(anchor, rng, 3)))
     results = run_on_qemu(entries, icount=False, work_dir=tmp_path)
     for (name, model, samples), res in zip(entries, results):
         sim = Simulator(model)
-        ref = run_oracle(model.data, samples)
+        ref = [sim.run(s) for s in samples] if name == "long_softmax_equal" else \
+            run_oracle(model.data, samples)
         for s, r, got in zip(samples, ref, res["outputs"]):
             expected = sim.run(s)
             for k, (e, ro, g) in enumerate(zip(expected, r, got)):
@@ -70,4 +92,3 @@ def test_dsp_kernels_bit_exact_on_qemu(tmp_path):
                 assert np.array_equal(np.asarray(g).ravel(), e.ravel()), \
                     f"{name} output {k}: QEMU differs from the simulator " \
                     f"({int(np.sum(np.asarray(g).ravel() != e.ravel()))} elements)"
-    assert random_inputs  # the anchor samples come from the sweep's generator
