@@ -56,6 +56,26 @@ def _long_softmax_model():
     return load_model(b.build(ins, outs))
 
 
+def _big_window_pool_model():
+    """windows of more than 256 taps (int16 lanes are flushed in chunks of rows, or of one
+    long row), SAME padding, 4 + 8 + 3 channels, a narrow activation range"""
+    b = ModelBuilder()
+    ins, outs = [], []
+    for op_type in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
+        for shape, (fh, fw), pad, act in (((1, 20, 20, 15), (20, 20), "VALID", "NONE"),
+                                          ((1, 2, 300, 12), (2, 290), "SAME", "RELU"),
+                                          ((2, 17, 17, 9), (16, 17), "SAME", "RELU_N1_TO_1")):
+            x = b.activation(shape, scale=0.05, zero_point=-3)
+            oh = shape[1] - fh + 1 if pad == "VALID" else shape[1]
+            ow = shape[2] - fw + 1 if pad == "VALID" else shape[2]
+            y = b.activation((shape[0], oh, ow, shape[3]), scale=0.05, zero_point=-3)
+            b.op(op_type, [x], [y], padding=pad, stride_h=1, stride_w=1, filter_height=fh,
+                 filter_width=fw, fused_activation_function=act)
+            ins.append(x)
+            outs.append(y)
+    return load_model(b.build(ins, outs))
+
+
 def test_dsp_kernels_bit_exact_on_qemu(tmp_path):
     assert shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-gcc"), \
         "qemu-system-arm / arm-none-eabi-gcc missing: run scripts/setup.sh"
@@ -78,6 +98,8 @@ def test_dsp_kernels_bit_exact_on_qemu(tmp_path):
     # rows like these (from 512 equal values), so this one is checked against the simulator
     entries.append(("long_softmax_equal", long_rows,
                     [[np.full(long_rows.tensor(i).shape, 7, np.int8) for i in long_rows.inputs]]))
+    pools = _big_window_pool_model()
+    entries.append(("big_pools", pools, sweep_eltwise_dsp.samples_for(pools, rng, 3)))
     anchor = load_model(bench_eltwise.build_model())
     entries.append(("anchor", anchor, sweep_eltwise_dsp.samples_for(anchor, rng, 3)))
     results = run_on_qemu(entries, icount=False, work_dir=tmp_path)
