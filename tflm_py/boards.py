@@ -415,10 +415,13 @@ def make_project(model: Union[str, os.PathLike, Model, None], board_name: Union[
 # ------------------------------------------------------------- cross-compile check
 
 def compile_check(project_dir, board: Union[str, Board], work_dir, link: bool = True,
-                  timeout: float = 600) -> dict:
+                  timeout: float = 600, checks: Optional[bool] = None) -> dict:
     """Compile the project's firmware and bundle with the board's cross compiler, using the
     stub port instead of the board's framework port (the framework's headers are not
     needed). Returns {"objects": [...], "elf": path or None, "size": {...}}.
+    checks=False builds the firmware as a user's production build would: without the
+    profiling and validation code (-DTFLM_PY_PROFILE, -DTFLM_PY_VALIDATION); None: as the
+    project says.
 
     Raises BoardError when the board has no compiler we can use (say why)."""
     import subprocess
@@ -438,8 +441,9 @@ def compile_check(project_dir, board: Union[str, Board], work_dir, link: bool = 
     lib = d / "lib" / prefix
     srcs = [d / "src" / "main.c", stub / "tflm_py_port.c"]
     srcs += sorted(lib.glob("*.c")) + sorted((lib / "kernels").glob("*.c"))
-    flags = [f for f in build_flags(board, prefix, bool(proj.get("profile", True)),
-                                    proj.get("protocol", "tflm-py") == "tflm-py")
+    profile = bool(proj.get("profile", True)) and checks is not False
+    validation = proj.get("protocol", "tflm-py") == "tflm-py" and checks is not False
+    flags = [f for f in build_flags(board, prefix, profile, validation)
              if not f.startswith("-I ")]
     cflags = [*board.compile["cflags"], "-std=c99", "-Os", "-Wall", "-Wextra", "-Werror",
               "-ffunction-sections", "-fdata-sections", *flags,
