@@ -91,6 +91,7 @@ class Plan:
     optimize: str = "speed"     # what plan() optimized: "speed" or "ram"
     ram_budget: Optional[int] = None    # the arena budget it planned for (None: no limit)
     tradeoffs: list = field(default_factory=list)    # scratch kept or dropped, per op
+    ram_budget_source: Optional[str] = None   # where ram_budget came from ("board B", ...)
 
     @property
     def gap_bytes(self) -> int:
@@ -726,6 +727,8 @@ def format_tradeoffs(plan: Plan) -> str:
     """One line per scratch trade-off of `plan`: kept (fast) or dropped (bytes saved,
     instructions added)."""
     budget = "no RAM budget" if plan.ram_budget is None else f"RAM budget {plan.ram_budget:,} B"
+    if plan.ram_budget is not None and plan.ram_budget_source:
+        budget += f" from {plan.ram_budget_source}"
     lines = [f"kernel variants (optimize {plan.optimize}, {budget}):"]
     if not plan.tradeoffs:
         lines.append("  no op has a choice: every kernel runs its only path")
