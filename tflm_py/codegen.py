@@ -313,7 +313,7 @@ def bundle_files(model: Model, prefix: Optional[str] = None, plan=None,
         code = room.emit(op, model, params, em).strip()
         ins, outs = _shape_str(model, op.inputs), _shape_str(model, op.outputs)
         code = "\n".join(_wrap_call("    " + ln) if ln.strip() else "" for ln in code.splitlines()) \
-            or "    /* no code: output aliases input */"
+            or "    /* no code: planned in place (alias or view) */"
         calls.append({"index": idx, "comment": f"{op.type} {ins} -> {outs}", "code": code})
 
     em.current_op = None
