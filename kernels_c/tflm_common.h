@@ -330,16 +330,22 @@ static inline void tflm_tap_range(int32_t origin, int32_t step, int32_t size, in
 /* ---- 16x8 (int16 activations, int8 weights): shared by the CONV_2D, DEPTHWISE_CONV_2D and
  * FULLY_CONNECTED s16 kernels. Python twins in tflm_py/quant.py. */
 
-/* TFLM MultiplyByQuantizedMultiplier(int64_t x, ...): the Q31 multiplier rounded to 16 bits,
- * x times it rounded half up at 2^(15 - shift) (shift <= 14), truncated to int32 like TFLM's
- * static_cast; the 64-bit product wraps as it would there. */
-static inline int32_t tflm_requantize_s64(int64_t x, int32_t multiplier, int32_t shift)
+/* TFLM MultiplyByQuantizedMultiplier(int64_t x, ...) with the multiplier already reduced to
+ * 16 bits: x times it rounded half up at 2^(15 - shift) (shift <= 14), truncated to int32 like
+ * TFLM's static_cast; the 64-bit product and sum wrap as they would there. */
+static inline int32_t tflm_requantize_s64_reduced(int64_t x, int32_t reduced, int32_t shift)
 {
-    const int64_t reduced = multiplier < 0x7FFF0000 ? (multiplier + (1 << 15)) >> 16 : 0x7FFF;
     const int total_shift = 15 - shift;
-    const int64_t v = (int64_t)((uint64_t)x * (uint64_t)reduced +
+    const int64_t v = (int64_t)((uint64_t)x * (uint64_t)(int64_t)reduced +
                                 ((uint64_t)1 << (total_shift - 1)));
     return (int32_t)(uint32_t)(uint64_t)(v >> total_shift);
+}
+
+/* The same from the Q31 multiplier, rounded to 16 bits first as TFLM does. */
+static inline int32_t tflm_requantize_s64(int64_t x, int32_t multiplier, int32_t shift)
+{
+    const int32_t reduced = multiplier < 0x7FFF0000 ? (multiplier + (1 << 15)) >> 16 : 0x7FFF;
+    return tflm_requantize_s64_reduced(x, reduced, shift);
 }
 
 /* The 16x8 requantisation of one layer: acc64 = 1 is TFLM's int64 path (an int64 bias, or

@@ -29,15 +29,9 @@ def add_parser(sub):
     p.add_argument("--no-inplace", action="store_true", help="plan without in-place/overlap rules")
     from ..options import add_optimize_options
     add_optimize_options(p)
+    from ..options import add_force
     add_force(p)
     return p
-
-
-def add_force(p):
-    p.add_argument("--force", action="store_true",
-                   help="regenerating over an earlier output: overwrite generated files edited "
-                        "since (without it tflm-py stops and names them); files tflm-py did not "
-                        "write are never touched")
 
 
 def run(args) -> int:

@@ -6,7 +6,8 @@ import os
 import sys
 import time
 
-from .validate import add_common, run_validation
+from ..options import add_force, add_link_options
+from ..validation import run_validation
 
 
 def add_parser(sub):
@@ -35,12 +36,11 @@ def add_parser(sub):
                    help="with --protocol mlperf-tiny: how the `db` bytes become the input: "
                         + ", ".join(INPUT_MODES) + " (default: the benchmark's own format, "
                         "int8 for kws01/sww01, u8-minus-128 for vww01/ic01, float32 for ad01)")
-    from .generate import add_force
     add_force(p)
     from ..options import positive_seconds
     p.add_argument("--build-timeout", type=positive_seconds, default=900.0, metavar="S",
                    help="longest time for `pio run -t upload`, seconds (default 900)")
-    add_common(p)
+    add_link_options(p)
     return p
 
 
