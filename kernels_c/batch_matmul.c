@@ -123,14 +123,10 @@ static TFLM_PY_NOINLINE void bmm_dot2_s16(const int16_t *l, const int16_t *r0, c
     *s1 = a1;
 }
 
-/* TFLM's MultiplyByQuantizedMultiplier(int64_t x, ...) with the 16-bit multiplier:
- * (x * m + 2^(14 - shift)) >> (15 - shift), cast to int32 */
+/* the multiplier is stored already reduced to 16 bits (TFLM's int64 path) */
 static TFLM_PY_INLINE int16_t bmm_out_s16(const tflm_batch_matmul_params_t *p, int64_t acc)
 {
-    const int32_t total = 15 - p->shift;
-    const uint64_t prod = (uint64_t)acc * (uint64_t)(int64_t)p->multiplier;
-    const int64_t v = (int64_t)(prod + ((uint64_t)1 << (total - 1))) >> total;
-    const int32_t r = (int32_t)(uint32_t)(uint64_t)v + p->output_offset;
+    const int32_t r = tflm_requantize_s64_reduced(acc, p->multiplier, p->shift) + p->output_offset;
     return (int16_t)TFLM_CLAMP(r, p->act_min, p->act_max);
 }
 

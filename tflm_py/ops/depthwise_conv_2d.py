@@ -202,7 +202,7 @@ def _emit_as_conv(op, model, p, cg) -> str:
     cg.use_kernel("conv_2d")
     h = f"depthwise_conv_2d_{op.index}"
     mult = cc.c_array_or_name(cg, "int32_t", p.multipliers, h + "_mult")
-    shift = cc.c_array_or_name(cg, "int32_t", p.shifts, h + "_shift")
+    shift = cc.shift_array(cg, p.shifts, h + "_shift")
     w = model.tensor(op.inputs[1]).data.reshape(p.filter_h * p.filter_w, p.output_c)
     w_ohwi = cc.c_array_or_name(cg, "int8_t", np.ascontiguousarray(w.T), h + "_filter_ohwi")
     fields = {k: int(getattr(p, k)) for k in (
@@ -247,7 +247,7 @@ def emit(op, model, params, cg) -> str:
     h = f"depthwise_conv_2d_{op.index}"
     scratch = cg.scratch(op) if _fast3x3(p) else "NULL"
     mult = cc.c_array_or_name(cg, "int32_t", p.multipliers, h + "_mult")
-    shift = cc.c_array_or_name(cg, "int32_t", p.shifts, h + "_shift")
+    shift = cc.shift_array(cg, p.shifts, h + "_shift")
     fields = {k: int(getattr(p, k)) for k in (
         "batches", "input_h", "input_w", "input_c", "filter_h", "filter_w", "output_h",
         "output_w", "output_c", "depth_multiplier", "stride_h", "stride_w", "dilation_h",
