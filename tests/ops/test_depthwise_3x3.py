@@ -29,7 +29,7 @@ class _DwP(ctypes.Structure):
         "output_w", "output_c", "depth_multiplier", "stride_h", "stride_w", "dilation_h",
         "dilation_w", "pad_h", "pad_w", "input_offset", "output_offset", "act_min", "act_max",
         "per_channel")] + [("multipliers", ctypes.POINTER(ctypes.c_int32)),
-                           ("shifts", ctypes.POINTER(ctypes.c_int32)),
+                           ("shifts", ctypes.POINTER(ctypes.c_int8)),
                            ("small_acc", ctypes.c_int32)]
 
 
@@ -59,9 +59,9 @@ def _run(lib, model, x):
               if n not in ("multipliers", "shifts")}
     s = _DwP(**fields)
     mult = np.ascontiguousarray(p.multipliers, dtype=np.int32)
-    shift = np.ascontiguousarray(p.shifts, dtype=np.int32)
+    shift = np.ascontiguousarray(p.shifts, dtype=np.int8)
     s.multipliers = mult.ctypes.data_as(ctypes.POINTER(ctypes.c_int32))
-    s.shifts = shift.ctypes.data_as(ctypes.POINTER(ctypes.c_int32))
+    s.shifts = shift.ctypes.data_as(ctypes.POINTER(ctypes.c_int8))
     from tflm_py.ops import _conv_common as cc
     rec = np.ascontiguousarray(room.channel_records(model.tensor(op.inputs[1]).data,
                                                     cc.bias_values(model, op), p))
@@ -116,8 +116,22 @@ def test_3x3_models_simulator_matches_tflm():
         assert np.array_equal(ref, got)
 
 
+def _mobilenet_like_layer():
+    """A 16x16x8 3x3 depthwise layer: its ring (876 B) fits under the tensors' arena."""
+    from tflm_py.testing import ModelBuilder
+    rng = np.random.default_rng(5)
+    b = ModelBuilder()
+    x = b.activation((1, 16, 16, 8), scale=0.02, zero_point=-128)
+    w = b.constant(rng.integers(-127, 128, size=(1, 3, 3, 8)).astype(np.int8),
+                   scales=[0.01] * 8, zero_points=[0] * 8, quantized_dimension=3)
+    y = b.activation((1, 16, 16, 8), scale=6.0 / 255.0, zero_point=-128)
+    b.op("DEPTHWISE_CONV_2D", [x, w], [y], padding="SAME", stride_h=1, stride_w=1,
+         depth_multiplier=1, fused_activation_function="RELU6")
+    return tflm_py.load_model(b.build([x], [y]))
+
+
 def test_planner_offers_the_ring_and_the_direct_loops():
-    model, _ = _models(3500, 1)[0]
+    model = _mobilenet_like_layer()
     op = model.operators[0]
     v = room.kernel_variants(op, model)
     assert [x["scratch"] > 0 for x in v] == [True, False]
