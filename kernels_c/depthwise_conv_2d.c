@@ -489,6 +489,57 @@ static TFLM_PY_INLINE int32_t dw3_pkh_hi(int32_t a, int32_t b)
 }
 #endif
 
+#if TFLM_PY_USE_DSP && defined(__GNUC__)
+#define DW3_FILL_WRITTEN_OUT 1
+/* Copy the column pairs of one input row that lie inside the image, 4 channels at a time:
+ * per block, one word of each column widened with the offset (SXTAB16) and paired by
+ * channel (PKHBT / PKHTB) into the ring's 4 words of each channel: 17 instructions for 8
+ * values. Registers: r0 the pair's first column (src), r1 channels (bytes to the second
+ * column), r2 the ring words (dst), r3 off2, r12 pairs; r11 blocks left in the pair. */
+typedef struct {
+    const int8_t *src;
+    int32_t ch;            /* a multiple of 4 */
+    int32_t *dst;
+    int32_t off2;
+    int32_t pairs;         /* >= 1 */
+} dw3_fill_job_t;
+
+__attribute__((naked, noinline)) static void dw3_fill_pairs(
+    const dw3_fill_job_t *job __attribute__((unused)))
+{
+    __asm__ volatile(
+        "push    {r4-r11, lr}\n\t"
+        "ldm     r0, {r0, r1, r2, r3, r12}\n"
+        "2:\n\t"
+        "lsrs    r11, r1, #2\n"
+        "1:\n\t"
+        "ldr     r5, [r0, r1]\n\t"
+        "ldr     r4, [r0], #4\n\t"
+        "sxtab16 r6, r3, r4\n\t"
+        "sxtab16 r7, r3, r5\n\t"
+        "pkhbt   r8, r6, r7, lsl #16\n\t"
+        "pkhtb   r9, r7, r6, asr #16\n\t"
+        "sxtab16 r6, r3, r4, ror #8\n\t"
+        "sxtab16 r7, r3, r5, ror #8\n\t"
+        "pkhbt   r10, r6, r7, lsl #16\n\t"
+        "pkhtb   r7, r7, r6, asr #16\n\t"
+        "str     r8, [r2]\n\t"
+        "str     r10, [r2, #12]\n\t"
+        "str     r9, [r2, #24]\n\t"
+        "str     r7, [r2, #36]\n\t"
+        "adds    r2, #48\n\t"
+        "subs    r11, #1\n\t"
+        "bne     1b\n\t"
+        "add     r0, r0, r1\n\t"
+        "subs    r12, #1\n\t"
+        "bne     2b\n\t"
+        "pop     {r4-r11, pc}\n\t");
+}
+
+#else
+#define DW3_FILL_WRITTEN_OUT 0
+#endif
+
 /* copy input row py (padded coordinates) into its ring slot */
 static TFLM_PY_NOINLINE void dw3_fill_row(const tflm_depthwise_conv_2d_params_t *p,
                                           const int8_t *in_b, int32_t py, int32_t *ring)
@@ -515,6 +566,21 @@ static TFLM_PY_NOINLINE void dw3_fill_row(const tflm_depthwise_conv_2d_params_t 
         const int v0 = ix >= 0, v1 = ix + 1 < in_w;
         int32_t *d = slot + (size_t)j * ch * 3;
         int32_t c = 0;
+#if DW3_FILL_WRITTEN_OUT
+        if (v0 && v1 && (ch & 3) == 0) {
+            /* this pair and the next ones inside the image at once */
+            const int32_t j1 = (in_w + p->pad_w) / 2;
+            dw3_fill_job_t job;
+            job.src = row + (size_t)ix * ch;
+            job.ch = ch;
+            job.dst = d;
+            job.off2 = off2;
+            job.pairs = j1 - j;
+            dw3_fill_pairs(&job);
+            j = j1 - 1;
+            continue;
+        }
+#endif
 #if TFLM_PY_USE_DSP
         /* 4 channels at a time: widened with the offset (SXTAB16), then paired by channel */
         if (v0 && v1) {
@@ -605,13 +671,12 @@ typedef struct {
 
 /* Registers: r0 x, r1 y, r2 z, r3 rec, r4 / r5 the two accumulators, r6 / r7 the filter
  * row words A / B (then m / c1k), r8 / r9 loaded pairs (r8 then k), r10 o, r11 end,
- * r12 second, lr ystep. The record is LDM'd in order: bias twice, A B per filter row, m,
- * c1k, k. S0 / S1 / S2: byte offsets of the ring slots holding filter rows 0 / 1 / 2. */
+ * r12 second, lr ystep. The record is LDM'd in order: the bias twice with filter row 0's
+ * A B, filter rows 1 and 2's A B, then m, c1k, k. */
 #define DW3_ENTER                                                                          \
     "push    {r4-r11, lr}\n\t"                                                             \
     "ldm     r0, {r0, r1, r2, r3, r10, r11, r12, lr}\n"                                   \
-    "1:\n\t"                                                                               \
-    "ldm     r3!, {r4, r5}\n\t"
+    "1:\n\t"
 
 /* requantise r4 / r5 (2x the accumulators): SMMLAR(2x, m, c1k - [x < 0]) >> k, then SSAT
  * of the half (tflm_requantize_run_dsp's small-accumulator form with the output offset
@@ -632,69 +697,85 @@ typedef struct {
     "bne     1b\n\t"                                                                       \
     "pop     {r4-r11, pc}\n\t"
 
-/* stride 1, one filter row: P, Q at slot offset S */
-#define DW3_S1_ROW(S)                                                                      \
-    "ldm     r3!, {r6, r7}\n\t"                                                            \
-    "ldr     r8, [r0, #" S "]\n\t"                                                         \
-    "ldr     r9, [r1, #" S "]\n\t"                                                         \
+/* The ring words of filter row r sit at slot offset 4 * ((py0 + r) % 3) from a channel's
+ * pair; each pointer moves on by 12 bytes per channel, folded into the one load at offset
+ * 0 (post-indexed), the later rows' offsets shifted by -12. One addressing macro per
+ * rotation and filter row, applied to a pointer register: */
+#define DW3_R0_ROW0(R) "[" R "], #12"
+#define DW3_R0_ROW1(R) "[" R ", #-8]"
+#define DW3_R0_ROW2(R) "[" R ", #-4]"
+#define DW3_R1_ROW0(R) "[" R ", #4]"
+#define DW3_R1_ROW1(R) "[" R ", #8]"
+#define DW3_R1_ROW2(R) "[" R "], #12"
+#define DW3_R2_ROW0(R) "[" R ", #8]"
+#define DW3_R2_ROW1(R) "[" R "], #12"
+#define DW3_R2_ROW2(R) "[" R ", #-8]"
+
+/* LD: the filter row's A B (rows 1 and 2; row 0's come with the bias) */
+#define DW3_LD_ROW0 "ldm     r3!, {r4, r5, r6, r7}\n\t"
+#define DW3_LD_ROW "ldm     r3!, {r6, r7}\n\t"
+
+/* stride 1, one filter row: P at x, Q at y */
+#define DW3_S1_ROW(LD, M)                                                                  \
+    LD                                                                                     \
+    "ldr     r8, " M("r0") "\n\t"                                                          \
+    "ldr     r9, " M("r1") "\n\t"                                                          \
     "smlad   r4, r8, r6, r4\n\t"                                                           \
     "smlabt  r4, r9, r7, r4\n\t"                                                           \
     "smlad   r5, r9, r7, r5\n\t"                                                           \
     "smlatb  r5, r8, r6, r5\n\t"
 
-/* stride 2, one filter row: P, Q, R at slot offset S */
-#define DW3_S2_ROW(S)                                                                      \
-    "ldm     r3!, {r6, r7}\n\t"                                                            \
-    "ldr     r8, [r0, #" S "]\n\t"                                                         \
-    "ldr     r9, [r1, #" S "]\n\t"                                                         \
+/* stride 2, one filter row: P, Q, R at x, y, z */
+#define DW3_S2_ROW(LD, M)                                                                  \
+    LD                                                                                     \
+    "ldr     r8, " M("r0") "\n\t"                                                          \
+    "ldr     r9, " M("r1") "\n\t"                                                          \
     "smlad   r4, r8, r6, r4\n\t"                                                           \
     "smlabt  r4, r9, r7, r4\n\t"                                                           \
     "smlad   r5, r9, r6, r5\n\t"                                                           \
-    "ldr     r8, [r2, #" S "]\n\t"                                                         \
+    "ldr     r8, " M("r2") "\n\t"                                                          \
     "smlabt  r5, r8, r7, r5\n\t"
 
-/* the last pixel(s): out0 from P, Q; out1 = Q . A (stride 2, R not stored) */
-#define DW3_TAIL_ROW(S)                                                                    \
-    "ldm     r3!, {r6, r7}\n\t"                                                            \
-    "ldr     r8, [r0, #" S "]\n\t"                                                         \
+/* the last pixel(s): out0 from P, Q; out1 = Q . A (stride 2, R not stored); y moves on by
+ * ystep, so its words are at the plain slot offset S */
+#define DW3_TAIL_ROW(LD, M, S)                                                             \
+    LD                                                                                     \
+    "ldr     r8, " M("r0") "\n\t"                                                          \
     "ldr     r9, [r1, #" S "]\n\t"                                                         \
     "smlad   r4, r8, r6, r4\n\t"                                                           \
     "smlabt  r4, r9, r7, r4\n\t"                                                           \
     "smlad   r5, r9, r6, r5\n\t"
 
-#define DW3_LOOP_S1(NAME, S0, S1, S2)                                                      \
+#define DW3_LOOP_S1(NAME, M0, M1, M2)                                                      \
     __attribute__((naked, noinline)) static void NAME(                                     \
         const dw3_job_t *job __attribute__((unused)))                                      \
     {                                                                                      \
-        __asm__ volatile(DW3_ENTER DW3_S1_ROW(S0) DW3_S1_ROW(S1) DW3_S1_ROW(S2)            \
-                         "adds    r0, #12\n\t"                                             \
-                         "adds    r1, #12\n\t"                                             \
+        __asm__ volatile(DW3_ENTER DW3_S1_ROW(DW3_LD_ROW0, M0) DW3_S1_ROW(DW3_LD_ROW, M1)  \
+                         DW3_S1_ROW(DW3_LD_ROW, M2)                                        \
                          DW3_RQ2                                                           \
                          "strb    r5, [r10, r12]\n\t"                                      \
                          "strb    r4, [r10], #1\n\t"                                       \
                          DW3_LEAVE);                                                       \
     }
 
-#define DW3_LOOP_S2(NAME, S0, S1, S2)                                                      \
+#define DW3_LOOP_S2(NAME, M0, M1, M2)                                                      \
     __attribute__((naked, noinline)) static void NAME(                                     \
         const dw3_job_t *job __attribute__((unused)))                                      \
     {                                                                                      \
-        __asm__ volatile(DW3_ENTER DW3_S2_ROW(S0) DW3_S2_ROW(S1) DW3_S2_ROW(S2)            \
-                         "adds    r0, #12\n\t"                                             \
-                         "adds    r1, #12\n\t"                                             \
-                         "adds    r2, #12\n\t"                                             \
+        __asm__ volatile(DW3_ENTER DW3_S2_ROW(DW3_LD_ROW0, M0) DW3_S2_ROW(DW3_LD_ROW, M1)  \
+                         DW3_S2_ROW(DW3_LD_ROW, M2)                                        \
                          DW3_RQ2                                                           \
                          "strb    r5, [r10, r12]\n\t"                                      \
                          "strb    r4, [r10], #1\n\t"                                       \
                          DW3_LEAVE);                                                       \
     }
 
-#define DW3_LOOP_TAIL(NAME, S0, S1, S2)                                                    \
+#define DW3_LOOP_TAIL(NAME, M0, M1, M2, S0, S1, S2)                                        \
     __attribute__((naked, noinline)) static void NAME(                                     \
         const dw3_job_t *job __attribute__((unused)))                                      \
     {                                                                                      \
-        __asm__ volatile(DW3_ENTER DW3_TAIL_ROW(S0) DW3_TAIL_ROW(S1) DW3_TAIL_ROW(S2)      \
-                         "adds    r0, #12\n\t"                                             \
+        __asm__ volatile(DW3_ENTER DW3_TAIL_ROW(DW3_LD_ROW0, M0, S0)                       \
+                         DW3_TAIL_ROW(DW3_LD_ROW, M1, S1) DW3_TAIL_ROW(DW3_LD_ROW, M2, S2) \
                          "add     r1, r1, lr\n\t"                                          \
                          DW3_RQ2                                                           \
                          "cmp     r12, #0\n\t"                                             \
@@ -705,15 +786,15 @@ typedef struct {
     }
 
 /* one loop per rotation of the ring: filter row r in slot (py0 + r) % 3 */
-DW3_LOOP_S1(dw3_s1_r0, "0", "4", "8")
-DW3_LOOP_S1(dw3_s1_r1, "4", "8", "0")
-DW3_LOOP_S1(dw3_s1_r2, "8", "0", "4")
-DW3_LOOP_S2(dw3_s2_r0, "0", "4", "8")
-DW3_LOOP_S2(dw3_s2_r1, "4", "8", "0")
-DW3_LOOP_S2(dw3_s2_r2, "8", "0", "4")
-DW3_LOOP_TAIL(dw3_tail_r0, "0", "4", "8")
-DW3_LOOP_TAIL(dw3_tail_r1, "4", "8", "0")
-DW3_LOOP_TAIL(dw3_tail_r2, "8", "0", "4")
+DW3_LOOP_S1(dw3_s1_r0, DW3_R0_ROW0, DW3_R0_ROW1, DW3_R0_ROW2)
+DW3_LOOP_S1(dw3_s1_r1, DW3_R1_ROW0, DW3_R1_ROW1, DW3_R1_ROW2)
+DW3_LOOP_S1(dw3_s1_r2, DW3_R2_ROW0, DW3_R2_ROW1, DW3_R2_ROW2)
+DW3_LOOP_S2(dw3_s2_r0, DW3_R0_ROW0, DW3_R0_ROW1, DW3_R0_ROW2)
+DW3_LOOP_S2(dw3_s2_r1, DW3_R1_ROW0, DW3_R1_ROW1, DW3_R1_ROW2)
+DW3_LOOP_S2(dw3_s2_r2, DW3_R2_ROW0, DW3_R2_ROW1, DW3_R2_ROW2)
+DW3_LOOP_TAIL(dw3_tail_r0, DW3_R0_ROW0, DW3_R0_ROW1, DW3_R0_ROW2, "0", "4", "8")
+DW3_LOOP_TAIL(dw3_tail_r1, DW3_R1_ROW0, DW3_R1_ROW1, DW3_R1_ROW2, "4", "8", "0")
+DW3_LOOP_TAIL(dw3_tail_r2, DW3_R2_ROW0, DW3_R2_ROW1, DW3_R2_ROW2, "8", "0", "4")
 
 typedef void (*dw3_loop_fn)(const dw3_job_t *);
 
