@@ -8,6 +8,13 @@ channel ic; acc(int32) = sum over the taps inside the image of w[ky, kx, oc] * (
 + bias[oc], MultiplyByQuantizedMultiplier per output channel, + output_zp, clamp.
 16x8: the same sums without zero points, requantised as quant.requantize_16x8 (int64 path
 for an int64 bias or none, wrapping int32 path for an int32 bias).
+
+Kernels (kernel_variants, the planner chooses): a 3x3 filter with depth_multiplier 1, no
+dilation and stride_w 1 or 2 runs tflm_depthwise_conv_2d_3x3_s8 when the plan grants its
+scratch, a ring of 3 channel-planar int16 input rows (on Cortex-M: SMLAD on tap pairs over
+per-channel records the generator lays out, about 2.5 / 3.3 instructions per MAC for stride
+1 / 2); one input channel with M > 1 runs as a CONV_2D; everything else, and the 3x3 shapes
+without scratch, the direct loops of tflm_depthwise_conv_2d_s8.
 """
 from __future__ import annotations
 
