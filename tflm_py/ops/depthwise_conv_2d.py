@@ -99,6 +99,15 @@ def _fast3x3(g) -> bool:
             and g.dilation_h == 1 and g.dilation_w == 1 and g.stride_w in (1, 2))
 
 
+def _ring_loops(p) -> bool:
+    """The 3x3 kernel's written-out Cortex-M loops take the layer (kernels_c: dw3_fast_ok):
+    accumulators provably small (small_acc), the full int8 output range (no clamp beyond
+    SSAT's), every k = -shift - 1 <= 21. Other 3x3 layers keep the direct loops (the ring's
+    plain C is its spec, not a fast path)."""
+    k = -np.asarray(p.shifts, dtype=np.int64) - 1
+    return bool(p.small_acc and p.act_min == -128 and p.act_max == 127 and np.all(k <= 21))
+
+
 def fast3x3_scratch_bytes(channels, input_w, pad_w) -> int:
     """TFLM_DW3X3_SCRATCH_BYTES of kernels_c/depthwise_conv_2d.h: the ring of 3 int16 rows,
     12 bytes per channel and column pair, and one zero column pair."""
@@ -112,7 +121,7 @@ def scratch_bytes(op, model) -> int:
         return 0
     if _as_conv(g):
         return kernel_scratch_bytes(g.filter_h, g.filter_w, 1, 1)
-    if _fast3x3(g):
+    if _fast3x3(g) and _ring_loops(prepare(op, model)):
         return fast3x3_scratch_bytes(g.output_c, g.input_w, g.pad_w)
     return 0
 
@@ -254,7 +263,7 @@ def emit(op, model, params, cg) -> str:
         return _emit_as_conv(op, model, p, cg)
     cg.use_kernel("depthwise_conv_2d")
     h = f"depthwise_conv_2d_{op.index}"
-    scratch = cg.scratch(op) if _fast3x3(p) else "NULL"
+    scratch = cg.scratch(op) if _fast3x3(p) and _ring_loops(p) else "NULL"
     mult = cc.c_array_or_name(cg, "int32_t", p.multipliers, h + "_mult")
     shift = cc.shift_array(cg, p.shifts, h + "_shift")
     fields = {k: int(getattr(p, k)) for k in (
