@@ -9,7 +9,7 @@ from typing import Callable
 import numpy as np
 
 from . import testgen
-from .reader import load_model
+from .passes import load_model
 from .simulator import Simulator
 
 SAMPLES_PER_MODEL = 3
