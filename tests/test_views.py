@@ -284,7 +284,7 @@ def _random_graph(seed):
 def test_random_view_graphs_verified_and_bit_exact():
     models, samples, sims = [], [], []
     taken = 0
-    for seed in range(10):
+    for seed in range(6):    # scripts: any number of seeds; these 6 nest, chain and compete
         data = _random_graph(seed)
         m = load_model(data)
         p = plan(m)
@@ -300,7 +300,7 @@ def test_random_view_graphs_verified_and_bit_exact():
         models.append(m)
         samples.append(s)
         sims.append(sim)
-    assert taken >= 10      # views were placed, not only declared
+    assert taken >= 6       # views were placed, not only declared
     for seed, (sim, c) in enumerate(zip(sims, run_host_many(models, samples, sanitize=True))):
         for g, h in zip(sim, c):
             for a, b_ in zip(g, h):
