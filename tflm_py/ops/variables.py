@@ -20,10 +20,8 @@ import numpy as np
 
 from ..errors import UnsupportedError
 
-OPS = ("READ_VARIABLE", "ASSIGN_VARIABLE", "VAR_HANDLE", "CALL_ONCE")
+OPS = ("READ_VARIABLE", "ASSIGN_VARIABLE")
 INPLACE = None
-
-_LOWERED = ("VAR_HANDLE", "CALL_ONCE")
 
 
 def _state(op, model):
@@ -35,9 +33,6 @@ def _state(op, model):
 
 
 def check(op, model) -> None:
-    if op.type in _LOWERED:
-        raise UnsupportedError(f"{op.type} is lowered by the graph pass `variables`: load the "
-                               "model with tflm_py.load_model")
     if op.type == "READ_VARIABLE":
         if len(op.inputs) != 1 or len(op.outputs) != 1:
             raise UnsupportedError("expects 1 input (the variable) and 1 output")
