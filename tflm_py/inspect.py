@@ -212,7 +212,7 @@ def passes_summary(model: Model) -> dict:
     collapsed = sum(n.startswith("collapse:") and n.endswith("(its output equals its input)")
                     for n in notes)
     lowered = sum(n.startswith("variables:") and (n.endswith("dropped (lowered)")
-                                                  or " READ_VARIABLE elided:" in n)
+                                                  or "_VARIABLE elided:" in n)
                   for n in notes)
     return {"ops_before": len(model.operators) + folded + dropped + collapsed + lowered,
             "ops_after": len(model.operators), "folded": folded, "dropped": dropped,

@@ -7,8 +7,9 @@ the buffer; the byte sizes must agree; any element type (the ops move bytes). Th
 `passes/variables.py` has made each variable a state tensor (`is_variable`, with its initial
 value) and rewired both ops to it, and dropped VAR_HANDLE and CALL_ONCE (whose init
 subgraph gave the initial values); here READ_VARIABLE(state) -> output and
-ASSIGN_VARIABLE(state, value) are one memcpy each (the pass drops a READ_VARIABLE whose
-readers can read the state itself). The state lives outside the arena and
+ASSIGN_VARIABLE(state, value) are one memcpy each (the pass drops the copies it can: a
+READ_VARIABLE whose readers can read the state itself, an ASSIGN_VARIABLE whose value's op
+can write the state itself). The state lives outside the arena and
 keeps its value between invokes; the planner keeps the ops touching one variable in the
 model's order.
 """

@@ -54,7 +54,13 @@ def streaming_model(rng: np.random.Generator, int16: bool = False,
         t = b.activation(shape, scale=s, zero_point=z, name=f"{name}_new")
         b.op("ADD", [r, x] if rng.random() < 0.5 else [x, r], [t])
         b.op("ASSIGN_VARIABLE", [h, t], [])
-        outputs.append(t)
+        if rng.random() < 0.5:
+            outputs.append(t)
+        else:                        # the new value is read on (so it may be the state)
+            ts, tz = _q8(rng)
+            y = b.activation(shape, scale=ts, zero_point=tz, name=f"{name}_out")
+            b.op("ADD", [t, x], [y])
+            outputs.append(y)
         if rng.random() < 0.3:       # the old value's copy is a graph output too
             outputs.append(r)
         if rng.random() < 0.3:       # read after the write, in the same invoke
