@@ -320,7 +320,7 @@ def bundle_files(model: Model, prefix: Optional[str] = None, plan=None,
         code = room.emit(op, model, params, em).strip()
         ins, outs = _shape_str(model, op.inputs), _shape_str(model, op.outputs)
         code = "\n".join(_wrap_call("    " + ln) if ln.strip() else "" for ln in code.splitlines()) \
-            or "    /* no code: output aliases input */"
+            or "    /* no code: planned in place (alias or view) */"
         comment = f"{op.type} {ins} -> {outs}" if op.outputs else f"{op.type} {ins}"
         calls.append({"index": idx, "comment": comment, "code": code})
 

@@ -214,6 +214,9 @@ def passes_summary(model: Model) -> dict:
     lowered = sum(n.startswith("variables:") and (n.endswith("dropped (lowered)")
                                                   or "_VARIABLE elided:" in n)
                   for n in notes)
+    # a float island of k ops became one LOOKUP_TABLE op: k - 1 ops fewer
+    collapsed += sum(n.split(" (float32", 1)[0].count(" -> ") for n in notes
+                     if n.startswith("float_islands:"))
     return {"ops_before": len(model.operators) + folded + dropped + collapsed + lowered,
             "ops_after": len(model.operators), "folded": folded, "dropped": dropped,
             "collapsed": collapsed, "lowered": lowered, "notes": notes}
