@@ -199,40 +199,97 @@ static void conv_widen(const int8_t *x, int32_t depth, int32_t offset, int8_t *b
     }
 }
 
+/* Widen `quads` groups of 4 values at x into one slot of the 2-pixel buffer, dst pointing at
+ * the slot's first word of a group (16 bytes per group); returns the next group's. */
+static TFLM_PY_INLINE int8_t *conv_widen_quads(const int8_t *x, int32_t quads, int32_t off2,
+                                               int8_t *dst)
+{
+    for (int32_t q = 0; q < quads; ++q) {
+        const int32_t v = tflm_load_s32(x);
+        tflm_store_s32(dst, __sxtab16(off2, v));
+        tflm_store_s32(dst + 4, tflm_sxtab16_ror8(off2, v));
+        x += 4;
+        dst += 16;
+    }
+    return dst;
+}
+
+/* taps outside the image: their widened values (zero point + offset) are 0 */
+static TFLM_PY_INLINE int8_t *conv_zero_quads(int32_t quads, int8_t *dst)
+{
+    for (int32_t q = 0; q < quads; ++q) {
+        tflm_store_s32(dst, 0);
+        tflm_store_s32(dst + 4, 0);
+        dst += 16;
+    }
+    return dst;
+}
+
+/* The window of output pixel (oy, ox) widened straight from the input into slot `slot`
+ * (conv_widen's layout, no int8 patch): for input depths that are a multiple of 4, so that
+ * no group of 4 values straddles two taps. Image rows the window covers whole are widened
+ * in one run. */
+static void conv_widen_window(const tflm_conv_2d_params_t *p, const int8_t *in_b, int32_t oy,
+                              int32_t ox, int32_t off2, int8_t *buf, int32_t slot)
+{
+    const int32_t in_c = p->input_c, tap_quads = in_c >> 2;
+    const int32_t iy0 = oy * p->stride_h - p->pad_h;
+    const int32_t ix0 = ox * p->stride_w - p->pad_w;
+    const int whole_rows = p->dilation_w == 1 && ix0 >= 0 && ix0 + p->filter_w <= p->input_w;
+    int8_t *dst = buf + 8 * slot;
+    for (int32_t ky = 0; ky < p->filter_h; ++ky) {
+        const int32_t iy = iy0 + ky * p->dilation_h;
+        if (iy < 0 || iy >= p->input_h) {
+            dst = conv_zero_quads(p->filter_w * tap_quads, dst);
+            continue;
+        }
+        const int8_t *row = in_b + (size_t)iy * p->input_w * in_c;
+        if (whole_rows) {
+            dst = conv_widen_quads(row + (size_t)ix0 * in_c, p->filter_w * tap_quads, off2, dst);
+            continue;
+        }
+        for (int32_t kx = 0; kx < p->filter_w; ++kx) {
+            const int32_t ix = ix0 + kx * p->dilation_w;
+            dst = (ix < 0 || ix >= p->input_w)
+                ? conv_zero_quads(tap_quads, dst)
+                : conv_widen_quads(row + (size_t)ix * in_c, tap_quads, off2, dst);
+        }
+    }
+}
+
 /* a00..a11 += 2 pixels x 2 filters over n >= 1 groups of 4 values: 8 SMLAD per 4 patch words
- * and 2 filter words (16 MACs). a00 = (pixel 0, w0), a01 = (pixel 0, w1), a10 = (pixel 1,
- * w0), a11 = (pixel 1, w1). The loop needs 13 registers; gcc -Os spills some of them when
- * it allocates the intrinsics itself, so with gcc the same instructions are written out. */
+ * (two LDRD) and 2 filter words (16 MACs in 18 instructions). a00 = (pixel 0, w0), a01 =
+ * (pixel 0, w1), a10 = (pixel 1, w0), a11 = (pixel 1, w1). The loop needs 14 registers; gcc
+ * -Os spills some of them when it allocates the intrinsics itself, so with gcc the same
+ * instructions are written out. */
 #if defined(__GNUC__) && defined(__OPTIMIZE__)
 #define CONV_GEMM_2X2(xb, w0, w1, n, a00, a01, a10, a11)                                  \
     do {                                                                                 \
-        int32_t t0_, t1_, t2_, t3_, xv_;                                                 \
+        int32_t t0_, t1_, t2_, t3_, xa_, xc_;                                            \
         __asm__ volatile(                                                                \
             "1:\n\t"                                                                     \
             "ldr    %[t0], [%[pw0]], #4\n\t"                                             \
             "ldr    %[t2], [%[pw1]], #4\n\t"                                             \
+            "ldrd   %[xa], %[xc], [%[px]], #8\n\t"                                        \
             "sxtb16 %[t1], %[t0], ror #8\n\t"                                            \
             "sxtb16 %[t0], %[t0]\n\t"                                                    \
             "sxtb16 %[t3], %[t2], ror #8\n\t"                                            \
             "sxtb16 %[t2], %[t2]\n\t"                                                    \
-            "ldr    %[xv], [%[px]], #4\n\t"                                              \
-            "smlad  %[b00], %[t0], %[xv], %[b00]\n\t"                                    \
-            "smlad  %[b01], %[t2], %[xv], %[b01]\n\t"                                    \
-            "ldr    %[xv], [%[px]], #4\n\t"                                              \
-            "smlad  %[b00], %[t1], %[xv], %[b00]\n\t"                                    \
-            "smlad  %[b01], %[t3], %[xv], %[b01]\n\t"                                    \
-            "ldr    %[xv], [%[px]], #4\n\t"                                              \
-            "smlad  %[b10], %[t0], %[xv], %[b10]\n\t"                                    \
-            "smlad  %[b11], %[t2], %[xv], %[b11]\n\t"                                    \
-            "ldr    %[xv], [%[px]], #4\n\t"                                              \
-            "smlad  %[b10], %[t1], %[xv], %[b10]\n\t"                                    \
-            "smlad  %[b11], %[t3], %[xv], %[b11]\n\t"                                    \
+            "smlad  %[b00], %[t0], %[xa], %[b00]\n\t"                                    \
+            "smlad  %[b01], %[t2], %[xa], %[b01]\n\t"                                    \
+            "smlad  %[b00], %[t1], %[xc], %[b00]\n\t"                                    \
+            "smlad  %[b01], %[t3], %[xc], %[b01]\n\t"                                    \
+            "ldrd   %[xa], %[xc], [%[px]], #8\n\t"                                        \
+            "smlad  %[b10], %[t0], %[xa], %[b10]\n\t"                                    \
+            "smlad  %[b11], %[t2], %[xa], %[b11]\n\t"                                    \
+            "smlad  %[b10], %[t1], %[xc], %[b10]\n\t"                                    \
+            "smlad  %[b11], %[t3], %[xc], %[b11]\n\t"                                    \
             "subs   %[cnt], %[cnt], #1\n\t"                                              \
             "bne    1b\n\t"                                                              \
             : [b00] "+r"(a00), [b01] "+r"(a01), [b10] "+r"(a10), [b11] "+r"(a11),       \
               [pw0] "+r"(w0), [pw1] "+r"(w1), [px] "+r"(xb), [cnt] "+r"(n),             \
               [t0] "=&r"(t0_), [t1] "=&r"(t1_), [t2] "=&r"(t2_), [t3] "=&r"(t3_),       \
-              [xv] "=&r"(xv_)                                                           \
+              [xa] "=&r"(xa_), [xc] "=&r"(xc_)                                           \
             :                                                                            \
             : "cc", "memory");                                                           \
     } while (0)
@@ -374,16 +431,24 @@ static void conv_dsp(const tflm_conv_2d_params_t *p, const tflm_rq_dsp_t *r, con
     const int32_t in_image = p->input_h * p->input_w * in_c;
     int32_t b = 0, oy = 0, ox = 0;   /* coordinates of the next pixel to widen */
     const int32_t quads = depth >> 2, rest = depth & 3;
+    const int direct = (in_c & 3) == 0;   /* widen windows in place: no int8 patch */
+    const int32_t off2 = (int32_t)(((uint32_t)p->input_offset & 0xFFFFu) |
+                                   ((uint32_t)p->input_offset << 16));
 
     for (int32_t pix = 0; pix < pixels; pix += 2) {
         const int32_t n = pixels - pix >= 2 ? 2 : 1;
         for (int32_t slot = 0; slot < n; ++slot) {
             const int8_t *in_b = input + (size_t)b * in_image;
-            const int8_t *x = is_1x1
-                ? in_b + ((size_t)oy * p->stride_h * p->input_w +
-                          (size_t)ox * p->stride_w) * in_c
-                : conv_patch(p, in_b, oy, ox, col, pad_value);
-            conv_widen(x, depth, p->input_offset, buf, slot);
+            if (is_1x1) {
+                conv_widen(in_b + ((size_t)oy * p->stride_h * p->input_w +
+                                   (size_t)ox * p->stride_w) * in_c,
+                           depth, p->input_offset, buf, slot);
+            } else if (direct) {
+                conv_widen_window(p, in_b, oy, ox, off2, buf, slot);
+            } else {
+                conv_widen(conv_patch(p, in_b, oy, ox, col, pad_value), depth, p->input_offset,
+                           buf, slot);
+            }
             if (++ox == p->output_w) {
                 ox = 0;
                 if (++oy == p->output_h) {

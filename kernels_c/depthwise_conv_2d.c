@@ -417,3 +417,517 @@ void tflm_depthwise_conv_2d_s8(const tflm_depthwise_conv_2d_params_t *p, const i
         }
     }
 }
+
+/* ---- the 3x3 path: a ring of 3 channel-planar int16 input rows in scratch ----------------
+ *
+ * Ring layout, in 32-bit words: input row py (padded coordinates, py = iy + pad_h) lives in
+ * slot py % 3; input column ix at padded column px = ix + pad_w (pad_w is 0 or 1 for a 3x3
+ * filter with SAME / VALID padding). For channel c and column pair j (px = 2j, 2j + 1) the
+ * word ring[c * 3 * P + 3 * j + slot] holds (x[2j] + input_offset) | (x[2j + 1] +
+ * input_offset) << 16 as int16 halves, 0 for a padding column or row (TFLM skips those
+ * taps: a zero adds nothing), P = TFLM_DW3X3_COL_PAIRS pairs. One word is a tap pair of one
+ * channel for SMLAD, and the three rows of a window are words 0, 1, 2 of a column pair.
+ * Columns right of the stored pairs are padding: the last iteration of a row takes zeros
+ * for them (the tails below) instead of storing them.
+ *
+ * For stride_w 1, two adjacent outputs (columns 2k .. 2k + 3 of each row, tap pairs
+ * P = (x0, x1) and Q = (x2, x3), filter row words A = (w0, w1), B = (w1, w2)):
+ *   out0 = SMLAD(P, A) + SMLABT(Q, B)  = x0 w0 + x1 w1 + x2 w2
+ *   out1 = SMLAD(Q, B) + SMLATB(P, A)  = x2 w1 + x3 w2 + x1 w0
+ * For stride_w 2 (columns 4k .. 4k + 5, pairs P, Q, R):
+ *   out0 = SMLAD(P, A) + SMLABT(Q, B),  out1 = SMLAD(Q, A) + SMLABT(R, B).
+ * Four multiplies and two loads (three for stride 2) per filter row for two outputs; the
+ * accumulators start at the bias. With small_acc the generator doubles the weights and the
+ * bias (still int16 / int32), so the accumulator is the 2x the requantisation starts from. */
+
+#if TFLM_PY_USE_DSP
+#define DW3_SMLAD(a, b, c) __smlad((a), (b), (c))
+#define DW3_SMLABT(a, b, c) __smlabt((a), (b), (c))
+#define DW3_SMLATB(a, b, c) __smlatb((a), (b), (c))
+#else
+static inline int32_t dw3_lo(int32_t v)
+{
+    return (int32_t)(int16_t)(uint16_t)((uint32_t)v & 0xFFFFu);
+}
+
+static inline int32_t dw3_hi(int32_t v)
+{
+    return (int32_t)(int16_t)(uint16_t)((uint32_t)v >> 16);
+}
+
+/* the DSP instructions' modular int32 sums */
+#define DW3_SMLAD(a, b, c) tflm_wrap_add((c), dw3_lo(a) * dw3_lo(b) + dw3_hi(a) * dw3_hi(b))
+#define DW3_SMLABT(a, b, c) tflm_wrap_add((c), dw3_lo(a) * dw3_hi(b))
+#define DW3_SMLATB(a, b, c) tflm_wrap_add((c), dw3_hi(a) * dw3_lo(b))
+#endif
+
+static TFLM_PY_INLINE int32_t dw3_pack(int32_t lo, int32_t hi)
+{
+    return (int32_t)(((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16));
+}
+
+#if TFLM_PY_USE_DSP
+/* (low half of a, low half of b) and (high half of a, high half of b): one PKHBT / PKHTB
+ * (gcc makes two or three instructions of the C) */
+static TFLM_PY_INLINE int32_t dw3_pkh_lo(int32_t a, int32_t b)
+{
+#if defined(__GNUC__)
+    int32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+#else
+    return dw3_pack(a, b);
+#endif
+}
+
+static TFLM_PY_INLINE int32_t dw3_pkh_hi(int32_t a, int32_t b)
+{
+#if defined(__GNUC__)
+    int32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(b), "r"(a));
+    return r;
+#else
+    return (int32_t)(((uint32_t)a >> 16) | ((uint32_t)b & 0xFFFF0000u));
+#endif
+}
+#endif
+
+/* copy input row py (padded coordinates) into its ring slot */
+static TFLM_PY_NOINLINE void dw3_fill_row(const tflm_depthwise_conv_2d_params_t *p,
+                                          const int8_t *in_b, int32_t py, int32_t *ring)
+{
+    const int32_t ch = p->input_c, in_w = p->input_w;
+    const int32_t pairs = TFLM_DW3X3_COL_PAIRS(in_w, p->pad_w), cs = 3 * pairs;
+    const int32_t iy = py - p->pad_h;
+    int32_t *slot = ring + py % 3;
+    if (iy < 0 || iy >= p->input_h) {
+        for (int32_t c = 0; c < ch; ++c) {
+            int32_t *d = slot + (size_t)c * cs;
+            for (int32_t j = 0; j < pairs; ++j) {
+                d[3 * j] = 0;
+            }
+        }
+        return;
+    }
+    const int8_t *row = in_b + (size_t)iy * in_w * ch;
+    const int32_t off = p->input_offset;
+#if TFLM_PY_USE_DSP
+    const int32_t off2 = dw3_pack(off, off);
+#endif
+    for (int32_t j = 0; j < pairs; ++j) {
+        /* ix >= -1 and ix <= in_w - 1: only the first pair can start in the padding, only
+         * the last end in it */
+        const int32_t ix = 2 * j - p->pad_w;
+        const int v0 = ix >= 0, v1 = ix + 1 < in_w;
+        int32_t *d = slot + 3 * j;
+        int32_t c = 0;
+#if TFLM_PY_USE_DSP
+        /* 4 channels at a time: widened with the offset (SXTAB16), then paired by channel */
+        if (v0 && v1) {
+            const int8_t *a = row + (size_t)ix * ch;
+            const int8_t *b = a + ch;
+            for (; c + 4 <= ch; c += 4) {
+                const int32_t wa = tflm_load_s32(a + c), wb = tflm_load_s32(b + c);
+                const int32_t a02 = __sxtab16(off2, wa), b02 = __sxtab16(off2, wb);
+                const int32_t a13 = tflm_sxtab16_ror8(off2, wa);
+                const int32_t b13 = tflm_sxtab16_ror8(off2, wb);
+                int32_t *dc = d + (size_t)c * cs;
+                dc[0] = dw3_pkh_lo(a02, b02);
+                dc[cs] = dw3_pkh_lo(a13, b13);
+                dc[2 * cs] = dw3_pkh_hi(a02, b02);
+                dc[3 * cs] = dw3_pkh_hi(a13, b13);
+            }
+        } else if (v0 || v1) {
+            const int8_t *a = row + (size_t)(v0 ? ix : ix + 1) * ch;
+            for (; c + 4 <= ch; c += 4) {
+                const int32_t wa = tflm_load_s32(a + c);
+                const uint32_t a02 = (uint32_t)__sxtab16(off2, wa);
+                const uint32_t a13 = (uint32_t)tflm_sxtab16_ror8(off2, wa);
+                int32_t *dc = d + (size_t)c * cs;
+                if (v0) {       /* the right padding column: the high halves stay 0 */
+                    dc[0] = (int32_t)(a02 & 0xFFFFu);
+                    dc[cs] = (int32_t)(a13 & 0xFFFFu);
+                    dc[2 * cs] = (int32_t)(a02 >> 16);
+                    dc[3 * cs] = (int32_t)(a13 >> 16);
+                } else {        /* the left padding column: the low halves stay 0 */
+                    dc[0] = (int32_t)(a02 << 16);
+                    dc[cs] = (int32_t)(a13 << 16);
+                    dc[2 * cs] = (int32_t)(a02 & 0xFFFF0000u);
+                    dc[3 * cs] = (int32_t)(a13 & 0xFFFF0000u);
+                }
+            }
+        }
+#endif
+        for (; c < ch; ++c) {
+            const int32_t lo = v0 ? row[(size_t)ix * ch + c] + off : 0;
+            const int32_t hi = v1 ? row[(size_t)(ix + 1) * ch + c] + off : 0;
+            d[(size_t)c * cs] = dw3_pack(lo, hi);
+        }
+    }
+}
+
+/* The accumulators of one channel along one output row: x at the channel's first column
+ * pair, w the channel's 6 filter words, ka / kb / kc the offsets in w of the filter rows
+ * that ring slots 0 / 1 / 2 hold; `full` iterations over stored pairs, then `tail` (0 or 1)
+ * iterations that take zeros for the pairs not stored. */
+static TFLM_PY_NOINLINE void dw3_row_s1(const int32_t *x, int32_t full, int32_t tail,
+                                        const int32_t *wa, const int32_t *wb,
+                                        const int32_t *wc, int32_t bias, int32_t *acc)
+{
+    const int32_t a0 = wa[0], b0 = wa[1], a1 = wb[0], b1 = wb[1], a2 = wc[0], b2 = wc[1];
+    for (int32_t k = full; k > 0; --k) {
+        int32_t pv = x[0], qv = x[3];
+        int32_t s0 = DW3_SMLABT(qv, b0, DW3_SMLAD(pv, a0, bias));
+        int32_t s1 = DW3_SMLATB(pv, a0, DW3_SMLAD(qv, b0, bias));
+        pv = x[1];
+        qv = x[4];
+        s0 = DW3_SMLABT(qv, b1, DW3_SMLAD(pv, a1, s0));
+        s1 = DW3_SMLATB(pv, a1, DW3_SMLAD(qv, b1, s1));
+        pv = x[2];
+        qv = x[5];
+        s0 = DW3_SMLABT(qv, b2, DW3_SMLAD(pv, a2, s0));
+        s1 = DW3_SMLATB(pv, a2, DW3_SMLAD(qv, b2, s1));
+        acc[0] = s0;
+        acc[1] = s1;
+        acc += 2;
+        x += 3;
+    }
+    if (tail) {     /* Q = 0 */
+        acc[0] = DW3_SMLAD(x[2], a2, DW3_SMLAD(x[1], a1, DW3_SMLAD(x[0], a0, bias)));
+        acc[1] = DW3_SMLATB(x[2], a2, DW3_SMLATB(x[1], a1, DW3_SMLATB(x[0], a0, bias)));
+    }
+}
+
+static TFLM_PY_NOINLINE void dw3_row_s2(const int32_t *x, int32_t full, int32_t tail,
+                                        const int32_t *wa, const int32_t *wb,
+                                        const int32_t *wc, int32_t bias, int32_t *acc)
+{
+    const int32_t a0 = wa[0], b0 = wa[1], a1 = wb[0], b1 = wb[1], a2 = wc[0], b2 = wc[1];
+    for (int32_t k = full; k > 0; --k) {
+        int32_t qv = x[3];
+        int32_t s0 = DW3_SMLABT(qv, b0, DW3_SMLAD(x[0], a0, bias));
+        int32_t s1 = DW3_SMLABT(x[6], b0, DW3_SMLAD(qv, a0, bias));
+        qv = x[4];
+        s0 = DW3_SMLABT(qv, b1, DW3_SMLAD(x[1], a1, s0));
+        s1 = DW3_SMLABT(x[7], b1, DW3_SMLAD(qv, a1, s1));
+        qv = x[5];
+        s0 = DW3_SMLABT(qv, b2, DW3_SMLAD(x[2], a2, s0));
+        s1 = DW3_SMLABT(x[8], b2, DW3_SMLAD(qv, a2, s1));
+        acc[0] = s0;
+        acc[1] = s1;
+        acc += 2;
+        x += 6;
+    }
+    if (tail) {     /* R = 0; Q too when tail == 2 */
+        int32_t s0 = DW3_SMLAD(x[2], a2, DW3_SMLAD(x[1], a1, DW3_SMLAD(x[0], a0, bias)));
+        int32_t s1 = bias;
+        if (tail == 1) {
+            s0 = DW3_SMLABT(x[5], b2, DW3_SMLABT(x[4], b1, DW3_SMLABT(x[3], b0, s0)));
+            s1 = DW3_SMLAD(x[5], a2, DW3_SMLAD(x[4], a1, DW3_SMLAD(x[3], a0, s1)));
+        }
+        acc[0] = s0;
+        acc[1] = s1;
+    }
+}
+
+/* the outputs of one channel c along an output row: out[i * stride] from acc[i] */
+static TFLM_PY_NOINLINE void dw3_requant_row(const tflm_depthwise_conv_2d_params_t *p,
+                                             int32_t c, const int32_t *acc, int32_t n,
+                                             int8_t *out, int32_t stride)
+{
+    const int32_t q = p->per_channel ? c : 0;
+    const int32_t m = p->multipliers[q], shift = p->shifts[q];
+    const int32_t lo = p->act_min, hi = p->act_max;
+#if TFLM_PY_USE_DSP
+    if (p->small_acc) {
+        /* tflm_requantize_run_dsp's small-accumulator form; acc is already 2x */
+        const int32_t c1 = 1 + 2 * p->output_offset, k = -shift - 1;
+        if (lo == -128 && hi == 127) {
+            for (int32_t i = n; i > 0; --i) {
+                const int32_t x2 = *acc++;
+                *out = (int8_t)__ssat((c1 + (tflm_smmlar(x2, m, x2 >> 31) >> k)) >> 1, 8);
+                out += stride;
+            }
+        } else {
+            for (int32_t i = n; i > 0; --i) {
+                const int32_t x2 = *acc++;
+                int32_t v = (c1 + (tflm_smmlar(x2, m, x2 >> 31) >> k)) >> 1;
+                v = v < lo ? lo : v;
+                v = v > hi ? hi : v;
+                *out = (int8_t)v;
+                out += stride;
+            }
+        }
+        return;
+    }
+    const int32_t half = tflm_requantize_half(shift);
+#endif
+    for (int32_t i = 0; i < n; ++i) {
+#if TFLM_PY_USE_DSP
+        int32_t v = tflm_requantize_dsp(acc[i], m, shift, half) + p->output_offset;
+#else
+        /* the portable build reads the same doubled accumulators */
+        const int32_t x = p->small_acc ? acc[i] / 2 : acc[i];
+        int32_t v = tflm_requantize_fast(x, m, shift) + p->output_offset;
+#endif
+        v = v < lo ? lo : v;
+        v = v > hi ? hi : v;
+        out[(size_t)i * stride] = (int8_t)v;
+    }
+}
+
+#if TFLM_PY_USE_DSP
+/* The last outputs of a row (one or two) from the pairs P, Q (and R, stride 2) at pair
+ * index j0; a pair right of the stored ones reads as 0. */
+static const int32_t dw3_zero_pairs[6];
+
+static TFLM_PY_INLINE void dw3_tail(const int32_t *x, int32_t j0, int32_t col_pairs,
+                                    int32_t sw, const int32_t *w, const int32_t *rows,
+                                    int32_t *s0, int32_t *s1)
+{
+    const int32_t a0 = w[rows[0]], b0 = w[rows[0] + 1], a1 = w[rows[1]], b1 = w[rows[1] + 1];
+    const int32_t a2 = w[rows[2]], b2 = w[rows[2] + 1];
+    const int32_t *xp = x + 3 * j0;
+    const int32_t *xq = j0 + 1 < col_pairs ? xp + 3 : dw3_zero_pairs;
+    int32_t t0 = *s0, t1 = *s1;
+    t0 = DW3_SMLABT(xq[0], b0, DW3_SMLAD(xp[0], a0, t0));
+    t0 = DW3_SMLABT(xq[1], b1, DW3_SMLAD(xp[1], a1, t0));
+    t0 = DW3_SMLABT(xq[2], b2, DW3_SMLAD(xp[2], a2, t0));
+    if (sw == 1) {
+        t1 = DW3_SMLATB(xp[0], a0, DW3_SMLAD(xq[0], b0, t1));
+        t1 = DW3_SMLATB(xp[1], a1, DW3_SMLAD(xq[1], b1, t1));
+        t1 = DW3_SMLATB(xp[2], a2, DW3_SMLAD(xq[2], b2, t1));
+    } else {
+        const int32_t *xr = j0 + 2 < col_pairs ? xp + 6 : dw3_zero_pairs;
+        t1 = DW3_SMLABT(xr[0], b0, DW3_SMLAD(xq[0], a0, t1));
+        t1 = DW3_SMLABT(xr[1], b1, DW3_SMLAD(xq[1], a1, t1));
+        t1 = DW3_SMLABT(xr[2], b2, DW3_SMLAD(xq[2], a2, t1));
+    }
+    *s0 = t0;
+    *s1 = t1;
+}
+
+#if defined(__GNUC__) && defined(__OPTIMIZE__)
+/* What the written-out loops below read per channel (one load each when needed: the loop
+ * holds 14 values in registers). c1k = (1 + 2 * output_zp) << k rides in SMMLAR's
+ * accumulator: (R + c1k) >> k = (R >> k) + c1 exactly, and c1k - [x < 0] is one SUB. */
+typedef struct {
+    int32_t bias, c1k, m, k, ch;
+} dw3_ctx_t;
+
+/* One filter row of a stride-1 iteration: pairs P (x0, x1) at OFF_P, Q (x2, x3) at OFF_Q */
+#define DW3_S1_ROW(OFF_P, OFF_Q, A, B)                                                   \
+    "ldr     %[pv], [%[x], #" OFF_P "]\n\t"                                              \
+    "ldr     %[qv], [%[x], #" OFF_Q "]\n\t"                                              \
+    "smlad   %[s0], %[pv], %[" A "], %[s0]\n\t"                                          \
+    "smlabt  %[s0], %[qv], %[" B "], %[s0]\n\t"                                          \
+    "smlad   %[s1], %[qv], %[" B "], %[s1]\n\t"                                          \
+    "smlatb  %[s1], %[pv], %[" A "], %[s1]\n\t"
+
+/* one filter row of a stride-2 iteration: pairs P, Q, R at OFF_P, OFF_P + 12, OFF_P + 24 */
+#define DW3_S2_ROW(OFF_P, OFF_Q, OFF_R, A, B)                                            \
+    "ldr     %[pv], [%[x], #" OFF_P "]\n\t"                                              \
+    "ldr     %[qv], [%[x], #" OFF_Q "]\n\t"                                              \
+    "smlad   %[s0], %[pv], %[" A "], %[s0]\n\t"                                          \
+    "smlabt  %[s0], %[qv], %[" B "], %[s0]\n\t"                                          \
+    "ldr     %[pv], [%[x], #" OFF_R "]\n\t"                                              \
+    "smlad   %[s1], %[qv], %[" A "], %[s1]\n\t"                                          \
+    "smlabt  %[s1], %[pv], %[" B "], %[s1]\n\t"
+
+/* the two outputs: SMMLAR(2x, m, c1k - [x < 0]) >> k, SSAT of the half, stored at o and
+ * o + ch; o advances by two pixels */
+#define DW3_RQ2_ASM                                                                      \
+    "ldr     %[pv], [%[ctx], #4]\n\t"                                                    \
+    "ldr     %[qv], [%[ctx], #8]\n\t"                                                    \
+    "sub     %[pv], %[pv], %[s0], lsr #31\n\t"                                           \
+    "smmlar  %[s0], %[s0], %[qv], %[pv]\n\t"                                             \
+    "ldr     %[pv], [%[ctx], #4]\n\t"                                                    \
+    "sub     %[pv], %[pv], %[s1], lsr #31\n\t"                                           \
+    "smmlar  %[s1], %[s1], %[qv], %[pv]\n\t"                                             \
+    "ldr     %[pv], [%[ctx], #12]\n\t"                                                   \
+    "asr     %[s0], %[s0], %[pv]\n\t"                                                    \
+    "asr     %[s1], %[s1], %[pv]\n\t"                                                    \
+    "ssat    %[s0], #8, %[s0], asr #1\n\t"                                               \
+    "ssat    %[s1], #8, %[s1], asr #1\n\t"                                               \
+    "ldr     %[pv], [%[ctx], #16]\n\t"                                                   \
+    "strb    %[s0], [%[o]]\n\t"                                                          \
+    "strb    %[s1], [%[o], %[pv]]\n\t"                                                   \
+    "add     %[o], %[o], %[pv], lsl #1\n\t"
+
+#define DW3_LOOP_OPERANDS                                                                \
+    : [x] "+r"(x), [o] "+r"(o), [n] "+r"(n), [s0] "=&r"(s0), [s1] "=&r"(s1),             \
+      [pv] "=&r"(pv), [qv] "=&r"(qv)                                                     \
+    : [a0] "r"(a0), [b0] "r"(b0), [a1] "r"(a1), [b1] "r"(b1), [a2] "r"(a2), [b2] "r"(b2),\
+      [ctx] "r"(ctx)                                                                     \
+    : "cc", "memory"
+
+/* n >= 1 iterations of two outputs of one channel, full output range */
+static TFLM_PY_NOINLINE void dw3_loop_s1(const int32_t *x, int8_t *o, int32_t n,
+                                         const int32_t *w, const int32_t *rows,
+                                         const dw3_ctx_t *ctx)
+{
+    const int32_t a0 = w[rows[0]], b0 = w[rows[0] + 1], a1 = w[rows[1]], b1 = w[rows[1] + 1];
+    const int32_t a2 = w[rows[2]], b2 = w[rows[2] + 1];
+    int32_t s0, s1, pv, qv;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldr     %[s0], [%[ctx]]\n\t"
+        "ldr     %[s1], [%[ctx]]\n\t"
+        DW3_S1_ROW("0", "12", "a0", "b0")
+        DW3_S1_ROW("4", "16", "a1", "b1")
+        DW3_S1_ROW("8", "20", "a2", "b2")
+        "adds    %[x], %[x], #12\n\t"
+        DW3_RQ2_ASM
+        "subs    %[n], %[n], #1\n\t"
+        "bne     1b\n\t"
+        DW3_LOOP_OPERANDS);
+}
+
+static TFLM_PY_NOINLINE void dw3_loop_s2(const int32_t *x, int8_t *o, int32_t n,
+                                         const int32_t *w, const int32_t *rows,
+                                         const dw3_ctx_t *ctx)
+{
+    const int32_t a0 = w[rows[0]], b0 = w[rows[0] + 1], a1 = w[rows[1]], b1 = w[rows[1] + 1];
+    const int32_t a2 = w[rows[2]], b2 = w[rows[2] + 1];
+    int32_t s0, s1, pv, qv;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldr     %[s0], [%[ctx]]\n\t"
+        "ldr     %[s1], [%[ctx]]\n\t"
+        DW3_S2_ROW("0", "12", "24", "a0", "b0")
+        DW3_S2_ROW("4", "16", "28", "a1", "b1")
+        DW3_S2_ROW("8", "20", "32", "a2", "b2")
+        "adds    %[x], %[x], #24\n\t"
+        DW3_RQ2_ASM
+        "subs    %[n], %[n], #1\n\t"
+        "bne     1b\n\t"
+        DW3_LOOP_OPERANDS);
+}
+
+/* the last one or two outputs of one channel along a row (see dw3_tail) */
+static TFLM_PY_NOINLINE void dw3_tail_out(const int32_t *x, int32_t j0, int32_t col_pairs,
+                                          int32_t sw, const int32_t *w, const int32_t *rows,
+                                          const dw3_ctx_t *ctx, int8_t *o, int32_t left)
+{
+    int32_t s0 = ctx->bias, s1 = ctx->bias;
+    dw3_tail(x, j0, col_pairs, sw, w, rows, &s0, &s1);
+    const int32_t m = ctx->m, k = ctx->k;
+    s0 = tflm_smmlar(s0, m, ctx->c1k - (int32_t)((uint32_t)s0 >> 31)) >> k;
+    o[0] = (int8_t)__ssat(s0 >> 1, 8);
+    if (left > 1) {
+        s1 = tflm_smmlar(s1, m, ctx->c1k - (int32_t)((uint32_t)s1 >> 31)) >> k;
+        o[ctx->ch] = (int8_t)__ssat(s1 >> 1, 8);
+    }
+}
+
+/* One output row, every channel (small_acc, the full output range, every k <= 21: see
+ * dw3_fast_ok): the two outputs of each iteration are requantised as soon as they are
+ * summed. `pairs` iterations of two outputs read stored column pairs only; the
+ * out_w - 2 * pairs outputs left (at most two) go through dw3_tail_out. rows: the offsets in
+ * a channel's 6 filter words of the filter rows that ring slots 0, 1, 2 hold. */
+static TFLM_PY_NOINLINE void dw3_out_row_dsp(const tflm_depthwise_conv_2d_params_t *p,
+                                             const int32_t *ring, const int32_t *filter3,
+                                             const int32_t *bias3, const int32_t *rows,
+                                             int32_t pairs, int32_t col_pairs, int8_t *out)
+{
+    const int32_t ch = p->input_c, sw = p->stride_w;
+    const int32_t cs = 3 * col_pairs, left = p->output_w - 2 * pairs;
+    const int32_t c1 = 1 + 2 * p->output_offset, pc_mask = p->per_channel ? -1 : 0;
+    const int32_t j0 = sw == 1 ? pairs : 2 * pairs;
+    dw3_ctx_t ctx;
+    ctx.ch = ch;
+    for (int32_t c = 0; c < ch; ++c) {
+        const int32_t *w = filter3 + (size_t)c * 6;
+        const int32_t *x = ring + (size_t)c * cs;
+        ctx.bias = bias3[c];
+        ctx.m = p->multipliers[c & pc_mask];
+        ctx.k = -p->shifts[c & pc_mask] - 1;
+        ctx.c1k = (int32_t)((uint32_t)c1 << ctx.k);
+        if (pairs > 0) {
+            if (sw == 1) {
+                dw3_loop_s1(x, out + c, pairs, w, rows, &ctx);
+            } else {
+                dw3_loop_s2(x, out + c, pairs, w, rows, &ctx);
+            }
+        }
+        if (left > 0) {
+            dw3_tail_out(x, j0, col_pairs, sw, w, rows, &ctx, out + c + (size_t)2 * pairs * ch,
+                         left);
+        }
+    }
+}
+
+/* the written-out path's conditions: small_acc, no clamp beyond int8, every k <= 21 */
+static int dw3_fast_ok(const tflm_depthwise_conv_2d_params_t *p)
+{
+    if (!p->small_acc || p->act_min > -128 || p->act_max < 127) {
+        return 0;
+    }
+    const int32_t n = p->per_channel ? p->output_c : 1;
+    for (int32_t c = 0; c < n; ++c) {
+        if (-p->shifts[c] - 1 > 21) {
+            return 0;
+        }
+    }
+    return 1;
+}
+#endif /* __GNUC__ && __OPTIMIZE__ */
+#endif /* TFLM_PY_USE_DSP */
+
+void tflm_depthwise_conv_2d_3x3_s8(const tflm_depthwise_conv_2d_params_t *p,
+                                   const int8_t *input, const int32_t *filter3,
+                                   const int32_t *bias3, int8_t *output, void *scratch)
+{
+    const int32_t ch = p->input_c, out_w = p->output_w, sh = p->stride_h, sw = p->stride_w;
+    const int32_t col_pairs = TFLM_DW3X3_COL_PAIRS(p->input_w, p->pad_w);
+    const int32_t cs = 3 * col_pairs;
+    /* iterations of two outputs; those whose last pair read (k + 1, or 2k + 2 for stride
+     * 2) is stored run in full, the rest (at most one) as a tail */
+    const int32_t iters = TFLM_DW3X3_OUT_PAIRS(out_w);
+    const int32_t full = TFLM_MIN(iters, sw == 1 ? col_pairs - 1 : (col_pairs - 1) / 2);
+    const int32_t tail = sw == 1 ? iters - full
+                                 : (iters > full ? (2 * full + 1 < col_pairs ? 1 : 2) : 0);
+    int32_t *ring = (int32_t *)scratch;
+    int32_t *acc = ring + (size_t)cs * ch;
+    int8_t *out = output;
+#if TFLM_PY_USE_DSP && defined(__GNUC__) && defined(__OPTIMIZE__)
+    /* the written-out path's whole iterations: two real outputs reading stored pairs only */
+    const int32_t out_pairs = TFLM_MIN(out_w / 2, sw == 1 ? col_pairs - 1 : (col_pairs - 1) / 2);
+    const int fast = dw3_fast_ok(p);
+#endif
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int8_t *in_b = input + (size_t)b * p->input_h * p->input_w * ch;
+        int32_t filled = 0;     /* rows [0, filled) of the padded input were copied */
+        for (int32_t oy = 0; oy < p->output_h; ++oy) {
+            const int32_t py0 = oy * sh;
+            for (int32_t py = TFLM_MAX(filled, py0); py < py0 + 3; ++py) {
+                dw3_fill_row(p, in_b, py, ring);
+            }
+            filled = py0 + 3;
+            /* ring slot s holds filter row (s - py0) mod 3 */
+            const int32_t r = py0 % 3;
+            const int32_t ka = 2 * ((3 - r) % 3), kb = 2 * ((4 - r) % 3), kc = 2 * ((5 - r) % 3);
+#if TFLM_PY_USE_DSP && defined(__GNUC__) && defined(__OPTIMIZE__)
+            if (fast) {
+                const int32_t rows[3] = {ka, kb, kc};
+                dw3_out_row_dsp(p, ring, filter3, bias3, rows, out_pairs, col_pairs, out);
+                out += (size_t)out_w * ch;
+                continue;
+            }
+#endif
+            const int32_t *w = filter3;
+            const int32_t *x = ring;
+            for (int32_t c = 0; c < ch; ++c) {
+                if (sw == 1) {
+                    dw3_row_s1(x, full, tail, w + ka, w + kb, w + kc, bias3[c], acc);
+                } else {
+                    dw3_row_s2(x, full, tail, w + ka, w + kb, w + kc, bias3[c], acc);
+                }
+                dw3_requant_row(p, c, acc, out_w, out + c, ch);
+                w += 6;
+                x += cs;
+            }
+            out += (size_t)out_w * ch;
+        }
+    }
+}

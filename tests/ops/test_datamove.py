@@ -174,9 +174,9 @@ def test_chain_planned_in_place_matches_tflm():
     from tflm_py.simulator import Simulator
     b = ModelBuilder()
     q = dict(scale=0.05, zero_point=-4)
-    x = b.activation((1, 6, 4, 16), **q)
+    x = b.activation((1, 4, 6, 16), **q)     # a strided box (not a contiguous view)
     s = b.activation((1, 4, 4, 16), **q)
-    b.op("SLICE", [x, b.constant(_i32([0, 2, 0, 0])), b.constant(_i32([1, 4, 4, 16]))], [s])
+    b.op("SLICE", [x, b.constant(_i32([0, 0, 2, 0])), b.constant(_i32([1, 4, 4, 16]))], [s])
     r = b.activation((1, 4, 4, 16), **q)
     b.op("REVERSE_V2", [s, b.constant(_i32([1]))], [r])
     p0 = b.activation((1, 4, 4, 12), **q)

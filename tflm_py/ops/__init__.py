@@ -14,7 +14,10 @@ handles and offers these functions (module level):
         # them in place (persistent state). Returns one array per op output.
     emit(op, model, params, cg) -> str      # the C statements of this op's call (see codegen.Emitter)
     INPLACE = None                          # planner rule; see planner.py: None, "alias",
-                                            # "elementwise", "overlap"
+                                            # "elementwise", "overlap", "view"
+    views(op, model) -> [(member, container, byte_offset)]   # with "view" only: tensors
+                                            # whose bytes may be a block of another's
+                                            # (see ops/_views.py)
     overlap_reads(op, model) -> (unit_bytes, min_read)   # with INPLACE = "overlap" only;
                                             # see ops/_overlap.py
     scratch_bytes(op, model) -> int         # optional, default 0

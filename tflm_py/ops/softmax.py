@@ -90,7 +90,29 @@ def prepare(op, model):
     return SimpleNamespace(outer=int(x.size // depth) if depth else 0, depth=depth,
                            input_multiplier=int(mult), input_left_shift=int(shift),
                            diff_min=-int(radius), output_bits=8 * y.dtype.itemsize,
-                           output_dtype=y.dtype)
+                           output_dtype=y.dtype,
+                           exp_table=exp_table(int(mult), int(shift), -int(radius)))
+
+
+# An exp below this is invisible in both of its uses: the Q12.19 sum rounds it by 2^12 to 0,
+# and the output rounds SRDHM(reciprocal, exp) <= exp by 2^(31 - 16) or more to 0.
+_EXP_INVISIBLE = 1 << 11
+
+
+def exp_table(input_multiplier: int, input_left_shift: int, diff_min: int) -> np.ndarray:
+    """The C kernel's table: [k] = the Q0.31 exp of the difference -k (k = 0..255; 0 where
+    -k < diff_min), cut after the last entry that is not invisible (_EXP_INVISIBLE) with a
+    0 entry that every larger k reads (the kernel clamps k to the last index)."""
+    diff = -np.arange(256, dtype=np.int64)
+    scaled = quant.multiply_by_quantized_multiplier_greater_than_one(
+        diff, input_multiplier, input_left_shift)
+    e = quant.exp_on_negative_values(scaled, _SCALED_DIFF_INTEGER_BITS)
+    e = np.where(diff >= diff_min, e, 0).astype(np.int64)
+    visible = np.nonzero(e >= _EXP_INVISIBLE)[0]
+    n = int(visible[-1]) + 1 if visible.size else 1
+    if n < 256:
+        e = np.concatenate([e[:n], [0]])
+    return e.astype(np.int32)
 
 
 def simulate(op, model, params, inputs):
@@ -121,8 +143,10 @@ def emit(op, model, params, cg) -> str:
     if getattr(p, "int16", False):
         return _emit_s16(op, p, cg)
     cg.use_kernel("softmax")
+    table = cg.const_array("int32_t", p.exp_table, f"softmax_{op.index}_exp")
     fields = {"outer": p.outer, "depth": p.depth, "input_multiplier": p.input_multiplier,
-              "input_left_shift": p.input_left_shift, "diff_min": p.diff_min}
+              "input_left_shift": p.input_left_shift, "diff_min": p.diff_min,
+              "exp_table": table, "table_last": len(p.exp_table) - 1}
     name = cg.param_struct("tflm_softmax_params_t", fields, f"softmax_{op.index}")
     fn = "tflm_softmax_s8" if p.output_bits == 8 else "tflm_softmax_s8_s16"
     return f"{fn}(&{name}, {cg.ptr(op.inputs[0])}, {cg.ptr(op.outputs[0])});"
