@@ -133,28 +133,57 @@ static TFLM_PY_INLINE void NAME(const add_dsp_t *dp, const T *e, int32_t se, con
 ADD_DSP_ROW(add_dsp_row_s8, int8_t, 8)
 ADD_DSP_ROW(add_dsp_row_s16, int16_t, 16)
 
-static TFLM_PY_NOINLINE void add_dsp_s8(const add_dsp_t *d, const int8_t *e, int32_t se,
-                                        const int8_t *g, int32_t sg, int8_t *out, int32_t n)
+/* each variant in a function of its own: its loop gets all the registers */
+#define ADD_DSP_VARIANT(NAME, MODE, FULL)                                                  \
+static TFLM_PY_NOINLINE void NAME(const add_dsp_t *d, const int8_t *e, const int8_t *g,     \
+                                  int8_t *out, int32_t n)                                  \
+{                                                                                          \
+    add_dsp_row_s8(d, e, 1, g, 1, out, n, MODE, 20, FULL);                                 \
+}
+
+ADD_DSP_VARIANT(add_dsp_full_add, 0, 1)
+ADD_DSP_VARIANT(add_dsp_full_sub, 1, 1)
+ADD_DSP_VARIANT(add_dsp_full_rsub, 2, 1)
+ADD_DSP_VARIANT(add_dsp_narrow_add, 0, 0)
+ADD_DSP_VARIANT(add_dsp_narrow_sub, 1, 0)
+ADD_DSP_VARIANT(add_dsp_narrow_rsub, 2, 0)
+
+static TFLM_PY_NOINLINE void add_dsp_strided(const add_dsp_t *d, const int8_t *e, int32_t se,
+                                             const int8_t *g, int32_t sg, int8_t *out,
+                                             int32_t n)
 {
-    if (n <= 0) {
-        return;
-    }
-    const int full = d->lo == -128 && d->hi == 127;
-    if (se == 1 && sg == 1 && full) {
-        /* the same-shape case of most networks (residual ADD, often with ReLU) */
-        if (d->mode == 0) {
-            add_dsp_row_s8(d, e, 1, g, 1, out, n, 0, 20, 1);
-        } else if (d->mode == 1) {
-            add_dsp_row_s8(d, e, 1, g, 1, out, n, 1, 20, 1);
-        } else {
-            add_dsp_row_s8(d, e, 1, g, 1, out, n, 2, 20, 1);
-        }
-    } else if (d->mode == 0) {
+    if (d->mode == 0) {
         add_dsp_row_s8(d, e, se, g, sg, out, n, 0, 20, 0);
     } else if (d->mode == 1) {
         add_dsp_row_s8(d, e, se, g, sg, out, n, 1, 20, 0);
     } else {
         add_dsp_row_s8(d, e, se, g, sg, out, n, 2, 20, 0);
+    }
+}
+
+static void add_dsp_s8(const add_dsp_t *d, const int8_t *e, int32_t se, const int8_t *g,
+                       int32_t sg, int8_t *out, int32_t n)
+{
+    if (n <= 0) {
+        return;
+    }
+    if (se != 1 || sg != 1) {
+        add_dsp_strided(d, e, se, g, sg, out, n);
+    } else if (d->lo == -128 && d->hi == 127) {
+        /* the same-shape case of most networks (residual ADD, often with ReLU) */
+        if (d->mode == 0) {
+            add_dsp_full_add(d, e, g, out, n);
+        } else if (d->mode == 1) {
+            add_dsp_full_sub(d, e, g, out, n);
+        } else {
+            add_dsp_full_rsub(d, e, g, out, n);
+        }
+    } else if (d->mode == 0) {
+        add_dsp_narrow_add(d, e, g, out, n);
+    } else if (d->mode == 1) {
+        add_dsp_narrow_sub(d, e, g, out, n);
+    } else {
+        add_dsp_narrow_rsub(d, e, g, out, n);
     }
 }
 
