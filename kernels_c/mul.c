@@ -4,7 +4,7 @@
 static inline int32_t mul_one(const tflm_mul_params_t *p, int32_t x1, int32_t x2)
 {
     const int32_t prod = (x1 + p->input1_offset) * (x2 + p->input2_offset);
-    const int32_t y = tflm_requantize(prod, p->output_multiplier, p->output_shift)
+    const int32_t y = tflm_requantize_fast(prod, p->output_multiplier, p->output_shift)
                       + p->output_offset;
     return TFLM_CLAMP(y, p->act_min, p->act_max);
 }
