@@ -1,18 +1,31 @@
 /* ADD / SUB kernels: see add.h and tflm_py/ops/add.py for the arithmetic. */
 #include "add.h"
 
-static inline int32_t add_one(const tflm_add_params_t *p, int32_t x1, int32_t x2)
-{
-    const int32_t scale = (int32_t)1 << p->left_shift;
-    const int32_t a = tflm_requantize((x1 + p->input1_offset) * scale, p->input1_multiplier,
-                                      p->input1_shift);
-    const int32_t b = tflm_requantize((x2 + p->input2_offset) * scale, p->input2_multiplier,
-                                      p->input2_shift);
-    const int32_t raw = p->subtract ? a - b : a + b;
-    const int32_t y = tflm_requantize(raw, p->output_multiplier, p->output_shift)
-                      + p->output_offset;
-    return TFLM_CLAMP(y, p->act_min, p->act_max);
+/* The reference arithmetic on one row: a[k * sa] and b[k * sb] to out[k], k < n. The
+ * parameters live in locals (the int8/int16 output stores could alias the struct) and every
+ * rescale is tflm_requantize_fast, exact for any input. */
+#define ADD_REF_ROW(NAME, T)                                                              \
+static void NAME(const tflm_add_params_t *p, const T *a, int32_t sa, const T *b,          \
+                 int32_t sb, T *out, int32_t n)                                           \
+{                                                                                         \
+    const int32_t ls = p->left_shift, o1 = p->input1_offset, o2 = p->input2_offset;       \
+    const int32_t m1 = p->input1_multiplier, s1 = p->input1_shift;                        \
+    const int32_t m2 = p->input2_multiplier, s2 = p->input2_shift;                        \
+    const int32_t mo = p->output_multiplier, so = p->output_shift;                        \
+    const int32_t zo = p->output_offset, lo = p->act_min, hi = p->act_max;                \
+    const int32_t sign = p->subtract ? -1 : 1;                                            \
+    for (int32_t k = 0; k < n; ++k) {                                                     \
+        const int32_t x1 = (int32_t)((uint32_t)(a[k * sa] + o1) << ls);                   \
+        const int32_t x2 = (int32_t)((uint32_t)(b[k * sb] + o2) << ls);                   \
+        const int32_t r = tflm_requantize_fast(x1, m1, s1)                                \
+                          + sign * tflm_requantize_fast(x2, m2, s2);                      \
+        const int32_t y = tflm_requantize_fast(r, mo, so) + zo;                           \
+        out[k] = (T)TFLM_CLAMP(y, lo, hi);                                                \
+    }                                                                                     \
 }
+
+ADD_REF_ROW(add_ref_row_s8, int8_t)
+ADD_REF_ROW(add_ref_row_s16, int16_t)
 
 #if TFLM_PY_USE_DSP
 /* The DSP path. TFLM rescales the input with the larger scale by exactly 1/2
@@ -133,28 +146,57 @@ static TFLM_PY_INLINE void NAME(const add_dsp_t *dp, const T *e, int32_t se, con
 ADD_DSP_ROW(add_dsp_row_s8, int8_t, 8)
 ADD_DSP_ROW(add_dsp_row_s16, int16_t, 16)
 
-static TFLM_PY_NOINLINE void add_dsp_s8(const add_dsp_t *d, const int8_t *e, int32_t se,
-                                        const int8_t *g, int32_t sg, int8_t *out, int32_t n)
+/* each variant in a function of its own: its loop gets all the registers */
+#define ADD_DSP_VARIANT(NAME, MODE, FULL)                                                  \
+static TFLM_PY_NOINLINE void NAME(const add_dsp_t *d, const int8_t *e, const int8_t *g,     \
+                                  int8_t *out, int32_t n)                                  \
+{                                                                                          \
+    add_dsp_row_s8(d, e, 1, g, 1, out, n, MODE, 20, FULL);                                 \
+}
+
+ADD_DSP_VARIANT(add_dsp_full_add, 0, 1)
+ADD_DSP_VARIANT(add_dsp_full_sub, 1, 1)
+ADD_DSP_VARIANT(add_dsp_full_rsub, 2, 1)
+ADD_DSP_VARIANT(add_dsp_narrow_add, 0, 0)
+ADD_DSP_VARIANT(add_dsp_narrow_sub, 1, 0)
+ADD_DSP_VARIANT(add_dsp_narrow_rsub, 2, 0)
+
+static TFLM_PY_NOINLINE void add_dsp_strided(const add_dsp_t *d, const int8_t *e, int32_t se,
+                                             const int8_t *g, int32_t sg, int8_t *out,
+                                             int32_t n)
 {
-    if (n <= 0) {
-        return;
-    }
-    const int full = d->lo == -128 && d->hi == 127;
-    if (se == 1 && sg == 1 && full) {
-        /* the same-shape case of most networks (residual ADD, often with ReLU) */
-        if (d->mode == 0) {
-            add_dsp_row_s8(d, e, 1, g, 1, out, n, 0, 20, 1);
-        } else if (d->mode == 1) {
-            add_dsp_row_s8(d, e, 1, g, 1, out, n, 1, 20, 1);
-        } else {
-            add_dsp_row_s8(d, e, 1, g, 1, out, n, 2, 20, 1);
-        }
-    } else if (d->mode == 0) {
+    if (d->mode == 0) {
         add_dsp_row_s8(d, e, se, g, sg, out, n, 0, 20, 0);
     } else if (d->mode == 1) {
         add_dsp_row_s8(d, e, se, g, sg, out, n, 1, 20, 0);
     } else {
         add_dsp_row_s8(d, e, se, g, sg, out, n, 2, 20, 0);
+    }
+}
+
+static void add_dsp_s8(const add_dsp_t *d, const int8_t *e, int32_t se, const int8_t *g,
+                       int32_t sg, int8_t *out, int32_t n)
+{
+    if (n <= 0) {
+        return;
+    }
+    if (se != 1 || sg != 1) {
+        add_dsp_strided(d, e, se, g, sg, out, n);
+    } else if (d->lo == -128 && d->hi == 127) {
+        /* the same-shape case of most networks (residual ADD, often with ReLU) */
+        if (d->mode == 0) {
+            add_dsp_full_add(d, e, g, out, n);
+        } else if (d->mode == 1) {
+            add_dsp_full_sub(d, e, g, out, n);
+        } else {
+            add_dsp_full_rsub(d, e, g, out, n);
+        }
+    } else if (d->mode == 0) {
+        add_dsp_narrow_add(d, e, g, out, n);
+    } else if (d->mode == 1) {
+        add_dsp_narrow_sub(d, e, g, out, n);
+    } else {
+        add_dsp_narrow_rsub(d, e, g, out, n);
     }
 }
 
@@ -197,21 +239,14 @@ void tflm_add_s8(const tflm_add_params_t *p, const int8_t *input1, const int8_t 
     }
 #endif
     if (!p->broadcast) {
-        for (int32_t i = 0; i < p->size; ++i) {
-            output[i] = (int8_t)add_one(p, input1[i], input2[i]);
-        }
+        add_ref_row_s8(p, input1, 1, input2, 1, output, p->size);
         return;
     }
     tflm_bcast_walk_t w = {{0, 0, 0, 0, 0}, 0, 0};
     const int32_t inner = p->dims[5];
-    const int32_t st1 = p->strides1[5];
-    const int32_t st2 = p->strides2[5];
     for (int32_t o = 0; o < p->size; o += inner) {
-        const int8_t *a = input1 + w.off1;
-        const int8_t *b = input2 + w.off2;
-        for (int32_t c = 0; c < inner; ++c) {
-            output[o + c] = (int8_t)add_one(p, a[c * st1], b[c * st2]);
-        }
+        add_ref_row_s8(p, input1 + w.off1, p->strides1[5], input2 + w.off2, p->strides2[5],
+           output + o, inner);
         tflm_bcast_next(p->dims, p->strides1, p->strides2, &w);
     }
 }
@@ -246,21 +281,14 @@ void tflm_add_s16(const tflm_add_params_t *p, const int16_t *input1, const int16
     }
 #endif
     if (!p->broadcast) {
-        for (int32_t i = 0; i < p->size; ++i) {
-            output[i] = (int16_t)add_one(p, input1[i], input2[i]);
-        }
+        add_ref_row_s16(p, input1, 1, input2, 1, output, p->size);
         return;
     }
     tflm_bcast_walk_t w = {{0, 0, 0, 0, 0}, 0, 0};
     const int32_t inner = p->dims[5];
-    const int32_t st1 = p->strides1[5];
-    const int32_t st2 = p->strides2[5];
     for (int32_t o = 0; o < p->size; o += inner) {
-        const int16_t *a = input1 + w.off1;
-        const int16_t *b = input2 + w.off2;
-        for (int32_t c = 0; c < inner; ++c) {
-            output[o + c] = (int16_t)add_one(p, a[c * st1], b[c * st2]);
-        }
+        add_ref_row_s16(p, input1 + w.off1, p->strides1[5], input2 + w.off2, p->strides2[5],
+           output + o, inner);
         tflm_bcast_next(p->dims, p->strides1, p->strides2, &w);
     }
 }

@@ -120,7 +120,7 @@ static TFLM_PY_NOINLINE void avg_pool_s8_dsp(const tflm_avg_pool_params_t *p,
                 const int32_t xe = TFLM_MIN(x0 + p->filter_w, p->input_w);
                 const int32_t count = (ye - ys) * (xe - xs);
                 int32_t c = 0;
-                if (count > 0 && count <= AVG_MAX_TAPS && !narrow) {
+                if (count > 0 && count <= AVG_MAX_TAPS) {
                     /* one chunk: the lanes are the sums */
                     const int8_t *px = in_b + (size_t)ys * row_step + (size_t)xs * depth;
                     const int32_t rows = ye - ys, cols = xe - xs;
@@ -132,10 +132,14 @@ static TFLM_PY_NOINLINE void avg_pool_s8_dsp(const tflm_avg_pool_params_t *p,
                         for (int k = 0; k < 4; ++k) {
                             const int32_t lo16 = (int16_t)lanes[k], hi16 = lanes[k] >> 16;
                             const int32_t ln = lo16 >> 31, hn = hi16 >> 31;
-                            output[2 * k - (k & 1)] =
-                                (int8_t)((lo16 + ((half ^ ln) - ln)) / count);
-                            output[2 * k - (k & 1) + 2] =
-                                (int8_t)((hi16 + ((half ^ hn) - hn)) / count);
+                            int32_t v0 = (lo16 + ((half ^ ln) - ln)) / count;
+                            int32_t v2 = (hi16 + ((half ^ hn) - hn)) / count;
+                            if (narrow) {
+                                v0 = TFLM_CLAMP(v0, lo, hi);
+                                v2 = TFLM_CLAMP(v2, lo, hi);
+                            }
+                            output[2 * k - (k & 1)] = (int8_t)v0;
+                            output[2 * k - (k & 1) + 2] = (int8_t)v2;
                         }
                         output += 8;
                     }
