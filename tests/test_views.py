@@ -1,5 +1,5 @@
-"""Zero-copy views (ops/_views.py, planner rule "view", plan_verify.py): SLICE, SPLIT,
-SPLIT_V, UNPACK, GATHER outputs that are contiguous blocks of their input are planned inside
+"""Zero-copy views (ops/_views.py, planner rule "view", plan_verify.py): SLICE, STRIDED_SLICE,
+SPLIT, SPLIT_V, UNPACK, GATHER outputs that are contiguous blocks of their input are planned inside
 it, and PACK / CONCATENATION inputs inside their output; no code runs for such an op and its
 pieces take no arena of their own. Each model: the plan passes the independent verifier,
 every declared view is taken, the arena is what the views allow, the generated C has no call
@@ -132,8 +132,21 @@ def _gather():
     return b.build([x], [y]), "GATHER", 48 + 24
 
 
+def _strided_slice_shrink():
+    """Keras' x[:, 2]: one row of the input, the sliced axis shrunk away."""
+    b = ModelBuilder()
+    x = b.activation((1, 4, 16), **Q)
+    a = _requant(b, x, (1, 4, 16))
+    s = b.activation((1, 16), scale=0.05, zero_point=3)
+    b.op("STRIDED_SLICE", [a, b.constant(_i32([0, 2, 0])), b.constant(_i32([1, 3, 16])),
+                           b.constant(_i32([1, 1, 1]))], [s], shrink_axis_mask=2)
+    y = _requant(b, s, (1, 16), 1)
+    return b.build([x], [y]), "STRIDED_SLICE", 64 + 16
+
+
 CASES = {f.__name__[1:]: f for f in (_slice, _slice_unaligned, _split, _split_v, _split_int32,
-                                     _unpack, _pack, _concat_with_constant, _gather)}
+                                     _unpack, _pack, _concat_with_constant, _gather,
+                                     _strided_slice_shrink)}
 
 
 @pytest.fixture(scope="module")
