@@ -92,10 +92,10 @@ def _fast3x3(g) -> bool:
             and g.dilation_h == 1 and g.dilation_w == 1 and g.stride_w in (1, 2))
 
 
-def fast3x3_scratch_bytes(channels, input_w, pad_w, output_w) -> int:
-    """TFLM_DW3X3_SCRATCH_BYTES of kernels_c/depthwise_conv_2d.h: the ring of 3 int16 rows
-    (12 bytes per channel and column pair) and the int32 accumulators of one output row."""
-    return 12 * channels * ((input_w + pad_w + 1) // 2) + 8 * ((output_w + 1) // 2)
+def fast3x3_scratch_bytes(channels, input_w, pad_w) -> int:
+    """TFLM_DW3X3_SCRATCH_BYTES of kernels_c/depthwise_conv_2d.h: the ring of 3 int16 rows,
+    12 bytes per channel and column pair, and one zero column pair."""
+    return 12 * channels * ((input_w + pad_w + 1) // 2) + 12
 
 
 def scratch_bytes(op, model) -> int:
@@ -106,7 +106,7 @@ def scratch_bytes(op, model) -> int:
     if _as_conv(g):
         return kernel_scratch_bytes(g.filter_h, g.filter_w, 1, 1)
     if _fast3x3(g):
-        return fast3x3_scratch_bytes(g.output_c, g.input_w, g.pad_w, g.output_w)
+        return fast3x3_scratch_bytes(g.output_c, g.input_w, g.pad_w)
     return 0
 
 
@@ -259,26 +259,30 @@ def emit(op, model, params, cg) -> str:
     name = cg.param_struct("tflm_depthwise_conv_2d_params_t", fields, h)
     bias = cg.ptr(op.inputs[2]) if len(op.inputs) > 2 else "NULL"
     if scratch != "NULL":
-        w3, b3 = filter3x3_words(model.tensor(op.inputs[1]).data,
-                                 cc.bias_values(model, op), p.output_c, p.small_acc)
-        w3 = cc.c_array_or_name(cg, "int32_t", w3, h + "_filter3")
-        b3 = cc.c_array_or_name(cg, "int32_t", b3, h + "_bias3")
-        return (f"tflm_depthwise_conv_2d_3x3_s8(&{name}, {cg.ptr(op.inputs[0])}, {w3}, "
-                f"{b3}, {cg.ptr(op.outputs[0])}, {scratch});")
+        rec = channel_records(model.tensor(op.inputs[1]).data, cc.bias_values(model, op), p)
+        rec = cc.c_array_or_name(cg, "int32_t", rec, h + "_records")
+        return (f"tflm_depthwise_conv_2d_3x3_s8(&{name}, {cg.ptr(op.inputs[0])}, "
+                f"{cg.ptr(op.inputs[1])}, {bias}, {rec}, {cg.ptr(op.outputs[0])}, {scratch});")
     return (f"tflm_depthwise_conv_2d_s8(&{name}, {cg.ptr(op.inputs[0])}, "
             f"{cg.ptr(op.inputs[1])}, {bias}, {cg.ptr(op.outputs[0])});")
 
 
-def filter3x3_words(w, bias, channels: int, small_acc: int):
-    """(filter3, bias3) as the 3x3 kernel reads them: per channel and filter row ky the int32
-    words (w[ky][0] | w[ky][1] << 16) and (w[ky][1] | w[ky][2] << 16) (int16 halves), and
-    the bias per channel (0 when absent); both doubled when small_acc (the kernel's
-    requantisation starts from 2x the accumulator, which then fits: |acc| < 2^30)."""
-    k = 2 if small_acc else 1
-    b = np.zeros(channels, np.int64) if bias is None else np.asarray(bias, np.int64)
-    b3 = (b * k).astype(np.int32) if small_acc else cc.wrap_int32(b).astype(np.int32)
-    w = np.asarray(w, dtype=np.int64).reshape(3, 3, -1) * k
+def channel_records(w, bias, p) -> np.ndarray:
+    """The per-channel records the 3x3 kernel reads (kernels_c/depthwise_conv_2d.h), 11 int32
+    words each: the bias twice; per filter row ky the words (w[ky][0] | w[ky][1] << 16) and
+    (w[ky][1] | w[ky][2] << 16) (int16 halves); the multiplier; c1k = (1 + 2 * output_zp) << k
+    (wrapped to int32) and k = -shift - 1. Bias and weights are doubled when small_acc (the
+    kernel's requantisation starts from 2x the accumulator, which then fits: |acc| < 2^30)."""
+    n = p.output_c
+    k2 = 2 if p.small_acc else 1
+    b = np.zeros(n, np.int64) if bias is None else np.asarray(bias, np.int64).reshape(-1)
+    w = np.asarray(w, dtype=np.int64).reshape(3, 3, n) * k2
     lo = np.stack([w[:, 0], w[:, 1]], axis=1) & 0xFFFF       # [ky, word, c]
     hi = np.stack([w[:, 1], w[:, 2]], axis=1) << 16
-    words = ((lo | hi) & 0xFFFFFFFF).astype(np.uint32).view(np.int32)
-    return np.ascontiguousarray(words.transpose(2, 0, 1)).reshape(-1), b3     # [c, ky, word]
+    words = (lo | hi).transpose(2, 0, 1).reshape(n, 6)       # [c, ky * 2 + word]
+    mult = _expand(p.multipliers, n).astype(np.int64)
+    k = -_expand(p.shifts, n).astype(np.int64) - 1
+    c1k = np.where((k >= 0) & (k < 32), (1 + 2 * int(p.output_offset)) << np.clip(k, 0, 31), 0)
+    rec = np.concatenate([(b * k2)[:, None], (b * k2)[:, None], words, mult[:, None],
+                          c1k[:, None], k[:, None]], axis=1)
+    return cc.wrap_int32(rec).astype(np.int32).reshape(-1)
