@@ -1,8 +1,9 @@
-"""CONV_2D's Cortex-M DSP path on the shapes that pick its branches (kernels_c/conv_2d.c):
+"""CONV_2D's and FULLY_CONNECTED's Cortex-M DSP paths on the shapes that pick its branches (kernels_c/conv_2d.c):
 windows widened straight from the input (input depth a multiple of 4: whole rows, clipped
 rows, dilation, padding), the int8-patch route (other depths, with a depth % 4 tail), 1x1
 filters with strides, pixel counts around the 4-pixel groups (a short last group), more than
-64 output channels (requantisation chunks), two batches, no bias. Bit-exact under QEMU
+64 output channels (requantisation chunks), two batches, no bias; FULLY_CONNECTED's four-row
+pass with and without a depth % 4 tail, too short for it, and the two-row rest. Bit-exact under QEMU
 (Cortex-M4, -Os) against TFLM and the simulator, in one firmware."""
 from __future__ import annotations
 
@@ -59,4 +60,32 @@ def test_conv_dsp_paths_bit_exact_on_qemu(tmp_path):
         rng = np.random.default_rng(500 + i)
         model = _conv(rng, shape, oc, kh, kw, **opts)
         entries.append((f"cv{i}", model, [random_inputs(model, rng) for _ in range(2)]))
+    _assert_bit_exact(entries, run_on_qemu(entries, icount=False, work_dir=tmp_path))
+
+
+def _fc(rng, batches, depth, out, bias=True):
+    b = ModelBuilder()
+    x = b.activation((batches, depth), scale=0.03, zero_point=int(rng.integers(-30, 30)))
+    wv = rng.integers(-127, 128, size=(out, depth)).astype(np.int8)
+    ws = rng.uniform(0.002, 0.01, out)
+    ins = [x, b.constant(wv, scales=ws, zero_points=[0] * out, quantized_dimension=0)]
+    if bias:
+        bv = rng.integers(-4000, 4000, size=out).astype(np.int32)
+        ins.append(b.constant(bv, scales=ws * 0.03, zero_points=[0] * out))
+    y = b.activation((batches, out), scale=0.04 * np.sqrt(depth), zero_point=5)
+    b.op("FULLY_CONNECTED", ins, [y], fused_activation_function="NONE")
+    return load_model(b.build([x], [y]))
+
+
+FC_CASES = [(1, 8, 128, True), (3, 21, 70, True), (2, 3, 9, True), (1, 64, 6, False),
+            (1, 130, 67, True)]
+
+
+def test_fc_dsp_paths_bit_exact_on_qemu(tmp_path):
+    _need_qemu()
+    entries = []
+    for i, (batches, depth, out, bias) in enumerate(FC_CASES):
+        rng = np.random.default_rng(600 + i)
+        model = _fc(rng, batches, depth, out, bias)
+        entries.append((f"fc{i}", model, [random_inputs(model, rng) for _ in range(2)]))
     _assert_bit_exact(entries, run_on_qemu(entries, icount=False, work_dir=tmp_path))
