@@ -234,7 +234,7 @@ static TFLM_PY_INLINE int32_t tflm_requantize_half(int32_t shift)
  * every accumulator lies in [-2^30, 2^30). */
 typedef struct {
     const int32_t *multipliers;
-    const int32_t *shifts;
+    const int8_t *shifts;      /* TFLM's shifts lie in [-31, 30] */
     int32_t per_channel;
     int32_t output_offset;
     int32_t act_min, act_max;
@@ -253,7 +253,8 @@ __attribute__((unused))
 static TFLM_PY_NOINLINE void tflm_requantize_run_dsp(const tflm_rq_dsp_t *r, const int32_t *acc,
                                                      int32_t oc0, int32_t n, int8_t *out)
 {
-    const int32_t *mults = r->multipliers, *shifts = r->shifts;
+    const int32_t *mults = r->multipliers;
+    const int8_t *shifts = r->shifts;
     const int32_t pc_mask = r->per_channel ? -1 : 0;
     const int32_t lo = r->act_min, hi = r->act_max;
     const int narrow = lo > -128 || hi < 127;
@@ -291,7 +292,7 @@ static TFLM_PY_NOINLINE void tflm_requantize_run_dsp(const tflm_rq_dsp_t *r, con
  * output zero point, fused activation range. */
 typedef struct {
     const int32_t *multipliers;
-    const int32_t *shifts;
+    const int8_t *shifts;      /* TFLM's shifts lie in [-31, 30] */
     int32_t per_channel;
     int32_t output_offset;
     int32_t act_min, act_max;
@@ -353,7 +354,7 @@ static inline int32_t tflm_requantize_s64(int64_t x, int32_t multiplier, int32_t
  * tflm_requantize). The zero points take no part: TFLM's 16x8 kernels ignore them. */
 typedef struct {
     const int32_t *multipliers;
-    const int32_t *shifts;
+    const int8_t *shifts;      /* TFLM's shifts lie in [-31, 30] */
     int32_t per_channel;
     int32_t acc64;
     int32_t act_min, act_max;

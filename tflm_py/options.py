@@ -62,7 +62,9 @@ def add_optimize_options(p) -> None:
                         "ram: the smallest arena (kernels drop optional scratch)")
     p.add_argument("--ram-budget", type=byte_count, metavar="BYTES",
                    help="largest arena for --optimize speed: slower scratch-free variants "
-                        "are chosen, fewest added instructions per byte first, until it fits")
+                        "are chosen, fewest added instructions per byte first, until it fits "
+                        "(default with --board: the board's RAM less stack, firmware "
+                        "statics, framework and state)")
 
 
 def add_quantize(p):

@@ -100,6 +100,10 @@ class Plan:
     optimize: str = "speed"     # what plan() optimized: "speed" or "ram"
     ram_budget: Optional[int] = None    # the arena budget it planned for (None: no limit)
     tradeoffs: list = field(default_factory=list)    # scratch kept or dropped, per op
+    ram_budget_source: Optional[str] = None   # where ram_budget came from ("board B", ...)
+    # optimize="speed": the arena of the tensors alone without in-place reuse (what TFLM's
+    # planner needs); kernels keep their optional scratch only within it (None: no choice)
+    arena_ceiling: Optional[int] = None
 
     @property
     def gap_bytes(self) -> int:
@@ -835,9 +839,14 @@ def format_tradeoffs(plan: Plan) -> str:
     """One line per scratch trade-off of `plan`: kept (fast) or dropped (bytes saved,
     instructions added)."""
     budget = "no RAM budget" if plan.ram_budget is None else f"RAM budget {plan.ram_budget:,} B"
+    if plan.ram_budget is not None and plan.ram_budget_source:
+        budget += f" from {plan.ram_budget_source}"
     lines = [f"kernel variants (optimize {plan.optimize}, {budget}):"]
     if not plan.tradeoffs:
         lines.append("  no op has a choice: every kernel runs its only path")
+    elif plan.arena_ceiling is not None:
+        lines.append(f"  scratch kept within {plan.arena_ceiling:,} B, the tensors' arena "
+                     f"without in-place reuse (TFLM's planner's)")
     for t in plan.tradeoffs:
         instr = "?" if t["instructions_added"] is None else f"{t['instructions_added']:,}"
         if t["taken"]:
@@ -914,8 +923,14 @@ def plan(model: Model, align: int = DEFAULT_ALIGN, inplace: bool = True,
             if trial.arena_bytes <= best.arena_bytes:
                 del dropped[v]
                 best = trial
-    elif ram_budget is not None:
-        while best.arena_bytes > ram_budget:
+    elif optional:
+        # the fast kernels' scratch may not grow the arena past what the tensors alone take
+        # without in-place reuse (TFLM's planner's arena for the same graph): beyond that,
+        # as beyond a RAM budget, scratch goes, fewest added instructions per byte first
+        ceiling = _plan_once(model, align, False, frozenset(optional)).arena_bytes
+        best.arena_ceiling = ceiling
+        limit = ceiling if ram_budget is None else min(int(ram_budget), ceiling)
+        while best.arena_bytes > limit:
             pick = None
             for v in sorted(optional - set(dropped)):
                 trial = _plan_once(model, align, inplace, frozenset({*dropped, v}))
@@ -931,6 +946,7 @@ def plan(model: Model, align: int = DEFAULT_ALIGN, inplace: bool = True,
                 break
             _, v, best, saved = pick
             dropped[v] = saved
+        best.arena_ceiling = ceiling
     best.optimize = optimize
     best.ram_budget = None if ram_budget is None else int(ram_budget)
     best.tradeoffs = [_tradeoff(model.operators[v], model, variants[v], v in dropped,

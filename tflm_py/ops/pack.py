@@ -1,7 +1,7 @@
 """PACK and UNPACK rooms: stack equally shaped tensors along a new axis, and the reverse.
 
-TFLM micro (pack.cc, unpack.cc): PACK on float32, int8, int32, int64 outputs, UNPACK on
-float32, int32, int16, int8 inputs; a negative axis counts from the end of the output's (PACK)
+TFLM micro (pack.cc, unpack.cc): PACK on float32, int8, int16, int32, int64 outputs (int16
+since the PyPI build we test against), UNPACK on float32, int32, int16, int8 inputs; a negative axis counts from the end of the output's (PACK)
 or the input's (UNPACK) dims. Bytes are moved, quantization is not looked at. With `outer`
 the product of the dims before the axis and `chunk` those after it, input i of PACK is
 `outer` chunks landing `count` chunks apart in the output; output i of UNPACK is the same
@@ -23,7 +23,7 @@ from ._datamove import c_array, require_nonempty, require_same_type, require_typ
 OPS = ("PACK", "UNPACK")
 INPLACE = None
 
-_PACK_TYPES = ("FLOAT32", "INT8", "INT32", "INT64")
+_PACK_TYPES = ("FLOAT32", "INT8", "INT16", "INT32", "INT64")
 _UNPACK_TYPES = ("FLOAT32", "INT32", "INT16", "INT8")
 
 
