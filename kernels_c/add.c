@@ -27,8 +27,34 @@ static void NAME(const tflm_add_params_t *p, const T *a, int32_t sa, const T *b,
 ADD_REF_ROW(add_ref_row_s8, int8_t)
 ADD_REF_ROW(add_ref_row_s16, int16_t)
 
+/* SMMLAR: acc + the rounded high word of a * b (one instruction on the DSP cores; the same
+ * 32-bit result from an int64 product elsewhere) */
+static TFLM_PY_INLINE int32_t add_mmlar(int32_t a, int32_t b, int32_t acc)
+{
 #if TFLM_PY_USE_DSP
-/* The DSP path. TFLM rescales the input with the larger scale by exactly 1/2
+    return tflm_smmlar(a, b, acc);
+#else
+    const int32_t hi = (int32_t)(((int64_t)a * b + 0x80000000LL) >> 32);
+    return (int32_t)((uint32_t)acc + (uint32_t)hi);
+#endif
+}
+
+static TFLM_PY_INLINE int32_t add_sat(int32_t y, int bits)
+{
+#if TFLM_PY_USE_DSP
+    return bits == 8 ? __ssat(y, 8) : __ssat(y, 16);
+#else
+    const int32_t top = bits == 8 ? 127 : 32767;
+    return TFLM_CLAMP(y, -top - 1, top);
+#endif
+}
+
+static int32_t add_half(int32_t shift)
+{
+    return shift < 0 ? (int32_t)((1u << -shift) >> 1) : 0;
+}
+
+/* The fast path (on every target; the DSP cores do each SMMLAR in one instruction). TFLM rescales the input with the larger scale by exactly 1/2
  * (multiplier 2^30, shift 0): its term is (x + o) << (ls - 1), exactly; call it E. The other
  * input's term G = MultiplyByQuantizedMultiplier((x + o) << ls, m, -e) with e >= 1 is one
  * SMMLAR (the identity of tflm_requantize_dsp): SMMLAR(X, m, 2^(e-1) - [X < 0]) >> e with
@@ -100,11 +126,11 @@ static int add_dsp_setup(const tflm_add_params_t *p, int in_bits, add_dsp_t *d)
     }
     d->g_off = (int32_t)((uint32_t)g_offset << (ls + 1));
     d->g_mult = g_mult;
-    d->g_half = tflm_requantize_half(g_shift);
+    d->g_half = add_half(g_shift);
     d->g_shift = -g_shift;
     d->out_mult = p->output_multiplier;
     d->out_shift = -p->output_shift;
-    d->out_acc = (int32_t)((uint32_t)tflm_requantize_half(p->output_shift) +
+    d->out_acc = (int32_t)((uint32_t)add_half(p->output_shift) +
                            ((uint32_t)p->output_offset << d->out_shift));
     d->lo = p->act_min;
     d->hi = p->act_max;
@@ -130,11 +156,11 @@ static TFLM_PY_INLINE void NAME(const add_dsp_t *dp, const T *e, int32_t se, con
         g += sg;                                                                           \
         const uint32_t e2 = mode == 2 ? e_off - (xe << ls) : e_off + (xe << ls);           \
         const int32_t X = (int32_t)((xg << (ls + 1)) + g_off);                             \
-        const uint32_t gv = (uint32_t)(tflm_smmlar(X, g_mult, g_half + (X >> 31)) >> g_shift); \
+        const uint32_t gv = (uint32_t)(add_mmlar(X, g_mult, g_half + (X >> 31)) >> g_shift); \
         const int32_t r2 = (int32_t)(mode == 1 ? e2 - (gv << 1) : e2 + (gv << 1));         \
-        int32_t y = tflm_smmlar(r2, o_mult, o_acc + (r2 >> 31)) >> o_shift;                \
+        int32_t y = add_mmlar(r2, o_mult, o_acc + (r2 >> 31)) >> o_shift;                \
         if (full) {                                                                        \
-            y = __ssat(y, BITS);                                                           \
+            y = add_sat(y, BITS);                                                           \
         } else {                                                                           \
             y = y < lo ? lo : y;                                                           \
             y = y > hi ? hi : y;                                                           \
@@ -207,12 +233,11 @@ static TFLM_PY_NOINLINE void add_dsp_s16(const add_dsp_t *d, const int16_t *e, i
         add_dsp_row_s16(d, e, se, g, sg, out, n, 0, 15, 0);
     }
 }
-#endif /* TFLM_PY_USE_DSP */
+/* end of the fast path */
 
 void tflm_add_s8(const tflm_add_params_t *p, const int8_t *input1, const int8_t *input2,
                  int8_t *output)
 {
-#if TFLM_PY_USE_DSP
     add_dsp_t d;
     if (add_dsp_setup(p, 8, &d)) {
         if (!p->broadcast) {
@@ -237,7 +262,6 @@ void tflm_add_s8(const tflm_add_params_t *p, const int8_t *input1, const int8_t 
         }
         return;
     }
-#endif
     if (!p->broadcast) {
         add_ref_row_s8(p, input1, 1, input2, 1, output, p->size);
         return;
@@ -254,7 +278,6 @@ void tflm_add_s8(const tflm_add_params_t *p, const int8_t *input1, const int8_t 
 void tflm_add_s16(const tflm_add_params_t *p, const int16_t *input1, const int16_t *input2,
                   int16_t *output)
 {
-#if TFLM_PY_USE_DSP
     add_dsp_t d;
     if (add_dsp_setup(p, 16, &d)) {
         if (!p->broadcast) {
@@ -279,7 +302,6 @@ void tflm_add_s16(const tflm_add_params_t *p, const int16_t *input1, const int16
         }
         return;
     }
-#endif
     if (!p->broadcast) {
         add_ref_row_s16(p, input1, 1, input2, 1, output, p->size);
         return;
