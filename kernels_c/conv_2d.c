@@ -348,6 +348,29 @@ static TFLM_PY_NOINLINE void conv_dsp_pixels(const tflm_rq_dsp_t *rq, const int8
     const int8_t *w = filter;
     for (int32_t c0 = 0; c0 < out_c; c0 += CONV_DSP_CHUNK) {
         const int32_t m = TFLM_MIN(CONV_DSP_CHUNK, out_c - c0);
+        if (rest == 0 && quads > 0) {
+            /* the common case, with as little as possible live across the 13-register loop */
+            const int32_t *bp = bias != NULL ? bias + c0 : NULL;
+            int32_t *ap = acc[0];
+            int32_t *const aend = ap + m;
+            do {
+                int32_t a0 = 0;
+                if (bp != NULL) {
+                    a0 = *bp++;
+                }
+                int32_t a1 = a0, a2 = a0, a3 = a0;
+                const int8_t *xb = buf;
+                CONV_GEMM_4X1(xb, w, quads, a0, a1, a2, a3);
+                ap[0] = a0;
+                ap[CONV_DSP_CHUNK] = a1;
+                ap[2 * CONV_DSP_CHUNK] = a2;
+                ap[3 * CONV_DSP_CHUNK] = a3;
+            } while (++ap != aend);
+            for (int32_t s = 0; s < n; ++s) {
+                tflm_requantize_run_dsp(rq, acc[s], c0, m, out[s] + c0);
+            }
+            continue;
+        }
         for (int32_t j = 0; j < m; ++j) {
             int32_t a0 = bias != NULL ? bias[c0 + j] : 0;
             int32_t a1 = a0, a2 = a0, a3 = a0;
@@ -375,6 +398,40 @@ static TFLM_PY_NOINLINE void conv_dsp_pixels(const tflm_rq_dsp_t *rq, const int8
         for (int32_t s = 0; s < n; ++s) {
             tflm_requantize_run_dsp(rq, acc[s], c0, m, out[s] + c0);
         }
+    }
+}
+
+/* every output channel of the one pixel in slot 0 of buf (a group of 1: the 4-pixel pass
+ * would spend 4 times the work on it) */
+static TFLM_PY_NOINLINE void conv_dsp_pixel(const tflm_rq_dsp_t *rq, const int8_t *buf,
+                                            int32_t depth, const int8_t *filter,
+                                            const int32_t *bias, int32_t out_c, int8_t *y)
+{
+    const int32_t quads = depth >> 2, rest = depth & 3;
+    const int8_t *xt = buf + CONV_GROUP * quads;
+    int32_t acc[CONV_DSP_CHUNK];
+    const int8_t *w = filter;
+    for (int32_t c0 = 0; c0 < out_c; c0 += CONV_DSP_CHUNK) {
+        const int32_t m = TFLM_MIN(CONV_DSP_CHUNK, out_c - c0);
+        for (int32_t j = 0; j < m; ++j) {
+            int32_t a = bias != NULL ? bias[c0 + j] : 0;
+            const int8_t *xb = buf;
+            for (int32_t q = 0; q < quads; ++q) {
+                const int32_t wv = tflm_load_s32(w);
+                a = __smlad(__sxtb16(wv), tflm_load_s32(xb), a);
+                a = __smlad(tflm_sxtb16_ror8(wv), tflm_load_s32(xb + 4), a);
+                w += 4;
+                xb += CONV_GROUP;
+            }
+            for (int32_t i = 0; i < rest; ++i) {
+                int16_t x0;
+                memcpy(&x0, xt + 2 * i, 2);
+                a += x0 * w[i];
+            }
+            w += rest;
+            acc[j] = a;
+        }
+        tflm_requantize_run_dsp(rq, acc, c0, m, y + c0);
     }
 }
 
@@ -418,6 +475,10 @@ static void conv_dsp(const tflm_conv_2d_params_t *p, const tflm_rq_dsp_t *r, con
                     ++b;
                 }
             }
+        }
+        if (n == 1) {
+            conv_dsp_pixel(r, buf, depth, filter, bias, out_c, out[0]);
+            continue;
         }
         for (int32_t slot = n; slot < CONV_SLOTS; ++slot) {   /* a short last group */
             for (int32_t q = 0; q < quads; ++q) {
