@@ -18,7 +18,7 @@ typedef struct {
     int32_t act_min, act_max;
     int32_t per_channel;                    /* 0: multipliers[0] / shifts[0] for all */
     const int32_t *multipliers;
-    const int32_t *shifts;
+    const int8_t *shifts;                   /* TFLM's shifts lie in [-31, 30] */
     /* 1: the generator proved every shift < 0 and every accumulator in [-2^30, 2^30), so
      * the DSP path requantises without range checks (tflm_rq_dsp_t); 0: always safe */
     int32_t small_acc;

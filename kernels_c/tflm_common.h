@@ -234,7 +234,7 @@ static TFLM_PY_INLINE int32_t tflm_requantize_half(int32_t shift)
  * every accumulator lies in [-2^30, 2^30). */
 typedef struct {
     const int32_t *multipliers;
-    const int32_t *shifts;
+    const int8_t *shifts;      /* TFLM's shifts lie in [-31, 30] */
     int32_t per_channel;
     int32_t output_offset;
     int32_t act_min, act_max;
@@ -253,7 +253,8 @@ __attribute__((unused))
 static TFLM_PY_NOINLINE void tflm_requantize_run_dsp(const tflm_rq_dsp_t *r, const int32_t *acc,
                                                      int32_t oc0, int32_t n, int8_t *out)
 {
-    const int32_t *mults = r->multipliers, *shifts = r->shifts;
+    const int32_t *mults = r->multipliers;
+    const int8_t *shifts = r->shifts;
     const int32_t pc_mask = r->per_channel ? -1 : 0;
     const int32_t lo = r->act_min, hi = r->act_max;
     const int narrow = lo > -128 || hi < 127;
@@ -291,7 +292,7 @@ static TFLM_PY_NOINLINE void tflm_requantize_run_dsp(const tflm_rq_dsp_t *r, con
  * output zero point, fused activation range. */
 typedef struct {
     const int32_t *multipliers;
-    const int32_t *shifts;
+    const int8_t *shifts;      /* TFLM's shifts lie in [-31, 30] */
     int32_t per_channel;
     int32_t output_offset;
     int32_t act_min, act_max;
@@ -330,16 +331,22 @@ static inline void tflm_tap_range(int32_t origin, int32_t step, int32_t size, in
 /* ---- 16x8 (int16 activations, int8 weights): shared by the CONV_2D, DEPTHWISE_CONV_2D and
  * FULLY_CONNECTED s16 kernels. Python twins in tflm_py/quant.py. */
 
-/* TFLM MultiplyByQuantizedMultiplier(int64_t x, ...): the Q31 multiplier rounded to 16 bits,
- * x times it rounded half up at 2^(15 - shift) (shift <= 14), truncated to int32 like TFLM's
- * static_cast; the 64-bit product wraps as it would there. */
-static inline int32_t tflm_requantize_s64(int64_t x, int32_t multiplier, int32_t shift)
+/* TFLM MultiplyByQuantizedMultiplier(int64_t x, ...) with the multiplier already reduced to
+ * 16 bits: x times it rounded half up at 2^(15 - shift) (shift <= 14), truncated to int32 like
+ * TFLM's static_cast; the 64-bit product and sum wrap as they would there. */
+static inline int32_t tflm_requantize_s64_reduced(int64_t x, int32_t reduced, int32_t shift)
 {
-    const int64_t reduced = multiplier < 0x7FFF0000 ? (multiplier + (1 << 15)) >> 16 : 0x7FFF;
     const int total_shift = 15 - shift;
-    const int64_t v = (int64_t)((uint64_t)x * (uint64_t)reduced +
+    const int64_t v = (int64_t)((uint64_t)x * (uint64_t)(int64_t)reduced +
                                 ((uint64_t)1 << (total_shift - 1)));
     return (int32_t)(uint32_t)(uint64_t)(v >> total_shift);
+}
+
+/* The same from the Q31 multiplier, rounded to 16 bits first as TFLM does. */
+static inline int32_t tflm_requantize_s64(int64_t x, int32_t multiplier, int32_t shift)
+{
+    const int32_t reduced = multiplier < 0x7FFF0000 ? (multiplier + (1 << 15)) >> 16 : 0x7FFF;
+    return tflm_requantize_s64_reduced(x, reduced, shift);
 }
 
 /* The 16x8 requantisation of one layer: acc64 = 1 is TFLM's int64 path (an int64 bias, or
@@ -347,7 +354,7 @@ static inline int32_t tflm_requantize_s64(int64_t x, int32_t multiplier, int32_t
  * tflm_requantize). The zero points take no part: TFLM's 16x8 kernels ignore them. */
 typedef struct {
     const int32_t *multipliers;
-    const int32_t *shifts;
+    const int8_t *shifts;      /* TFLM's shifts lie in [-31, 30] */
     int32_t per_channel;
     int32_t acc64;
     int32_t act_min, act_max;

@@ -227,7 +227,7 @@ def emit(op, model, params, cg) -> str:
     cg.use_kernel("conv_2d")
     h = f"conv_2d_{op.index}"
     mult = cc.c_array_or_name(cg, "int32_t", p.multipliers, h + "_mult")
-    shift = cc.c_array_or_name(cg, "int32_t", p.shifts, h + "_shift")
+    shift = cc.shift_array(cg, p.shifts, h + "_shift")
     fields = {k: int(getattr(p, k)) for k in (
         "batches", "input_h", "input_w", "input_c", "filter_h", "filter_w", "filter_c",
         "output_h", "output_w", "output_c", "stride_h", "stride_w", "dilation_h", "dilation_w",
