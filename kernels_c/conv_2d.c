@@ -184,8 +184,8 @@ static void conv_portable(const tflm_conv_2d_params_t *p, const tflm_rq_t *r,
 #define CONV_GROUP (8 * CONV_SLOTS)        /* bytes of one group of 4 values, all slots */
 
 /* Widen a patch (depth int8) into slot s of the 4-pixel buffer, adding the input offset: per
- * group q of 4 values the words (x0, x2) and (x1, x3) at byte CONV_GROUP q + 8 s; the
- * depth % 4 tail values as int16 after all groups (slot 0's, then 1's, ...). */
+ * group q of 4 values the words (x0, x2) and (x1, x3) at byte CONV_GROUP q + 8 s; a last
+ * group of depth % 4 values is padded with zeros (the input zero point, widened). */
 static void conv_widen(const int8_t *x, int32_t depth, int32_t offset, int8_t *buf, int32_t slot)
 {
     const int32_t quads = depth >> 2;
@@ -199,11 +199,22 @@ static void conv_widen(const int8_t *x, int32_t depth, int32_t offset, int8_t *b
         x += 4;
         dst += CONV_GROUP;
     }
-    int8_t *tail = buf + CONV_GROUP * quads + 2 * rest * slot;
-    for (int32_t i = 0; i < rest; ++i) {
-        const int16_t v = (int16_t)(x[i] + offset);
-        memcpy(tail + 2 * i, &v, 2);
+    if (rest != 0) {
+        int8_t last[4];
+        memset(last, (int8_t)(-offset), 4);
+        memcpy(last, x, (size_t)rest);
+        const int32_t v = tflm_load_s32(last);
+        tflm_store_s32(dst, __sxtab16(off2, v));
+        tflm_store_s32(dst + 4, tflm_sxtab16_ror8(off2, v));
     }
+}
+
+/* the widened value i (< 4) of the group at g, slot s (conv_widen's pair order) */
+static TFLM_PY_INLINE int32_t conv_widened(const int8_t *g, int32_t s, int32_t i)
+{
+    int16_t v;
+    memcpy(&v, g + 8 * s + 4 * (i & 1) + 2 * (i >> 1), 2);
+    return v;
 }
 
 /* Widen `quads` groups of 4 values at x into one slot, dst pointing at the slot's first word
@@ -336,23 +347,28 @@ static void conv_widen_window(const tflm_conv_2d_params_t *p, const int8_t *in_b
 #define CONV_DSP_CHUNK 64   /* output channels requantised together (int32 on the stack) */
 
 /* every output channel of the 4 pixels whose widened patches are in buf; out[s]: pixel s's
- * output, written for s < n (slots n.. hold copies, their results unused) */
+ * output, written for s < n (slots n.. hold copies, their results unused). A depth that is
+ * not a multiple of 4 runs its padded last group whole (the filter bytes past the row are
+ * the next row's, times 0) except on the layer's last filter, which has no next row: its
+ * last group takes the scalar path. */
 static TFLM_PY_NOINLINE void conv_dsp_pixels(const tflm_rq_dsp_t *rq, const int8_t *buf,
                                              int32_t depth, const int8_t *filter,
                                              const int32_t *bias, int32_t out_c,
                                              int8_t *const out[CONV_SLOTS], int32_t n)
 {
     const int32_t quads = depth >> 2, rest = depth & 3;
-    const int8_t *xt = buf + CONV_GROUP * quads;   /* the tail values, slot after slot */
+    const int32_t groups = quads + (rest != 0);
+    const int32_t over = 4 * groups - depth;   /* bytes each pass reads past its row */
     int32_t acc[CONV_SLOTS][CONV_DSP_CHUNK];
     const int8_t *w = filter;
     for (int32_t c0 = 0; c0 < out_c; c0 += CONV_DSP_CHUNK) {
         const int32_t m = TFLM_MIN(CONV_DSP_CHUNK, out_c - c0);
-        if (rest == 0 && quads > 0) {
-            /* the common case, with as little as possible live across the 13-register loop */
+        const int32_t whole = (rest != 0 && c0 + m == out_c) ? m - 1 : m;
+        int32_t *ap = acc[0];
+        if (whole > 0) {
+            /* with as little as possible live across the 13-register loop */
             const int32_t *bp = bias != NULL ? bias + c0 : NULL;
-            int32_t *ap = acc[0];
-            int32_t *const aend = ap + m;
+            int32_t *const aend = ap + whole;
             do {
                 int32_t a0 = 0;
                 if (bp != NULL) {
@@ -360,40 +376,32 @@ static TFLM_PY_NOINLINE void conv_dsp_pixels(const tflm_rq_dsp_t *rq, const int8
                 }
                 int32_t a1 = a0, a2 = a0, a3 = a0;
                 const int8_t *xb = buf;
-                CONV_GEMM_4X1(xb, w, quads, a0, a1, a2, a3);
+                CONV_GEMM_4X1(xb, w, groups, a0, a1, a2, a3);
+                w -= over;
                 ap[0] = a0;
                 ap[CONV_DSP_CHUNK] = a1;
                 ap[2 * CONV_DSP_CHUNK] = a2;
                 ap[3 * CONV_DSP_CHUNK] = a3;
             } while (++ap != aend);
-            for (int32_t s = 0; s < n; ++s) {
-                tflm_requantize_run_dsp(rq, acc[s], c0, m, out[s] + c0);
-            }
-            continue;
         }
-        for (int32_t j = 0; j < m; ++j) {
-            int32_t a0 = bias != NULL ? bias[c0 + j] : 0;
+        if (whole < m) {   /* the layer's last filter, depth % 4 != 0 */
+            int32_t a0 = bias != NULL ? bias[out_c - 1] : 0;
             int32_t a1 = a0, a2 = a0, a3 = a0;
             if (quads > 0) {
                 const int8_t *xb = buf;
                 CONV_GEMM_4X1(xb, w, quads, a0, a1, a2, a3);
             }
-            for (int32_t i = 0; i < rest; ++i) {   /* w now points at the filter's tail */
-                int16_t x0, x1, x2, x3;
-                memcpy(&x0, xt + 2 * i, 2);
-                memcpy(&x1, xt + 2 * (rest + i), 2);
-                memcpy(&x2, xt + 2 * (2 * rest + i), 2);
-                memcpy(&x3, xt + 2 * (3 * rest + i), 2);
-                a0 += x0 * w[i];
-                a1 += x1 * w[i];
-                a2 += x2 * w[i];
-                a3 += x3 * w[i];
+            const int8_t *g = buf + CONV_GROUP * quads;
+            for (int32_t i = 0; i < rest; ++i) {
+                a0 += conv_widened(g, 0, i) * w[i];
+                a1 += conv_widened(g, 1, i) * w[i];
+                a2 += conv_widened(g, 2, i) * w[i];
+                a3 += conv_widened(g, 3, i) * w[i];
             }
-            w += rest;
-            acc[0][j] = a0;
-            acc[1][j] = a1;
-            acc[2][j] = a2;
-            acc[3][j] = a3;
+            ap[0] = a0;
+            ap[CONV_DSP_CHUNK] = a1;
+            ap[2 * CONV_DSP_CHUNK] = a2;
+            ap[3 * CONV_DSP_CHUNK] = a3;
         }
         for (int32_t s = 0; s < n; ++s) {
             tflm_requantize_run_dsp(rq, acc[s], c0, m, out[s] + c0);
@@ -402,33 +410,33 @@ static TFLM_PY_NOINLINE void conv_dsp_pixels(const tflm_rq_dsp_t *rq, const int8
 }
 
 /* every output channel of the one pixel in slot 0 of buf (a group of 1: the 4-pixel pass
- * would spend 4 times the work on it) */
+ * would spend 4 times the work on it); the last group as in conv_dsp_pixels */
 static TFLM_PY_NOINLINE void conv_dsp_pixel(const tflm_rq_dsp_t *rq, const int8_t *buf,
                                             int32_t depth, const int8_t *filter,
                                             const int32_t *bias, int32_t out_c, int8_t *y)
 {
     const int32_t quads = depth >> 2, rest = depth & 3;
-    const int8_t *xt = buf + CONV_GROUP * quads;
     int32_t acc[CONV_DSP_CHUNK];
-    const int8_t *w = filter;
     for (int32_t c0 = 0; c0 < out_c; c0 += CONV_DSP_CHUNK) {
         const int32_t m = TFLM_MIN(CONV_DSP_CHUNK, out_c - c0);
         for (int32_t j = 0; j < m; ++j) {
-            int32_t a = bias != NULL ? bias[c0 + j] : 0;
+            const int32_t o = c0 + j;
+            const int8_t *w = filter + (size_t)o * depth;
+            const int32_t n4 = (rest != 0 && o + 1 < out_c) ? quads + 1 : quads;
+            int32_t a = bias != NULL ? bias[o] : 0;
             const int8_t *xb = buf;
-            for (int32_t q = 0; q < quads; ++q) {
+            for (int32_t q = 0; q < n4; ++q) {
                 const int32_t wv = tflm_load_s32(w);
                 a = __smlad(__sxtb16(wv), tflm_load_s32(xb), a);
                 a = __smlad(tflm_sxtb16_ror8(wv), tflm_load_s32(xb + 4), a);
                 w += 4;
                 xb += CONV_GROUP;
             }
-            for (int32_t i = 0; i < rest; ++i) {
-                int16_t x0;
-                memcpy(&x0, xt + 2 * i, 2);
-                a += x0 * w[i];
+            if (n4 == quads) {
+                for (int32_t i = 0; i < rest; ++i) {
+                    a += conv_widened(xb, 0, i) * w[i];
+                }
             }
-            w += rest;
             acc[j] = a;
         }
         tflm_requantize_run_dsp(rq, acc, c0, m, y + c0);
@@ -443,11 +451,12 @@ static void conv_dsp(const tflm_conv_2d_params_t *p, const tflm_rq_dsp_t *r, con
     const int is_1x1 = p->filter_h == 1 && p->filter_w == 1 && p->pad_h == 0 && p->pad_w == 0;
     const int8_t pad_value = (int8_t)(-p->input_offset);
     int8_t *buf = scratch + ((4u - ((uintptr_t)scratch & 3u)) & 3u);
-    int8_t *col = buf + 2 * CONV_SLOTS * depth;
+    const int32_t quads = depth >> 2, rest = depth & 3;
+    const int32_t groups = quads + (rest != 0);
+    int8_t *col = buf + CONV_GROUP * groups;
     const int32_t pixels = p->batches * p->output_h * p->output_w;
     const int32_t in_image = p->input_h * p->input_w * in_c;
     int32_t b = 0, oy = 0, ox = 0;   /* coordinates of the next pixel to widen */
-    const int32_t quads = depth >> 2, rest = depth & 3;
     const int direct = (in_c & 3) == 0;   /* widen windows in place: no int8 patch */
     const int32_t off2 = (int32_t)(((uint32_t)p->input_offset & 0xFFFFu) |
                                    ((uint32_t)p->input_offset << 16));
@@ -481,11 +490,9 @@ static void conv_dsp(const tflm_conv_2d_params_t *p, const tflm_rq_dsp_t *r, con
             continue;
         }
         for (int32_t slot = n; slot < CONV_SLOTS; ++slot) {   /* a short last group */
-            for (int32_t q = 0; q < quads; ++q) {
+            for (int32_t q = 0; q < groups; ++q) {
                 memcpy(buf + CONV_GROUP * q + 8 * slot, buf + CONV_GROUP * q, 8);
             }
-            memcpy(buf + CONV_GROUP * quads + 2 * rest * slot, buf + CONV_GROUP * quads,
-                   (size_t)(2 * rest));
             out[slot] = out[0];
         }
         conv_dsp_pixels(r, buf, depth, filter, bias, out_c, out, n);

@@ -78,14 +78,14 @@ def check(op, model) -> None:
 
 def kernel_scratch_bytes(filter_h, filter_w, filter_c, input_c) -> int:
     """TFLM_CONV_2D_SCRATCH_BYTES of kernels_c/conv_2d.h: four int16 patches for the DSP path
-    (4 pixels at a time), one int8 patch unless the filter is 1x1 or the input depth a
-    multiple of 4 (then windows are widened straight from the input), 4 to align; 0 for a
-    grouped convolution (the reference loop)."""
+    (4 pixels at a time, the depth rounded up to a multiple of 4), one int8 patch unless the
+    filter is 1x1 or the input depth a multiple of 4 (then windows are widened straight from
+    the input), 4 to align; 0 for a grouped convolution (the reference loop)."""
     if filter_c != input_c:
         return 0
     depth = filter_h * filter_w * filter_c
     col = 0 if (filter_h == 1 and filter_w == 1) or input_c % 4 == 0 else depth
-    return 8 * depth + col + 4
+    return 8 * ((depth + 3) & ~3) + col + 4
 
 
 def scratch_bytes(op, model) -> int:
