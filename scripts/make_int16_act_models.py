@@ -52,6 +52,34 @@ def sequence_softmax():
     return keras.Model(x, y), (1, 6, 10)
 
 
+def se_block_classifier():
+    """Conv with swish (LOGISTIC x MUL), a squeeze-and-excitation gate (MEAN, Dense, sigmoid,
+    broadcast MUL), a tanh conv and a softmax head."""
+    x = keras.Input((8, 8, 4), batch_size=1)
+    y = L.Conv2D(8, 3, padding="same")(x)
+    y = L.Activation("swish")(y)
+    s = L.GlobalAveragePooling2D()(y)
+    s = L.Dense(4, activation="relu")(s)
+    s = L.Dense(8, activation="sigmoid")(s)
+    s = L.Reshape((1, 1, 8))(s)
+    y = L.Multiply()([y, s])
+    y = L.Conv2D(4, 1, activation="tanh")(y)
+    y = L.Flatten()(y)
+    y = L.Dense(5, activation="softmax")(y)
+    return keras.Model(x, y), (1, 8, 8, 4)
+
+
+def wavenet_gate():
+    """A WaveNet-style gated 1-D conv: tanh(conv) * sigmoid(conv), pooled, sigmoid scores."""
+    x = keras.Input((16, 3), batch_size=1)
+    y = L.Conv1D(8, 3, padding="same", activation="tanh")(x)
+    g = L.Conv1D(8, 3, padding="same", activation="sigmoid")(x)
+    y = L.Multiply()([y, g])
+    y = L.GlobalAveragePooling1D()(y)
+    y = L.Dense(3, activation="sigmoid")(y)
+    return keras.Model(x, y), (1, 16, 3)
+
+
 def convert(model, shape, seed):
     rng = np.random.default_rng(seed)
 
@@ -75,7 +103,9 @@ def main():
     tf.keras.utils.set_random_seed(11)
     for i, (name, fn) in enumerate([("softmax_classifier_act_16x8", softmax_classifier),
                                     ("gated_sigmoid_tanh_act_16x8", gated_sigmoid_tanh),
-                                    ("sequence_softmax_act_16x8", sequence_softmax)]):
+                                    ("sequence_softmax_act_16x8", sequence_softmax),
+                                    ("se_block_act_16x8", se_block_classifier),
+                                    ("wavenet_gate_act_16x8", wavenet_gate)]):
         model, shape = fn()
         data = convert(model, shape, 100 + i)
         path = os.path.join(out, name + ".tflite")

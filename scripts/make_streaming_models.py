@@ -17,7 +17,9 @@ tested by tests/test_streaming.py. Weights are random (seeded).
 - two_stage: two streaming Conv1D layers, each with its own ring buffer, the second reading
   the first's output, and the output adding the new state of the second buffer;
 - ring_float_state: ring_conv1d converted without variable quantization (the converter's
-  default): the variable stays float32, read and written through DEQUANTIZE / QUANTIZE.
+  default): the variable stays float32, read and written through DEQUANTIZE / QUANTIZE;
+- stream_kws: a keyword-spotting-like streaming CNN: a window of the last 5 feature frames
+  (10 bins each) as state, Conv2D, depthwise Conv2D, mean, dense, softmax.
 """
 from __future__ import annotations
 
@@ -78,9 +80,28 @@ class TwoStage(tf.Module):
         return y + self.buf2[:, 1:]
 
 
+class StreamKWS(tf.Module):
+    def __init__(self, rng):
+        super().__init__()
+        self.frames = tf.Variable(tf.zeros([1, 5, 10, 1]), trainable=False, name="frames")
+        self.w1 = tf.constant(rng.normal(0, 0.4, (3, 3, 1, 8)).astype(np.float32))
+        self.dw = tf.constant(rng.normal(0, 0.4, (3, 3, 8, 1)).astype(np.float32))
+        self.fc = tf.constant(rng.normal(0, 0.3, (8, 4)).astype(np.float32))
+
+    @tf.function(input_signature=[tf.TensorSpec([1, 1, 10, 1], tf.float32)])
+    def __call__(self, x):
+        frames = tf.concat([self.frames[:, 1:], x], axis=1)
+        self.frames.assign(frames)
+        h = tf.nn.relu(tf.nn.conv2d(frames, self.w1, 1, "VALID"))
+        h = tf.nn.relu(tf.nn.depthwise_conv2d(h, self.dw, [1, 1, 1, 1], "SAME"))
+        h = tf.reduce_mean(h, axis=[1, 2])
+        return tf.nn.softmax(tf.matmul(h, self.fc))
+
+
 # name -> (module class, quantize the variables)
 MODELS = {"ring_conv1d": (RingConv1D, True), "accumulator": (Accumulator, True),
-          "two_stage": (TwoStage, True), "ring_float_state": (RingConv1D, False)}
+          "two_stage": (TwoStage, True), "ring_float_state": (RingConv1D, False),
+          "stream_kws": (StreamKWS, True)}
 
 
 def convert(module, seed: int, quantize_variables: bool = True) -> bytes:

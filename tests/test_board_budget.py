@@ -98,3 +98,23 @@ def test_cli_names_needed_and_available_bytes(tmp_path, capsys):
     small.write_bytes(_two_convs().data)
     assert cli(["generate", str(small), "-o", str(tmp_path / "b"), "--ram-budget", "100"]) == 2
     assert "100 B available (--ram-budget)" in capsys.readouterr().err
+
+
+FAST_ARENA_MODELS = ["models/kws_ref_model.tflite", "models/ad01_int8.tflite",
+                     "models/micro_speech_quantized.tflite",
+                     # scratch once pushed the fast arena past TFLM's head on these
+                     "converted/reshape_dense.tflite", "converted/super_resolution.tflite",
+                     "converted/padded_conv.tflite", "converted_matmul/matmul_ops_int8.tflite",
+                     "converted_matmul/matmul_ops_16x8.tflite"]
+
+
+@pytest.mark.parametrize("rel", FAST_ARENA_MODELS)
+def test_fast_plan_stays_within_tflm_arena_head(rel):
+    """The fast kernels' scratch never grows the arena past TFLM's (measured live)."""
+    from pathlib import Path
+    from tflm_py.oracle import arena_allocations
+    path = Path(__file__).parent / "data" / rel
+    fast = plan(load_model(path))
+    assert fast.arena_bytes <= arena_allocations(str(path))["head"]
+    assert fast.arena_ceiling is None or fast.arena_bytes <= max(
+        fast.arena_ceiling, plan(load_model(path), optimize="ram").arena_bytes)

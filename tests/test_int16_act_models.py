@@ -1,7 +1,7 @@
 """16x8 models with int16 SOFTMAX, LOGISTIC and TANH made by TensorFlow's converter
 (scripts/make_int16_act_models.py, committed under tests/data/int16/*_act_16x8.tflite): a conv
 classifier ending in softmax, a tanh * sigmoid gate with a sigmoid score, a softmax over the
-rows of a sequence. TFLM == simulator == host C (ASan/UBSan), and the Cortex-M build under
+rows of a sequence, a squeeze-and-excitation block with swish, and a WaveNet-style gated conv. TFLM == simulator == host C (ASan/UBSan), and the Cortex-M build under
 QEMU equal to the simulator (with random single-op int16 LOGISTIC / TANH / SOFTMAX / 16x8
 LSTM models beside them)."""
 from __future__ import annotations
@@ -19,7 +19,7 @@ from tflm_py.sweep import all_generators, random_inputs
 
 DATA = ROOT / "tests" / "data" / "int16"
 NAMES = ["softmax_classifier_act_16x8", "gated_sigmoid_tanh_act_16x8",
-         "sequence_softmax_act_16x8"]
+         "sequence_softmax_act_16x8", "se_block_act_16x8", "wavenet_gate_act_16x8"]
 ACT_OPS = {"SOFTMAX", "LOGISTIC", "TANH"}
 
 

@@ -305,10 +305,14 @@ def test_client_sequence_wraps_without_replaying(native):
 
 def test_firmware_drops_a_frame_left_incomplete_and_serves_the_retry(native):
     """One byte lost on the way to the board costs one attempt, not two: after a silence
-    the firmware drops the partial frame, and the retry is served."""
+    the firmware drops the partial frame and says so at once (ERR_SHORT, so the host
+    re-sends without waiting out its deadline), and the retry is served."""
     frame = P.encode_frame(P.INFO, 21)
     native.send(frame[:10] + frame[11:])        # a CRC byte lost
-    assert native.frame(timeout=0.4) is None    # nothing to answer
+    t0 = time.monotonic()
+    fr = native.frame(timeout=1.0)
+    assert (fr.type, fr.seq, fr.payload) == (P.ERROR, 21, bytes([P.ERR_SHORT]))
+    assert time.monotonic() - t0 < 0.5
     native.send(frame)                          # the host's retry
     fr = native.frame()
     assert fr is not None and fr.type == P.INFO | P.REPLY and fr.seq == 21

@@ -26,7 +26,7 @@ from tflm_py.simulator import Simulator
 from tflm_py.testing import ModelBuilder
 
 DATA = ROOT / "tests" / "data" / "streaming"
-NAMES = ["ring_conv1d", "accumulator", "two_stage", "ring_float_state"]
+NAMES = ["ring_conv1d", "accumulator", "two_stage", "ring_float_state", "stream_kws"]
 N_SAMPLES = 5
 
 

@@ -1,5 +1,5 @@
-"""Zero-copy views (ops/_views.py, planner rule "view", plan_verify.py): SLICE, SPLIT,
-SPLIT_V, UNPACK, GATHER outputs that are contiguous blocks of their input are planned inside
+"""Zero-copy views (ops/_views.py, planner rule "view", plan_verify.py): SLICE, STRIDED_SLICE,
+SPLIT, SPLIT_V, UNPACK, GATHER outputs that are contiguous blocks of their input are planned inside
 it, and PACK / CONCATENATION inputs inside their output; no code runs for such an op and its
 pieces take no arena of their own. Each model: the plan passes the independent verifier,
 every declared view is taken, the arena is what the views allow, the generated C has no call
@@ -132,8 +132,21 @@ def _gather():
     return b.build([x], [y]), "GATHER", 48 + 24
 
 
+def _strided_slice_shrink():
+    """Keras' x[:, 2]: one row of the input, the sliced axis shrunk away."""
+    b = ModelBuilder()
+    x = b.activation((1, 4, 16), **Q)
+    a = _requant(b, x, (1, 4, 16))
+    s = b.activation((1, 16), scale=0.05, zero_point=3)
+    b.op("STRIDED_SLICE", [a, b.constant(_i32([0, 2, 0])), b.constant(_i32([1, 3, 16])),
+                           b.constant(_i32([1, 1, 1]))], [s], shrink_axis_mask=2)
+    y = _requant(b, s, (1, 16), 1)
+    return b.build([x], [y]), "STRIDED_SLICE", 64 + 16
+
+
 CASES = {f.__name__[1:]: f for f in (_slice, _slice_unaligned, _split, _split_v, _split_int32,
-                                     _unpack, _pack, _concat_with_constant, _gather)}
+                                     _unpack, _pack, _concat_with_constant, _gather,
+                                     _strided_slice_shrink)}
 
 
 @pytest.fixture(scope="module")
@@ -215,3 +228,80 @@ def test_a_tensor_packed_twice_is_copied_once():
     assert np.array_equal(simulate(m, s[0])[0], np.asarray(want).reshape(2, 1, 16))
     assert np.array_equal(run_host_many([m], [s], sanitize=True)[0][0][0],
                           simulate(m, s[0])[0])
+
+
+def _random_graph(seed):
+    """Random compositions of view ops (SLICE, SPLIT, CONCATENATION, PACK + RESHAPE) and
+    writers (ADD, MAXIMUM) on [1, n] int8 tensors of one quantization: groups that nest,
+    chain and compete for the same bytes."""
+    rng = np.random.default_rng(seed)
+    b = ModelBuilder()
+    x = b.activation((1, 24), **Q)
+    pool = [(x, 24)]
+    used = set()
+
+    def new(n):
+        return b.activation((1, n), **Q)
+    for _ in range(int(rng.integers(6, 12))):
+        kind = rng.choice(["slice", "split", "concat", "pack", "add", "max"])
+        t, n = pool[int(rng.integers(len(pool)))]
+        if kind == "slice" and n > 1:
+            size = int(rng.integers(1, n))
+            begin = int(rng.integers(0, n - size + 1))
+            y = new(size)
+            b.op("SLICE", [t, b.constant(_i32([0, begin])), b.constant(_i32([1, size]))], [y])
+            pool.append((y, size))
+        elif kind == "split" and n % 2 == 0:
+            ys = [new(n // 2) for _ in range(2)]
+            b.op("SPLIT", [b.constant(_i32(1)), t], ys, num_splits=2)
+            pool += [(y, n // 2) for y in ys]
+        elif kind == "concat":
+            u, m = pool[int(rng.integers(len(pool)))]
+            y = new(n + m)
+            b.op("CONCATENATION", [t, u], [y], axis=1)
+            pool.append((y, n + m))
+        elif kind == "pack":
+            same = [p for p in pool if p[1] == n]
+            u = same[int(rng.integers(len(same)))][0]
+            z = b.activation((2, 1, n), **Q)
+            b.op("PACK", [t, u], [z], values_count=2, axis=0)
+            y = new(2 * n)
+            b.op("RESHAPE", [z, b.constant(_i32([1, 2 * n]))], [y])
+            pool.append((y, 2 * n))
+        elif kind in ("add", "max"):
+            same = [p for p in pool if p[1] == n]
+            u = same[int(rng.integers(len(same)))][0]
+            y = new(n)
+            b.op("ADD" if kind == "add" else "MAXIMUM", [t, u], [y])
+            pool.append((y, n))
+        else:
+            continue
+        used.add(t)
+    outs = [p[0] for p in pool[1:] if p[0] not in used][-3:] or [pool[-1][0]]
+    return b.build([x], outs)
+
+
+def test_random_view_graphs_verified_and_bit_exact():
+    models, samples, sims = [], [], []
+    taken = 0
+    for seed in range(6):    # scripts: any number of seeds; these 6 nest, chain and compete
+        data = _random_graph(seed)
+        m = load_model(data)
+        p = plan(m)
+        verify_plan(m, p)
+        taken += sum(p.offsets[t] != p.offsets[r] or p.sizes[t] != p.sizes[r]
+                     for t, r in p.aliases.items())
+        s = [random_inputs(m, np.random.default_rng(seed)) for _ in range(2)]
+        want = run_oracle(data, s)
+        sim = [simulate(m, x) for x in s]
+        for w, g in zip(want, sim):
+            for a, b_ in zip(w, g):
+                assert np.array_equal(np.asarray(a).reshape(-1), b_.reshape(-1)), seed
+        models.append(m)
+        samples.append(s)
+        sims.append(sim)
+    assert taken >= 6       # views were placed, not only declared
+    for seed, (sim, c) in enumerate(zip(sims, run_host_many(models, samples, sanitize=True))):
+        for g, h in zip(sim, c):
+            for a, b_ in zip(g, h):
+                assert np.array_equal(a, b_), seed

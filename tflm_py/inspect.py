@@ -212,7 +212,7 @@ def passes_summary(model: Model) -> dict:
     collapsed = sum(n.startswith("collapse:") and n.endswith("(its output equals its input)")
                     for n in notes)
     lowered = sum(n.startswith("variables:") and (n.endswith("dropped (lowered)")
-                                                  or " READ_VARIABLE elided:" in n)
+                                                  or "_VARIABLE elided:" in n)
                   for n in notes)
     # a float island of k ops became one LOOKUP_TABLE op: k - 1 ops fewer
     collapsed += sum(n.split(" (float32", 1)[0].count(" -> ") for n in notes

@@ -278,6 +278,12 @@ class _Graph:
     def view_groups(self, inplace: bool):
         """(root, delta, group size): each arena tensor's group, its byte offset in the group's
         buffer, and the buffer's size per root; from the links that can be taken."""
+        memo = self.__dict__.setdefault("_groups_memo", {})
+        if inplace not in memo:
+            memo[inplace] = self._view_groups(inplace)
+        return memo[inplace]
+
+    def _view_groups(self, inplace: bool):
         parent = {t: (t, 0) for t in self.arena}
         if inplace:
             taken = []
@@ -289,11 +295,12 @@ class _Graph:
                     if dm == dc + off:
                         taken.append(link)
                     continue
+                saved = dict(parent)    # the check compresses paths: undo restores all
                 parent[rm] = (rc, dc + off - dm)
                 if self._writes_disjoint(parent, rc, taken + [link]):
                     taken.append(link)
                 else:
-                    parent[rm] = (rm, 0)
+                    parent = saved
         root, delta = {}, {}
         for t in self.arena:
             root[t], delta[t] = self._find(parent, t)

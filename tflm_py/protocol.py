@@ -1,4 +1,4 @@
-"""The tflm-py serial protocol between the host and the validation firmware (v2).
+"""The tflm-py serial protocol between the host and the validation firmware (v3).
 
 Frame (all integers little-endian):
 
@@ -7,16 +7,21 @@ Frame (all integers little-endian):
 crc32 is zlib's CRC-32 over type, seq, len and the payload. `~len` (len xor 0xFFFF) lets a
 receiver reject a corrupted length at once instead of waiting for bytes that never come.
 Anything between frames is ignored (a boot banner is fine); a receiver that finds a bad frame
-drops one byte and hunts for the next sync inside the bytes it already holds. The firmware
+drops one byte and hunts for the next sync inside the bytes it already holds. Both sides
+send two filler bytes (PAD) after every frame, so a frame that lost a byte is completed by
+them and fails its CRC at once. The firmware
 also drops a frame whose bytes stop coming (FW_RX_TIMEOUT_MS, 50 ms), so a retry after a
 lost byte meets a clean receiver.
 
 The host sends commands; the firmware answers each with one frame of type `cmd | 0x80`,
 the same seq, and a payload starting with a status byte (0 = OK). A frame the firmware
-cannot use (bad length or CRC) gets an ERROR frame (type 0xFF, status ERR_CRC/ERR_HEADER):
-the host then knows its command was damaged on the way to the board.
+cannot use (bad length or CRC) gets an ERROR frame (type 0xFF, status ERR_CRC/ERR_HEADER),
+and so does a frame whose bytes stopped coming (ERR_SHORT, after FW_RX_TIMEOUT_MS): the host
+then knows at once that its command was damaged on the way to the board, and re-sends it.
+The hello (INFO) is fetched in windows, so each part of it is retried on its own.
 
-    INFO          -                               -> hello (see DeviceInfo.parse)
+    INFO          first u16, count u16            -> total u16, hello[first:first+count]
+                  (no arguments: from 0, as much as fits; see DeviceInfo.parse)
     WRITE_INPUT   index u8, offset u32, bytes     -> -
     INVOKE        token u32, halt_op u16          -> result i32, ticks u64, halted u8
     READ_OUTPUT   index u8, offset u32, n u16     -> bytes
@@ -42,6 +47,7 @@ never a wrong answer (every frame is CRC-checked). The C side is codegen/firmwar
 """
 from __future__ import annotations
 
+import math
 import struct
 import time
 import zlib
@@ -52,11 +58,15 @@ import numpy as np
 
 from .errors import ModelError
 
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 MAGIC = b"TFPY"
 SYNC = b"\xA5\x5A"
 HEADER_BYTES = 9            # sync(2) type seq(2) len ~len
 OVERHEAD = HEADER_BYTES + 4
+# Filler sent after every frame, both ways (never a sync byte, so receivers skip it): a
+# frame that lost a byte on the way is completed by it and fails its CRC at once, so the
+# receiver reports the damage instead of waiting for a byte that never comes.
+PAD = b"\x00\x00"
 DEVICE_MAX_PAYLOAD = 512    # what the firmware accepts (its receive buffer)
 
 # commands
@@ -86,9 +96,11 @@ ERR_UNKNOWN = 3
 ERR_ARG = 4
 ERR_INVOKE = 5
 ERR_UNSUPPORTED = 6
+ERR_SHORT = 7               # the frame's bytes stopped coming (the firmware's receive timeout)
 STATUS_NAMES = {OK: "ok", ERR_CRC: "bad CRC", ERR_HEADER: "bad frame header",
                 ERR_UNKNOWN: "unknown command", ERR_ARG: "bad argument",
-                ERR_INVOKE: "invoke failed", ERR_UNSUPPORTED: "not supported"}
+                ERR_INVOKE: "invoke failed", ERR_UNSUPPORTED: "not supported",
+                ERR_SHORT: "frame cut short"}
 
 # TFLite tensor type codes -> numpy dtypes
 TYPE_DTYPES = {0: np.float32, 2: np.int32, 3: np.uint8, 4: np.int64, 6: np.bool_,
@@ -101,7 +113,8 @@ C_CONSTANTS = dict(PROTOCOL_VERSION=PROTOCOL_VERSION, MAX_PAYLOAD=DEVICE_MAX_PAY
                    LAYER_CRCS=LAYER_CRCS, READ_LAYER=READ_LAYER, DATA_CRCS=DATA_CRCS,
                    REPLY=REPLY, ERROR=ERROR,
                    OK=OK, ERR_CRC=ERR_CRC, ERR_HEADER=ERR_HEADER, ERR_UNKNOWN=ERR_UNKNOWN,
-                   ERR_ARG=ERR_ARG, ERR_INVOKE=ERR_INVOKE, ERR_UNSUPPORTED=ERR_UNSUPPORTED)
+                   ERR_ARG=ERR_ARG, ERR_INVOKE=ERR_INVOKE, ERR_UNSUPPORTED=ERR_UNSUPPORTED,
+                   ERR_SHORT=ERR_SHORT)
 
 
 class DeviceError(ModelError):
@@ -141,6 +154,7 @@ class FrameParser:
     def __init__(self, max_payload: int = 0xFFFF):
         self.buf = bytearray()
         self.max_payload = max_payload
+        self._pad = 0             # filler bytes still expected after the last good frame
         self.dropped = 0          # bytes skipped as garbage
         self.bad_frames = 0       # sync seen but header or CRC wrong
 
@@ -149,14 +163,30 @@ class FrameParser:
 
     def drop_partial(self) -> None:
         """Give up on a frame start still waiting for bytes (the link went quiet): a false
-        sync claiming a long length must not hold up the frames behind it."""
+        sync claiming a long length must not hold up the frames behind it. The hunt goes on
+        from the next sync inside the held bytes."""
         if self.buf.startswith(SYNC):
             self.bad_frames += 1
-            self.dropped += 1
-            del self.buf[:1]
+            i = self.buf.find(SYNC[:1], 1)
+            k = i if i > 0 else len(self.buf)
+            self.dropped += k
+            del self.buf[:k]
+
+    def pending(self) -> int:
+        """Bytes the frame start at the head of the buffer still waits for (0: none)."""
+        if len(self.buf) < HEADER_BYTES or not self.buf.startswith(SYNC):
+            return 0
+        n = struct.unpack_from("<H", self.buf, 5)[0]
+        return max(0, HEADER_BYTES + n + 4 - len(self.buf))
 
     def next_frame(self) -> Optional[Frame]:
         buf = self.buf
+        while self._pad and buf:          # a good frame's filler is not garbage
+            if buf[0] != PAD[0]:
+                self._pad = 0
+                break
+            del buf[:1]
+            self._pad -= 1
         while True:
             i = buf.find(SYNC)
             if i < 0:
@@ -186,6 +216,7 @@ class FrameParser:
                 del buf[:1]
                 continue
             del buf[:total]
+            self._pad = len(PAD)
             return Frame(ftype, seq, body[7:])
 
 
@@ -314,53 +345,92 @@ class LinkReport:
         self.bytes_in = 0        # bytes received
         self.corrupt = 0         # frames that arrived damaged (board -> host)
         self.rejected = 0        # ERROR frames: the board got our command damaged (host -> board)
+        self.cut_short = 0       # ERROR frames: our command stopped coming (bytes lost)
         self.stale = 0           # good frames answering something else
 
     def describe(self) -> str:
-        parts = []
-        if self.rejected:
-            parts.append(f"host->board: the board received {self.rejected} damaged "
-                         f"command{'s' if self.rejected > 1 else ''}")
-        if self.corrupt:
-            parts.append(f"board->host: {self.corrupt} repl{'ies' if self.corrupt > 1 else 'y'}"
-                         " arrived corrupted")
-        missing = self.attempts - self.rejected
-        if missing > 0 and self.bytes_in:
-            parts.append(f"{missing} repl{'ies' if missing > 1 else 'y'} missing")
         if not self.bytes_in:
             return ("nothing at all came back from the board: is it running the tflm-py "
                     "validation firmware, and is the port right?")
-        if not (self.corrupt or self.rejected or self.stale):
+        parts = []
+        if self.rejected:
+            parts.append(f"host->board: the board received {_count(self.rejected, 'command')} "
+                         "damaged")
+        if self.cut_short:
+            parts.append(f"host->board: {_count(self.cut_short, 'command')} reached the board "
+                         "cut short (bytes lost)")
+        if self.corrupt:
+            parts.append(f"board->host: {_count(self.corrupt, 'reply', 'replies')} arrived "
+                         "corrupted")
+        missing = self.attempts - self.rejected - self.cut_short - self.corrupt
+        if missing > 0:
+            parts.append(f"{_count(missing, 'reply', 'replies')} missing")
+        if not (self.corrupt or self.rejected or self.cut_short or self.stale):
             parts.append("bytes came back but no tflm-py frame: is the board running the "
                          "tflm-py validation firmware at this baud rate?")
         return "; ".join(parts)
 
 
+def _count(n: int, one: str, many: str = "") -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+# Client options for a run of many commands over a link that may be noisy: a noisy link
+# (damaged frames, ERROR replies) gets many quick retries, a silent board is given up on
+# after a few attempts that got nothing back.
+NOISY_LINK_OPTIONS = {"retries": 30, "hello_retries": 4, "silent_retries": 6, "persist": 5.0}
+
+
 class Client:
     """Host side of the protocol over a pyserial-like port (read(n), write(b), timeout).
 
-    Every exchange has a deadline: the expected transfer time of the frames (at `rate`
-    bytes/s), the device's compute time and `reply_timeout` for the link's own delays,
-    growing with every retry. A missing, corrupted or foreign reply is retried up to
-    `retries` times with the same seq (a late reply to an earlier attempt still counts),
-    then DeviceError names the command, the direction that failed and how. A reply that
-    arrived damaged is retried after a short grace instead of waiting out the deadline.
+    Every attempt has a short deadline: the transfer time of the command and of the
+    expected reply at `rate` bytes/s (baud / 10 of the port), the device's compute time
+    and an allowance learned from the round trips seen so far (on a first attempt never
+    more than `reply_timeout`, the user's --timeout). A damaged exchange is re-sent at
+    once instead of waiting that deadline out: the board's ERROR frame (our command
+    arrived damaged, or cut short: the firmware's receive timeout), a corrupted reply, or
+    a reply whose bytes stopped coming. Later attempts wait longer (doubling, up to
+    `reply_timeout` x the attempt number, so a stalled link is waited out). Any attempt's
+    reply counts (all carry the same seq). After `retries` retries DeviceError names the
+    command, the direction that failed and how.
+
+    Frames shrink while the link corrupts them: the chunk size minimises the expected
+    bytes sent per useful byte for the error rate seen lately.
 
     invoke_timeout: the first INVOKE's compute budget (derive it from the model, see
-    harness.expected_invoke_seconds); later ones wait 10x the slowest seen (at least 2 s).
-    `rate` is the slowest link speed to plan for (QEMU's UART takes ~12 KiB/s host->device)."""
+    harness.expected_invoke_seconds); later ones expect about the time seen so far and
+    wait at most 10x the slowest seen (at least 2 s)."""
+
+    QUIET = 0.02            # s of silence inside a frame or after stray bytes: a re-send
+    # s: the smallest allowance for the link's own latency. Damage is found without it; the
+    # deadline catches replies lost whole, and a premature re-send clogs a slow link.
+    MIN_ALLOW = 0.1
 
     def __init__(self, port, reply_timeout: float = 1.0, invoke_timeout: float = 60.0,
-                 retries: int = 4, chunk: int = 256, rate: float = 6000.0,
+                 retries: int = 4, chunk: int = 256, rate: Optional[float] = None,
                  clock: Callable[[], float] = time.monotonic, seed: Optional[int] = None,
-                 hello_retries: Optional[int] = None):
+                 hello_retries: Optional[int] = None, silent_retries: Optional[int] = None,
+                 persist: float = 0.0):
         import random
         self.port = port
         self.reply_timeout = reply_timeout
         self.invoke_timeout = invoke_timeout
         self.retries = retries
+        # INFO gives up after this many attempts when nothing at all comes back (a silent
+        # board is reported fast); a board that answers, even garbled, gets `retries`
         self.hello_retries = retries if hello_retries is None else hello_retries
+        # any command gives up after this many retries in a row that got nothing back: a
+        # noisy link (damaged frames, ERROR replies) gets all `retries`, a dead one does not
+        self.silent_retries = retries if silent_retries is None else silent_retries
+        # ... and keeps retrying for at least this many seconds: a burst of damage (a stall,
+        # then a flood of late frames) does not use up the retries in a moment
+        self.persist = persist
         self.chunk = chunk
+        if rate is None:
+            baud = getattr(port, "baudrate", None)
+            rate = float(baud) / 10.0 if isinstance(baud, (int, float)) and baud > 0 \
+                else 11520.0
         self.rate = rate
         self.clock = clock
         self.parser = FrameParser(max_payload=4096)
@@ -370,12 +440,19 @@ class Client:
         self.seq = rnd.randrange(0x10000)
         self.token = rnd.randrange(1 << 32)
         self.info: Optional[DeviceInfo] = None
-        self._invoke_seen: Optional[float] = None
-        # a noisy link: the round trip seen so far sets how soon a lost reply is retried
-        # (never later than reply_timeout), and chunks shrink while frames keep failing
-        self.rtt: Optional[float] = None
+        self._invoke_seen: Optional[float] = None    # slowest INVOKE (with retries)
+        self._invoke_clean: Optional[float] = None   # slowest INVOKE answered at once
+        # round trips beyond the computed transfer time (first attempts only), TCP-style
+        self.srtt: Optional[float] = None
+        self.rttvar = 0.0
         self.max_chunk = chunk
-        self._clean = 0
+        # the link's recent error rate: failed attempts per byte on the wire (decaying)
+        self._attempts = self._good = self._exposed = 0.0
+        self.last_attempts = 0
+        self._last_byte = 0.0
+        self._timed_out = False
+        self._timeouts = 0
+        self._fastest = 0.0            # the fastest round trip seen (x 0.8; 0: none yet)
         self.stats = {"retries": 0, "garbage_bytes": 0, "bad_frames": 0, "error_frames": 0,
                       "stale_frames": 0}
 
@@ -389,7 +466,7 @@ class Client:
         if remaining <= 0:
             return False
         try:
-            self.port.timeout = min(remaining, 0.05)
+            self.port.timeout = min(remaining, self.QUIET / 2)
             n = getattr(self.port, "in_waiting", 0) or 1
             data = self.port.read(n)
         except Exception as e:  # pyserial raises SerialException/OSError on a dead link
@@ -397,104 +474,217 @@ class Client:
         if data:
             report.bytes_in += len(data)
             self.parser.feed(data)
+            self._last_byte = self.clock()
         return True
 
-    def _wait_reply(self, cmd: int, seq: int, deadline: float, grace: float,
+    def _wait_reply(self, cmd: int, seq: int, sent: float, deadline: float,
                     report: LinkReport):
-        """The reply frame to (cmd, seq), or None at the deadline, on a matching ERROR, or
-        `grace` seconds after a damaged frame arrived with no good reply since."""
-        bad0, got0 = self.parser.bad_frames, report.bytes_in
+        """The reply frame to (cmd, seq), or None when this attempt is lost: at the
+        deadline; at once on a corrupted frame or the board's ERROR frame for it; once the
+        line has been quiet for QUIET after stray bytes or inside a frame. A damaged frame
+        seen sooner after the send than the fastest round trip so far cannot be this
+        attempt's reply (it is an earlier attempt's): the wait goes on. (An ERROR frame can
+        come sooner: the board answers a bad header after its first 9 bytes.)"""
+        bad0, dropped0, got0 = self.parser.bad_frames, self.parser.dropped, report.bytes_in
+        held0 = len(self.parser.buf)
+        self._timed_out = False
         while True:
             f = self.parser.next_frame()
             if f is None:
                 if self.parser.bad_frames > bad0:
+                    # most likely our reply, damaged: a re-send costs less than waiting
+                    # (if it was something else, our reply still counts when it comes)
                     report.corrupt += self.parser.bad_frames - bad0
                     bad0 = self.parser.bad_frames
-                    deadline = min(deadline, self.clock() + grace)
+                    if self.clock() - sent >= self._fastest:
+                        return None
+                if report.bytes_in > got0 and (self.parser.dropped > dropped0 or
+                                               len(self.parser.buf) > max(1, held0)) and \
+                        self.clock() - self._last_byte >= self.QUIET:
+                    return None     # stray bytes or a frame cut short, then silence
                 if not self._read_some(deadline, report):
+                    if len(self.parser.buf) > 1 and \
+                            self.clock() - self._last_byte < self.QUIET:
+                        deadline = self.clock() + self.QUIET    # a frame is still coming
+                        continue
                     if report.bytes_in == got0:
                         report.silent += 1
+                    self._timed_out = True
                     return None
                 continue
             if f.type == ERROR:
+                # for our seq, or another one: a byte lost or added in our command's header
+                # shifts the seq the board reads. Either way our command most likely did not
+                # get through: re-send at once (a duplicate is answered, and ignored, later)
                 self.stats["error_frames"] += 1
-                if f.seq == seq:
+                if f.payload[:1] == bytes([ERR_SHORT]):
+                    report.cut_short += 1
+                else:
                     report.rejected += 1
-                    return None
-                continue
+                return None
             if f.type == (cmd | REPLY) and f.seq == seq:
                 return f
             report.stale += 1
             self.stats["stale_frames"] += 1   # a late reply to an earlier attempt
 
+    def _allowance(self, timeouts: int) -> float:
+        """Seconds allowed for the link's own latency after `timeouts` attempts timed out
+        since the last reply that came at once (a damaged attempt, found at once, does not
+        lengthen it). Like TCP's retransmission timer: the round trip is only learned from
+        replies to a first attempt, and the doubling lasts until one comes in time."""
+        if self.srtt is None:        # nothing known yet: a first guess, doubled if too short
+            base = min(self.reply_timeout, 0.25)
+        else:
+            base = min(self.reply_timeout,
+                       max(self.MIN_ALLOW, self.srtt + 4 * self.rttvar + self.MIN_ALLOW / 2))
+        return min(base * 2 ** timeouts, self.reply_timeout * (1 + timeouts))
+
+    def _learn_rtt(self, seen: float) -> None:
+        if self.srtt is None:
+            self.srtt, self.rttvar = seen, abs(seen) / 2
+        else:
+            self.rttvar = 0.75 * self.rttvar + 0.25 * abs(self.srtt - seen)
+            self.srtt = 0.875 * self.srtt + 0.125 * seen
+
     def transact(self, cmd: int, payload: bytes = b"", work: float = 0.0,
                  expect_ok: bool = True, retries: Optional[int] = None,
-                 retry_work: Optional[float] = None, reply_bytes: int = 64) -> bytes:
+                 retry_work=None, reply_bytes: int = 64,
+                 silent_retries: Optional[int] = None,
+                 request: Optional[Callable[[], tuple]] = None) -> bytes:
         """Send a command, return its reply payload after the status byte.
 
-        The first attempt waits `work` seconds (the device's compute time), later ones
-        `retry_work` (default: the same), plus the transfer time of the command and a
-        `reply_bytes` reply at `rate` and reply_timeout; the link allowance grows with
-        every retry."""
+        Attempt k waits `work` seconds (the device's compute time; `retry_work` may be a
+        float for every retry or a function of k), plus the transfer time of the command and
+        a `reply_bytes` reply at `rate`, plus the learned link allowance (doubling with
+        every retry, capped at reply_timeout). silent_retries: give up after that many
+        retries in a row during which nothing at all came back (default: the client's).
+
+        request: for commands whose size may change between attempts (a part of something
+        longer, any part as good as another), `request() -> (payload, reply_bytes)` is asked
+        again before every attempt, so a frame that keeps failing shrinks with the chunk
+        size. A late reply to an earlier, larger attempt still counts."""
         seq = self._next_seq()
-        frame = encode_frame(cmd, seq, payload)
-        transfer = (len(frame) + reply_bytes + OVERHEAD) / self.rate
+        biggest_reply = 0
+        frame = b""
         retries = self.retries if retries is None else retries
+        silent_limit = self.silent_retries if silent_retries is None else silent_retries
         report = LinkReport()
         t0 = self.clock()
-        for attempt in range(retries + 1):
+        silent_run = 0
+        attempt = -1
+        while True:
+            attempt += 1
+            if attempt > retries and self.clock() - t0 >= self.persist:
+                break
+            if request is not None:
+                payload, reply_bytes = request()
+            if not frame or request is not None:
+                frame = encode_frame(cmd, seq, payload)
+                wire = len(frame) + reply_bytes + OVERHEAD + 2 * len(PAD)
+                transfer = wire / self.rate
+                biggest_reply = max(biggest_reply, reply_bytes)
             if attempt:
+                if silent_run > silent_limit:
+                    break
                 self.stats["retries"] += 1
-                self.parser.drop_partial()
+                # a frame start waiting for more than a reply's bytes is given up; a shorter
+                # one is left to the next reply, which completes it: it fails its CRC and the
+                # reply is found inside the held bytes
+                if self.parser.pending() > biggest_reply + OVERHEAD + len(PAD):
+                    self.parser.drop_partial()
             report.attempts += 1
             try:
-                self.port.write(frame)
+                self.port.write(frame + PAD)
                 flush = getattr(self.port, "flush", None)
                 if flush:
                     flush()
             except Exception as e:
                 raise DeviceError(f"serial link failed: {e}") from None
-            w = work if attempt == 0 or retry_work is None else retry_work
-            allow = self.reply_timeout if self.rtt is None else \
-                min(self.reply_timeout, max(0.25, 4 * self.rtt + 0.05))
-            link = transfer + allow * (1 + attempt)
-            sent = self.clock()
-            f = self._wait_reply(cmd, seq, sent + w + link, 2 * transfer + 0.1, report)
+            if attempt == 0 or retry_work is None:
+                w = work
+            else:
+                w = retry_work(attempt) if callable(retry_work) else retry_work
+            sent, got0 = self.clock(), report.bytes_in
+            f = self._wait_reply(cmd, seq, sent,
+                                 sent + w + transfer + self._allowance(self._timeouts), report)
+            if f is None and self._timed_out:
+                self._timeouts = min(self._timeouts + 1, 12)
             self.stats["garbage_bytes"] = self.parser.dropped
             self.stats["bad_frames"] = self.parser.bad_frames
+            self._learn_errors(wire, f is not None and bool(f.payload))
+            silent_run = silent_run + 1 if report.bytes_in == got0 else 0
             if f is None:
                 continue
             if not f.payload:
                 report.corrupt += 1
                 continue
-            if cmd != INVOKE and attempt == 0:
-                seen = self.clock() - sent - work
-                self.rtt = seen if self.rtt is None else max(0.7 * self.rtt + 0.3 * seen, 0.0)
-            self._adapt_chunk(attempt)
+            if attempt == 0:
+                seen = 0.8 * (self.clock() - sent)
+                self._fastest = min(self._fastest, seen) if self._fastest else seen
+            if attempt == 0:
+                self._timeouts = 0
+                if cmd != INVOKE:
+                    self._learn_rtt(self.clock() - sent - work - transfer)
+            self.last_attempts = attempt + 1
             status = f.payload[0]
             if expect_ok and status != OK:
                 raise DeviceError(f"{COMMAND_NAMES.get(cmd, cmd)} failed on the device: "
                                   f"{STATUS_NAMES.get(status, f'status {status}')}")
             return f.payload[1:]
         raise DeviceError(f"{COMMAND_NAMES.get(cmd, hex(cmd))}: no valid reply after "
-                          f"{retries + 1} attempts in {self.clock() - t0:.1f} s: "
+                          f"{report.attempts} attempts in {self.clock() - t0:.1f} s: "
                           f"{report.describe()} (a slow or laggy link: raise --timeout, now "
                           f"{self.reply_timeout:g} s)")
 
-    def _adapt_chunk(self, attempt: int) -> None:
-        if attempt:
-            self.chunk = max(16, self.chunk // 2)
-            self._clean = 0
-        else:
-            self._clean += 1
-            if self._clean >= 8 and self.chunk < self.max_chunk:
-                self.chunk = min(self.max_chunk, self.chunk * 2)
-                self._clean = 0
+    def _learn_errors(self, wire: int, ok: bool) -> None:
+        """Estimate the per-byte error rate p from recent attempts (an exchange of b bytes
+        gets through with probability (1 - p)^b) and size frames for it: with o bytes of
+        overhead per exchange, a chunk of n bytes costs (n + o) / n / (1 - p)^(n + o) per
+        useful byte, least near n (n + o) = o / p."""
+        self._attempts = 0.97 * self._attempts + 1.0
+        self._good = 0.97 * self._good + (1.0 if ok else 0.0)
+        self._exposed = 0.97 * self._exposed + wire
+        mean_bytes = self._exposed / self._attempts
+        p = 1.0 - math.exp(math.log((self._good + 0.05) / (self._attempts + 0.05)) / mean_bytes)
+        p = max(p, 1e-6)
+        o = 2 * OVERHEAD + 2 * len(PAD) + 16
+        best = (-o + math.sqrt(o * o + 4.0 * o / p)) / 2.0
+        self.chunk = int(max(16, min(self.max_chunk, best)))
 
     # -- commands
+    HELLO_CHUNK = 48    # the first INFO window is small: nothing is known of the link yet
+
     def hello(self) -> DeviceInfo:
-        p = self.transact(INFO, reply_bytes=512, retries=self.hello_retries)
-        info = DeviceInfo.parse(p)
+        """The firmware's hello, fetched in windows (INFO offset, count) that are each
+        retried on their own, so a long hello gets through a noisy link."""
+        data = bytearray()
+        total: Optional[int] = None
+        while total is None or len(data) < total:
+            first = total is None
+            cap = self.HELLO_CHUNK if first else 4 * self.HELLO_CHUNK
+
+            def window(off=len(data), cap=cap):
+                room = min(self._payload_room(), cap)
+                return struct.pack("<HH", off, room), 3 + room
+            p = self.transact(INFO, request=window,
+                              retries=max(self.retries, self.hello_retries),
+                              silent_retries=self.hello_retries if first else None)
+            if first and p[:4] == MAGIC:     # a v2 firmware: its whole hello, no window
+                DeviceInfo.parse(p)          # says which version it speaks
+                raise DeviceError("malformed hello from the device")
+            if len(p) < 2:
+                raise DeviceError("malformed hello from the device (no length)")
+            (n,) = struct.unpack_from("<H", p, 0)
+            if first:
+                total = n
+            elif n != total:
+                raise DeviceError(f"the device's hello changed length ({total} -> {n} bytes)")
+            if not p[2:] and len(data) < total:
+                raise DeviceError("malformed hello from the device (an empty window)")
+            data += p[2:]
+            if first and bytes(data[:4]) != MAGIC[:len(data[:4])]:
+                DeviceInfo.parse(bytes(data))    # not a tflm-py firmware: says so
+        info = DeviceInfo.parse(bytes(data[:total]))
         self.info = info
         self.parser.max_payload = max(16, info.max_payload)
         return info
@@ -504,12 +694,19 @@ class Client:
         return max(1, min(self.chunk, maxp - 8))
 
     def write_input(self, index: int, data: bytes) -> None:
+        """Input `index`, in frames of the current chunk size. A frame that keeps failing
+        is sent again smaller; a late reply to a larger attempt (same offset, same bytes)
+        covers the smaller one, so any acknowledged attempt moves on by the latest size."""
         off = 0
         while off < len(data):
-            room = self._payload_room()
-            self.transact(WRITE_INPUT, struct.pack("<BI", index, off) + data[off:off + room],
-                          reply_bytes=1)
-            off += room
+            sizes = []
+
+            def part(off=off, sizes=sizes):
+                room = self._payload_room()
+                sizes.append(room)
+                return struct.pack("<BI", index, off) + data[off:off + room], 1
+            self.transact(WRITE_INPUT, request=part)
+            off += min(sizes)
 
     def invoke(self, halt_op: Optional[int] = None) -> tuple[int, int]:
         """Run one inference: (result, ticks); with halt_op, stop right after that op.
@@ -517,28 +714,43 @@ class Client:
         slowest seen so far (at least 2 s), so a hung device is found fast. Every call
         draws a new token: a retry of it is answered from the device's memory, not run
         twice, and a new inference is never mistaken for a retry."""
-        work = self.invoke_timeout
-        if self._invoke_seen is not None:
-            work = retry = min(work, max(2.0, 10.0 * self._invoke_seen))
+        budget = self.invoke_timeout
+        if self._invoke_seen is None:
+            work, retry = budget, min(budget, max(10.0, budget / 4))
         else:
-            retry = min(work, max(10.0, work / 4))
+            # expect about the time seen so far; a lost reply is re-sent soon (a re-sent
+            # INVOKE is answered from memory, or waits in the link while the board works)
+            cap = min(budget, max(2.0, 10.0 * self._invoke_seen))
+            work = min(cap, 2.0 * (self._invoke_clean or self._invoke_seen) + 0.01)
+
+            def retry(k, first=work, cap=cap):
+                return min(cap, first * 2 ** k)
         self.token = (self.token + 1) & 0xFFFFFFFF
         t0 = self.clock()
         p = self.transact(INVOKE, struct.pack("<IH", self.token,
                                               NO_HALT if halt_op is None else halt_op),
                           work=work, retry_work=retry, reply_bytes=16)
         if halt_op is None:
-            self._invoke_seen = max(self._invoke_seen or 0.0, self.clock() - t0)
+            took = self.clock() - t0
+            self._invoke_seen = max(self._invoke_seen or 0.0, took)
+            if self.last_attempts == 1:
+                self._invoke_clean = max(self._invoke_clean or 0.0, took)
         result, ticks = struct.unpack_from("<iQ", p, 0)
         return result, ticks
 
     def _read_bytes(self, cmd: int, head, nbytes: int) -> bytes:
         out = bytearray()
         while len(out) < nbytes:
-            n = min(self._payload_room(), nbytes - len(out))
-            p = self.transact(cmd, head(len(out), n), work=n / self.rate, reply_bytes=n)
-            if len(p) != n:
-                raise DeviceError(f"{COMMAND_NAMES[cmd]}: asked {n} bytes, got {len(p)}")
+            asked = []
+
+            def part(off=len(out), asked=asked):
+                n = min(self._payload_room(), nbytes - off)
+                asked.append(n)
+                return head(off, n), 1 + n
+            p = self.transact(cmd, request=part, work=0.0)
+            # any attempt's reply counts: from the same offset, as many bytes as it asked
+            if not 0 < len(p) <= max(asked):
+                raise DeviceError(f"{COMMAND_NAMES[cmd]}: asked {asked[-1]} bytes, got {len(p)}")
             out += p
         return bytes(out)
 
@@ -552,14 +764,18 @@ class Client:
                                 nbytes)
 
     def _table(self, cmd: int, count: int, size: int, fmt: str) -> list:
-        room = max(1, (self._payload_room() - 4) // size)
         rows: list = []
         while len(rows) < count:
-            n = min(room, count - len(rows))
-            p = self.transact(cmd, struct.pack("<HH", len(rows), n), reply_bytes=2 + size * n)
+            asked = []
+
+            def part(first=len(rows), asked=asked):
+                n = min(max(1, (self._payload_room() - 4) // size), count - first)
+                asked.append(n)
+                return struct.pack("<HH", first, n), 3 + size * n
+            p = self.transact(cmd, request=part)
             (got,) = struct.unpack_from("<H", p, 0)
-            if got != n or len(p) != 2 + size * n:
-                raise DeviceError(f"{COMMAND_NAMES[cmd]}: asked {n} values, got {got}")
+            if not 0 < got <= max(asked) or len(p) != 2 + size * got:
+                raise DeviceError(f"{COMMAND_NAMES[cmd]}: asked {asked[-1]} values, got {got}")
             rows += list(struct.iter_unpack(fmt, p[2:]))
         return rows
 
@@ -649,8 +865,8 @@ class DeviceEmulator:
                 if len(buf) == HEADER_BYTES and not flushing else b""
             return -1, err
         total = HEADER_BYTES + n + 4
-        if len(buf) < total:
-            return 0, b""
+        if len(buf) < total:     # flushing: the frame's bytes stopped coming
+            return 0, encode_frame(ERROR, seq, bytes([ERR_SHORT])) if flushing else b""
         payload = bytes(buf[HEADER_BYTES:HEADER_BYTES + n])
         (crc,) = struct.unpack_from("<I", buf, HEADER_BYTES + n)
         if crc != crc32(bytes(buf[2:7]) + payload):
@@ -663,7 +879,8 @@ class DeviceEmulator:
         out = bytearray()
         while self.buf:
             r, reply = self._examine(flushing)
-            out += reply
+            if reply:
+                out += reply + PAD
             if r == 0 and not flushing:
                 break
             k = r if r > 0 else 1
@@ -689,8 +906,16 @@ class DeviceEmulator:
 
     def handle(self, cmd: int, seq: int, p: bytes) -> bytes:
         if cmd == INFO:
+            if len(p) not in (0, 4):
+                return self._reply(cmd, seq, ERR_ARG)
+            hello = self.info.pack()
+            first, count = struct.unpack("<HH", p) if p else (0, 0xFFFF)
+            if first > len(hello):
+                return self._reply(cmd, seq, ERR_ARG)
             self.last_token = None
-            return self._reply(cmd, seq, OK, self.info.pack())
+            count = min(count, self.info.max_payload - 3)
+            return self._reply(cmd, seq, OK, struct.pack("<H", len(hello)) +
+                               hello[first:first + count])
         if cmd == WRITE_INPUT:
             if len(p) < 5:
                 return self._reply(cmd, seq, ERR_ARG)

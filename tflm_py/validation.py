@@ -78,7 +78,8 @@ def run_validation(project_dir, args, board_label=None) -> int:
     if args.inputs and not os.path.isfile(args.inputs):
         raise UsageError(f"{args.inputs}: no such file")
     # a noisy link costs retries, not a failed run; a silent board is still found quickly
-    opts = {"reply_timeout": args.timeout, "retries": 10, "hello_retries": 4}
+    from .protocol import NOISY_LINK_OPTIONS
+    opts = {"reply_timeout": args.timeout, **NOISY_LINK_OPTIONS}
     state = {"header": False, "labels": None}
 
     def on_sample(s, result):

@@ -70,10 +70,17 @@ def test_checked_log2_tolerance_decides_the_power_of_two_path():
 
 def test_softmax_s16_random_models_match_tflm_and_c(tmp_path):
     gen = all_generators()["SOFTMAX/int16"]
+    # and edge scalings: a left shift that wraps in int32 (as TFLM's does), a multiplier
+    # below any difference, a negative and a zero beta
+    edges = [(10.0, 1.0), (1e-9, 1.0), (1e-3, -1.0), (1e-3, 0.0)]
     models, samples = [], []
-    for seed in range(10):
+    for seed in range(10 + len(edges)):
         rng = np.random.default_rng(300 + seed)
-        data = gen(rng)
+        if seed < 10:
+            data = gen(rng)
+        else:
+            scale, beta = edges[seed - 10]
+            data = _unary16("SOFTMAX", (3, 17), float(np.float32(scale)), beta=beta)
         m = load_model(data)
         xs = [random_inputs(m, rng) for _ in range(2)]
         # rows with a narrow spread too, so that many outputs are well above zero

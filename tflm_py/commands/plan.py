@@ -49,7 +49,10 @@ def _table(model, plan) -> str:
         t = r["index"]
         note = ""
         if t in plan.aliases:
-            note = f"alias of {plan.aliases[t]}; "
+            root = plan.aliases[t]
+            d = plan.offsets[t] - plan.offsets[root]
+            note = (f"alias of {root}; " if d == 0 and plan.sizes[t] == plan.sizes[root]
+                    else f"view in {root} at {d:+d}; ")
         elif t in plan.inplace:
             src, rule, d = plan.inplace[t]
             note = f"{rule} over {src} ({d:+d}); "

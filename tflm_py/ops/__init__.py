@@ -46,7 +46,14 @@ _registry: dict[str, ModuleType] | None = None
 TFLM_FLOAT_ONLY = ("NEG", "SQUARE", "SIN", "COS", "LOG", "SQRT")
 
 
+# builtins a graph pass removes (tflm_py/passes/), so no room runs them
+LOWERED_BY_PASSES = {"VAR_HANDLE": "variables", "CALL_ONCE": "variables"}
+
+
 def _no_room_message(op_type: str) -> str:
+    if op_type in LOWERED_BY_PASSES:
+        return (f"op {op_type} is lowered by the graph pass `{LOWERED_BY_PASSES[op_type]}`: "
+                "load the model with tflm_py.load_model")
     if op_type in TFLM_FLOAT_ONLY:
         return (f"op {op_type} is not supported: TFLM's {op_type} kernel takes float32 "
                 "tensors only, and tflm_py runs integer models")

@@ -1,5 +1,5 @@
-"""Zero-copy views of the data-movement rooms (SLICE, SPLIT, SPLIT_V, UNPACK, PACK, GATHER,
-CONCATENATION): where a piece is one contiguous block of the packed tensor, the room declares
+"""Zero-copy views of the data-movement rooms (SLICE, STRIDED_SLICE, SPLIT, SPLIT_V, UNPACK,
+PACK, GATHER, CONCATENATION): where a piece is one contiguous block of the packed tensor, the room declares
 the planner rule "view" and `views(op, model) -> [(member, container, byte offset)]`; the
 planner then may place the member inside the container (planner.py, checked by
 plan_verify.py) and the room's emit writes no code for a piece planned in place. Not a room.

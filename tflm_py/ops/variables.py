@@ -7,8 +7,9 @@ the buffer; the byte sizes must agree; any element type (the ops move bytes). Th
 `passes/variables.py` has made each variable a state tensor (`is_variable`, with its initial
 value) and rewired both ops to it, and dropped VAR_HANDLE and CALL_ONCE (whose init
 subgraph gave the initial values); here READ_VARIABLE(state) -> output and
-ASSIGN_VARIABLE(state, value) are one memcpy each (the pass drops a READ_VARIABLE whose
-readers can read the state itself). The state lives outside the arena and
+ASSIGN_VARIABLE(state, value) are one memcpy each (the pass drops the copies it can: a
+READ_VARIABLE whose readers can read the state itself, an ASSIGN_VARIABLE whose value's op
+can write the state itself). The state lives outside the arena and
 keeps its value between invokes; the planner keeps the ops touching one variable in the
 model's order.
 """
@@ -20,10 +21,8 @@ import numpy as np
 
 from ..errors import UnsupportedError
 
-OPS = ("READ_VARIABLE", "ASSIGN_VARIABLE", "VAR_HANDLE", "CALL_ONCE")
+OPS = ("READ_VARIABLE", "ASSIGN_VARIABLE")
 INPLACE = None
-
-_LOWERED = ("VAR_HANDLE", "CALL_ONCE")
 
 
 def _state(op, model):
@@ -35,9 +34,6 @@ def _state(op, model):
 
 
 def check(op, model) -> None:
-    if op.type in _LOWERED:
-        raise UnsupportedError(f"{op.type} is lowered by the graph pass `variables`: load the "
-                               "model with tflm_py.load_model")
     if op.type == "READ_VARIABLE":
         if len(op.inputs) != 1 or len(op.outputs) != 1:
             raise UnsupportedError("expects 1 input (the variable) and 1 output")

@@ -22,7 +22,9 @@ kept in order by the planner) whose `initial` value is the default fill with the
 subgraph's assignments applied, evaluated at generation time (its ops must fold to constants).
 READ_VARIABLE and ASSIGN_VARIABLE then read and write that tensor (ops/variables.py: copies);
 VAR_HANDLE and CALL_ONCE disappear. A READ_VARIABLE whose readers all run before the
-variable's next ASSIGN_VARIABLE is dropped: they read the state tensor itself. Because CALL_ONCE must come before every use of a
+variable's next ASSIGN_VARIABLE is dropped: they read the state tensor itself; an
+ASSIGN_VARIABLE whose value's op can write the state directly is dropped too (see
+`_elide_reads`, `_assign_in_place`). Because CALL_ONCE must come before every use of a
 variable, "initial value" is exactly what the first invoke sees, and a reset returns to it
 (a fresh interpreter; TFLM's own `Reset()` refills the zero point and does not run CALL_ONCE
 again, see docs/architecture.md).
@@ -245,6 +247,7 @@ def run(model: Model) -> list[str]:
     model.operators = kept
     model.subgraphs = {}
     notes += _elide_reads(model)
+    notes += _assign_in_place(model)
     return notes
 
 
@@ -277,5 +280,45 @@ def _elide_reads(model: Model) -> list[str]:
         drop.add(id(op))
         notes.append(f"{describe(op)} elided: its {len(us)} reader(s) read the state "
                      f"'{st.name}' before it is next assigned")
+    model.operators = [op for op in ops if id(op) not in drop]
+    return notes
+
+
+def _assign_in_place(model: Model) -> list[str]:
+    """An ASSIGN_VARIABLE's copy is not needed when the op computing its value can write the
+    state itself: the value's only write to that variable in the invoke, computed by an op
+    that touches no state, with no other use of the variable between that op and the
+    ASSIGN_VARIABLE (in the file's order), and read afterwards only by ops that touch no
+    other state. That op then writes the state tensor, its later readers read it, and the
+    ASSIGN_VARIABLE goes: the value's arena bytes and the copy are saved."""
+    ops = model.operators
+    pos = {id(op): k for k, op in enumerate(ops)}
+    users = readers(model)
+    producer = {t: op for op in ops for t in op.outputs}
+    assigns: dict[int, list] = {}
+    for op in ops:
+        if op.type == "ASSIGN_VARIABLE":
+            assigns.setdefault(op.inputs[0], []).append(op)
+    drop, notes = set(), []
+    for state, (assign, *more) in assigns.items():
+        value = assign.inputs[1]
+        st, vt = model.tensors[state], model.tensors[value]
+        p = producer.get(value)
+        if more or p is None or value in model.outputs or value in model.inputs or \
+                vt.dtype != st.dtype or tuple(vt.shape) != tuple(st.shape) or \
+                not same_quantization(vt, st) or has_side_effects(p, model):
+            continue
+        between = ops[pos[id(p)] + 1:pos[id(assign)]]
+        if any(state in (*op.inputs, *op.outputs) for op in between):
+            continue
+        others = [u for u in users.get(value, []) if u is not assign]
+        if any(has_side_effects(u, model) or u.type == "ASSIGN_VARIABLE" for u in others):
+            continue
+        p.outputs = tuple(state if t == value else t for t in p.outputs)
+        for u in others:
+            u.inputs = tuple(state if t == value else t for t in u.inputs)
+        drop.add(id(assign))
+        notes.append(f"{describe(assign)} elided: {describe(p)} writes the state "
+                     f"'{st.name}' itself")
     model.operators = [op for op in ops if id(op) not in drop]
     return notes
