@@ -27,8 +27,34 @@ static void NAME(const tflm_add_params_t *p, const T *a, int32_t sa, const T *b,
 ADD_REF_ROW(add_ref_row_s8, int8_t)
 ADD_REF_ROW(add_ref_row_s16, int16_t)
 
+/* SMMLAR: acc + the rounded high word of a * b (one instruction on the DSP cores; the same
+ * 32-bit result from an int64 product elsewhere) */
+static TFLM_PY_INLINE int32_t add_mmlar(int32_t a, int32_t b, int32_t acc)
+{
 #if TFLM_PY_USE_DSP
-/* The DSP path. TFLM rescales the input with the larger scale by exactly 1/2
+    return tflm_smmlar(a, b, acc);
+#else
+    const int32_t hi = (int32_t)(((int64_t)a * b + 0x80000000LL) >> 32);
+    return (int32_t)((uint32_t)acc + (uint32_t)hi);
+#endif
+}
+
+static TFLM_PY_INLINE int32_t add_sat(int32_t y, int bits)
+{
+#if TFLM_PY_USE_DSP
+    return bits == 8 ? __ssat(y, 8) : __ssat(y, 16);
+#else
+    const int32_t top = bits == 8 ? 127 : 32767;
+    return TFLM_CLAMP(y, -top - 1, top);
+#endif
+}
+
+static int32_t add_half(int32_t shift)
+{
+    return shift < 0 ? (int32_t)((1u << -shift) >> 1) : 0;
+}
+
+/* The fast path (on every target; the DSP cores do each SMMLAR in one instruction). TFLM rescales the input with the larger scale by exactly 1/2
  * (multiplier 2^30, shift 0): its term is (x + o) << (ls - 1), exactly; call it E. The other
  * input's term G = MultiplyByQuantizedMultiplier((x + o) << ls, m, -e) with e >= 1 is one
  * SMMLAR (the identity of tflm_requantize_dsp): SMMLAR(X, m, 2^(e-1) - [X < 0]) >> e with
@@ -42,7 +68,8 @@ typedef struct {
     int32_t out_mult, out_acc, out_shift;
     int32_t lo, hi;
     int32_t e_is_1;     /* E is input 1 */
-    int32_t mode;       /* r = E + G (0), E - G (1), G - E (2) */
+    int32_t mode;       /* r = E + G (0), E - G (1), G - E (2); equal scales, G exact as
+                         * E: E + G (3), E - G (4) */
 } add_dsp_t;
 
 static int add_dsp_exact_half(int32_t mult, int32_t shift)
@@ -85,26 +112,24 @@ static int add_dsp_setup(const tflm_add_params_t *p, int in_bits, add_dsp_t *d)
     } else {
         return 0;
     }
-    if (add_dsp_exact_half(g_mult, g_shift)) {
-        /* equal scales: G is exact too, as SMMLAR(X, 2^30, 0); shifting by 0 is not
-         * the e >= 1 form, so take the reference path (rare) */
-        return 0;
-    }
-    if (g_shift >= 0) {
-        return 0;
-    }
     const int32_t ls = p->left_shift;
+    if (add_dsp_exact_half(g_mult, g_shift)) {
+        /* equal scales: G is (x + o) << (ls - 1) as well */
+        d->mode = p->subtract ? 4 : 3;
+    } else if (g_shift >= 0) {
+        return 0;
+    }
     d->e_off = (int32_t)((uint32_t)e_offset << (ls - 1));
     if (d->mode == 2) {
         d->e_off = -d->e_off;
     }
-    d->g_off = (int32_t)((uint32_t)g_offset << (ls + 1));
+    d->g_off = (int32_t)((uint32_t)g_offset << (d->mode >= 3 ? ls - 1 : ls + 1));
     d->g_mult = g_mult;
-    d->g_half = tflm_requantize_half(g_shift);
+    d->g_half = add_half(g_shift);
     d->g_shift = -g_shift;
     d->out_mult = p->output_multiplier;
     d->out_shift = -p->output_shift;
-    d->out_acc = (int32_t)((uint32_t)tflm_requantize_half(p->output_shift) +
+    d->out_acc = (int32_t)((uint32_t)add_half(p->output_shift) +
                            ((uint32_t)p->output_offset << d->out_shift));
     d->lo = p->act_min;
     d->hi = p->act_max;
@@ -129,12 +154,18 @@ static TFLM_PY_INLINE void NAME(const add_dsp_t *dp, const T *e, int32_t se, con
         e += se;                                                                           \
         g += sg;                                                                           \
         const uint32_t e2 = mode == 2 ? e_off - (xe << ls) : e_off + (xe << ls);           \
-        const int32_t X = (int32_t)((xg << (ls + 1)) + g_off);                             \
-        const uint32_t gv = (uint32_t)(tflm_smmlar(X, g_mult, g_half + (X >> 31)) >> g_shift); \
-        const int32_t r2 = (int32_t)(mode == 1 ? e2 - (gv << 1) : e2 + (gv << 1));         \
-        int32_t y = tflm_smmlar(r2, o_mult, o_acc + (r2 >> 31)) >> o_shift;                \
+        uint32_t gv;                                                                       \
+        if (mode >= 3) {                                                                   \
+            gv = (xg << (ls - 1)) + g_off;                                                 \
+        } else {                                                                           \
+            const int32_t X = (int32_t)((xg << (ls + 1)) + g_off);                         \
+            gv = (uint32_t)(add_mmlar(X, g_mult, g_half + (X >> 31)) >> g_shift);          \
+        }                                                                                  \
+        const int32_t r2 = (int32_t)(mode == 1 || mode == 4 ? e2 - (gv << 1)               \
+                                                            : e2 + (gv << 1));             \
+        int32_t y = add_mmlar(r2, o_mult, o_acc + (r2 >> 31)) >> o_shift;                \
         if (full) {                                                                        \
-            y = __ssat(y, BITS);                                                           \
+            y = add_sat(y, BITS);                                                           \
         } else {                                                                           \
             y = y < lo ? lo : y;                                                           \
             y = y > hi ? hi : y;                                                           \
@@ -155,12 +186,10 @@ static TFLM_PY_NOINLINE void NAME(const add_dsp_t *d, const int8_t *e, const int
 }
 
 ADD_DSP_VARIANT(add_dsp_full_add, 0, 1)
-ADD_DSP_VARIANT(add_dsp_full_sub, 1, 1)
-ADD_DSP_VARIANT(add_dsp_full_rsub, 2, 1)
 ADD_DSP_VARIANT(add_dsp_narrow_add, 0, 0)
-ADD_DSP_VARIANT(add_dsp_narrow_sub, 1, 0)
-ADD_DSP_VARIANT(add_dsp_narrow_rsub, 2, 0)
 
+/* broadcast rows, SUB and equal input scales (rarer in networks: one loop a mode keeps the
+ * code small) */
 static TFLM_PY_NOINLINE void add_dsp_strided(const add_dsp_t *d, const int8_t *e, int32_t se,
                                              const int8_t *g, int32_t sg, int8_t *out,
                                              int32_t n)
@@ -169,8 +198,12 @@ static TFLM_PY_NOINLINE void add_dsp_strided(const add_dsp_t *d, const int8_t *e
         add_dsp_row_s8(d, e, se, g, sg, out, n, 0, 20, 0);
     } else if (d->mode == 1) {
         add_dsp_row_s8(d, e, se, g, sg, out, n, 1, 20, 0);
-    } else {
+    } else if (d->mode == 2) {
         add_dsp_row_s8(d, e, se, g, sg, out, n, 2, 20, 0);
+    } else if (d->mode == 3) {
+        add_dsp_row_s8(d, e, se, g, sg, out, n, 3, 20, 0);
+    } else {
+        add_dsp_row_s8(d, e, se, g, sg, out, n, 4, 20, 0);
     }
 }
 
@@ -180,39 +213,33 @@ static void add_dsp_s8(const add_dsp_t *d, const int8_t *e, int32_t se, const in
     if (n <= 0) {
         return;
     }
-    if (se != 1 || sg != 1) {
+    if (se != 1 || sg != 1 || d->mode != 0) {
         add_dsp_strided(d, e, se, g, sg, out, n);
     } else if (d->lo == -128 && d->hi == 127) {
-        /* the same-shape case of most networks (residual ADD, often with ReLU) */
-        if (d->mode == 0) {
-            add_dsp_full_add(d, e, g, out, n);
-        } else if (d->mode == 1) {
-            add_dsp_full_sub(d, e, g, out, n);
-        } else {
-            add_dsp_full_rsub(d, e, g, out, n);
-        }
-    } else if (d->mode == 0) {
-        add_dsp_narrow_add(d, e, g, out, n);
-    } else if (d->mode == 1) {
-        add_dsp_narrow_sub(d, e, g, out, n);
+        /* the same-shape ADD of most networks (residual connections, often with ReLU) */
+        add_dsp_full_add(d, e, g, out, n);
     } else {
-        add_dsp_narrow_rsub(d, e, g, out, n);
+        add_dsp_narrow_add(d, e, g, out, n);
     }
 }
 
 static TFLM_PY_NOINLINE void add_dsp_s16(const add_dsp_t *d, const int16_t *e, int32_t se,
                                          const int16_t *g, int32_t sg, int16_t *out, int32_t n)
 {
-    if (n > 0) {
+    if (n <= 0) {
+        return;
+    }
+    if (d->mode == 0) {
         add_dsp_row_s16(d, e, se, g, sg, out, n, 0, 15, 0);
+    } else {
+        add_dsp_row_s16(d, e, se, g, sg, out, n, 3, 15, 0);   /* int16 SUB takes the reference */
     }
 }
-#endif /* TFLM_PY_USE_DSP */
+/* end of the fast path */
 
 void tflm_add_s8(const tflm_add_params_t *p, const int8_t *input1, const int8_t *input2,
                  int8_t *output)
 {
-#if TFLM_PY_USE_DSP
     add_dsp_t d;
     if (add_dsp_setup(p, 8, &d)) {
         if (!p->broadcast) {
@@ -237,7 +264,6 @@ void tflm_add_s8(const tflm_add_params_t *p, const int8_t *input1, const int8_t 
         }
         return;
     }
-#endif
     if (!p->broadcast) {
         add_ref_row_s8(p, input1, 1, input2, 1, output, p->size);
         return;
@@ -254,7 +280,6 @@ void tflm_add_s8(const tflm_add_params_t *p, const int8_t *input1, const int8_t 
 void tflm_add_s16(const tflm_add_params_t *p, const int16_t *input1, const int16_t *input2,
                   int16_t *output)
 {
-#if TFLM_PY_USE_DSP
     add_dsp_t d;
     if (add_dsp_setup(p, 16, &d)) {
         if (!p->broadcast) {
@@ -279,7 +304,6 @@ void tflm_add_s16(const tflm_add_params_t *p, const int16_t *input1, const int16
         }
         return;
     }
-#endif
     if (!p->broadcast) {
         add_ref_row_s16(p, input1, 1, input2, 1, output, p->size);
         return;

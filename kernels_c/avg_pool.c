@@ -176,75 +176,73 @@ static TFLM_PY_NOINLINE void avg_pool_s8_dsp(const tflm_avg_pool_params_t *p,
 }
 #endif /* TFLM_PY_USE_DSP */
 
+/* The portable kernels: per output pixel, channels in blocks of AVG_BLOCK summed tap by tap
+ * into an int32 array (a loop over contiguous channels that compilers vectorise). */
+#define AVG_BLOCK 16
+
+#define AVG_POOL_REF(NAME, T)                                                              \
+static void NAME(const tflm_avg_pool_params_t *p, const T *input, T *output)              \
+{                                                                                          \
+    const int32_t depth = p->depth;                                                        \
+    const int32_t row_step = p->input_w * depth;                                           \
+    const int32_t lo = p->act_min, hi = p->act_max;                                        \
+    int32_t acc[AVG_BLOCK];                                                                \
+    for (int32_t b = 0; b < p->batches; ++b) {                                             \
+        const T *in_b = input + (size_t)b * p->input_h * row_step;                         \
+        for (int32_t oy = 0; oy < p->output_h; ++oy) {                                     \
+            const int32_t y0 = oy * p->stride_h - p->pad_h;                                \
+            const int32_t ys = TFLM_MAX(y0, 0);                                            \
+            const int32_t ye = TFLM_MIN(y0 + p->filter_h, p->input_h);                     \
+            for (int32_t ox = 0; ox < p->output_w; ++ox) {                                 \
+                const int32_t x0 = ox * p->stride_w - p->pad_w;                            \
+                const int32_t xs = TFLM_MAX(x0, 0);                                        \
+                const int32_t xe = TFLM_MIN(x0 + p->filter_w, p->input_w);                 \
+                const int32_t count = (ye - ys) * (xe - xs);                               \
+                for (int32_t c0 = 0; c0 < depth; c0 += AVG_BLOCK) {                        \
+                    const int32_t n = TFLM_MIN(AVG_BLOCK, depth - c0);                     \
+                    for (int32_t c = 0; c < n; ++c) {                                      \
+                        acc[c] = 0;                                                        \
+                    }                                                                      \
+                    for (int32_t iy = ys; iy < ye; ++iy) {                                 \
+                        const T *px = in_b + (size_t)iy * row_step + (size_t)xs * depth + c0; \
+                        for (int32_t ix = xs; ix < xe; ++ix, px += depth) {                \
+                            if (n == AVG_BLOCK) { /* a constant trip count: vectorised */  \
+                                for (int32_t c = 0; c < AVG_BLOCK; ++c) {                  \
+                                    acc[c] += px[c];                                       \
+                                }                                                          \
+                            } else {                                                       \
+                                for (int32_t c = 0; c < n; ++c) {                          \
+                                    acc[c] += px[c];                                       \
+                                }                                                          \
+                            }                                                              \
+                        }                                                                  \
+                    }                                                                      \
+                    for (int32_t c = 0; c < n; ++c) {                                      \
+                        const int32_t v = count > 0 ? avg_div(acc[c], count) : 0;          \
+                        *output++ = (T)TFLM_CLAMP(v, lo, hi);                              \
+                    }                                                                      \
+                }                                                                          \
+            }                                                                              \
+        }                                                                                  \
+    }                                                                                      \
+}
+
+#if !TFLM_PY_USE_DSP
+AVG_POOL_REF(avg_pool_s8_ref, int8_t)
+#endif
+AVG_POOL_REF(avg_pool_s16_ref, int16_t)
+
 void tflm_avg_pool_s8(const tflm_avg_pool_params_t *p, const int8_t *input, int8_t *output)
 {
 #if TFLM_PY_USE_DSP
     avg_pool_s8_dsp(p, input, output);
-    return;
+#else
+    avg_pool_s8_ref(p, input, output);
 #endif
-    const int32_t depth = p->depth;
-    for (int32_t b = 0; b < p->batches; ++b) {
-        const int8_t *in_b = input + (size_t)b * p->input_h * p->input_w * depth;
-        for (int32_t oy = 0; oy < p->output_h; ++oy) {
-            const int32_t y0 = oy * p->stride_h - p->pad_h;
-            const int32_t ys = TFLM_MAX(y0, 0);
-            const int32_t ye = TFLM_MIN(y0 + p->filter_h, p->input_h);
-            for (int32_t ox = 0; ox < p->output_w; ++ox) {
-                const int32_t x0 = ox * p->stride_w - p->pad_w;
-                const int32_t xs = TFLM_MAX(x0, 0);
-                const int32_t xe = TFLM_MIN(x0 + p->filter_w, p->input_w);
-                const int32_t count = (ye - ys) * (xe - xs);
-                for (int32_t c = 0; c < depth; ++c) {
-                    int32_t sum = 0;
-                    for (int32_t iy = ys; iy < ye; ++iy) {
-                        const int8_t *row = in_b + ((size_t)iy * p->input_w) * depth + c;
-                        for (int32_t ix = xs; ix < xe; ++ix) {
-                            sum += row[(size_t)ix * depth];
-                        }
-                    }
-                    int32_t avg = 0;
-                    if (count > 0) {
-                        /* round half away from zero; C division truncates toward zero */
-                        avg = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
-                    }
-                    *output++ = (int8_t)TFLM_CLAMP(avg, p->act_min, p->act_max);
-                }
-            }
-        }
-    }
 }
 
 void tflm_avg_pool_s16(const tflm_avg_pool_params_t *p, const int16_t *input,
                        int16_t *output)
 {
-    const int32_t depth = p->depth;
-    for (int32_t b = 0; b < p->batches; ++b) {
-        const int16_t *in_b = input + (size_t)b * p->input_h * p->input_w * depth;
-        for (int32_t oy = 0; oy < p->output_h; ++oy) {
-            const int32_t y0 = oy * p->stride_h - p->pad_h;
-            const int32_t ys = TFLM_MAX(y0, 0);
-            const int32_t ye = TFLM_MIN(y0 + p->filter_h, p->input_h);
-            for (int32_t ox = 0; ox < p->output_w; ++ox) {
-                const int32_t x0 = ox * p->stride_w - p->pad_w;
-                const int32_t xs = TFLM_MAX(x0, 0);
-                const int32_t xe = TFLM_MIN(x0 + p->filter_w, p->input_w);
-                const int32_t count = (ye - ys) * (xe - xs);
-                for (int32_t c = 0; c < depth; ++c) {
-                    int32_t sum = 0;
-                    for (int32_t iy = ys; iy < ye; ++iy) {
-                        const int16_t *row = in_b + ((size_t)iy * p->input_w) * depth + c;
-                        for (int32_t ix = xs; ix < xe; ++ix) {
-                            sum += row[(size_t)ix * depth];
-                        }
-                    }
-                    int32_t avg = 0;
-                    if (count > 0) {
-                        /* round half away from zero; C division truncates toward zero */
-                        avg = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
-                    }
-                    *output++ = (int16_t)TFLM_CLAMP(avg, p->act_min, p->act_max);
-                }
-            }
-        }
-    }
+    avg_pool_s16_ref(p, input, output);
 }

@@ -114,65 +114,73 @@ static TFLM_PY_NOINLINE void max_pool_s8_dsp(const tflm_max_pool_params_t *p,
 }
 #endif /* TFLM_PY_USE_DSP */
 
+/* The portable kernels: per output pixel, channels in blocks of MAX_BLOCK, the running
+ * maxima in an array updated tap by tap (a loop over contiguous channels that compilers
+ * vectorise; the constant trip count of full blocks lets gcc -O2 do it). */
+#define MAX_BLOCK 16
+
+#define MAX_POOL_REF(NAME, T, T_MIN)                                                       \
+static void NAME(const tflm_max_pool_params_t *p, const T *input, T *output)              \
+{                                                                                          \
+    const int32_t depth = p->depth;                                                        \
+    const int32_t row_step = p->input_w * depth;                                           \
+    const int32_t lo = p->act_min, hi = p->act_max;                                        \
+    T best[MAX_BLOCK];                                                                     \
+    for (int32_t b = 0; b < p->batches; ++b) {                                             \
+        const T *in_b = input + (size_t)b * p->input_h * row_step;                         \
+        for (int32_t oy = 0; oy < p->output_h; ++oy) {                                     \
+            const int32_t y0 = oy * p->stride_h - p->pad_h;                                \
+            const int32_t ys = TFLM_MAX(y0, 0);                                            \
+            const int32_t ye = TFLM_MIN(y0 + p->filter_h, p->input_h);                     \
+            for (int32_t ox = 0; ox < p->output_w; ++ox) {                                 \
+                const int32_t x0 = ox * p->stride_w - p->pad_w;                            \
+                const int32_t xs = TFLM_MAX(x0, 0);                                        \
+                const int32_t xe = TFLM_MIN(x0 + p->filter_w, p->input_w);                 \
+                for (int32_t c0 = 0; c0 < depth; c0 += MAX_BLOCK) {                        \
+                    const int32_t n = TFLM_MIN(MAX_BLOCK, depth - c0);                     \
+                    for (int32_t c = 0; c < n; ++c) {                                      \
+                        best[c] = T_MIN;                                                   \
+                    }                                                                      \
+                    for (int32_t iy = ys; iy < ye; ++iy) {                                 \
+                        const T *px = in_b + (size_t)iy * row_step + (size_t)xs * depth + c0; \
+                        for (int32_t ix = xs; ix < xe; ++ix, px += depth) {                \
+                            if (n == MAX_BLOCK) {                                          \
+                                for (int32_t c = 0; c < MAX_BLOCK; ++c) {                  \
+                                    best[c] = px[c] > best[c] ? px[c] : best[c];           \
+                                }                                                          \
+                            } else {                                                       \
+                                for (int32_t c = 0; c < n; ++c) {                          \
+                                    best[c] = px[c] > best[c] ? px[c] : best[c];           \
+                                }                                                          \
+                            }                                                              \
+                        }                                                                  \
+                    }                                                                      \
+                    for (int32_t c = 0; c < n; ++c) {                                      \
+                        const int32_t v = best[c];                                         \
+                        *output++ = (T)TFLM_CLAMP(v, lo, hi);                              \
+                    }                                                                      \
+                }                                                                          \
+            }                                                                              \
+        }                                                                                  \
+    }                                                                                      \
+}
+
+#if !TFLM_PY_USE_DSP
+MAX_POOL_REF(max_pool_s8_ref, int8_t, -128)
+#endif
+MAX_POOL_REF(max_pool_s16_ref, int16_t, -32768)
+
 void tflm_max_pool_s8(const tflm_max_pool_params_t *p, const int8_t *input, int8_t *output)
 {
 #if TFLM_PY_USE_DSP
     max_pool_s8_dsp(p, input, output);
-    return;
+#else
+    max_pool_s8_ref(p, input, output);
 #endif
-    const int32_t depth = p->depth;
-    for (int32_t b = 0; b < p->batches; ++b) {
-        const int8_t *in_b = input + (size_t)b * p->input_h * p->input_w * depth;
-        for (int32_t oy = 0; oy < p->output_h; ++oy) {
-            const int32_t y0 = oy * p->stride_h - p->pad_h;
-            const int32_t ys = TFLM_MAX(y0, 0);
-            const int32_t ye = TFLM_MIN(y0 + p->filter_h, p->input_h);
-            for (int32_t ox = 0; ox < p->output_w; ++ox) {
-                const int32_t x0 = ox * p->stride_w - p->pad_w;
-                const int32_t xs = TFLM_MAX(x0, 0);
-                const int32_t xe = TFLM_MIN(x0 + p->filter_w, p->input_w);
-                for (int32_t c = 0; c < depth; ++c) {
-                    int32_t best = -128;
-                    for (int32_t iy = ys; iy < ye; ++iy) {
-                        const int8_t *row = in_b + ((size_t)iy * p->input_w) * depth + c;
-                        for (int32_t ix = xs; ix < xe; ++ix) {
-                            const int32_t v = row[(size_t)ix * depth];
-                            best = v > best ? v : best;
-                        }
-                    }
-                    *output++ = (int8_t)TFLM_CLAMP(best, p->act_min, p->act_max);
-                }
-            }
-        }
-    }
 }
 
 void tflm_max_pool_s16(const tflm_max_pool_params_t *p, const int16_t *input,
                        int16_t *output)
 {
-    const int32_t depth = p->depth;
-    for (int32_t b = 0; b < p->batches; ++b) {
-        const int16_t *in_b = input + (size_t)b * p->input_h * p->input_w * depth;
-        for (int32_t oy = 0; oy < p->output_h; ++oy) {
-            const int32_t y0 = oy * p->stride_h - p->pad_h;
-            const int32_t ys = TFLM_MAX(y0, 0);
-            const int32_t ye = TFLM_MIN(y0 + p->filter_h, p->input_h);
-            for (int32_t ox = 0; ox < p->output_w; ++ox) {
-                const int32_t x0 = ox * p->stride_w - p->pad_w;
-                const int32_t xs = TFLM_MAX(x0, 0);
-                const int32_t xe = TFLM_MIN(x0 + p->filter_w, p->input_w);
-                for (int32_t c = 0; c < depth; ++c) {
-                    int32_t best = -32768;
-                    for (int32_t iy = ys; iy < ye; ++iy) {
-                        const int16_t *row = in_b + ((size_t)iy * p->input_w) * depth + c;
-                        for (int32_t ix = xs; ix < xe; ++ix) {
-                            const int32_t v = row[(size_t)ix * depth];
-                            best = v > best ? v : best;
-                        }
-                    }
-                    *output++ = (int16_t)TFLM_CLAMP(best, p->act_min, p->act_max);
-                }
-            }
-        }
-    }
+    max_pool_s16_ref(p, input, output);
 }

@@ -9,8 +9,28 @@ static inline int32_t mul_one(const tflm_mul_params_t *p, int32_t x1, int32_t x2
     return TFLM_CLAMP(y, p->act_min, p->act_max);
 }
 
+/* SMMLAR: acc + the rounded high word of a * b (one instruction on the DSP cores; the same
+ * 32-bit result from an int64 product elsewhere) */
+static TFLM_PY_INLINE int32_t mul_mmlar(int32_t a, int32_t b, int32_t acc)
+{
 #if TFLM_PY_USE_DSP
-/* The int8 DSP path: |(x1 + o1)(x2 + o2)| <= 255^2 < 2^16, so for shifts up to 14 the
+    return tflm_smmlar(a, b, acc);
+#else
+    const int32_t hi = (int32_t)(((int64_t)a * b + 0x80000000LL) >> 32);
+    return (int32_t)((uint32_t)acc + (uint32_t)hi);
+#endif
+}
+
+static TFLM_PY_INLINE int32_t mul_sat8(int32_t y)
+{
+#if TFLM_PY_USE_DSP
+    return __ssat(y, 8);
+#else
+    return TFLM_CLAMP(y, -128, 127);
+#endif
+}
+
+/* The int8 fast path (every target; on the DSP cores each SMMLAR is one instruction): |(x1 + o1)(x2 + o2)| <= 255^2 < 2^16, so for shifts up to 14 the
  * product's rescale is one SMMLAR (tflm_requantize_dsp's identity): with P = prod << (1 + s+)
  * (s+ = the left shift, if any) and e = the right shift,
  * SMMLAR(P, m, 2^(e-1) - [P < 0] + zp * 2^e) >> e, or SMMLAR(P, m, zp) when e = 0;
@@ -37,7 +57,7 @@ static int mul_dsp_setup(const tflm_mul_params_t *p, mul_dsp_t *d)
     d->lsh = 1 + (p->output_shift > 0 ? p->output_shift : 0);
     d->rsh = e;
     d->mask = e > 0 ? -1 : 0;
-    d->acc = (int32_t)((uint32_t)tflm_requantize_half(p->output_shift) +
+    d->acc = (int32_t)((uint32_t)(p->output_shift < 0 ? (int32_t)((1u << -p->output_shift) >> 1) : 0) +
                        ((uint32_t)p->output_offset << e));
     d->lo = p->act_min;
     d->hi = p->act_max;
@@ -58,9 +78,9 @@ static TFLM_PY_INLINE void mul_dsp_row(const mul_dsp_t *dp, const int8_t *a, int
         a += sa;
         b += sb;
         const int32_t P = (int32_t)((uint32_t)(x1 * x2) << lsh);
-        int32_t y = tflm_smmlar(P, mult, acc + ((P >> 31) & mask)) >> rsh;
+        int32_t y = mul_mmlar(P, mult, acc + ((P >> 31) & mask)) >> rsh;
         if (full) {
-            y = __ssat(y, 8);
+            y = mul_sat8(y);
         } else {
             y = y < lo ? lo : y;
             y = y > hi ? hi : y;
@@ -105,12 +125,11 @@ static void mul_dsp_s8(const mul_dsp_t *d, const int8_t *a, int32_t sa, const in
         mul_dsp_strided(d, a, sa, b, sb, out, n);
     }
 }
-#endif /* TFLM_PY_USE_DSP */
+/* end of the fast path */
 
 void tflm_mul_s8(const tflm_mul_params_t *p, const int8_t *input1, const int8_t *input2,
                  int8_t *output)
 {
-#if TFLM_PY_USE_DSP
     mul_dsp_t d;
     if (mul_dsp_setup(p, &d)) {
         if (!p->broadcast) {
@@ -126,7 +145,6 @@ void tflm_mul_s8(const tflm_mul_params_t *p, const int8_t *input1, const int8_t 
         }
         return;
     }
-#endif
     if (!p->broadcast) {
         for (int32_t i = 0; i < p->size; ++i) {
             output[i] = (int8_t)mul_one(p, input1[i], input2[i]);

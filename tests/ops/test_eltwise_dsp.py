@@ -23,11 +23,14 @@ CASES_PER_OP = 5
 
 
 def _every_pair_model(op_type, rng, count=3):
-    """input 1 along rows, input 2 along columns: all 65,536 int8 pairs per op"""
+    """input 1 along rows, input 2 along columns: all 65,536 int8 pairs per op (the first
+    with equal input scales)"""
     b = ModelBuilder()
     ins, outs = [], []
-    for _ in range(count):
+    for k in range(count):
         s1, s2 = np.exp(rng.uniform(np.log(0.004), np.log(0.3), 2))
+        if k == 0:
+            s2 = s1   # equal scales: both ADD/SUB terms are exact shifts
         z1, z2, zo = (int(z) for z in rng.integers(-128, 128, 3))
         so = s1 * s2 * 128 * rng.uniform(0.5, 2) if op_type == "MUL" else \
             max(s1, s2) * rng.uniform(0.8, 2.5)
@@ -36,6 +39,22 @@ def _every_pair_model(op_type, rng, count=3):
         y = b.activation((256, 256), scale=so, zero_point=zo)
         b.op(op_type, [x1, x2], [y], fused_activation_function=str(
             rng.choice(["NONE", "RELU", "RELU6", "RELU_N1_TO_1"])))
+        ins += [x1, x2]
+        outs.append(y)
+    return load_model(b.build(ins, outs))
+
+
+def _int16_pairs_model():
+    """int16 ADD (zero points 0: the DSP path) on a 256 x 256 grid of values with the
+    extremes, equal and unequal scales, and int16 SUB (the reference path)"""
+    b = ModelBuilder()
+    ins, outs = [], []
+    for op_type, s1, s2, so in (("ADD", 3e-4, 3e-4, 5e-4), ("ADD", 2e-4, 7e-4, 9e-4),
+                                ("ADD", 1e-3, 1e-3, 1.2e-4), ("SUB", 4e-4, 3e-4, 6e-4)):
+        x1 = b.activation((256, 1), dtype=np.int16, scale=s1, zero_point=0)
+        x2 = b.activation((1, 256), dtype=np.int16, scale=s2, zero_point=0)
+        y = b.activation((256, 256), dtype=np.int16, scale=so, zero_point=0)
+        b.op(op_type, [x1, x2], [y], fused_activation_function="NONE")
         ins += [x1, x2]
         outs.append(y)
     return load_model(b.build(ins, outs))
@@ -92,6 +111,12 @@ def test_dsp_kernels_bit_exact_on_qemu(tmp_path):
         sample = [every.reshape(256, 1) if k % 2 == 0 else every.reshape(1, 256)
                   for k in range(len(m.inputs))]
         entries.append(("pairs_" + op_type.lower(), m, [sample]))
+    grid = np.concatenate([[-32768, -32767, -1, 0, 1, 32766, 32767],
+                           np.linspace(-32768, 32767, 249).astype(np.int64)]).astype(np.int16)
+    pairs16 = _int16_pairs_model()
+    entries.append(("pairs_int16", pairs16,
+                    [[grid.reshape(256, 1) if k % 2 == 0 else grid.reshape(1, 256)
+                      for k in range(len(pairs16.inputs))]]))
     long_rows = _long_softmax_model()
     entries.append(("long_softmax", long_rows, [random_inputs(long_rows, rng)]))
     # equal values: the largest sums (2^30 and a wrapped one); TFLM's reference aborts on
@@ -114,3 +139,35 @@ def test_dsp_kernels_bit_exact_on_qemu(tmp_path):
                 assert np.array_equal(np.asarray(g).ravel(), e.ravel()), \
                     f"{name} output {k}: QEMU differs from the simulator " \
                     f"({int(np.sum(np.asarray(g).ravel() != e.ravel()))} elements)"
+
+
+def test_every_pair_host_build():
+    """The same every-pair ADD/SUB/MUL models through the host build (the int64 twin of the
+    fast path, ASan/UBSan) against TFLM."""
+    from tflm_py.hostbuild import run_host
+    rng = np.random.default_rng(6)
+    every = np.arange(-128, 128, dtype=np.int8)
+    for op_type in ("ADD", "SUB", "MUL"):
+        m = _every_pair_model(op_type, rng, count=2)
+        sample = [every.reshape(256, 1) if k % 2 == 0 else every.reshape(1, 256)
+                  for k in range(len(m.inputs))]
+        ref = run_oracle(m.data, [sample])[0]
+        got = run_host(m, [sample], sanitize=True)[0]
+        for k, (r, g) in enumerate(zip(ref, got)):
+            assert np.array_equal(np.asarray(g).ravel(), np.asarray(r).ravel()), \
+                f"{op_type} output {k}: host build differs from TFLM"
+
+
+def test_big_windows_and_long_rows_host_build():
+    """The big-window pooling and long-row softmax models through the host build (the
+    portable kernels, ASan/UBSan) against TFLM."""
+    from tflm_py.hostbuild import run_host
+    rng = np.random.default_rng(8)
+    for model in (_big_window_pool_model(), _long_softmax_model()):
+        samples = [random_inputs(model, rng) for _ in range(2)]
+        ref = run_oracle(model.data, samples)
+        got = run_host(model, samples, sanitize=True)
+        for r_list, g_list in zip(ref, got):
+            for k, (r, g) in enumerate(zip(r_list, g_list)):
+                assert np.array_equal(np.asarray(g).ravel(), np.asarray(r).ravel()), \
+                    f"output {k}: host build differs from TFLM"
