@@ -77,17 +77,20 @@ def _long_softmax_model():
 
 def _big_window_pool_model():
     """windows of more than 256 taps (int16 lanes are flushed in chunks of rows, or of one
-    long row), SAME padding, 4 + 8 + 3 channels, a narrow activation range"""
+    long row), SAME padding, 4 + 8 + 3 channels, a narrow activation range; int8 and int16"""
     b = ModelBuilder()
     ins, outs = [], []
-    for op_type in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
+    for op_type, dtype in (("AVERAGE_POOL_2D", np.int8), ("MAX_POOL_2D", np.int8),
+                           ("AVERAGE_POOL_2D", np.int16), ("MAX_POOL_2D", np.int16)):
         for shape, (fh, fw), pad, act in (((1, 20, 20, 15), (20, 20), "VALID", "NONE"),
                                           ((1, 2, 300, 12), (2, 290), "SAME", "RELU"),
                                           ((2, 17, 17, 9), (16, 17), "SAME", "RELU_N1_TO_1")):
-            x = b.activation(shape, scale=0.05, zero_point=-3)
+            zp = -3 if dtype == np.int8 else 0
+            x = b.activation(shape, dtype=dtype, scale=0.05, zero_point=zp)
             oh = shape[1] - fh + 1 if pad == "VALID" else shape[1]
             ow = shape[2] - fw + 1 if pad == "VALID" else shape[2]
-            y = b.activation((shape[0], oh, ow, shape[3]), scale=0.05, zero_point=-3)
+            y = b.activation((shape[0], oh, ow, shape[3]), dtype=dtype, scale=0.05,
+                             zero_point=zp)
             b.op(op_type, [x], [y], padding=pad, stride_h=1, stride_w=1, filter_height=fh,
                  filter_width=fw, fused_activation_function=act)
             ins.append(x)
