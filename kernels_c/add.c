@@ -54,8 +54,9 @@ static int32_t add_half(int32_t shift)
     return shift < 0 ? (int32_t)((1u << -shift) >> 1) : 0;
 }
 
-/* The fast path (on every target; the DSP cores do each SMMLAR in one instruction). TFLM rescales the input with the larger scale by exactly 1/2
- * (multiplier 2^30, shift 0): its term is (x + o) << (ls - 1), exactly; call it E. The other
+/* The fast path (on every target; the DSP cores do each SMMLAR in one instruction). TFLM
+ * rescales the input with the larger scale by exactly 1/2 (multiplier 2^30, shift 0): its
+ * term is (x + o) << (ls - 1), exactly; call it E. The other
  * input's term G = MultiplyByQuantizedMultiplier((x + o) << ls, m, -e) with e >= 1 is one
  * SMMLAR (the identity of tflm_requantize_dsp): SMMLAR(X, m, 2^(e-1) - [X < 0]) >> e with
  * X = (x + o) << (ls + 1), exact while X fits in int32. The output rescale of r = E +- G is
@@ -77,7 +78,7 @@ static int add_dsp_exact_half(int32_t mult, int32_t shift)
     return mult == 0x40000000 && shift == 0;
 }
 
-/* 1 when the DSP path applies: int8 (|x + o| <= 255: |X| < 2^29, |E|, |G| <= 255 * 2^19,
+/* 1 when the fast path applies: int8 (|x + o| <= 255: |X| < 2^29, |E|, |G| <= 255 * 2^19,
  * |r| < 2^28) or int16 ADD with zero offsets (|X| <= 2^31, |E|, |G| <= 2^29, and
  * r = -2^30 at worst, 2r = INT32_MIN still fits); SUB of int16 could reach r = 2^30. */
 static int add_dsp_setup(const tflm_add_params_t *p, int in_bits, add_dsp_t *d)
@@ -129,8 +130,16 @@ static int add_dsp_setup(const tflm_add_params_t *p, int in_bits, add_dsp_t *d)
     d->g_shift = -g_shift;
     d->out_mult = p->output_multiplier;
     d->out_shift = -p->output_shift;
-    d->out_acc = (int32_t)((uint32_t)add_half(p->output_shift) +
-                           ((uint32_t)p->output_offset << d->out_shift));
+    if (d->out_shift > 30 || d->g_shift > 30) {
+        return 0;
+    }
+    /* the accumulator 2^(e-1) - 1 + zp * 2^e must fit in int32 */
+    const int64_t acc = (int64_t)p->output_offset * ((int64_t)1 << d->out_shift) +
+                        add_half(p->output_shift);
+    if (acc - 1 < INT32_MIN || acc > INT32_MAX) {
+        return 0;
+    }
+    d->out_acc = (int32_t)acc;
     d->lo = p->act_min;
     d->hi = p->act_max;
     return 1;
