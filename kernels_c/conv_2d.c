@@ -183,34 +183,38 @@ static void conv_portable(const tflm_conv_2d_params_t *p, const tflm_rq_t *r,
 #define CONV_SLOTS 4                       /* pixels computed together */
 #define CONV_GROUP (8 * CONV_SLOTS)        /* bytes of one group of 4 values, all slots */
 
-/* Widen a patch (depth int8) into slot s of the 4-pixel buffer, adding the input offset: per
- * group q of 4 values the words (x0, x2) and (x1, x3) at byte CONV_GROUP q + 8 s; the
- * depth % 4 tail values as int16 after all groups (slot 0's, then 1's, ...). */
-static void conv_widen(const int8_t *x, int32_t depth, int32_t offset, int8_t *buf, int32_t slot)
+/* the widened value i (< 4) of the group at g, slot s (conv_widen's pair order) */
+static TFLM_PY_INLINE int32_t conv_widened(const int8_t *g, int32_t s, int32_t i)
 {
-    const int32_t quads = depth >> 2;
-    const int32_t rest = depth & 3;
-    const int32_t off2 = (int32_t)(((uint32_t)offset & 0xFFFFu) | ((uint32_t)offset << 16));
-    int8_t *dst = buf + 8 * slot;
-    for (int32_t q = 0; q < quads; ++q) {
-        const int32_t v = tflm_load_s32(x);
-        tflm_store_s32(dst, __sxtab16(off2, v));
-        tflm_store_s32(dst + 4, tflm_sxtab16_ror8(off2, v));
-        x += 4;
-        dst += CONV_GROUP;
-    }
-    int8_t *tail = buf + CONV_GROUP * quads + 2 * rest * slot;
-    for (int32_t i = 0; i < rest; ++i) {
-        const int16_t v = (int16_t)(x[i] + offset);
-        memcpy(tail + 2 * i, &v, 2);
-    }
+    int16_t v;
+    memcpy(&v, g + 8 * s + 4 * (i & 1) + 2 * (i >> 1), 2);
+    return v;
 }
 
 /* Widen `quads` groups of 4 values at x into one slot, dst pointing at the slot's first word
- * of a group; returns the next group's. */
-static TFLM_PY_INLINE int8_t *conv_widen_quads(const int8_t *x, int32_t quads, int32_t off2,
-                                               int8_t *dst)
+ * of a group; returns the next group's. Out of line and written out for gcc: inlined into
+ * the pixel loop, its -Os allocation reloads operands from the stack every group. */
+static TFLM_PY_NOINLINE int8_t *conv_widen_quads(const int8_t *x, int32_t quads, int32_t off2,
+                                                 int8_t *dst)
 {
+    if (quads <= 0) {
+        return dst;
+    }
+#if defined(__GNUC__) && defined(__OPTIMIZE__)
+    int32_t v, lo, hi;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldr     %[v], [%[src]], #4\n\t"
+        "sxtab16 %[lo], %[off], %[v]\n\t"
+        "sxtab16 %[hi], %[off], %[v], ror #8\n\t"
+        "strd    %[lo], %[hi], [%[dst]], #32\n\t"
+        "subs    %[n], %[n], #1\n\t"
+        "bne     1b\n\t"
+        : [src] "+r"(x), [dst] "+r"(dst), [n] "+r"(quads), [v] "=&r"(v), [lo] "=&r"(lo),
+          [hi] "=&r"(hi)
+        : [off] "r"(off2)
+        : "cc", "memory");
+#else
     for (int32_t q = 0; q < quads; ++q) {
         const int32_t v = tflm_load_s32(x);
         tflm_store_s32(dst, __sxtab16(off2, v));
@@ -218,11 +222,12 @@ static TFLM_PY_INLINE int8_t *conv_widen_quads(const int8_t *x, int32_t quads, i
         x += 4;
         dst += CONV_GROUP;
     }
+#endif
     return dst;
 }
 
 /* taps outside the image: their widened values (zero point + offset) are 0 */
-static TFLM_PY_INLINE int8_t *conv_zero_quads(int32_t quads, int8_t *dst)
+static TFLM_PY_NOINLINE int8_t *conv_zero_quads(int32_t quads, int8_t *dst)
 {
     for (int32_t q = 0; q < quads; ++q) {
         tflm_store_s32(dst, 0);
@@ -230,6 +235,26 @@ static TFLM_PY_INLINE int8_t *conv_zero_quads(int32_t quads, int8_t *dst)
         dst += CONV_GROUP;
     }
     return dst;
+}
+
+/* Widen a patch (depth int8) into slot s of the 4-pixel buffer, adding the input offset: per
+ * group q of 4 values the words (x0, x2) and (x1, x3) at byte CONV_GROUP q + 8 s; a last
+ * group of depth % 4 values is padded with zeros (the input zero point, widened). */
+static void conv_widen(const int8_t *x, int32_t depth, int32_t offset, int8_t *buf, int32_t slot)
+{
+    const int32_t quads = depth >> 2;
+    const int32_t rest = depth & 3;
+    const int32_t off2 = (int32_t)(((uint32_t)offset & 0xFFFFu) | ((uint32_t)offset << 16));
+    int8_t *dst = conv_widen_quads(x, quads, off2, buf + 8 * slot);
+    x += 4 * quads;
+    if (rest != 0) {
+        int8_t last[4];
+        memset(last, (int8_t)(-offset), 4);
+        memcpy(last, x, (size_t)rest);
+        const int32_t v = tflm_load_s32(last);
+        tflm_store_s32(dst, __sxtab16(off2, v));
+        tflm_store_s32(dst + 4, tflm_sxtab16_ror8(off2, v));
+    }
 }
 
 /* The window of output pixel (oy, ox) widened straight from the input into slot `slot`
@@ -336,45 +361,135 @@ static void conv_widen_window(const tflm_conv_2d_params_t *p, const int8_t *in_b
 #define CONV_DSP_CHUNK 64   /* output channels requantised together (int32 on the stack) */
 
 /* every output channel of the 4 pixels whose widened patches are in buf; out[s]: pixel s's
- * output, written for s < n (slots n.. hold copies, their results unused) */
+ * output, written for s < n (slots n.. hold copies, their results unused). A depth that is
+ * not a multiple of 4 runs its padded last group whole (the filter bytes past the row are
+ * the next row's, times 0) except on the layer's last filter, which has no next row: its
+ * last group takes the scalar path. */
 static TFLM_PY_NOINLINE void conv_dsp_pixels(const tflm_rq_dsp_t *rq, const int8_t *buf,
                                              int32_t depth, const int8_t *filter,
                                              const int32_t *bias, int32_t out_c,
                                              int8_t *const out[CONV_SLOTS], int32_t n)
 {
     const int32_t quads = depth >> 2, rest = depth & 3;
-    const int8_t *xt = buf + CONV_GROUP * quads;   /* the tail values, slot after slot */
+    const int32_t groups = quads + (rest != 0);
+    const int32_t over = 4 * groups - depth;   /* bytes each pass reads past its row */
     int32_t acc[CONV_SLOTS][CONV_DSP_CHUNK];
     const int8_t *w = filter;
     for (int32_t c0 = 0; c0 < out_c; c0 += CONV_DSP_CHUNK) {
         const int32_t m = TFLM_MIN(CONV_DSP_CHUNK, out_c - c0);
-        for (int32_t j = 0; j < m; ++j) {
-            int32_t a0 = bias != NULL ? bias[c0 + j] : 0;
+        const int32_t whole = (rest != 0 && c0 + m == out_c) ? m - 1 : m;
+        int32_t *ap = acc[0];
+        if (whole > 0) {
+            /* with as little as possible live across the 13-register loop */
+            const int32_t *bp = bias != NULL ? bias + c0 : NULL;
+            int32_t *const aend = ap + whole;
+            do {
+                int32_t a0 = 0;
+                if (bp != NULL) {
+                    a0 = *bp++;
+                }
+                int32_t a1 = a0, a2 = a0, a3 = a0;
+                const int8_t *xb = buf;
+                CONV_GEMM_4X1(xb, w, groups, a0, a1, a2, a3);
+                w -= over;
+                ap[0] = a0;
+                ap[CONV_DSP_CHUNK] = a1;
+                ap[2 * CONV_DSP_CHUNK] = a2;
+                ap[3 * CONV_DSP_CHUNK] = a3;
+            } while (++ap != aend);
+        }
+        if (whole < m) {   /* the layer's last filter, depth % 4 != 0 */
+            int32_t a0 = bias != NULL ? bias[out_c - 1] : 0;
             int32_t a1 = a0, a2 = a0, a3 = a0;
             if (quads > 0) {
                 const int8_t *xb = buf;
                 CONV_GEMM_4X1(xb, w, quads, a0, a1, a2, a3);
             }
-            for (int32_t i = 0; i < rest; ++i) {   /* w now points at the filter's tail */
-                int16_t x0, x1, x2, x3;
-                memcpy(&x0, xt + 2 * i, 2);
-                memcpy(&x1, xt + 2 * (rest + i), 2);
-                memcpy(&x2, xt + 2 * (2 * rest + i), 2);
-                memcpy(&x3, xt + 2 * (3 * rest + i), 2);
-                a0 += x0 * w[i];
-                a1 += x1 * w[i];
-                a2 += x2 * w[i];
-                a3 += x3 * w[i];
+            const int8_t *g = buf + CONV_GROUP * quads;
+            for (int32_t i = 0; i < rest; ++i) {
+                a0 += conv_widened(g, 0, i) * w[i];
+                a1 += conv_widened(g, 1, i) * w[i];
+                a2 += conv_widened(g, 2, i) * w[i];
+                a3 += conv_widened(g, 3, i) * w[i];
             }
-            w += rest;
-            acc[0][j] = a0;
-            acc[1][j] = a1;
-            acc[2][j] = a2;
-            acc[3][j] = a3;
+            ap[0] = a0;
+            ap[CONV_DSP_CHUNK] = a1;
+            ap[2 * CONV_DSP_CHUNK] = a2;
+            ap[3 * CONV_DSP_CHUNK] = a3;
         }
         for (int32_t s = 0; s < n; ++s) {
             tflm_requantize_run_dsp(rq, acc[s], c0, m, out[s] + c0);
         }
+    }
+}
+
+/* a += 1 pixel (slot 0) x 1 filter over n >= 1 groups: 4 MACs in 8 instructions */
+#if defined(__GNUC__) && defined(__OPTIMIZE__)
+#define CONV_GEMM_1X1(xb, w, n, a)                                                         \
+    do {                                                                                   \
+        int32_t t0_, t1_, xa_, xc_, n_ = (n);                                              \
+        __asm__ volatile(                                                                  \
+            "1:\n\t"                                                                       \
+            "ldr    %[t0], [%[pw]], #4\n\t"                                                \
+            "ldrd   %[xa], %[xc], [%[px]], #32\n\t"                                        \
+            "sxtb16 %[t1], %[t0], ror #8\n\t"                                              \
+            "sxtb16 %[t0], %[t0]\n\t"                                                      \
+            "smlad  %[acc], %[t0], %[xa], %[acc]\n\t"                                      \
+            "smlad  %[acc], %[t1], %[xc], %[acc]\n\t"                                      \
+            "subs   %[cnt], %[cnt], #1\n\t"                                                \
+            "bne    1b\n\t"                                                                \
+            : [acc] "+r"(a), [pw] "+r"(w), [px] "+r"(xb), [cnt] "+r"(n_), [t0] "=&r"(t0_), \
+              [t1] "=&r"(t1_), [xa] "=&r"(xa_), [xc] "=&r"(xc_)                            \
+            :                                                                              \
+            : "cc", "memory");                                                             \
+    } while (0)
+#else
+#define CONV_GEMM_1X1(xb, w, n, a)                                                         \
+    do {                                                                                   \
+        for (int32_t q_ = 0; q_ < (n); ++q_) {                                             \
+            const int32_t wv_ = tflm_load_s32(w);                                          \
+            a = __smlad(__sxtb16(wv_), tflm_load_s32(xb), a);                              \
+            a = __smlad(tflm_sxtb16_ror8(wv_), tflm_load_s32(xb + 4), a);                  \
+            w += 4;                                                                        \
+            xb += CONV_GROUP;                                                              \
+        }                                                                                  \
+    } while (0)
+#endif
+
+/* every output channel of the one pixel in slot 0 of buf (a group of 1: the 4-pixel pass
+ * would spend 4 times the work on it); the last group as in conv_dsp_pixels */
+static TFLM_PY_NOINLINE void conv_dsp_pixel(const tflm_rq_dsp_t *rq, const int8_t *buf,
+                                            int32_t depth, const int8_t *filter,
+                                            const int32_t *bias, int32_t out_c, int8_t *y)
+{
+    const int32_t quads = depth >> 2, rest = depth & 3;
+    const int32_t groups = quads + (rest != 0);
+    const int32_t over = 4 * groups - depth;
+    int32_t acc[CONV_DSP_CHUNK];
+    const int8_t *w = filter;
+    for (int32_t c0 = 0; c0 < out_c; c0 += CONV_DSP_CHUNK) {
+        const int32_t m = TFLM_MIN(CONV_DSP_CHUNK, out_c - c0);
+        const int32_t whole = (rest != 0 && c0 + m == out_c) ? m - 1 : m;
+        const int32_t *bp = bias != NULL ? bias + c0 : NULL;
+        for (int32_t j = 0; j < whole; ++j) {
+            int32_t a = bp != NULL ? bp[j] : 0;
+            const int8_t *xb = buf;
+            CONV_GEMM_1X1(xb, w, groups, a);
+            w -= over;
+            acc[j] = a;
+        }
+        if (whole < m) {   /* the layer's last filter, depth % 4 != 0 */
+            int32_t a = bp != NULL ? bp[whole] : 0;
+            const int8_t *xb = buf;
+            if (quads > 0) {
+                CONV_GEMM_1X1(xb, w, quads, a);
+            }
+            for (int32_t i = 0; i < rest; ++i) {
+                a += conv_widened(xb, 0, i) * w[i];
+            }
+            acc[whole] = a;
+        }
+        tflm_requantize_run_dsp(rq, acc, c0, m, y + c0);
     }
 }
 
@@ -386,11 +501,12 @@ static void conv_dsp(const tflm_conv_2d_params_t *p, const tflm_rq_dsp_t *r, con
     const int is_1x1 = p->filter_h == 1 && p->filter_w == 1 && p->pad_h == 0 && p->pad_w == 0;
     const int8_t pad_value = (int8_t)(-p->input_offset);
     int8_t *buf = scratch + ((4u - ((uintptr_t)scratch & 3u)) & 3u);
-    int8_t *col = buf + 2 * CONV_SLOTS * depth;
+    const int32_t quads = depth >> 2, rest = depth & 3;
+    const int32_t groups = quads + (rest != 0);
+    int8_t *col = buf + CONV_GROUP * groups;
     const int32_t pixels = p->batches * p->output_h * p->output_w;
     const int32_t in_image = p->input_h * p->input_w * in_c;
     int32_t b = 0, oy = 0, ox = 0;   /* coordinates of the next pixel to widen */
-    const int32_t quads = depth >> 2, rest = depth & 3;
     const int direct = (in_c & 3) == 0;   /* widen windows in place: no int8 patch */
     const int32_t off2 = (int32_t)(((uint32_t)p->input_offset & 0xFFFFu) |
                                    ((uint32_t)p->input_offset << 16));
@@ -419,12 +535,14 @@ static void conv_dsp(const tflm_conv_2d_params_t *p, const tflm_rq_dsp_t *r, con
                 }
             }
         }
+        if (n == 1) {
+            conv_dsp_pixel(r, buf, depth, filter, bias, out_c, out[0]);
+            continue;
+        }
         for (int32_t slot = n; slot < CONV_SLOTS; ++slot) {   /* a short last group */
-            for (int32_t q = 0; q < quads; ++q) {
+            for (int32_t q = 0; q < groups; ++q) {
                 memcpy(buf + CONV_GROUP * q + 8 * slot, buf + CONV_GROUP * q, 8);
             }
-            memcpy(buf + CONV_GROUP * quads + 2 * rest * slot, buf + CONV_GROUP * quads,
-                   (size_t)(2 * rest));
             out[slot] = out[0];
         }
         conv_dsp_pixels(r, buf, depth, filter, bias, out_c, out, n);

@@ -26,13 +26,14 @@ typedef struct {
 
 /* Scratch bytes the fast paths need (tflm_py's CONV_2D room asks the planner for them):
  * 0 for a grouped convolution (always the reference loop); otherwise four widened patches
- * (8 bytes per tap value: the DSP path computes 4 pixels at a time) plus, when the filter is
+ * (8 bytes per tap value, the depth rounded up to a multiple of 4: the DSP path computes 4
+ * pixels at a time) plus, when the filter is
  * not 1x1 and the input depth not a multiple of 4, one int8 patch, plus 4 for alignment.
  * Without it (scratch NULL) the kernel runs more slowly: a 1x1 filter takes the portable path
  * (it reads pixels in place), any other the reference loop. */
 #define TFLM_CONV_2D_SCRATCH_BYTES(filter_h, filter_w, filter_c, input_c)                    \
     ((filter_c) != (input_c) ? 0                                                            \
-     : 8 * (filter_h) * (filter_w) * (filter_c) +                                           \
+     : 8 * (((filter_h) * (filter_w) * (filter_c) + 3) & ~3) +                              \
        (((filter_h) == 1 && (filter_w) == 1) || (input_c) % 4 == 0                          \
             ? 0 : (filter_h) * (filter_w) * (filter_c)) + 4)
 

@@ -665,7 +665,7 @@ typedef struct {
     const int32_t *rec;    /* the channel records */
     int8_t *o;             /* channel 0 of the first output pixel */
     int8_t *end;           /* o + channels */
-    int32_t second;        /* bytes to the second output pixel; tail: 0 = none */
+    int32_t second;        /* bytes to the second output pixel */
     int32_t ystep;         /* tail: bytes between the channels' Q words (12, or 0) */
 } dw3_job_t;
 
@@ -736,8 +736,8 @@ typedef struct {
     "ldr     r8, " M("r2") "\n\t"                                                          \
     "smlabt  r5, r8, r7, r5\n\t"
 
-/* the last pixel(s): out0 from P, Q; out1 = Q . A (stride 2, R not stored); y moves on by
- * ystep, so its words are at the plain slot offset S */
+/* the last two pixels of a stride-2 row whose R is not stored: out0 from P, Q; out1 = Q . A;
+ * y moves on by ystep, so its words are at the plain slot offset S */
 #define DW3_TAIL_ROW(LD, M, S)                                                             \
     LD                                                                                     \
     "ldr     r8, " M("r0") "\n\t"                                                          \
@@ -778,9 +778,32 @@ typedef struct {
                          DW3_TAIL_ROW(DW3_LD_ROW, M1, S1) DW3_TAIL_ROW(DW3_LD_ROW, M2, S2) \
                          "add     r1, r1, lr\n\t"                                          \
                          DW3_RQ2                                                           \
-                         "cmp     r12, #0\n\t"                                             \
-                         "it      ne\n\t"                                                  \
-                         "strbne  r5, [r10, r12]\n\t"                                      \
+                         "strb    r5, [r10, r12]\n\t"                                      \
+                         "strb    r4, [r10], #1\n\t"                                       \
+                         DW3_LEAVE);                                                       \
+    }
+
+/* one last pixel: out0 from P, Q only */
+#define DW3_TAIL1_ROW(LD, M, S)                                                            \
+    LD                                                                                     \
+    "ldr     r8, " M("r0") "\n\t"                                                          \
+    "ldr     r9, [r1, #" S "]\n\t"                                                         \
+    "smlad   r4, r8, r6, r4\n\t"                                                           \
+    "smlabt  r4, r9, r7, r4\n\t"
+
+#define DW3_LOOP_TAIL1(NAME, M0, M1, M2, S0, S1, S2)                                       \
+    __attribute__((naked, noinline)) static void NAME(                                     \
+        const dw3_job_t *job __attribute__((unused)))                                      \
+    {                                                                                      \
+        __asm__ volatile(DW3_ENTER DW3_TAIL1_ROW(DW3_LD_ROW0, M0, S0)                      \
+                         DW3_TAIL1_ROW(DW3_LD_ROW, M1, S1)                                 \
+                         DW3_TAIL1_ROW(DW3_LD_ROW, M2, S2)                                 \
+                         "add     r1, r1, lr\n\t"                                          \
+                         "ldm     r3!, {r6, r7, r8}\n\t"                                   \
+                         "sub     r9, r7, r4, lsr #31\n\t"                                 \
+                         "smmlar  r4, r4, r6, r9\n\t"                                      \
+                         "asr     r4, r4, r8\n\t"                                          \
+                         "ssat    r4, #8, r4, asr #1\n\t"                                  \
                          "strb    r4, [r10], #1\n\t"                                       \
                          DW3_LEAVE);                                                       \
     }
@@ -795,6 +818,9 @@ DW3_LOOP_S2(dw3_s2_r2, DW3_R2_ROW0, DW3_R2_ROW1, DW3_R2_ROW2)
 DW3_LOOP_TAIL(dw3_tail_r0, DW3_R0_ROW0, DW3_R0_ROW1, DW3_R0_ROW2, "0", "4", "8")
 DW3_LOOP_TAIL(dw3_tail_r1, DW3_R1_ROW0, DW3_R1_ROW1, DW3_R1_ROW2, "4", "8", "0")
 DW3_LOOP_TAIL(dw3_tail_r2, DW3_R2_ROW0, DW3_R2_ROW1, DW3_R2_ROW2, "8", "0", "4")
+DW3_LOOP_TAIL1(dw3_tail1_r0, DW3_R0_ROW0, DW3_R0_ROW1, DW3_R0_ROW2, "0", "4", "8")
+DW3_LOOP_TAIL1(dw3_tail1_r1, DW3_R1_ROW0, DW3_R1_ROW1, DW3_R1_ROW2, "4", "8", "0")
+DW3_LOOP_TAIL1(dw3_tail1_r2, DW3_R2_ROW0, DW3_R2_ROW1, DW3_R2_ROW2, "8", "0", "4")
 
 typedef void (*dw3_loop_fn)(const dw3_job_t *);
 
@@ -819,7 +845,8 @@ static void dw3_out_row_dsp(const tflm_depthwise_conv_2d_params_t *p, const int3
 {
     static const dw3_loop_fn full[2][3] = {{dw3_s1_r0, dw3_s1_r1, dw3_s1_r2},
                                            {dw3_s2_r0, dw3_s2_r1, dw3_s2_r2}};
-    static const dw3_loop_fn tails[3] = {dw3_tail_r0, dw3_tail_r1, dw3_tail_r2};
+    static const dw3_loop_fn tails[2][3] = {{dw3_tail1_r0, dw3_tail1_r1, dw3_tail1_r2},
+                                            {dw3_tail_r0, dw3_tail_r1, dw3_tail_r2}};
     const int32_t ch = p->input_c, sw = p->stride_w, out_w = p->output_w;
     const int32_t cols = TFLM_DW3X3_COL_PAIRS(p->input_w, p->pad_w);
     const int32_t rot = py0 % 3, step = 3 * ch;
@@ -847,8 +874,8 @@ static void dw3_out_row_dsp(const tflm_depthwise_conv_2d_params_t *p, const int3
         job.rec = rec;
         job.o = out + (size_t)2 * pairs * ch;
         job.end = job.o + ch;
-        job.second = left > 1 ? ch : 0;
-        tails[rot](&job);
+        job.second = ch;
+        tails[left - 1][rot](&job);
     }
 }
 #define DW3_WRITTEN_OUT 1

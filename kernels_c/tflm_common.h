@@ -247,6 +247,28 @@ typedef struct {
  * floor((R / 2^(e-1) + 1) / 2) (the merged formula of tflm_requantize_fast, see
  * tflm_requantize_dsp); the output offset rides along as 2 * zp before the last halving,
  * which SSAT does with its shift: 6 instructions plus the channel's parameters. */
+/* the small_acc loop: the channel's parameters walk with `step` (0: one for all); `clamp`
+ * is a constant at each call, so each call site is a loop of its own without the test */
+static TFLM_PY_INLINE void tflm_requantize_small_run(const int32_t *mult, const int8_t *shift,
+                                                     int32_t step, int32_t c1, int clamp,
+                                                     int32_t lo, int32_t hi,
+                                                     const int32_t *acc, int32_t n, int8_t *out)
+{
+    for (int32_t i = 0; i < n; ++i) {
+        const int32_t x = acc[i];
+        /* ~shift = -shift - 1 */
+        const int32_t t = c1 + (tflm_smmlar(x * 2, *mult, x >> 31) >> ~(int32_t)*shift);
+        int32_t v = __ssat(t >> 1, 8);
+        if (clamp) {
+            v = v < lo ? lo : v;
+            v = v > hi ? hi : v;
+        }
+        out[i] = (int8_t)v;
+        mult += step;
+        shift += step;
+    }
+}
+
 #if defined(__GNUC__)
 __attribute__((unused))
 #endif
@@ -260,17 +282,11 @@ static TFLM_PY_NOINLINE void tflm_requantize_run_dsp(const tflm_rq_dsp_t *r, con
     const int narrow = lo > -128 || hi < 127;
     if (r->small_acc) {
         const int32_t c1 = 1 + 2 * r->output_offset;
-        for (int32_t i = 0; i < n; ++i) {
-            const int32_t q = (oc0 + i) & pc_mask;
-            const int32_t x = acc[i];
-            const int32_t k = -shifts[q] - 1;
-            const int32_t t = c1 + (tflm_smmlar(x * 2, mults[q], x >> 31) >> k);
-            int32_t v = __ssat(t >> 1, 8);
-            if (narrow) {
-                v = v < lo ? lo : v;
-                v = v > hi ? hi : v;
-            }
-            out[i] = (int8_t)v;
+        const int32_t q0 = oc0 & pc_mask, step = pc_mask & 1;
+        if (narrow) {
+            tflm_requantize_small_run(mults + q0, shifts + q0, step, c1, 1, lo, hi, acc, n, out);
+        } else {
+            tflm_requantize_small_run(mults + q0, shifts + q0, step, c1, 0, lo, hi, acc, n, out);
         }
     } else {
         for (int32_t i = 0; i < n; ++i) {

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Random DEPTHWISE_CONV_2D models on the QEMU Cortex-M4 (the DSP kernels), every output
 compared with the simulator (bit-exact with TFLM, tests/ops/): the 3x3 ring kernel's shapes
-(tflm_py/testgen/depthwise3x3.py) and the general generator's, planned for speed (the 3x3
-shapes run the ring kernel).
+(tflm_py/testgen/depthwise3x3.py) and the general generator's, every scratch buffer kept (the
+3x3 shapes run the ring kernel: testgen.depthwise3x3.ring_plan).
 usage: scripts/sweep_depthwise_qemu.py [-n 200] [--seed 7000] [--opt -Os] [--portable]"""
 import argparse
 import os
@@ -13,10 +13,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from tflm_py import load_model  # noqa: E402
-from tflm_py.bench import run_on_qemu  # noqa: E402
 from tflm_py.simulator import Simulator  # noqa: E402
 from tflm_py.sweep import all_generators, random_inputs  # noqa: E402
-from tflm_py.testgen.depthwise3x3 import gen_depthwise_3x3  # noqa: E402
+from tflm_py.testgen.depthwise3x3 import gen_depthwise_3x3, run_on_qemu_with_ring  # noqa: E402
 
 
 def entries_for(n, seed, general_share=0.3):
@@ -58,8 +57,8 @@ def main():
     for start in range(0, a.n, a.batch):
         entries = entries_for(min(a.batch, a.n - start), a.seed + start)
         with tempfile.TemporaryDirectory() as wd:
-            res = run_on_qemu(entries, portable=a.portable, opt=a.opt, icount=False,
-                              work_dir=wd)
+            res = run_on_qemu_with_ring(entries, portable=a.portable, opt=a.opt,
+                                        icount=False, work_dir=wd)
         total += mismatches(entries, res)
         elements += sum(np.asarray(s).size for _, m, ss in entries for s in ss)
         print(f"{start + len(entries)}/{a.n} models, {total} mismatches", file=sys.stderr)

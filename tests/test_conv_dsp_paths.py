@@ -50,6 +50,8 @@ CASES = [
     ((1, 3, 3, 8), 4, 3, 3, dict(pad="VALID")),             # a single pixel
     ((1, 5, 3, 4), 7, 3, 1, dict(bias=False, act="RELU6")),  # no bias, 15 pixels
     ((1, 4, 4, 6), 66, 3, 3, dict(sh=2)),                   # patch, depth 54 (tail 2), 66 ch
+    ((1, 3, 4, 1), 1, 3, 3, dict()),                        # depth 9, one filter: its tail
+    ((1, 5, 2, 2), 3, 1, 1, dict()),                        # 1x1, depth 2: only a tail
 ]
 
 

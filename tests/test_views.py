@@ -228,3 +228,80 @@ def test_a_tensor_packed_twice_is_copied_once():
     assert np.array_equal(simulate(m, s[0])[0], np.asarray(want).reshape(2, 1, 16))
     assert np.array_equal(run_host_many([m], [s], sanitize=True)[0][0][0],
                           simulate(m, s[0])[0])
+
+
+def _random_graph(seed):
+    """Random compositions of view ops (SLICE, SPLIT, CONCATENATION, PACK + RESHAPE) and
+    writers (ADD, MAXIMUM) on [1, n] int8 tensors of one quantization: groups that nest,
+    chain and compete for the same bytes."""
+    rng = np.random.default_rng(seed)
+    b = ModelBuilder()
+    x = b.activation((1, 24), **Q)
+    pool = [(x, 24)]
+    used = set()
+
+    def new(n):
+        return b.activation((1, n), **Q)
+    for _ in range(int(rng.integers(6, 12))):
+        kind = rng.choice(["slice", "split", "concat", "pack", "add", "max"])
+        t, n = pool[int(rng.integers(len(pool)))]
+        if kind == "slice" and n > 1:
+            size = int(rng.integers(1, n))
+            begin = int(rng.integers(0, n - size + 1))
+            y = new(size)
+            b.op("SLICE", [t, b.constant(_i32([0, begin])), b.constant(_i32([1, size]))], [y])
+            pool.append((y, size))
+        elif kind == "split" and n % 2 == 0:
+            ys = [new(n // 2) for _ in range(2)]
+            b.op("SPLIT", [b.constant(_i32(1)), t], ys, num_splits=2)
+            pool += [(y, n // 2) for y in ys]
+        elif kind == "concat":
+            u, m = pool[int(rng.integers(len(pool)))]
+            y = new(n + m)
+            b.op("CONCATENATION", [t, u], [y], axis=1)
+            pool.append((y, n + m))
+        elif kind == "pack":
+            same = [p for p in pool if p[1] == n]
+            u = same[int(rng.integers(len(same)))][0]
+            z = b.activation((2, 1, n), **Q)
+            b.op("PACK", [t, u], [z], values_count=2, axis=0)
+            y = new(2 * n)
+            b.op("RESHAPE", [z, b.constant(_i32([1, 2 * n]))], [y])
+            pool.append((y, 2 * n))
+        elif kind in ("add", "max"):
+            same = [p for p in pool if p[1] == n]
+            u = same[int(rng.integers(len(same)))][0]
+            y = new(n)
+            b.op("ADD" if kind == "add" else "MAXIMUM", [t, u], [y])
+            pool.append((y, n))
+        else:
+            continue
+        used.add(t)
+    outs = [p[0] for p in pool[1:] if p[0] not in used][-3:] or [pool[-1][0]]
+    return b.build([x], outs)
+
+
+def test_random_view_graphs_verified_and_bit_exact():
+    models, samples, sims = [], [], []
+    taken = 0
+    for seed in range(6):    # scripts: any number of seeds; these 6 nest, chain and compete
+        data = _random_graph(seed)
+        m = load_model(data)
+        p = plan(m)
+        verify_plan(m, p)
+        taken += sum(p.offsets[t] != p.offsets[r] or p.sizes[t] != p.sizes[r]
+                     for t, r in p.aliases.items())
+        s = [random_inputs(m, np.random.default_rng(seed)) for _ in range(2)]
+        want = run_oracle(data, s)
+        sim = [simulate(m, x) for x in s]
+        for w, g in zip(want, sim):
+            for a, b_ in zip(w, g):
+                assert np.array_equal(np.asarray(a).reshape(-1), b_.reshape(-1)), seed
+        models.append(m)
+        samples.append(s)
+        sims.append(sim)
+    assert taken >= 6       # views were placed, not only declared
+    for seed, (sim, c) in enumerate(zip(sims, run_host_many(models, samples, sanitize=True))):
+        for g, h in zip(sim, c):
+            for a, b_ in zip(g, h):
+                assert np.array_equal(a, b_), seed

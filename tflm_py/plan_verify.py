@@ -134,7 +134,8 @@ def verify_plan(model, plan) -> None:
                     and 0 <= off and off + T[m].nbytes <= T[c].nbytes \
                     and (r != "alias" or T[m].nbytes == T[c].nbytes):
                 held.setdefault(op.index, []).append((m, c, int(off)))
-    view_members = {m for links in held.values() for m, _, _ in links}
+    # tensors of a view group sit at their offset inside it: element-size alignment suffices
+    view_members = {t for links in held.values() for m, c, _ in links for t in (m, c)}
     size = {}
     for t in sorted(arena):
         size[t] = int(T[t].nbytes)
@@ -294,11 +295,23 @@ def verify_plan(model, plan) -> None:
                 elif c in op.outputs and m in op.inputs and list(op.inputs).count(m) == 1 \
                         and c not in views_in:
                     pieces.setdefault(c, []).append((m, off))
+        def written(o):
+            """The byte ranges op v writes of output o: all of it but the pieces in place."""
+            o0, o1 = span(o)
+            cuts = sorted((o0 + off, o0 + off + size[m]) for m, off in pieces.get(o, ()))
+            out, at = [], o0
+            for c0, c1 in cuts:
+                if c0 > at:
+                    out.append((at, c0))
+                at = max(at, c1)
+            if at < o1:
+                out.append((at, o1))
+            return out
         for o in outs_:
             if o in shared or o in views_in:
                 continue
             for t in ins:
-                if not overlaps(*span(o), *span(t)):
+                if not any(overlaps(a0, a1, *span(t)) for a0, a1 in written(o)):
                     continue
                 same = offsets[o] == offsets[t] and size[o] == size[t]
                 if r == "elementwise" and same:

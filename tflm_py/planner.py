@@ -295,11 +295,12 @@ class _Graph:
                     if dm == dc + off:
                         taken.append(link)
                     continue
+                saved = dict(parent)    # the check compresses paths: undo restores all
                 parent[rm] = (rc, dc + off - dm)
                 if self._writes_disjoint(parent, rc, taken + [link]):
                     taken.append(link)
                 else:
-                    parent[rm] = (rm, 0)
+                    parent = saved
         root, delta = {}, {}
         for t in self.arena:
             root[t], delta[t] = self._find(parent, t)

@@ -378,7 +378,7 @@ def _count(n: int, one: str, many: str = "") -> str:
 # Client options for a run of many commands over a link that may be noisy: a noisy link
 # (damaged frames, ERROR replies) gets many quick retries, a silent board is given up on
 # after a few attempts that got nothing back.
-NOISY_LINK_OPTIONS = {"retries": 30, "hello_retries": 4, "silent_retries": 6}
+NOISY_LINK_OPTIONS = {"retries": 30, "hello_retries": 4, "silent_retries": 6, "persist": 5.0}
 
 
 class Client:
@@ -410,7 +410,8 @@ class Client:
     def __init__(self, port, reply_timeout: float = 1.0, invoke_timeout: float = 60.0,
                  retries: int = 4, chunk: int = 256, rate: Optional[float] = None,
                  clock: Callable[[], float] = time.monotonic, seed: Optional[int] = None,
-                 hello_retries: Optional[int] = None, silent_retries: Optional[int] = None):
+                 hello_retries: Optional[int] = None, silent_retries: Optional[int] = None,
+                 persist: float = 0.0):
         import random
         self.port = port
         self.reply_timeout = reply_timeout
@@ -422,6 +423,9 @@ class Client:
         # any command gives up after this many retries in a row that got nothing back: a
         # noisy link (damaged frames, ERROR replies) gets all `retries`, a dead one does not
         self.silent_retries = retries if silent_retries is None else silent_retries
+        # ... and keeps retrying for at least this many seconds: a burst of damage (a stall,
+        # then a flood of late frames) does not use up the retries in a moment
+        self.persist = persist
         self.chunk = chunk
         if rate is None:
             baud = getattr(port, "baudrate", None)
@@ -447,6 +451,8 @@ class Client:
         self.last_attempts = 0
         self._last_byte = 0.0
         self._timed_out = False
+        self._timeouts = 0
+        self._fastest = 0.0            # the fastest round trip seen (x 0.8; 0: none yet)
         self.stats = {"retries": 0, "garbage_bytes": 0, "bad_frames": 0, "error_frames": 0,
                       "stale_frames": 0}
 
@@ -471,10 +477,14 @@ class Client:
             self._last_byte = self.clock()
         return True
 
-    def _wait_reply(self, cmd: int, seq: int, deadline: float, report: LinkReport):
+    def _wait_reply(self, cmd: int, seq: int, sent: float, deadline: float,
+                    report: LinkReport):
         """The reply frame to (cmd, seq), or None when this attempt is lost: at the
         deadline; at once on a corrupted frame or the board's ERROR frame for it; once the
-        line has been quiet for QUIET after stray bytes or inside a frame."""
+        line has been quiet for QUIET after stray bytes or inside a frame. A damaged frame
+        seen sooner after the send than the fastest round trip so far cannot be this
+        attempt's reply (it is an earlier attempt's): the wait goes on. (An ERROR frame can
+        come sooner: the board answers a bad header after its first 9 bytes.)"""
         bad0, dropped0, got0 = self.parser.bad_frames, self.parser.dropped, report.bytes_in
         held0 = len(self.parser.buf)
         self._timed_out = False
@@ -485,7 +495,9 @@ class Client:
                     # most likely our reply, damaged: a re-send costs less than waiting
                     # (if it was something else, our reply still counts when it comes)
                     report.corrupt += self.parser.bad_frames - bad0
-                    return None
+                    bad0 = self.parser.bad_frames
+                    if self.clock() - sent >= self._fastest:
+                        return None
                 if report.bytes_in > got0 and (self.parser.dropped > dropped0 or
                                                len(self.parser.buf) > max(1, held0)) and \
                         self.clock() - self._last_byte >= self.QUIET:
@@ -516,8 +528,10 @@ class Client:
             self.stats["stale_frames"] += 1   # a late reply to an earlier attempt
 
     def _allowance(self, timeouts: int) -> float:
-        """Seconds allowed for the link's own latency after `timeouts` attempts of this
-        command timed out (a damaged attempt, found at once, does not lengthen it)."""
+        """Seconds allowed for the link's own latency after `timeouts` attempts timed out
+        since the last reply that came at once (a damaged attempt, found at once, does not
+        lengthen it). Like TCP's retransmission timer: the round trip is only learned from
+        replies to a first attempt, and the doubling lasts until one comes in time."""
         if self.srtt is None:        # nothing known yet: a first guess, doubled if too short
             base = min(self.reply_timeout, 0.25)
         else:
@@ -535,24 +549,40 @@ class Client:
     def transact(self, cmd: int, payload: bytes = b"", work: float = 0.0,
                  expect_ok: bool = True, retries: Optional[int] = None,
                  retry_work=None, reply_bytes: int = 64,
-                 silent_retries: Optional[int] = None) -> bytes:
+                 silent_retries: Optional[int] = None,
+                 request: Optional[Callable[[], tuple]] = None) -> bytes:
         """Send a command, return its reply payload after the status byte.
 
         Attempt k waits `work` seconds (the device's compute time; `retry_work` may be a
         float for every retry or a function of k), plus the transfer time of the command and
         a `reply_bytes` reply at `rate`, plus the learned link allowance (doubling with
         every retry, capped at reply_timeout). silent_retries: give up after that many
-        retries in a row during which nothing at all came back (default: the client's)."""
+        retries in a row during which nothing at all came back (default: the client's).
+
+        request: for commands whose size may change between attempts (a part of something
+        longer, any part as good as another), `request() -> (payload, reply_bytes)` is asked
+        again before every attempt, so a frame that keeps failing shrinks with the chunk
+        size. A late reply to an earlier, larger attempt still counts."""
         seq = self._next_seq()
-        frame = encode_frame(cmd, seq, payload)
-        wire = len(frame) + reply_bytes + OVERHEAD + 2 * len(PAD)
-        transfer = wire / self.rate
+        biggest_reply = 0
+        frame = b""
         retries = self.retries if retries is None else retries
         silent_limit = self.silent_retries if silent_retries is None else silent_retries
         report = LinkReport()
         t0 = self.clock()
-        silent_run = timeouts = 0
-        for attempt in range(retries + 1):
+        silent_run = 0
+        attempt = -1
+        while True:
+            attempt += 1
+            if attempt > retries and self.clock() - t0 >= self.persist:
+                break
+            if request is not None:
+                payload, reply_bytes = request()
+            if not frame or request is not None:
+                frame = encode_frame(cmd, seq, payload)
+                wire = len(frame) + reply_bytes + OVERHEAD + 2 * len(PAD)
+                transfer = wire / self.rate
+                biggest_reply = max(biggest_reply, reply_bytes)
             if attempt:
                 if silent_run > silent_limit:
                     break
@@ -560,7 +590,7 @@ class Client:
                 # a frame start waiting for more than a reply's bytes is given up; a shorter
                 # one is left to the next reply, which completes it: it fails its CRC and the
                 # reply is found inside the held bytes
-                if self.parser.pending() > reply_bytes + OVERHEAD + len(PAD):
+                if self.parser.pending() > biggest_reply + OVERHEAD + len(PAD):
                     self.parser.drop_partial()
             report.attempts += 1
             try:
@@ -575,9 +605,10 @@ class Client:
             else:
                 w = retry_work(attempt) if callable(retry_work) else retry_work
             sent, got0 = self.clock(), report.bytes_in
-            f = self._wait_reply(cmd, seq, sent + w + transfer + self._allowance(timeouts),
-                                 report)
-            timeouts += f is None and self._timed_out
+            f = self._wait_reply(cmd, seq, sent,
+                                 sent + w + transfer + self._allowance(self._timeouts), report)
+            if f is None and self._timed_out:
+                self._timeouts = min(self._timeouts + 1, 12)
             self.stats["garbage_bytes"] = self.parser.dropped
             self.stats["bad_frames"] = self.parser.bad_frames
             self._learn_errors(wire, f is not None and bool(f.payload))
@@ -587,12 +618,13 @@ class Client:
             if not f.payload:
                 report.corrupt += 1
                 continue
-            if cmd != INVOKE and attempt == 0:
-                self._learn_rtt(self.clock() - sent - work - transfer)
-            elif cmd != INVOKE and not (report.corrupt or report.rejected or report.cut_short):
-                # nothing was damaged: the reply was most likely just slow (the first
-                # attempt's, late); learn from the whole wait so the deadlines grow
-                self._learn_rtt(self.clock() - t0 - work - transfer)
+            if attempt == 0:
+                seen = 0.8 * (self.clock() - sent)
+                self._fastest = min(self._fastest, seen) if self._fastest else seen
+            if attempt == 0:
+                self._timeouts = 0
+                if cmd != INVOKE:
+                    self._learn_rtt(self.clock() - sent - work - transfer)
             self.last_attempts = attempt + 1
             status = f.payload[0]
             if expect_ok and status != OK:
@@ -629,8 +661,12 @@ class Client:
         total: Optional[int] = None
         while total is None or len(data) < total:
             first = total is None
-            room = self.HELLO_CHUNK if first else min(self._payload_room(), 2 * self.HELLO_CHUNK)
-            p = self.transact(INFO, struct.pack("<HH", len(data), room), reply_bytes=2 + room,
+            cap = self.HELLO_CHUNK if first else 4 * self.HELLO_CHUNK
+
+            def window(off=len(data), cap=cap):
+                room = min(self._payload_room(), cap)
+                return struct.pack("<HH", off, room), 3 + room
+            p = self.transact(INFO, request=window,
                               retries=max(self.retries, self.hello_retries),
                               silent_retries=self.hello_retries if first else None)
             if first and p[:4] == MAGIC:     # a v2 firmware: its whole hello, no window
@@ -658,12 +694,19 @@ class Client:
         return max(1, min(self.chunk, maxp - 8))
 
     def write_input(self, index: int, data: bytes) -> None:
+        """Input `index`, in frames of the current chunk size. A frame that keeps failing
+        is sent again smaller; a late reply to a larger attempt (same offset, same bytes)
+        covers the smaller one, so any acknowledged attempt moves on by the latest size."""
         off = 0
         while off < len(data):
-            room = self._payload_room()
-            self.transact(WRITE_INPUT, struct.pack("<BI", index, off) + data[off:off + room],
-                          reply_bytes=1)
-            off += room
+            sizes = []
+
+            def part(off=off, sizes=sizes):
+                room = self._payload_room()
+                sizes.append(room)
+                return struct.pack("<BI", index, off) + data[off:off + room], 1
+            self.transact(WRITE_INPUT, request=part)
+            off += min(sizes)
 
     def invoke(self, halt_op: Optional[int] = None) -> tuple[int, int]:
         """Run one inference: (result, ticks); with halt_op, stop right after that op.
@@ -698,10 +741,16 @@ class Client:
     def _read_bytes(self, cmd: int, head, nbytes: int) -> bytes:
         out = bytearray()
         while len(out) < nbytes:
-            n = min(self._payload_room(), nbytes - len(out))
-            p = self.transact(cmd, head(len(out), n), work=n / self.rate, reply_bytes=n)
-            if len(p) != n:
-                raise DeviceError(f"{COMMAND_NAMES[cmd]}: asked {n} bytes, got {len(p)}")
+            asked = []
+
+            def part(off=len(out), asked=asked):
+                n = min(self._payload_room(), nbytes - off)
+                asked.append(n)
+                return head(off, n), 1 + n
+            p = self.transact(cmd, request=part, work=0.0)
+            # any attempt's reply counts: from the same offset, as many bytes as it asked
+            if not 0 < len(p) <= max(asked):
+                raise DeviceError(f"{COMMAND_NAMES[cmd]}: asked {asked[-1]} bytes, got {len(p)}")
             out += p
         return bytes(out)
 
@@ -715,14 +764,18 @@ class Client:
                                 nbytes)
 
     def _table(self, cmd: int, count: int, size: int, fmt: str) -> list:
-        room = max(1, (self._payload_room() - 4) // size)
         rows: list = []
         while len(rows) < count:
-            n = min(room, count - len(rows))
-            p = self.transact(cmd, struct.pack("<HH", len(rows), n), reply_bytes=2 + size * n)
+            asked = []
+
+            def part(first=len(rows), asked=asked):
+                n = min(max(1, (self._payload_room() - 4) // size), count - first)
+                asked.append(n)
+                return struct.pack("<HH", first, n), 3 + size * n
+            p = self.transact(cmd, request=part)
             (got,) = struct.unpack_from("<H", p, 0)
-            if got != n or len(p) != 2 + size * n:
-                raise DeviceError(f"{COMMAND_NAMES[cmd]}: asked {n} values, got {got}")
+            if not 0 < got <= max(asked) or len(p) != 2 + size * got:
+                raise DeviceError(f"{COMMAND_NAMES[cmd]}: asked {asked[-1]} values, got {got}")
             rows += list(struct.iter_unpack(fmt, p[2:]))
         return rows
 

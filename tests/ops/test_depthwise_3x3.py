@@ -1,11 +1,13 @@
 """The 3x3 DEPTHWISE_CONV_2D kernel (row ring in scratch, SMLAD on tap pairs): the portable
 C of tflm_depthwise_conv_2d_3x3_s8 against the simulator on random shapes, strides
 (stride_w 1 / 2, any stride_h), paddings and channel counts, through ctypes; the simulator
-against TFLM on a few; the planner's variants. (Its Cortex-M DSP build: test_fast_kernels.py
-and scripts/sweep_depthwise_qemu.py.)"""
+against TFLM on a few; the planner's variants; the Cortex-M build (the written-out loops,
+every ring rotation, both strides and tails) on QEMU against the simulator, at -Os and -O0.
+(Longer: scripts/sweep_depthwise_qemu.py.)"""
 from __future__ import annotations
 
 import ctypes
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -65,7 +67,9 @@ def _run(lib, model, x):
     from tflm_py.ops import _conv_common as cc
     rec = np.ascontiguousarray(room.channel_records(model.tensor(op.inputs[1]).data,
                                                     cc.bias_values(model, op), p))
-    n = room.scratch_bytes(op, model)
+    # the ring's size for any 3x3 layer (the room asks for it only where the Cortex-M loops
+    # run, but the portable C runs every one)
+    n = room.fast3x3_scratch_bytes(p.output_c, p.input_w, p.pad_w)
     # guard words after the scratch: the kernel must stay inside its bytes
     scratch = np.full(n // 4 + 16, 0x5A5A5A5A, dtype=np.uint32)
     y = np.full(model.tensors[op.outputs[0]].shape, 0x55, dtype=np.int8)
@@ -140,3 +144,37 @@ def test_planner_offers_the_ring_and_the_direct_loops():
     assert op.index in fast.scratch
     assert fast.scratch[op.index][1] >= room.scratch_bytes(op, model)
     assert small.arena_bytes <= fast.arena_bytes
+
+
+def _fast_path_models(seed, count):
+    """3x3 models the written-out loops take (small_acc, the full int8 output range): the
+    generator's shapes with activation NONE and tame biases."""
+    from tflm_py.sweep import random_inputs
+    rng = np.random.default_rng(seed)
+    out = []
+    while len(out) < count:
+        model = tflm_py.load_model(gen_depthwise_3x3(rng))
+        op = model.operators[0]
+        p = room.prepare(op, model)
+        k = -np.asarray(p.shifts, dtype=np.int64) - 1
+        if p.small_acc and p.act_min == -128 and p.act_max == 127 and np.all(k <= 21):
+            out.append((f"dw3_{len(out)}", model, [random_inputs(model, rng)]))
+    return out
+
+
+@pytest.mark.parametrize("opt", ["-Os", "-O0"])
+def test_3x3_ring_on_qemu(opt, tmp_path):
+    for tool in ("qemu-system-arm", "arm-none-eabi-gcc"):
+        assert shutil.which(tool), f"{tool} not installed: run scripts/setup.sh"
+    from tflm_py.simulator import Simulator
+    from tflm_py.testgen.depthwise3x3 import run_on_qemu_with_ring
+    entries = _fast_path_models(3600 if opt == "-Os" else 3700, 24)
+    # a plain random batch too: narrow ranges and big accumulators keep the direct loops
+    entries += [(f"dw3_any_{k}", m, [[r.integers(-128, 128, size=m.tensors[m.inputs[0]].shape)
+                                      .astype(np.int8)]])
+                for k, (m, r) in enumerate(_models(3800, 8))]
+    res = run_on_qemu_with_ring(entries, opt=opt, icount=False, work_dir=tmp_path)
+    for (name, model, samples), r in zip(entries, res):
+        want = Simulator(model).run(samples[0])[0]
+        got = np.asarray(r["outputs"][0][0]).reshape(want.shape)
+        assert np.array_equal(got, want), f"{name}: {int(np.sum(got != want))} differ"

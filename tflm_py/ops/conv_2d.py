@@ -78,14 +78,14 @@ def check(op, model) -> None:
 
 def kernel_scratch_bytes(filter_h, filter_w, filter_c, input_c) -> int:
     """TFLM_CONV_2D_SCRATCH_BYTES of kernels_c/conv_2d.h: four int16 patches for the DSP path
-    (4 pixels at a time), one int8 patch unless the filter is 1x1 or the input depth a
-    multiple of 4 (then windows are widened straight from the input), 4 to align; 0 for a
-    grouped convolution (the reference loop)."""
+    (4 pixels at a time, the depth rounded up to a multiple of 4), one int8 patch unless the
+    filter is 1x1 or the input depth a multiple of 4 (then windows are widened straight from
+    the input), 4 to align; 0 for a grouped convolution (the reference loop)."""
     if filter_c != input_c:
         return 0
     depth = filter_h * filter_w * filter_c
     col = 0 if (filter_h == 1 and filter_w == 1) or input_c % 4 == 0 else depth
-    return 8 * depth + col + 4
+    return 8 * ((depth + 3) & ~3) + col + 4
 
 
 def scratch_bytes(op, model) -> int:
@@ -98,13 +98,13 @@ def scratch_bytes(op, model) -> int:
 # Instructions per MAC of the kernel's paths on a Cortex-M4 (-Os), measured with `tflm-py
 # bench` on the QEMU board (ResNet-8's and vww's convolutions, ../shared/anchors): estimates for
 # the planner's speed/RAM trade-off, not promises.
-INSTRUCTIONS_PER_MAC = {"im2col": 1.4, "direct_1x1": 12.8, "reference": 19.7}
+INSTRUCTIONS_PER_MAC = {"smlad": 1.3, "direct_1x1": 12.8, "reference": 19.7}
 
 
 def kernel_variants(op, model) -> list:
-    """Fastest first: the SMLAD path needs the scratch (widened patches of 4 pixels); without it a 1x1 filter
-    reads pixels in place (portable GEMM), any other filter falls back to the reference
-    loop."""
+    """Fastest first: the SMLAD path needs the scratch (widened patches of 4 pixels); without
+    it a 1x1 filter reads pixels in place (portable GEMM), any other filter falls back to the
+    reference loop."""
     g = _geometry(op, model)
     n = macs(op, model)
     s = scratch_bytes(op, model)
@@ -113,8 +113,8 @@ def kernel_variants(op, model) -> list:
     if s == 0:
         return [{"name": "reference loop (grouped)", "scratch": 0,
                  "instructions": round(INSTRUCTIONS_PER_MAC["reference"] * n)}]
-    return [{"name": "im2col + SMLAD", "scratch": s,
-             "instructions": round(INSTRUCTIONS_PER_MAC["im2col"] * n)},
+    return [{"name": "4-pixel SMLAD", "scratch": s,
+             "instructions": round(INSTRUCTIONS_PER_MAC["smlad"] * n)},
             {"name": slow[1], "scratch": 0,
              "instructions": round(INSTRUCTIONS_PER_MAC[slow[0]] * n)}]
 

@@ -8,6 +8,13 @@ channel ic; acc(int32) = sum over the taps inside the image of w[ky, kx, oc] * (
 + bias[oc], MultiplyByQuantizedMultiplier per output channel, + output_zp, clamp.
 16x8: the same sums without zero points, requantised as quant.requantize_16x8 (int64 path
 for an int64 bias or none, wrapping int32 path for an int32 bias).
+
+Kernels (kernel_variants, the planner chooses): a 3x3 filter with depth_multiplier 1, no
+dilation and stride_w 1 or 2 runs tflm_depthwise_conv_2d_3x3_s8 when the plan grants its
+scratch, a ring of 3 channel-planar int16 input rows (on Cortex-M: SMLAD on tap pairs over
+per-channel records the generator lays out, about 2.5 / 3.3 instructions per MAC for stride
+1 / 2); one input channel with M > 1 runs as a CONV_2D; everything else, and the 3x3 shapes
+without scratch, the direct loops of tflm_depthwise_conv_2d_s8.
 """
 from __future__ import annotations
 
@@ -92,6 +99,15 @@ def _fast3x3(g) -> bool:
             and g.dilation_h == 1 and g.dilation_w == 1 and g.stride_w in (1, 2))
 
 
+def _ring_loops(p) -> bool:
+    """The 3x3 kernel's written-out Cortex-M loops take the layer (kernels_c: dw3_fast_ok):
+    accumulators provably small (small_acc), the full int8 output range (no clamp beyond
+    SSAT's), every k = -shift - 1 <= 21. Other 3x3 layers keep the direct loops (the ring's
+    plain C is its spec, not a fast path)."""
+    k = -np.asarray(p.shifts, dtype=np.int64) - 1
+    return bool(p.small_acc and p.act_min == -128 and p.act_max == 127 and np.all(k <= 21))
+
+
 def fast3x3_scratch_bytes(channels, input_w, pad_w) -> int:
     """TFLM_DW3X3_SCRATCH_BYTES of kernels_c/depthwise_conv_2d.h: the ring of 3 int16 rows,
     12 bytes per channel and column pair, and one zero column pair."""
@@ -105,15 +121,16 @@ def scratch_bytes(op, model) -> int:
         return 0
     if _as_conv(g):
         return kernel_scratch_bytes(g.filter_h, g.filter_w, 1, 1)
-    if _fast3x3(g):
+    if _fast3x3(g) and _ring_loops(prepare(op, model)):
         return fast3x3_scratch_bytes(g.output_c, g.input_w, g.pad_w)
     return 0
 
 
 # Instructions per MAC of the kernel's paths on a Cortex-M4 (-Os), measured with `tflm-py
-# bench` on the QEMU board (kws_ref_model's and vww's depthwise layers): estimates for the
-# planner's speed/RAM trade-off, not promises.
-INSTRUCTIONS_PER_MAC = {"ring3x3": 3.0, "direct": 6.4, "as_conv": 2.6, "reference": 19.7}
+# bench` on the QEMU board (scripts/bench_depthwise.py: kws_ref_model's layers and stand-ins
+# for vww's / person_detect's): estimates for the planner's speed/RAM trade-off, not promises.
+INSTRUCTIONS_PER_MAC = {"ring3x3_s1": 2.5, "ring3x3_s2": 3.3, "direct": 6.4, "as_conv": 2.6,
+                        "reference": 19.7}
 
 
 def kernel_variants(op, model) -> list:
@@ -129,7 +146,8 @@ def kernel_variants(op, model) -> list:
         return [v("as CONV_2D, im2col + SMLAD", "as_conv", s),
                 v("as CONV_2D, reference loop", "reference", 0)]
     if s:
-        return [v("3x3 row ring + SMLAD", "ring3x3", s), v("direct loops", "direct", 0)]
+        return [v("3x3 row ring + SMLAD", "ring3x3_s1" if g.stride_w == 1 else "ring3x3_s2", s),
+                v("direct loops", "direct", 0)]
     return [v("direct loops", "direct", 0)]
 
 
@@ -245,7 +263,7 @@ def emit(op, model, params, cg) -> str:
         return _emit_as_conv(op, model, p, cg)
     cg.use_kernel("depthwise_conv_2d")
     h = f"depthwise_conv_2d_{op.index}"
-    scratch = cg.scratch(op) if _fast3x3(p) else "NULL"
+    scratch = cg.scratch(op) if _fast3x3(p) and _ring_loops(p) else "NULL"
     mult = cc.c_array_or_name(cg, "int32_t", p.multipliers, h + "_mult")
     shift = cc.shift_array(cg, p.shifts, h + "_shift")
     fields = {k: int(getattr(p, k)) for k in (

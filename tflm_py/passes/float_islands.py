@@ -164,7 +164,10 @@ def run(model: Model) -> list[str]:
             if op.type != "DEQUANTIZE":
                 continue
             chain = _island(op, model, reads, outputs)
-            table = None if chain is None else table_of(chain, model)
+            try:
+                table = None if chain is None else table_of(chain, model)
+            except ValueError:      # a C library without the float function: keep the island
+                table = None
             if table is not None:
                 break
         else:

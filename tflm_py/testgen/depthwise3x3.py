@@ -43,3 +43,26 @@ def gen_depthwise_3x3(rng: np.random.Generator) -> bytes:
          dilation_h_factor=1, dilation_w_factor=1, depth_multiplier=1,
          fused_activation_function=act)
     return b.build(inputs=[x], outputs=[y])
+
+
+def ring_plan(model):
+    """The planner's layout with every scratch buffer kept. The speed plan drops scratch
+    that would lift the arena above the tensors' own (TFLM's) arena, which a lone small
+    layer's ring often does; tests and sweeps of the 3x3 kernel plan this way so the ring
+    runs on every model."""
+    from ..planner import _plan_once, DEFAULT_ALIGN
+    return _plan_once(model, DEFAULT_ALIGN, True, frozenset())
+
+
+def run_on_qemu_with_ring(entries, **kw):
+    """tflm_py.bench.run_on_qemu with ring_plan for every bundle."""
+    from .. import bench
+    orig = bench.generate
+
+    def generate(model, out_dir, prefix=None, plan=None):
+        return orig(model, out_dir, prefix=prefix, plan=ring_plan(model))
+    bench.generate = generate
+    try:
+        return bench.run_on_qemu(entries, **kw)
+    finally:
+        bench.generate = orig
