@@ -41,7 +41,9 @@ MODES = {
     "mixed": ("1% each", dict(drop=0.01, dup=0.01, garbage=0.01), None),
     "mixed-mild": ("0.3% each", dict(drop=0.003, dup=0.003, garbage=0.003, flip=0.002,
                                      delay=0.01), None),
-    "delay": ("5% 0.5-2 s", dict(delay=0.05, delay_s=(0.5, 2.0)), None),
+    # a stall holds up the stream for its whole length, whatever the protocol does: a run
+    # takes at least the clean time plus the stalls
+    "delay": ("1% 0.5-2 s", dict(delay=0.01, delay_s=(0.5, 2.0)), None),
     "clean-640": ("-", {}, AD01),
     "drop-640": ("0.2%", dict(drop=0.002), AD01),
 }
