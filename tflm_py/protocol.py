@@ -404,13 +404,16 @@ class Client:
     more than `reply_timeout`, the user's --timeout). A damaged exchange is re-sent at
     once instead of waiting that deadline out: the board's ERROR frame (our command
     arrived damaged, or cut short: the firmware's receive timeout), a corrupted reply, or
-    a reply whose bytes stopped coming. Later attempts wait longer (doubling, up to
-    `reply_timeout` x the attempt number, so a stalled link is waited out). Any attempt's
-    reply counts (all carry the same seq). After `retries` retries DeviceError names the
-    command, the direction that failed and how.
+    a reply whose bytes stopped coming. Every attempt that times out doubles the
+    allowance (up to `reply_timeout` x the number of timeouts, so a stalled link is waited
+    out) until a first attempt is answered in time again. Any attempt's reply counts (all
+    carry the same seq). After `retries` retries (and at least `persist` seconds), or
+    `silent_retries` in a row that got nothing back, DeviceError names the command, the
+    direction that failed and how.
 
     Frames shrink while the link corrupts them: the chunk size minimises the expected
-    bytes sent per useful byte for the error rate seen lately.
+    bytes sent per useful byte for the error rate seen lately. Input frames go out up to
+    `window` at a time.
 
     invoke_timeout: the first INVOKE's compute budget (derive it from the model, see
     harness.expected_invoke_seconds); later ones expect about the time seen so far and
@@ -462,12 +465,13 @@ class Client:
         self.srtt: Optional[float] = None
         self.rttvar = 0.0
         self.max_chunk = chunk
-        # the link's recent error rate: failed attempts per byte on the wire (decaying)
+        # the link's recent record (decaying): attempts, good ones, bytes on the wire
         self._attempts = self._good = self._exposed = 0.0
         self.last_attempts = 0
         self._last_byte = 0.0
         self._timed_out = False
         self._timeouts = 0
+        self._port_timeout: Optional[float] = None
         self._fastest = 0.0            # the fastest round trip seen (x 0.8; 0: none yet)
         self.stats = {"retries": 0, "garbage_bytes": 0, "bad_frames": 0, "error_frames": 0,
                       "stale_frames": 0}
@@ -482,7 +486,9 @@ class Client:
         if remaining <= 0:
             return False
         try:
-            self.port.timeout = min(remaining, self.QUIET / 2)
+            t = min(remaining, self.QUIET / 2)
+            if t != self._port_timeout:     # a real port reconfigures on every change
+                self.port.timeout = self._port_timeout = t
             n = getattr(self.port, "in_waiting", 0) or 1
             data = self.port.read(n)
         except Exception as e:  # pyserial raises SerialException/OSError on a dead link
