@@ -58,9 +58,34 @@ static TFLM_PY_INLINE int8_t bmm_out_s8(const tflm_batch_matmul_params_t *p, int
     return (int8_t)TFLM_CLAMP(v, p->act_min, p->act_max);
 }
 
+/* Without scratch (the planner's RAM variant): every dot product reads both matrices in
+ * place, an adjoint lhs with a step of `rows` per depth value, a non-adjoint rhs with a step
+ * of `cols`; the same exact sums, more slowly. Returns the next output row. */
+static int8_t *bmm_direct_s8(const tflm_batch_matmul_params_t *p, const int8_t *l,
+                             const int8_t *r, int8_t *y)
+{
+    const int32_t rows = p->rows, depth = p->depth, cols = p->cols;
+    const int32_t l_step = p->lhs_adj ? rows : 1, l_row = p->lhs_adj ? 1 : depth;
+    const int32_t r_step = p->rhs_adj ? 1 : cols, r_col = p->rhs_adj ? depth : 1;
+    for (int32_t a = 0; a < rows; ++a) {
+        for (int32_t c = 0; c < cols; ++c) {
+            const int8_t *la = l + (size_t)a * l_row, *rc = r + (size_t)c * r_col;
+            int32_t acc = 0;
+            for (int32_t k = 0; k < depth; ++k) {
+                acc = tflm_wrap_add(acc, (la[(size_t)k * l_step] + p->lhs_offset) *
+                                             (rc[(size_t)k * r_step] + p->rhs_offset));
+            }
+            y[c] = bmm_out_s8(p, acc);
+        }
+        y += cols;
+    }
+    return y;
+}
+
 void tflm_batch_matmul_s8(const tflm_batch_matmul_params_t *p, const int8_t *lhs,
                           const int8_t *rhs, int8_t *output, int8_t *scratch)
 {
+    const int direct = scratch == NULL && (p->lhs_adj || !p->rhs_adj);
     const int32_t rows = p->rows, depth = p->depth, cols = p->cols;
     int8_t *l_buf = scratch;
     int8_t *r_buf = scratch + (p->lhs_adj ? (size_t)rows * depth : 0);
@@ -73,6 +98,10 @@ void tflm_batch_matmul_s8(const tflm_batch_matmul_params_t *p, const int8_t *lhs
                                   (size_t)b1 * p->lhs_strides[1] + (size_t)b2 * p->lhs_strides[2];
                 const int8_t *r = rhs + (size_t)b0 * p->rhs_strides[0] +
                                   (size_t)b1 * p->rhs_strides[1] + (size_t)b2 * p->rhs_strides[2];
+                if (direct) {
+                    y = bmm_direct_s8(p, l, r, y);
+                    continue;
+                }
                 if (p->lhs_adj) {
                     bmm_transpose_int8_t(l, depth, rows, l_buf);
                     l = l_buf;
@@ -123,20 +152,38 @@ static TFLM_PY_NOINLINE void bmm_dot2_s16(const int16_t *l, const int16_t *r0, c
     *s1 = a1;
 }
 
-/* TFLM's MultiplyByQuantizedMultiplier(int64_t x, ...) with the 16-bit multiplier:
- * (x * m + 2^(14 - shift)) >> (15 - shift), cast to int32 */
+/* the multiplier is stored already reduced to 16 bits (TFLM's int64 path) */
 static TFLM_PY_INLINE int16_t bmm_out_s16(const tflm_batch_matmul_params_t *p, int64_t acc)
 {
-    const int32_t total = 15 - p->shift;
-    const uint64_t prod = (uint64_t)acc * (uint64_t)(int64_t)p->multiplier;
-    const int64_t v = (int64_t)(prod + ((uint64_t)1 << (total - 1))) >> total;
-    const int32_t r = (int32_t)(uint32_t)(uint64_t)v + p->output_offset;
+    const int32_t r = tflm_requantize_s64_reduced(acc, p->multiplier, p->shift) + p->output_offset;
     return (int16_t)TFLM_CLAMP(r, p->act_min, p->act_max);
+}
+
+/* bmm_direct_s8 for int16 (int64 sums) */
+static int16_t *bmm_direct_s16(const tflm_batch_matmul_params_t *p, const int16_t *l,
+                               const int16_t *r, int16_t *y)
+{
+    const int32_t rows = p->rows, depth = p->depth, cols = p->cols;
+    const int32_t l_step = p->lhs_adj ? rows : 1, l_row = p->lhs_adj ? 1 : depth;
+    const int32_t r_step = p->rhs_adj ? 1 : cols, r_col = p->rhs_adj ? depth : 1;
+    for (int32_t a = 0; a < rows; ++a) {
+        for (int32_t c = 0; c < cols; ++c) {
+            const int16_t *la = l + (size_t)a * l_row, *rc = r + (size_t)c * r_col;
+            int64_t acc = 0;
+            for (int32_t k = 0; k < depth; ++k) {
+                acc += (int32_t)la[(size_t)k * l_step] * rc[(size_t)k * r_step];
+            }
+            y[c] = bmm_out_s16(p, acc);
+        }
+        y += cols;
+    }
+    return y;
 }
 
 void tflm_batch_matmul_s16(const tflm_batch_matmul_params_t *p, const int16_t *lhs,
                            const int16_t *rhs, int16_t *output, int8_t *scratch)
 {
+    const int direct = scratch == NULL && (p->lhs_adj || !p->rhs_adj);
     const int32_t rows = p->rows, depth = p->depth, cols = p->cols;
     int16_t *l_buf = (int16_t *)(void *)scratch;
     int16_t *r_buf = l_buf + (p->lhs_adj ? (size_t)rows * depth : 0);
@@ -149,6 +196,10 @@ void tflm_batch_matmul_s16(const tflm_batch_matmul_params_t *p, const int16_t *l
                                    (size_t)b1 * p->lhs_strides[1] + (size_t)b2 * p->lhs_strides[2];
                 const int16_t *r = rhs + (size_t)b0 * p->rhs_strides[0] +
                                    (size_t)b1 * p->rhs_strides[1] + (size_t)b2 * p->rhs_strides[2];
+                if (direct) {
+                    y = bmm_direct_s16(p, l, r, y);
+                    continue;
+                }
                 if (p->lhs_adj) {
                     bmm_transpose_int16_t(l, depth, rows, l_buf);
                     l = l_buf;

@@ -22,7 +22,8 @@ typedef struct {
 } tflm_batch_matmul_params_t;
 
 /* Scratch bytes: elements (lhs_adj ? rows * depth : 0) + (rhs_adj ? 0 : cols * depth), times
- * the element size, plus 4 for alignment; NULL when both are 0. */
+ * the element size, plus 4 for alignment; NULL when both are 0. With NULL scratch where it
+ * would be needed, the kernel reads the matrices in place with their strides (slower). */
 void tflm_batch_matmul_s8(const tflm_batch_matmul_params_t *p, const int8_t *lhs,
                           const int8_t *rhs, int8_t *output, int8_t *scratch);
 

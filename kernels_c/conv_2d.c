@@ -5,8 +5,8 @@
  * written in units of one output pixel (all output channels of it), in ascending memory
  * order (batch, row, column); while computing unit u the kernel reads only input bytes at or
  * above the lowest input byte that any unit >= u needs (its own window and later ones), and
- * writes only output bytes of units <= u. The DSP path computes two pixels at a time: it
- * reads both windows (into scratch) before it writes either pixel. Scratch is the kernel's
+ * writes only output bytes of units <= u. The DSP path computes four pixels at a time: it
+ * reads their windows (into scratch) before it writes any of them. Scratch is the kernel's
  * own and never overlaps input or output.
  *
  * Paths:
@@ -18,14 +18,18 @@
  *   a 1x1 filter reads the input pixel in place), then a GEMM row: four filters share one
  *   pass over the patch, (int16)(x + input_offset) * w accumulated in int32 over a trip count
  *   that is a multiple of 16 (gcc -O2 vectorises it with PMADDWD on x86).
- * - DSP (Cortex-M4/M7/M33, TFLM_PY_USE_DSP), groups == 1: two pixels' patches are widened to
- *   int16 with the offset added (SXTAB16, in the pair order SXTB16 gives the weights), then
- *   2x2 blocks (2 pixels x 2 filters) of SMLAD dot products: 4 patch words and 2 weight
- *   words feed 8 SMLAD (16 MACs) per step; up to 64 channels' accumulators are then
- *   requantised in one pass (tflm_requantize_run_dsp). The input offset is added once per
- *   patch value and shared by every filter, so unlike FULLY_CONNECTED (whose input row is
- *   read once per output block) no folded bias is needed: the MAC loop has no offset work
- *   either way, and this costs no extra constants in flash. */
+ * - DSP (Cortex-M4/M7/M33, TFLM_PY_USE_DSP), groups == 1: four pixels' windows are widened
+ *   to int16 with the offset added (SXTAB16, in the pair order SXTB16 gives the weights;
+ *   taps outside the image become 0), straight from the input when its depth is a multiple
+ *   of 4, else through the int8 patch; then per filter one pass over the four patches:
+ *   each filter word, widened once (SXTB16), feeds 4 SMLAD with the pixels' patch words
+ *   (LDRD), two groups of 4 values per loop step (32 MACs in 32 instructions); up to 64
+ *   channels' accumulators are then requantised in one pass (tflm_requantize_run_dsp). The
+ *   input offset is added once per patch value and shared by every filter, so unlike
+ *   FULLY_CONNECTED (whose input row is read once per output block) no folded bias is
+ *   needed: the MAC loop has no offset work either way, and this costs no extra constants
+ *   in flash. The memory-order contract holds: a group's four windows are read before any
+ *   of its pixels is written. */
 #include "conv_2d.h"
 
 static void conv_reference(const tflm_conv_2d_params_t *p, const tflm_rq_t *r,
@@ -176,188 +180,316 @@ static void conv_portable(const tflm_conv_2d_params_t *p, const tflm_rq_t *r,
 }
 
 #if TFLM_PY_USE_DSP
-/* Widen a patch (depth int8) into slot (0 or 1) of the 2-pixel buffer, adding the input
- * offset: per group of 4 values the words (x0, x2) and (x1, x3) at words 4q + 2 slot and
- * 4q + 2 slot + 1; the depth % 4 tail values as int16 after all groups (slot 0 then 1). */
-static void conv_widen(const int8_t *x, int32_t depth, int32_t offset, int8_t *buf, int32_t slot)
+#define CONV_SLOTS 4                       /* pixels computed together */
+#define CONV_GROUP (8 * CONV_SLOTS)        /* bytes of one group of 4 values, all slots */
+
+/* the widened value i (< 4) of the group at g, slot s (conv_widen's pair order) */
+static TFLM_PY_INLINE int32_t conv_widened(const int8_t *g, int32_t s, int32_t i)
 {
-    const int32_t quads = depth >> 2;
-    const int32_t rest = depth & 3;
-    const int32_t off2 = (int32_t)(((uint32_t)offset & 0xFFFFu) | ((uint32_t)offset << 16));
-    int8_t *dst = buf + 8 * slot;
+    int16_t v;
+    memcpy(&v, g + 8 * s + 4 * (i & 1) + 2 * (i >> 1), 2);
+    return v;
+}
+
+/* Widen `quads` groups of 4 values at x into one slot, dst pointing at the slot's first word
+ * of a group; returns the next group's. Out of line and written out for gcc: inlined into
+ * the pixel loop, its -Os allocation reloads operands from the stack every group. */
+static TFLM_PY_NOINLINE int8_t *conv_widen_quads(const int8_t *x, int32_t quads, int32_t off2,
+                                                 int8_t *dst)
+{
+    if (quads <= 0) {
+        return dst;
+    }
+#if defined(__GNUC__) && defined(__OPTIMIZE__)
+    int32_t v, lo, hi;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldr     %[v], [%[src]], #4\n\t"
+        "sxtab16 %[lo], %[off], %[v]\n\t"
+        "sxtab16 %[hi], %[off], %[v], ror #8\n\t"
+        "strd    %[lo], %[hi], [%[dst]], #32\n\t"
+        "subs    %[n], %[n], #1\n\t"
+        "bne     1b\n\t"
+        : [src] "+r"(x), [dst] "+r"(dst), [n] "+r"(quads), [v] "=&r"(v), [lo] "=&r"(lo),
+          [hi] "=&r"(hi)
+        : [off] "r"(off2)
+        : "cc", "memory");
+#else
     for (int32_t q = 0; q < quads; ++q) {
         const int32_t v = tflm_load_s32(x);
         tflm_store_s32(dst, __sxtab16(off2, v));
         tflm_store_s32(dst + 4, tflm_sxtab16_ror8(off2, v));
         x += 4;
-        dst += 16;
+        dst += CONV_GROUP;
     }
-    int8_t *tail = buf + 16 * quads + 2 * rest * slot;
-    for (int32_t i = 0; i < rest; ++i) {
-        const int16_t v = (int16_t)(x[i] + offset);
-        memcpy(tail + 2 * i, &v, 2);
+#endif
+    return dst;
+}
+
+/* taps outside the image: their widened values (zero point + offset) are 0 */
+static TFLM_PY_NOINLINE int8_t *conv_zero_quads(int32_t quads, int8_t *dst)
+{
+    for (int32_t q = 0; q < quads; ++q) {
+        tflm_store_s32(dst, 0);
+        tflm_store_s32(dst + 4, 0);
+        dst += CONV_GROUP;
+    }
+    return dst;
+}
+
+/* Widen a patch (depth int8) into slot s of the 4-pixel buffer, adding the input offset: per
+ * group q of 4 values the words (x0, x2) and (x1, x3) at byte CONV_GROUP q + 8 s; a last
+ * group of depth % 4 values is padded with zeros (the input zero point, widened). */
+static void conv_widen(const int8_t *x, int32_t depth, int32_t offset, int8_t *buf, int32_t slot)
+{
+    const int32_t quads = depth >> 2;
+    const int32_t rest = depth & 3;
+    const int32_t off2 = (int32_t)(((uint32_t)offset & 0xFFFFu) | ((uint32_t)offset << 16));
+    int8_t *dst = conv_widen_quads(x, quads, off2, buf + 8 * slot);
+    x += 4 * quads;
+    if (rest != 0) {
+        int8_t last[4];
+        memset(last, (int8_t)(-offset), 4);
+        memcpy(last, x, (size_t)rest);
+        const int32_t v = tflm_load_s32(last);
+        tflm_store_s32(dst, __sxtab16(off2, v));
+        tflm_store_s32(dst + 4, tflm_sxtab16_ror8(off2, v));
     }
 }
 
-/* a00..a11 += 2 pixels x 2 filters over n >= 1 groups of 4 values: 8 SMLAD per 4 patch words
- * and 2 filter words (16 MACs). a00 = (pixel 0, w0), a01 = (pixel 0, w1), a10 = (pixel 1,
- * w0), a11 = (pixel 1, w1). The loop needs 13 registers; gcc -Os spills some of them when
- * it allocates the intrinsics itself, so with gcc the same instructions are written out. */
+/* The window of output pixel (oy, ox) widened straight from the input into slot `slot`
+ * (conv_widen's layout, no int8 patch): for input depths that are a multiple of 4, so that
+ * no group of 4 values straddles two taps. Image rows the window covers whole are widened
+ * in one run. */
+static void conv_widen_window(const tflm_conv_2d_params_t *p, const int8_t *in_b, int32_t oy,
+                              int32_t ox, int32_t off2, int8_t *buf, int32_t slot)
+{
+    const int32_t in_c = p->input_c, tap_quads = in_c >> 2;
+    const int32_t iy0 = oy * p->stride_h - p->pad_h;
+    const int32_t ix0 = ox * p->stride_w - p->pad_w;
+    const int whole_rows = p->dilation_w == 1 && ix0 >= 0 && ix0 + p->filter_w <= p->input_w;
+    int8_t *dst = buf + 8 * slot;
+    for (int32_t ky = 0; ky < p->filter_h; ++ky) {
+        const int32_t iy = iy0 + ky * p->dilation_h;
+        if (iy < 0 || iy >= p->input_h) {
+            dst = conv_zero_quads(p->filter_w * tap_quads, dst);
+            continue;
+        }
+        const int8_t *row = in_b + (size_t)iy * p->input_w * in_c;
+        if (whole_rows) {
+            dst = conv_widen_quads(row + (size_t)ix0 * in_c, p->filter_w * tap_quads, off2, dst);
+            continue;
+        }
+        for (int32_t kx = 0; kx < p->filter_w; ++kx) {
+            const int32_t ix = ix0 + kx * p->dilation_w;
+            dst = (ix < 0 || ix >= p->input_w)
+                ? conv_zero_quads(tap_quads, dst)
+                : conv_widen_quads(row + (size_t)ix * in_c, tap_quads, off2, dst);
+        }
+    }
+}
+
+/* a0..a3 += 4 pixels x 1 filter over `quads` >= 1 groups of 4 values: per group one filter
+ * word (two SXTB16) against each pixel's two patch words (one LDRD, two SMLAD), two groups
+ * per loop step: 16 SMLAD (32 MACs) in 32 instructions. The loop
+ * needs 13 registers; gcc -Os spills some of them when it allocates the intrinsics itself,
+ * so with gcc the same instructions are written out. */
 #if defined(__GNUC__) && defined(__OPTIMIZE__)
-#define CONV_GEMM_2X2(xb, w0, w1, n, a00, a01, a10, a11)                                  \
-    do {                                                                                 \
-        int32_t t0_, t1_, t2_, t3_, xv_;                                                 \
-        __asm__ volatile(                                                                \
-            "1:\n\t"                                                                     \
-            "ldr    %[t0], [%[pw0]], #4\n\t"                                             \
-            "ldr    %[t2], [%[pw1]], #4\n\t"                                             \
-            "sxtb16 %[t1], %[t0], ror #8\n\t"                                            \
-            "sxtb16 %[t0], %[t0]\n\t"                                                    \
-            "sxtb16 %[t3], %[t2], ror #8\n\t"                                            \
-            "sxtb16 %[t2], %[t2]\n\t"                                                    \
-            "ldr    %[xv], [%[px]], #4\n\t"                                              \
-            "smlad  %[b00], %[t0], %[xv], %[b00]\n\t"                                    \
-            "smlad  %[b01], %[t2], %[xv], %[b01]\n\t"                                    \
-            "ldr    %[xv], [%[px]], #4\n\t"                                              \
-            "smlad  %[b00], %[t1], %[xv], %[b00]\n\t"                                    \
-            "smlad  %[b01], %[t3], %[xv], %[b01]\n\t"                                    \
-            "ldr    %[xv], [%[px]], #4\n\t"                                              \
-            "smlad  %[b10], %[t0], %[xv], %[b10]\n\t"                                    \
-            "smlad  %[b11], %[t2], %[xv], %[b11]\n\t"                                    \
-            "ldr    %[xv], [%[px]], #4\n\t"                                              \
-            "smlad  %[b10], %[t1], %[xv], %[b10]\n\t"                                    \
-            "smlad  %[b11], %[t3], %[xv], %[b11]\n\t"                                    \
-            "subs   %[cnt], %[cnt], #1\n\t"                                              \
-            "bne    1b\n\t"                                                              \
-            : [b00] "+r"(a00), [b01] "+r"(a01), [b10] "+r"(a10), [b11] "+r"(a11),       \
-              [pw0] "+r"(w0), [pw1] "+r"(w1), [px] "+r"(xb), [cnt] "+r"(n),             \
-              [t0] "=&r"(t0_), [t1] "=&r"(t1_), [t2] "=&r"(t2_), [t3] "=&r"(t3_),       \
-              [xv] "=&r"(xv_)                                                           \
-            :                                                                            \
-            : "cc", "memory");                                                           \
+#define CONV_QUAD_ASM(w, u)                                                                \
+    "ldrd   %[xa], %[xc], [%[px]], #8\n\t"                                                 \
+    "smlad  %[b0], " w ", %[xa], %[b0]\n\t"                                                \
+    "smlad  %[b0], " u ", %[xc], %[b0]\n\t"                                                \
+    "ldrd   %[xa], %[xc], [%[px]], #8\n\t"                                                 \
+    "smlad  %[b1], " w ", %[xa], %[b1]\n\t"                                                \
+    "smlad  %[b1], " u ", %[xc], %[b1]\n\t"                                                \
+    "ldrd   %[xa], %[xc], [%[px]], #8\n\t"                                                 \
+    "smlad  %[b2], " w ", %[xa], %[b2]\n\t"                                                \
+    "smlad  %[b2], " u ", %[xc], %[b2]\n\t"                                                \
+    "ldrd   %[xa], %[xc], [%[px]], #8\n\t"                                                 \
+    "smlad  %[b3], " w ", %[xa], %[b3]\n\t"                                                \
+    "smlad  %[b3], " u ", %[xc], %[b3]\n\t"
+#define CONV_GEMM_4X1(xb, w, quads, a0, a1, a2, a3)                                        \
+    do {                                                                                   \
+        int32_t t0_, t1_, t2_, t3_, xa_, xc_, n_ = (quads);                                \
+        __asm__ volatile(                                                                  \
+            "lsrs   %[cnt], %[cnt], #1\n\t"                                                \
+            "bcc    2f\n\t"                                                                \
+            "ldr    %[t0], [%[pw]], #4\n\t"                                                \
+            "sxtb16 %[t1], %[t0], ror #8\n\t"                                              \
+            "sxtb16 %[t0], %[t0]\n\t"                                                      \
+            CONV_QUAD_ASM("%[t0]", "%[t1]")                                                \
+            "cmp    %[cnt], #0\n\t"                                                        \
+            "beq    3f\n\t"                                                                \
+            "2:\n\t"                                                                       \
+            "ldr    %[t0], [%[pw]], #4\n\t"   /* filter rows need not be word-aligned */ \
+            "ldr    %[t2], [%[pw]], #4\n\t"                                                \
+            "sxtb16 %[t1], %[t0], ror #8\n\t"                                              \
+            "sxtb16 %[t0], %[t0]\n\t"                                                      \
+            "sxtb16 %[t3], %[t2], ror #8\n\t"                                              \
+            "sxtb16 %[t2], %[t2]\n\t"                                                      \
+            CONV_QUAD_ASM("%[t0]", "%[t1]")                                                \
+            CONV_QUAD_ASM("%[t2]", "%[t3]")                                                \
+            "subs   %[cnt], %[cnt], #1\n\t"                                                \
+            "bne    2b\n\t"                                                                \
+            "3:\n\t"                                                                       \
+            : [b0] "+r"(a0), [b1] "+r"(a1), [b2] "+r"(a2), [b3] "+r"(a3), [pw] "+r"(w),   \
+              [px] "+r"(xb), [cnt] "+r"(n_), [t0] "=&r"(t0_), [t1] "=&r"(t1_),             \
+              [t2] "=&r"(t2_), [t3] "=&r"(t3_), [xa] "=&r"(xa_), [xc] "=&r"(xc_)           \
+            :                                                                              \
+            : "cc", "memory");                                                             \
     } while (0)
 #else
-#define CONV_GEMM_2X2(xb, w0, w1, n, a00, a01, a10, a11)                                  \
-    do {                                                                                 \
-        do {                                                                             \
-            int32_t wv_ = tflm_load_s32(w0);                                             \
-            const int32_t w02a_ = __sxtb16(wv_), w13a_ = tflm_sxtb16_ror8(wv_);          \
-            wv_ = tflm_load_s32(w1);                                                     \
-            const int32_t w02b_ = __sxtb16(wv_), w13b_ = tflm_sxtb16_ror8(wv_);          \
-            int32_t xv_ = tflm_load_s32(xb);                                             \
-            a00 = __smlad(w02a_, xv_, a00);                                              \
-            a01 = __smlad(w02b_, xv_, a01);                                              \
-            xv_ = tflm_load_s32(xb + 4);                                                 \
-            a00 = __smlad(w13a_, xv_, a00);                                              \
-            a01 = __smlad(w13b_, xv_, a01);                                              \
-            xv_ = tflm_load_s32(xb + 8);                                                 \
-            a10 = __smlad(w02a_, xv_, a10);                                              \
-            a11 = __smlad(w02b_, xv_, a11);                                              \
-            xv_ = tflm_load_s32(xb + 12);                                                \
-            a10 = __smlad(w13a_, xv_, a10);                                              \
-            a11 = __smlad(w13b_, xv_, a11);                                              \
-            w0 += 4;                                                                     \
-            w1 += 4;                                                                     \
-            xb += 16;                                                                    \
-        } while (--n != 0);                                                              \
+#define CONV_GEMM_4X1(xb, w, quads, a0, a1, a2, a3)                                        \
+    do {                                                                                   \
+        for (int32_t q_ = 0; q_ < (quads); ++q_) {                                         \
+            const int32_t wv_ = tflm_load_s32(w);                                          \
+            const int32_t w02_ = __sxtb16(wv_), w13_ = tflm_sxtb16_ror8(wv_);              \
+            a0 = __smlad(w02_, tflm_load_s32(xb), a0);                                     \
+            a0 = __smlad(w13_, tflm_load_s32(xb + 4), a0);                                 \
+            a1 = __smlad(w02_, tflm_load_s32(xb + 8), a1);                                 \
+            a1 = __smlad(w13_, tflm_load_s32(xb + 12), a1);                                \
+            a2 = __smlad(w02_, tflm_load_s32(xb + 16), a2);                                \
+            a2 = __smlad(w13_, tflm_load_s32(xb + 20), a2);                                \
+            a3 = __smlad(w02_, tflm_load_s32(xb + 24), a3);                                \
+            a3 = __smlad(w13_, tflm_load_s32(xb + 28), a3);                                \
+            w += 4;                                                                        \
+            xb += CONV_GROUP;                                                              \
+        }                                                                                  \
     } while (0)
 #endif
 
 #define CONV_DSP_CHUNK 64   /* output channels requantised together (int32 on the stack) */
 
-/* every output channel of pixels y0 and y1 from the widened patches in buf; for an odd last
- * pixel y1 == y0 (slot 1 repeats slot 0) */
+/* every output channel of the 4 pixels whose widened patches are in buf; out[s]: pixel s's
+ * output, written for s < n (slots n.. hold copies, their results unused). A depth that is
+ * not a multiple of 4 runs its padded last group whole (the filter bytes past the row are
+ * the next row's, times 0) except on the layer's last filter, which has no next row: its
+ * last group takes the scalar path. */
 static TFLM_PY_NOINLINE void conv_dsp_pixels(const tflm_rq_dsp_t *rq, const int8_t *buf,
                                              int32_t depth, const int8_t *filter,
-                                             const int32_t *bias, int32_t out_c, int8_t *y0,
-                                             int8_t *y1)
+                                             const int32_t *bias, int32_t out_c,
+                                             int8_t *const out[CONV_SLOTS], int32_t n)
 {
     const int32_t quads = depth >> 2, rest = depth & 3;
-    const int8_t *xt = buf + 16 * quads;   /* pixel 0's tail values, then pixel 1's */
-    int32_t acc0[CONV_DSP_CHUNK], acc1[CONV_DSP_CHUNK];
-    const int8_t *wrow = filter;
-    const int32_t *brow = bias;
+    const int32_t groups = quads + (rest != 0);
+    const int32_t over = 4 * groups - depth;   /* bytes each pass reads past its row */
+    int32_t acc[CONV_SLOTS][CONV_DSP_CHUNK];
+    const int8_t *w = filter;
     for (int32_t c0 = 0; c0 < out_c; c0 += CONV_DSP_CHUNK) {
-        const int32_t n = TFLM_MIN(CONV_DSP_CHUNK, out_c - c0);
-        int32_t *p0 = acc0, *p1 = acc1;
-        int32_t j = 0;
-        if (rest == 0 && quads > 0) {
-            /* 4 channels per step (two 2x2 blocks, one bookkeeping) */
-            for (; j + 4 <= n; j += 4) {
-                const int8_t *w0 = wrow, *w1 = wrow + depth, *xb = buf;
-                int32_t a00 = 0, a01 = 0, a10, a11, cnt = quads;
-                if (brow != NULL) {
-                    a00 = brow[0];
-                    a01 = brow[1];
+        const int32_t m = TFLM_MIN(CONV_DSP_CHUNK, out_c - c0);
+        const int32_t whole = (rest != 0 && c0 + m == out_c) ? m - 1 : m;
+        int32_t *ap = acc[0];
+        if (whole > 0) {
+            /* with as little as possible live across the 13-register loop */
+            const int32_t *bp = bias != NULL ? bias + c0 : NULL;
+            int32_t *const aend = ap + whole;
+            do {
+                int32_t a0 = 0;
+                if (bp != NULL) {
+                    a0 = *bp++;
                 }
-                a10 = a00;
-                a11 = a01;
-                CONV_GEMM_2X2(xb, w0, w1, cnt, a00, a01, a10, a11);
-                p0[0] = a00;
-                p0[1] = a01;
-                p1[0] = a10;
-                p1[1] = a11;
-                /* w1 now points at filter row 2 of this step */
-                w0 = w1;
-                w1 += depth;
-                xb = buf;
-                cnt = quads;
-                a00 = a01 = 0;
-                if (brow != NULL) {
-                    a00 = brow[2];
-                    a01 = brow[3];
-                    brow += 4;
-                }
-                a10 = a00;
-                a11 = a01;
-                CONV_GEMM_2X2(xb, w0, w1, cnt, a00, a01, a10, a11);
-                p0[2] = a00;
-                p0[3] = a01;
-                p1[2] = a10;
-                p1[3] = a11;
-                p0 += 4;
-                p1 += 4;
-                wrow += 4 * depth;
-            }
+                int32_t a1 = a0, a2 = a0, a3 = a0;
+                const int8_t *xb = buf;
+                CONV_GEMM_4X1(xb, w, groups, a0, a1, a2, a3);
+                w -= over;
+                ap[0] = a0;
+                ap[CONV_DSP_CHUNK] = a1;
+                ap[2 * CONV_DSP_CHUNK] = a2;
+                ap[3 * CONV_DSP_CHUNK] = a3;
+            } while (++ap != aend);
         }
-        for (; j < n; j += 2) {
-            /* an odd last channel is computed twice (w1 == w0) */
-            const int32_t d1 = j + 1 < n ? depth : 0;
-            const int8_t *w0 = wrow, *w1 = wrow + d1;
-            int32_t a00 = 0, a01 = 0, a10, a11;
-            if (brow != NULL) {
-                a00 = brow[0];
-                a01 = brow[d1 != 0];
-                brow += 2;
-            }
-            a10 = a00;
-            a11 = a01;
+        if (whole < m) {   /* the layer's last filter, depth % 4 != 0 */
+            int32_t a0 = bias != NULL ? bias[out_c - 1] : 0;
+            int32_t a1 = a0, a2 = a0, a3 = a0;
             if (quads > 0) {
                 const int8_t *xb = buf;
-                int32_t cnt = quads;
-                CONV_GEMM_2X2(xb, w0, w1, cnt, a00, a01, a10, a11);
+                CONV_GEMM_4X1(xb, w, quads, a0, a1, a2, a3);
             }
-            for (int32_t i = 0; i < rest; ++i) {   /* w0, w1 now point at the tails */
-                int16_t xa, xc;
-                memcpy(&xa, xt + 2 * i, 2);
-                memcpy(&xc, xt + 2 * (rest + i), 2);
-                a00 += xa * w0[i];
-                a01 += xa * w1[i];
-                a10 += xc * w0[i];
-                a11 += xc * w1[i];
+            const int8_t *g = buf + CONV_GROUP * quads;
+            for (int32_t i = 0; i < rest; ++i) {
+                a0 += conv_widened(g, 0, i) * w[i];
+                a1 += conv_widened(g, 1, i) * w[i];
+                a2 += conv_widened(g, 2, i) * w[i];
+                a3 += conv_widened(g, 3, i) * w[i];
             }
-            p0[0] = a00;
-            p0[1] = a01;   /* the chunk is even: index j + 1 exists */
-            p1[0] = a10;
-            p1[1] = a11;
-            p0 += 2;
-            p1 += 2;
-            wrow += 2 * depth;
+            ap[0] = a0;
+            ap[CONV_DSP_CHUNK] = a1;
+            ap[2 * CONV_DSP_CHUNK] = a2;
+            ap[3 * CONV_DSP_CHUNK] = a3;
         }
-        tflm_requantize_run_dsp(rq, acc0, c0, n, y0 + c0);
-        if (y1 != y0) {
-            tflm_requantize_run_dsp(rq, acc1, c0, n, y1 + c0);
+        for (int32_t s = 0; s < n; ++s) {
+            tflm_requantize_run_dsp(rq, acc[s], c0, m, out[s] + c0);
         }
+    }
+}
+
+/* a += 1 pixel (slot 0) x 1 filter over n >= 1 groups: 4 MACs in 8 instructions */
+#if defined(__GNUC__) && defined(__OPTIMIZE__)
+#define CONV_GEMM_1X1(xb, w, n, a)                                                         \
+    do {                                                                                   \
+        int32_t t0_, t1_, xa_, xc_, n_ = (n);                                              \
+        __asm__ volatile(                                                                  \
+            "1:\n\t"                                                                       \
+            "ldr    %[t0], [%[pw]], #4\n\t"                                                \
+            "ldrd   %[xa], %[xc], [%[px]], #32\n\t"                                        \
+            "sxtb16 %[t1], %[t0], ror #8\n\t"                                              \
+            "sxtb16 %[t0], %[t0]\n\t"                                                      \
+            "smlad  %[acc], %[t0], %[xa], %[acc]\n\t"                                      \
+            "smlad  %[acc], %[t1], %[xc], %[acc]\n\t"                                      \
+            "subs   %[cnt], %[cnt], #1\n\t"                                                \
+            "bne    1b\n\t"                                                                \
+            : [acc] "+r"(a), [pw] "+r"(w), [px] "+r"(xb), [cnt] "+r"(n_), [t0] "=&r"(t0_), \
+              [t1] "=&r"(t1_), [xa] "=&r"(xa_), [xc] "=&r"(xc_)                            \
+            :                                                                              \
+            : "cc", "memory");                                                             \
+    } while (0)
+#else
+#define CONV_GEMM_1X1(xb, w, n, a)                                                         \
+    do {                                                                                   \
+        for (int32_t q_ = 0; q_ < (n); ++q_) {                                             \
+            const int32_t wv_ = tflm_load_s32(w);                                          \
+            a = __smlad(__sxtb16(wv_), tflm_load_s32(xb), a);                              \
+            a = __smlad(tflm_sxtb16_ror8(wv_), tflm_load_s32(xb + 4), a);                  \
+            w += 4;                                                                        \
+            xb += CONV_GROUP;                                                              \
+        }                                                                                  \
+    } while (0)
+#endif
+
+/* every output channel of the one pixel in slot 0 of buf (a group of 1: the 4-pixel pass
+ * would spend 4 times the work on it); the last group as in conv_dsp_pixels */
+static TFLM_PY_NOINLINE void conv_dsp_pixel(const tflm_rq_dsp_t *rq, const int8_t *buf,
+                                            int32_t depth, const int8_t *filter,
+                                            const int32_t *bias, int32_t out_c, int8_t *y)
+{
+    const int32_t quads = depth >> 2, rest = depth & 3;
+    const int32_t groups = quads + (rest != 0);
+    const int32_t over = 4 * groups - depth;
+    int32_t acc[CONV_DSP_CHUNK];
+    const int8_t *w = filter;
+    for (int32_t c0 = 0; c0 < out_c; c0 += CONV_DSP_CHUNK) {
+        const int32_t m = TFLM_MIN(CONV_DSP_CHUNK, out_c - c0);
+        const int32_t whole = (rest != 0 && c0 + m == out_c) ? m - 1 : m;
+        const int32_t *bp = bias != NULL ? bias + c0 : NULL;
+        for (int32_t j = 0; j < whole; ++j) {
+            int32_t a = bp != NULL ? bp[j] : 0;
+            const int8_t *xb = buf;
+            CONV_GEMM_1X1(xb, w, groups, a);
+            w -= over;
+            acc[j] = a;
+        }
+        if (whole < m) {   /* the layer's last filter, depth % 4 != 0 */
+            int32_t a = bp != NULL ? bp[whole] : 0;
+            const int8_t *xb = buf;
+            if (quads > 0) {
+                CONV_GEMM_1X1(xb, w, quads, a);
+            }
+            for (int32_t i = 0; i < rest; ++i) {
+                a += conv_widened(xb, 0, i) * w[i];
+            }
+            acc[whole] = a;
+        }
+        tflm_requantize_run_dsp(rq, acc, c0, m, y + c0);
     }
 }
 
@@ -369,21 +501,32 @@ static void conv_dsp(const tflm_conv_2d_params_t *p, const tflm_rq_dsp_t *r, con
     const int is_1x1 = p->filter_h == 1 && p->filter_w == 1 && p->pad_h == 0 && p->pad_w == 0;
     const int8_t pad_value = (int8_t)(-p->input_offset);
     int8_t *buf = scratch + ((4u - ((uintptr_t)scratch & 3u)) & 3u);
-    int8_t *col = buf + 4 * depth;
+    const int32_t quads = depth >> 2, rest = depth & 3;
+    const int32_t groups = quads + (rest != 0);
+    int8_t *col = buf + CONV_GROUP * groups;
     const int32_t pixels = p->batches * p->output_h * p->output_w;
     const int32_t in_image = p->input_h * p->input_w * in_c;
     int32_t b = 0, oy = 0, ox = 0;   /* coordinates of the next pixel to widen */
-    const int32_t quads = depth >> 2, rest = depth & 3;
+    const int direct = (in_c & 3) == 0;   /* widen windows in place: no int8 patch */
+    const int32_t off2 = (int32_t)(((uint32_t)p->input_offset & 0xFFFFu) |
+                                   ((uint32_t)p->input_offset << 16));
 
-    for (int32_t pix = 0; pix < pixels; pix += 2) {
-        const int32_t n = pixels - pix >= 2 ? 2 : 1;
+    for (int32_t pix = 0; pix < pixels; pix += CONV_SLOTS) {
+        const int32_t n = TFLM_MIN(CONV_SLOTS, pixels - pix);
+        int8_t *out[CONV_SLOTS];
         for (int32_t slot = 0; slot < n; ++slot) {
             const int8_t *in_b = input + (size_t)b * in_image;
-            const int8_t *x = is_1x1
-                ? in_b + ((size_t)oy * p->stride_h * p->input_w +
-                          (size_t)ox * p->stride_w) * in_c
-                : conv_patch(p, in_b, oy, ox, col, pad_value);
-            conv_widen(x, depth, p->input_offset, buf, slot);
+            if (is_1x1) {
+                conv_widen(in_b + ((size_t)oy * p->stride_h * p->input_w +
+                                   (size_t)ox * p->stride_w) * in_c,
+                           depth, p->input_offset, buf, slot);
+            } else if (direct) {
+                conv_widen_window(p, in_b, oy, ox, off2, buf, slot);
+            } else {
+                conv_widen(conv_patch(p, in_b, oy, ox, col, pad_value), depth, p->input_offset,
+                           buf, slot);
+            }
+            out[slot] = output + (size_t)(pix + slot) * out_c;
             if (++ox == p->output_w) {
                 ox = 0;
                 if (++oy == p->output_h) {
@@ -392,14 +535,17 @@ static void conv_dsp(const tflm_conv_2d_params_t *p, const tflm_rq_dsp_t *r, con
                 }
             }
         }
-        if (n == 1) {   /* an odd last pixel: slot 1 repeats slot 0, its results unused */
-            for (int32_t q = 0; q < quads; ++q) {
-                memcpy(buf + 16 * q + 8, buf + 16 * q, 8);
-            }
-            memcpy(buf + 16 * quads + 2 * rest, buf + 16 * quads, (size_t)(2 * rest));
+        if (n == 1) {
+            conv_dsp_pixel(r, buf, depth, filter, bias, out_c, out[0]);
+            continue;
         }
-        int8_t *y0 = output + (size_t)pix * out_c;
-        conv_dsp_pixels(r, buf, depth, filter, bias, out_c, y0, n == 2 ? y0 + out_c : y0);
+        for (int32_t slot = n; slot < CONV_SLOTS; ++slot) {   /* a short last group */
+            for (int32_t q = 0; q < groups; ++q) {
+                memcpy(buf + CONV_GROUP * q + 8 * slot, buf + CONV_GROUP * q, 8);
+            }
+            out[slot] = out[0];
+        }
+        conv_dsp_pixels(r, buf, depth, filter, bias, out_c, out, n);
     }
 }
 #endif /* TFLM_PY_USE_DSP */

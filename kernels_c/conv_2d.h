@@ -18,21 +18,24 @@ typedef struct {
     int32_t act_min, act_max;
     int32_t per_channel;                    /* 0: multipliers[0] / shifts[0] for all */
     const int32_t *multipliers;
-    const int32_t *shifts;
+    const int8_t *shifts;                   /* TFLM's shifts lie in [-31, 30] */
     /* 1: the generator proved every shift < 0 and every accumulator in [-2^30, 2^30), so
      * the DSP path requantises without range checks (tflm_rq_dsp_t); 0: always safe */
     int32_t small_acc;
 } tflm_conv_2d_params_t;
 
 /* Scratch bytes the fast paths need (tflm_py's CONV_2D room asks the planner for them):
- * 0 for a grouped convolution (always the reference loop); otherwise two widened patches
- * (4 bytes per tap value) plus, unless the filter is 1x1, one int8 patch, plus 4 for
- * alignment. Without it (scratch NULL) the kernel runs more slowly: a 1x1 filter takes the
- * portable path (it reads pixels in place), any other the reference loop. */
+ * 0 for a grouped convolution (always the reference loop); otherwise four widened patches
+ * (8 bytes per tap value, the depth rounded up to a multiple of 4: the DSP path computes 4
+ * pixels at a time) plus, when the filter is
+ * not 1x1 and the input depth not a multiple of 4, one int8 patch, plus 4 for alignment.
+ * Without it (scratch NULL) the kernel runs more slowly: a 1x1 filter takes the portable path
+ * (it reads pixels in place), any other the reference loop. */
 #define TFLM_CONV_2D_SCRATCH_BYTES(filter_h, filter_w, filter_c, input_c)                    \
     ((filter_c) != (input_c) ? 0                                                            \
-     : 4 * (filter_h) * (filter_w) * (filter_c) +                                           \
-       (((filter_h) == 1 && (filter_w) == 1) ? 0 : (filter_h) * (filter_w) * (filter_c)) + 4)
+     : 8 * (((filter_h) * (filter_w) * (filter_c) + 3) & ~3) +                              \
+       (((filter_h) == 1 && (filter_w) == 1) || (input_c) % 4 == 0                          \
+            ? 0 : (filter_h) * (filter_w) * (filter_c)) + 4)
 
 /* bias may be NULL; scratch: TFLM_CONV_2D_SCRATCH_BYTES bytes, or NULL */
 void tflm_conv_2d_s8(const tflm_conv_2d_params_t *p, const int8_t *input,

@@ -417,3 +417,515 @@ void tflm_depthwise_conv_2d_s8(const tflm_depthwise_conv_2d_params_t *p, const i
         }
     }
 }
+
+/* ---- the 3x3 path: a ring of 3 channel-planar int16 input rows in scratch ----------------
+ *
+ * Ring layout, in 32-bit words: input row py (padded coordinates, py = iy + pad_h) lives in
+ * slot py % 3; input column ix at padded column px = ix + pad_w (pad_w is 0 or 1 for a 3x3
+ * filter with SAME / VALID padding). For column pair j (px = 2j, 2j + 1), channel c and
+ * slot s, the word ring[(j * channels + c) * 3 + s] holds (x[2j] + input_offset) |
+ * (x[2j + 1] + input_offset) << 16 as int16 halves, 0 for a padding column or row (TFLM
+ * skips those taps: a zero adds nothing); TFLM_DW3X3_COL_PAIRS pairs are stored, columns
+ * right of them are padding and read as 0. One word is a tap pair of one channel for SMLAD.
+ *
+ * For stride_w 1, two adjacent outputs (columns 2k .. 2k + 3 of a window row: tap pairs
+ * P = (x0, x1) and Q = (x2, x3); filter row words A = (w0, w1), B = (w1, w2)):
+ *   out0 = SMLAD(P, A) + SMLABT(Q, B)  = x0 w0 + x1 w1 + x2 w2
+ *   out1 = SMLAD(Q, B) + SMLATB(P, A)  = x2 w1 + x3 w2 + x1 w0
+ * For stride_w 2 (columns 4k .. 4k + 5, pairs P, Q, R):
+ *   out0 = SMLAD(P, A) + SMLABT(Q, B),  out1 = SMLAD(Q, A) + SMLABT(R, B).
+ * The Cortex-M loops (written out below) run over the channels of one such pair of output
+ * pixels: four multiplies and two loads (three for stride 2) per filter row, the channel's
+ * weights, bias and requantisation loaded with LDM from its record, both outputs
+ * requantised and stored at once: about 2.1 (stride 1) / 2.4 (stride 2) instructions per
+ * MAC. A last single output (odd widths, or the padding column right of the stored pairs)
+ * takes the "tail" loop. */
+
+#define DW3_REC 11      /* int32 words per channel record, see the header */
+
+/* the ring runs on Cortex-M; -DTFLM_DW3X3_RING runs its portable C on any host (tests) */
+#if TFLM_PY_USE_DSP || defined(TFLM_DW3X3_RING)
+#define DW3_RING 1
+#else
+#define DW3_RING 0
+#endif
+
+#if DW3_RING
+
+static TFLM_PY_INLINE int32_t dw3_pack(int32_t lo, int32_t hi)
+{
+    return (int32_t)(((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16));
+}
+
+static TFLM_PY_INLINE int32_t dw3_half(int32_t v, int32_t high)
+{
+    return high ? (int32_t)(int16_t)(uint16_t)((uint32_t)v >> 16)
+                : (int32_t)(int16_t)(uint16_t)((uint32_t)v & 0xFFFFu);
+}
+
+#if TFLM_PY_USE_DSP
+/* (low half of a, low half of b) and (high half of a, high half of b): one PKHBT / PKHTB
+ * (gcc makes two or three instructions of the C) */
+static TFLM_PY_INLINE int32_t dw3_pkh_lo(int32_t a, int32_t b)
+{
+#if defined(__GNUC__)
+    int32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+#else
+    return dw3_pack(a, b);
+#endif
+}
+
+static TFLM_PY_INLINE int32_t dw3_pkh_hi(int32_t a, int32_t b)
+{
+#if defined(__GNUC__)
+    int32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(b), "r"(a));
+    return r;
+#else
+    return (int32_t)(((uint32_t)a >> 16) | ((uint32_t)b & 0xFFFF0000u));
+#endif
+}
+#endif
+
+#if TFLM_PY_USE_DSP && defined(__GNUC__)
+#define DW3_FILL_WRITTEN_OUT 1
+/* Copy the column pairs of one input row that lie inside the image, 4 channels at a time:
+ * per block, one word of each column widened with the offset (SXTAB16) and paired by
+ * channel (PKHBT / PKHTB) into the ring's 4 words of each channel: 17 instructions for 8
+ * values. Registers: r0 the pair's first column (src), r1 channels (bytes to the second
+ * column), r2 the ring words (dst), r3 off2, r12 pairs; r11 blocks left in the pair. */
+typedef struct {
+    const int8_t *src;
+    int32_t ch;            /* a multiple of 4 */
+    int32_t *dst;
+    int32_t off2;
+    int32_t pairs;         /* >= 1 */
+} dw3_fill_job_t;
+
+__attribute__((naked, noinline)) static void dw3_fill_pairs(
+    const dw3_fill_job_t *job __attribute__((unused)))
+{
+    __asm__ volatile(
+        "push    {r4-r11, lr}\n\t"
+        "ldm     r0, {r0, r1, r2, r3, r12}\n"
+        "2:\n\t"
+        "lsrs    r11, r1, #2\n"
+        "1:\n\t"
+        "ldr     r5, [r0, r1]\n\t"
+        "ldr     r4, [r0], #4\n\t"
+        "sxtab16 r6, r3, r4\n\t"
+        "sxtab16 r7, r3, r5\n\t"
+        "pkhbt   r8, r6, r7, lsl #16\n\t"
+        "pkhtb   r9, r7, r6, asr #16\n\t"
+        "sxtab16 r6, r3, r4, ror #8\n\t"
+        "sxtab16 r7, r3, r5, ror #8\n\t"
+        "pkhbt   r10, r6, r7, lsl #16\n\t"
+        "pkhtb   r7, r7, r6, asr #16\n\t"
+        "str     r8, [r2]\n\t"
+        "str     r10, [r2, #12]\n\t"
+        "str     r9, [r2, #24]\n\t"
+        "str     r7, [r2, #36]\n\t"
+        "adds    r2, #48\n\t"
+        "subs    r11, #1\n\t"
+        "bne     1b\n\t"
+        "add     r0, r0, r1\n\t"
+        "subs    r12, #1\n\t"
+        "bne     2b\n\t"
+        "pop     {r4-r11, pc}\n\t");
+}
+
+#else
+#define DW3_FILL_WRITTEN_OUT 0
+#endif
+
+/* copy input row py (padded coordinates) into its ring slot */
+static TFLM_PY_NOINLINE void dw3_fill_row(const tflm_depthwise_conv_2d_params_t *p,
+                                          const int8_t *in_b, int32_t py, int32_t *ring)
+{
+    const int32_t ch = p->input_c, in_w = p->input_w;
+    const int32_t pairs = TFLM_DW3X3_COL_PAIRS(in_w, p->pad_w);
+    const int32_t iy = py - p->pad_h;
+    int32_t *slot = ring + py % 3;
+    if (iy < 0 || iy >= p->input_h) {
+        for (int32_t i = 0; i < pairs * ch; ++i) {
+            slot[3 * i] = 0;
+        }
+        return;
+    }
+    const int8_t *row = in_b + (size_t)iy * in_w * ch;
+    const int32_t off = p->input_offset;
+#if TFLM_PY_USE_DSP
+    const int32_t off2 = dw3_pack(off, off);
+#endif
+    for (int32_t j = 0; j < pairs; ++j) {
+        /* ix >= -1 and ix <= in_w - 1: only the first pair can start in the padding, only
+         * the last end in it */
+        const int32_t ix = 2 * j - p->pad_w;
+        const int v0 = ix >= 0, v1 = ix + 1 < in_w;
+        int32_t *d = slot + (size_t)j * ch * 3;
+        int32_t c = 0;
+#if DW3_FILL_WRITTEN_OUT
+        if (v0 && v1 && (ch & 3) == 0) {
+            /* this pair and the next ones inside the image at once */
+            const int32_t j1 = (in_w + p->pad_w) / 2;
+            dw3_fill_job_t job;
+            job.src = row + (size_t)ix * ch;
+            job.ch = ch;
+            job.dst = d;
+            job.off2 = off2;
+            job.pairs = j1 - j;
+            dw3_fill_pairs(&job);
+            j = j1 - 1;
+            continue;
+        }
+#endif
+#if TFLM_PY_USE_DSP
+        /* 4 channels at a time: widened with the offset (SXTAB16), then paired by channel */
+        if (v0 && v1) {
+            const int8_t *a = row + (size_t)ix * ch;
+            const int8_t *b = a + ch;
+            for (; c + 4 <= ch; c += 4) {
+                const int32_t wa = tflm_load_s32(a + c), wb = tflm_load_s32(b + c);
+                const int32_t a02 = __sxtab16(off2, wa), b02 = __sxtab16(off2, wb);
+                const int32_t a13 = tflm_sxtab16_ror8(off2, wa);
+                const int32_t b13 = tflm_sxtab16_ror8(off2, wb);
+                int32_t *dc = d + 3 * c;
+                dc[0] = dw3_pkh_lo(a02, b02);
+                dc[3] = dw3_pkh_lo(a13, b13);
+                dc[6] = dw3_pkh_hi(a02, b02);
+                dc[9] = dw3_pkh_hi(a13, b13);
+            }
+        } else if (v0 || v1) {
+            const int8_t *a = row + (size_t)(v0 ? ix : ix + 1) * ch;
+            for (; c + 4 <= ch; c += 4) {
+                const int32_t wa = tflm_load_s32(a + c);
+                const uint32_t a02 = (uint32_t)__sxtab16(off2, wa);
+                const uint32_t a13 = (uint32_t)tflm_sxtab16_ror8(off2, wa);
+                int32_t *dc = d + 3 * c;
+                if (v0) {       /* the right padding column: the high halves stay 0 */
+                    dc[0] = (int32_t)(a02 & 0xFFFFu);
+                    dc[3] = (int32_t)(a13 & 0xFFFFu);
+                    dc[6] = (int32_t)(a02 >> 16);
+                    dc[9] = (int32_t)(a13 >> 16);
+                } else {        /* the left padding column: the low halves stay 0 */
+                    dc[0] = (int32_t)(a02 << 16);
+                    dc[3] = (int32_t)(a13 << 16);
+                    dc[6] = (int32_t)(a02 & 0xFFFF0000u);
+                    dc[9] = (int32_t)(a13 & 0xFFFF0000u);
+                }
+            }
+        }
+#endif
+        for (; c < ch; ++c) {
+            const int32_t lo = v0 ? row[(size_t)ix * ch + c] + off : 0;
+            const int32_t hi = v1 ? row[(size_t)(ix + 1) * ch + c] + off : 0;
+            d[3 * c] = dw3_pack(lo, hi);
+        }
+    }
+}
+
+/* One output row from the ring, in plain C, tap by tap: the spec of the written-out loops,
+ * and the path for what they do not take (see dw3_fast_ok). */
+static void dw3_out_row_c(const tflm_depthwise_conv_2d_params_t *p, const int32_t *ring,
+                          const int32_t *rec, int32_t py0, int8_t *out)
+{
+    const int32_t ch = p->input_c, cols = TFLM_DW3X3_COL_PAIRS(p->input_w, p->pad_w);
+    for (int32_t c = 0; c < ch; ++c, rec += DW3_REC) {
+        const int32_t q = p->per_channel ? c : 0;
+        for (int32_t ox = 0; ox < p->output_w; ++ox) {
+            int32_t acc = rec[0];
+            for (int32_t r = 0; r < 3; ++r) {
+                const int32_t s = (py0 + r) % 3;
+                const int32_t w[3] = {dw3_half(rec[2 + 2 * r], 0), dw3_half(rec[2 + 2 * r], 1),
+                                      dw3_half(rec[3 + 2 * r], 1)};
+                for (int32_t kx = 0; kx < 3; ++kx) {
+                    const int32_t px = ox * p->stride_w + kx, j = px / 2;
+                    const int32_t word = j < cols ? ring[((size_t)j * ch + c) * 3 + s] : 0;
+                    acc = tflm_wrap_add(acc, dw3_half(word, px & 1) * w[kx]);
+                }
+            }
+            /* with small_acc the record holds 2x weights and bias: acc is even */
+            const int32_t x = p->small_acc ? acc / 2 : acc;
+            int32_t v = tflm_requantize_fast(x, p->multipliers[q], p->shifts[q]);
+            v += p->output_offset;
+            out[(size_t)ox * ch + c] = (int8_t)TFLM_CLAMP(v, p->act_min, p->act_max);
+        }
+    }
+}
+
+#if TFLM_PY_USE_DSP && defined(__GNUC__)
+/* What one call of a written-out loop reads: it runs over every channel of one pair of
+ * output pixels (or one last pixel). Field order: the loops LDM it into r0-r3, r10-r12, lr. */
+typedef struct {
+    const int32_t *x;      /* pair P of channel 0 (3 words per channel, one per ring slot) */
+    const int32_t *y;      /* pair Q of channel 0, or the zero pair (tail, Q not stored) */
+    const int32_t *z;      /* pair R of channel 0 (stride 2) */
+    const int32_t *rec;    /* the channel records */
+    int8_t *o;             /* channel 0 of the first output pixel */
+    int8_t *end;           /* o + channels */
+    int32_t second;        /* bytes to the second output pixel */
+    int32_t ystep;         /* tail: bytes between the channels' Q words (12, or 0) */
+} dw3_job_t;
+
+/* Registers: r0 x, r1 y, r2 z, r3 rec, r4 / r5 the two accumulators, r6 / r7 the filter
+ * row words A / B (then m / c1k), r8 / r9 loaded pairs (r8 then k), r10 o, r11 end,
+ * r12 second, lr ystep. The record is LDM'd in order: the bias twice with filter row 0's
+ * A B, filter rows 1 and 2's A B, then m, c1k, k. */
+#define DW3_ENTER                                                                          \
+    "push    {r4-r11, lr}\n\t"                                                             \
+    "ldm     r0, {r0, r1, r2, r3, r10, r11, r12, lr}\n"                                   \
+    "1:\n\t"
+
+/* requantise r4 / r5 (2x the accumulators): SMMLAR(2x, m, c1k - [x < 0]) >> k, then SSAT
+ * of the half (tflm_requantize_run_dsp's small-accumulator form with the output offset
+ * 2 * zp + 1, shifted left by k, riding in SMMLAR's accumulator: exact, as k <= 21) */
+#define DW3_RQ2                                                                            \
+    "ldm     r3!, {r6, r7, r8}\n\t"                                                        \
+    "sub     r9, r7, r4, lsr #31\n\t"                                                      \
+    "smmlar  r4, r4, r6, r9\n\t"                                                           \
+    "sub     r9, r7, r5, lsr #31\n\t"                                                      \
+    "smmlar  r5, r5, r6, r9\n\t"                                                           \
+    "asr     r4, r4, r8\n\t"                                                               \
+    "asr     r5, r5, r8\n\t"                                                               \
+    "ssat    r4, #8, r4, asr #1\n\t"                                                       \
+    "ssat    r5, #8, r5, asr #1\n\t"
+
+#define DW3_LEAVE                                                                          \
+    "cmp     r10, r11\n\t"                                                                 \
+    "bne     1b\n\t"                                                                       \
+    "pop     {r4-r11, pc}\n\t"
+
+/* The ring words of filter row r sit at slot offset 4 * ((py0 + r) % 3) from a channel's
+ * pair; each pointer moves on by 12 bytes per channel, folded into the one load at offset
+ * 0 (post-indexed), the later rows' offsets shifted by -12. One addressing macro per
+ * rotation and filter row, applied to a pointer register: */
+#define DW3_R0_ROW0(R) "[" R "], #12"
+#define DW3_R0_ROW1(R) "[" R ", #-8]"
+#define DW3_R0_ROW2(R) "[" R ", #-4]"
+#define DW3_R1_ROW0(R) "[" R ", #4]"
+#define DW3_R1_ROW1(R) "[" R ", #8]"
+#define DW3_R1_ROW2(R) "[" R "], #12"
+#define DW3_R2_ROW0(R) "[" R ", #8]"
+#define DW3_R2_ROW1(R) "[" R "], #12"
+#define DW3_R2_ROW2(R) "[" R ", #-8]"
+
+/* LD: the filter row's A B (rows 1 and 2; row 0's come with the bias) */
+#define DW3_LD_ROW0 "ldm     r3!, {r4, r5, r6, r7}\n\t"
+#define DW3_LD_ROW "ldm     r3!, {r6, r7}\n\t"
+
+/* stride 1, one filter row: P at x, Q at y */
+#define DW3_S1_ROW(LD, M)                                                                  \
+    LD                                                                                     \
+    "ldr     r8, " M("r0") "\n\t"                                                          \
+    "ldr     r9, " M("r1") "\n\t"                                                          \
+    "smlad   r4, r8, r6, r4\n\t"                                                           \
+    "smlabt  r4, r9, r7, r4\n\t"                                                           \
+    "smlad   r5, r9, r7, r5\n\t"                                                           \
+    "smlatb  r5, r8, r6, r5\n\t"
+
+/* stride 2, one filter row: P, Q, R at x, y, z */
+#define DW3_S2_ROW(LD, M)                                                                  \
+    LD                                                                                     \
+    "ldr     r8, " M("r0") "\n\t"                                                          \
+    "ldr     r9, " M("r1") "\n\t"                                                          \
+    "smlad   r4, r8, r6, r4\n\t"                                                           \
+    "smlabt  r4, r9, r7, r4\n\t"                                                           \
+    "smlad   r5, r9, r6, r5\n\t"                                                           \
+    "ldr     r8, " M("r2") "\n\t"                                                          \
+    "smlabt  r5, r8, r7, r5\n\t"
+
+/* the last two pixels of a stride-2 row whose R is not stored: out0 from P, Q; out1 = Q . A;
+ * y moves on by ystep, so its words are at the plain slot offset S */
+#define DW3_TAIL_ROW(LD, M, S)                                                             \
+    LD                                                                                     \
+    "ldr     r8, " M("r0") "\n\t"                                                          \
+    "ldr     r9, [r1, #" S "]\n\t"                                                         \
+    "smlad   r4, r8, r6, r4\n\t"                                                           \
+    "smlabt  r4, r9, r7, r4\n\t"                                                           \
+    "smlad   r5, r9, r6, r5\n\t"
+
+#define DW3_LOOP_S1(NAME, M0, M1, M2)                                                      \
+    __attribute__((naked, noinline)) static void NAME(                                     \
+        const dw3_job_t *job __attribute__((unused)))                                      \
+    {                                                                                      \
+        __asm__ volatile(DW3_ENTER DW3_S1_ROW(DW3_LD_ROW0, M0) DW3_S1_ROW(DW3_LD_ROW, M1)  \
+                         DW3_S1_ROW(DW3_LD_ROW, M2)                                        \
+                         DW3_RQ2                                                           \
+                         "strb    r5, [r10, r12]\n\t"                                      \
+                         "strb    r4, [r10], #1\n\t"                                       \
+                         DW3_LEAVE);                                                       \
+    }
+
+#define DW3_LOOP_S2(NAME, M0, M1, M2)                                                      \
+    __attribute__((naked, noinline)) static void NAME(                                     \
+        const dw3_job_t *job __attribute__((unused)))                                      \
+    {                                                                                      \
+        __asm__ volatile(DW3_ENTER DW3_S2_ROW(DW3_LD_ROW0, M0) DW3_S2_ROW(DW3_LD_ROW, M1)  \
+                         DW3_S2_ROW(DW3_LD_ROW, M2)                                        \
+                         DW3_RQ2                                                           \
+                         "strb    r5, [r10, r12]\n\t"                                      \
+                         "strb    r4, [r10], #1\n\t"                                       \
+                         DW3_LEAVE);                                                       \
+    }
+
+#define DW3_LOOP_TAIL(NAME, M0, M1, M2, S0, S1, S2)                                        \
+    __attribute__((naked, noinline)) static void NAME(                                     \
+        const dw3_job_t *job __attribute__((unused)))                                      \
+    {                                                                                      \
+        __asm__ volatile(DW3_ENTER DW3_TAIL_ROW(DW3_LD_ROW0, M0, S0)                       \
+                         DW3_TAIL_ROW(DW3_LD_ROW, M1, S1) DW3_TAIL_ROW(DW3_LD_ROW, M2, S2) \
+                         "add     r1, r1, lr\n\t"                                          \
+                         DW3_RQ2                                                           \
+                         "strb    r5, [r10, r12]\n\t"                                      \
+                         "strb    r4, [r10], #1\n\t"                                       \
+                         DW3_LEAVE);                                                       \
+    }
+
+/* one last pixel: out0 from P, Q only */
+#define DW3_TAIL1_ROW(LD, M, S)                                                            \
+    LD                                                                                     \
+    "ldr     r8, " M("r0") "\n\t"                                                          \
+    "ldr     r9, [r1, #" S "]\n\t"                                                         \
+    "smlad   r4, r8, r6, r4\n\t"                                                           \
+    "smlabt  r4, r9, r7, r4\n\t"
+
+#define DW3_LOOP_TAIL1(NAME, M0, M1, M2, S0, S1, S2)                                       \
+    __attribute__((naked, noinline)) static void NAME(                                     \
+        const dw3_job_t *job __attribute__((unused)))                                      \
+    {                                                                                      \
+        __asm__ volatile(DW3_ENTER DW3_TAIL1_ROW(DW3_LD_ROW0, M0, S0)                      \
+                         DW3_TAIL1_ROW(DW3_LD_ROW, M1, S1)                                 \
+                         DW3_TAIL1_ROW(DW3_LD_ROW, M2, S2)                                 \
+                         "add     r1, r1, lr\n\t"                                          \
+                         "ldm     r3!, {r6, r7, r8}\n\t"                                   \
+                         "sub     r9, r7, r4, lsr #31\n\t"                                 \
+                         "smmlar  r4, r4, r6, r9\n\t"                                      \
+                         "asr     r4, r4, r8\n\t"                                          \
+                         "ssat    r4, #8, r4, asr #1\n\t"                                  \
+                         "strb    r4, [r10], #1\n\t"                                       \
+                         DW3_LEAVE);                                                       \
+    }
+
+/* one loop per rotation of the ring: filter row r in slot (py0 + r) % 3 */
+DW3_LOOP_S1(dw3_s1_r0, DW3_R0_ROW0, DW3_R0_ROW1, DW3_R0_ROW2)
+DW3_LOOP_S1(dw3_s1_r1, DW3_R1_ROW0, DW3_R1_ROW1, DW3_R1_ROW2)
+DW3_LOOP_S1(dw3_s1_r2, DW3_R2_ROW0, DW3_R2_ROW1, DW3_R2_ROW2)
+DW3_LOOP_S2(dw3_s2_r0, DW3_R0_ROW0, DW3_R0_ROW1, DW3_R0_ROW2)
+DW3_LOOP_S2(dw3_s2_r1, DW3_R1_ROW0, DW3_R1_ROW1, DW3_R1_ROW2)
+DW3_LOOP_S2(dw3_s2_r2, DW3_R2_ROW0, DW3_R2_ROW1, DW3_R2_ROW2)
+DW3_LOOP_TAIL(dw3_tail_r0, DW3_R0_ROW0, DW3_R0_ROW1, DW3_R0_ROW2, "0", "4", "8")
+DW3_LOOP_TAIL(dw3_tail_r1, DW3_R1_ROW0, DW3_R1_ROW1, DW3_R1_ROW2, "4", "8", "0")
+DW3_LOOP_TAIL(dw3_tail_r2, DW3_R2_ROW0, DW3_R2_ROW1, DW3_R2_ROW2, "8", "0", "4")
+DW3_LOOP_TAIL1(dw3_tail1_r0, DW3_R0_ROW0, DW3_R0_ROW1, DW3_R0_ROW2, "0", "4", "8")
+DW3_LOOP_TAIL1(dw3_tail1_r1, DW3_R1_ROW0, DW3_R1_ROW1, DW3_R1_ROW2, "4", "8", "0")
+DW3_LOOP_TAIL1(dw3_tail1_r2, DW3_R2_ROW0, DW3_R2_ROW1, DW3_R2_ROW2, "8", "0", "4")
+
+typedef void (*dw3_loop_fn)(const dw3_job_t *);
+
+/* the written-out loops' conditions: small_acc (2x records), no clamp beyond int8, every
+ * k = -shift - 1 <= 21 (c1k stays clear of the accumulator range) */
+static int dw3_fast_ok(const tflm_depthwise_conv_2d_params_t *p)
+{
+    if (!p->small_acc || p->act_min > -128 || p->act_max < 127) {
+        return 0;
+    }
+    const int32_t n = p->per_channel ? p->output_c : 1;
+    for (int32_t c = 0; c < n; ++c) {
+        if (-p->shifts[c] - 1 > 21) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void dw3_out_row_dsp(const tflm_depthwise_conv_2d_params_t *p, const int32_t *ring,
+                            const int32_t *rec, int32_t py0, int8_t *out)
+{
+    static const dw3_loop_fn full[2][3] = {{dw3_s1_r0, dw3_s1_r1, dw3_s1_r2},
+                                           {dw3_s2_r0, dw3_s2_r1, dw3_s2_r2}};
+    static const dw3_loop_fn tails[2][3] = {{dw3_tail1_r0, dw3_tail1_r1, dw3_tail1_r2},
+                                            {dw3_tail_r0, dw3_tail_r1, dw3_tail_r2}};
+    const int32_t ch = p->input_c, sw = p->stride_w, out_w = p->output_w;
+    const int32_t cols = TFLM_DW3X3_COL_PAIRS(p->input_w, p->pad_w);
+    const int32_t rot = py0 % 3, step = 3 * ch;
+    /* iterations of two output pixels that read stored pairs only */
+    const int32_t pairs = TFLM_MIN(out_w / 2, sw == 1 ? cols - 1 : (cols - 1) / 2);
+    dw3_job_t job;
+    job.rec = rec;
+    job.second = ch;
+    job.ystep = 12;
+    for (int32_t k = 0; k < pairs; ++k) {
+        job.x = ring + (size_t)(sw == 1 ? k : 2 * k) * step;
+        job.y = job.x + step;
+        job.z = job.y + step;
+        job.rec = rec;
+        job.o = out + (size_t)2 * k * ch;
+        job.end = job.o + ch;
+        full[sw - 1][rot](&job);
+    }
+    const int32_t left = out_w - 2 * pairs;
+    if (left > 0) {
+        const int32_t j = sw == 1 ? pairs : 2 * pairs;
+        job.x = ring + (size_t)j * step;
+        job.y = j + 1 < cols ? job.x + step : ring + (size_t)cols * step;
+        job.ystep = j + 1 < cols ? 12 : 0;
+        job.rec = rec;
+        job.o = out + (size_t)2 * pairs * ch;
+        job.end = job.o + ch;
+        job.second = ch;
+        tails[left - 1][rot](&job);
+    }
+}
+#define DW3_WRITTEN_OUT 1
+#else
+#define DW3_WRITTEN_OUT 0
+#endif
+#endif /* DW3_RING */
+
+void tflm_depthwise_conv_2d_3x3_s8(const tflm_depthwise_conv_2d_params_t *p,
+                                   const int8_t *input, const int8_t *filter,
+                                   const int32_t *bias, const int32_t *records,
+                                   int8_t *output, void *scratch)
+{
+#if !DW3_RING
+    /* elsewhere (x86) the direct loops are the fast path: they vectorise */
+    (void)records;
+    (void)scratch;
+    tflm_depthwise_conv_2d_s8(p, input, filter, bias, output);
+#else
+    (void)filter;
+    (void)bias;
+    const int32_t ch = p->input_c, out_w = p->output_w, sh = p->stride_h;
+    const int32_t cols = TFLM_DW3X3_COL_PAIRS(p->input_w, p->pad_w);
+    int32_t *ring = (int32_t *)scratch;
+    /* after the ring: a zero column pair, what a window reads right of the stored pairs */
+    int32_t *zero_pair = ring + (size_t)cols * 3 * ch;
+    zero_pair[0] = zero_pair[1] = zero_pair[2] = 0;
+#if DW3_WRITTEN_OUT
+    const int fast = dw3_fast_ok(p);
+#endif
+    int8_t *out = output;
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int8_t *in_b = input + (size_t)b * p->input_h * p->input_w * ch;
+        int32_t filled = 0;     /* rows [0, filled) of the padded input were copied */
+        for (int32_t oy = 0; oy < p->output_h; ++oy) {
+            const int32_t py0 = oy * sh;
+            for (int32_t py = TFLM_MAX(filled, py0); py < py0 + 3; ++py) {
+                dw3_fill_row(p, in_b, py, ring);
+            }
+            filled = py0 + 3;
+#if DW3_WRITTEN_OUT
+            if (fast) {
+                dw3_out_row_dsp(p, ring, records, py0, out);
+            } else
+#endif
+            {
+                dw3_out_row_c(p, ring, records, py0, out);
+            }
+            out += (size_t)out_w * ch;
+        }
+    }
+#endif
+}

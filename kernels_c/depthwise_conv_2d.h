@@ -20,7 +20,7 @@ typedef struct {
     int32_t act_min, act_max;
     int32_t per_channel;                    /* 0: multipliers[0] / shifts[0] for all */
     const int32_t *multipliers;
-    const int32_t *shifts;
+    const int8_t *shifts;                   /* TFLM's shifts lie in [-31, 30] */
     /* 1: the generator proved every shift < 0 and every accumulator in [-2^30, 2^30), so
      * the DSP path requantises without range checks (tflm_rq_dsp_t); 0: always safe */
     int32_t small_acc;
@@ -29,5 +29,29 @@ typedef struct {
 /* bias may be NULL */
 void tflm_depthwise_conv_2d_s8(const tflm_depthwise_conv_2d_params_t *p, const int8_t *input,
                                const int8_t *filter, const int32_t *bias, int8_t *output);
+
+/* The 3x3 path (filter 3x3, depth_multiplier 1, no dilation, stride_w 1 or 2, any stride_h,
+ * SAME or VALID padding, so pad_w is 0 or 1). On Cortex-M (DSP): the input rows a window
+ * row needs are copied once into a ring of 3 rows in `scratch`, channel-planar, as int16
+ * with the input offset added and zeros in the padding, so every output pixel is an
+ * interior one and each SMLAD takes two taps of one channel (see the kernel file).
+ * Elsewhere it runs tflm_depthwise_conv_2d_s8 on filter / bias (and needs no scratch).
+ * records: per channel c, 11 int32 words written by the generator: the bias twice (0
+ * without one); per filter row ky, (w[ky][0] | w[ky][1] << 16) and (w[ky][1] | w[ky][2]
+ * << 16) as int16 halves; the multiplier m, c1k = (1 + 2 * output_zp) << k (wrapped) and
+ * k = -shift - 1 (shift, multiplier of channel c or the only ones). With small_acc the bias
+ * and the weights in the record are twice the model's.
+ * scratch: TFLM_DW3X3_SCRATCH_BYTES bytes, 4-byte aligned: the ring (12 bytes per channel
+ * and column pair) and one zero column pair (12 bytes).
+ * Outputs are written one output row at a time, after every input byte that row reads has
+ * been copied: the overlap contract of tflm_depthwise_conv_2d_s8 holds. */
+#define TFLM_DW3X3_COL_PAIRS(input_w, pad_w) (((input_w) + (pad_w) + 1) / 2)
+#define TFLM_DW3X3_SCRATCH_BYTES(channels, input_w, pad_w)                                \
+    (12 * (channels) * TFLM_DW3X3_COL_PAIRS(input_w, pad_w) + 12)
+
+void tflm_depthwise_conv_2d_3x3_s8(const tflm_depthwise_conv_2d_params_t *p,
+                                   const int8_t *input, const int8_t *filter,
+                                   const int32_t *bias, const int32_t *records,
+                                   int8_t *output, void *scratch);
 
 #endif /* TFLM_DEPTHWISE_CONV_2D_H */

@@ -6,8 +6,95 @@
  * (all channels) are written in ascending NHWC order, each after reading only its own window.
  *
  * One window's products per channel are few (KH * KW), so each tap's int16 x int8 product
- * is summed in int32 (|w * x| <= 2^22: up to 2^9 taps fit), then widened once. */
+ * is summed in int32 (|w * x| <= 2^22: up to 2^9 taps fit), then widened once.
+ *
+ * depth_multiplier 1 with at most 2^9 taps: the channels innermost, 4 at a time with their
+ * sums in registers across the window (Cortex-M DSP: per tap two words of inputs, one of
+ * weights widened with SXTB16, SMLABB / SMLATB / SMLABT / SMLATT), then requantised.
+ * Otherwise one channel at a time. */
 #include "depthwise_conv_2d_s16.h"
+
+/* sums[0..3] of channels c .. c + 3 over the valid taps: x and w at the first valid tap,
+ * channel c; steps in elements */
+static void dw16_sum4(const int16_t *x, const int8_t *w, int32_t rows, int32_t cols,
+                      int32_t x_row, int32_t x_col, int32_t w_row, int32_t w_col,
+                      int32_t *sums)
+{
+    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (int32_t r = 0; r < rows; ++r) {
+        const int16_t *xc = x + (size_t)r * x_row;
+        const int8_t *wc = w + (size_t)r * w_row;
+        for (int32_t k = cols; k > 0; --k) {
+#if TFLM_PY_USE_DSP
+            const int32_t x01 = tflm_load_s32(xc), x23 = tflm_load_s32(xc + 2);
+            const int32_t wv = tflm_load_s32(wc);
+            const int32_t w02 = __sxtb16(wv), w13 = tflm_sxtb16_ror8(wv);
+            s0 = __smlabb(x01, w02, s0);
+            s1 = __smlatb(x01, w13, s1);
+            s2 = __smlabt(x23, w02, s2);
+            s3 = __smlatt(x23, w13, s3);
+#else
+            s0 += xc[0] * wc[0];
+            s1 += xc[1] * wc[1];
+            s2 += xc[2] * wc[2];
+            s3 += xc[3] * wc[3];
+#endif
+            xc += x_col;
+            wc += w_col;
+        }
+    }
+    sums[0] = s0;
+    sums[1] = s1;
+    sums[2] = s2;
+    sums[3] = s3;
+}
+
+/* depth_multiplier 1, at most 2^9 taps: all channels of each output pixel */
+static void dw16_channels(const tflm_depthwise_conv_2d_s16_params_t *p, const int16_t *input,
+                          const int8_t *filter, const void *bias, int16_t *output)
+{
+    const int32_t ch = p->output_c;
+    int16_t *out = output;
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int16_t *in_b = input + (size_t)b * p->input_h * p->input_w * ch;
+        for (int32_t oy = 0; oy < p->output_h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_h;
+            int32_t ky0, ky1;
+            tflm_tap_range(y0, p->dilation_h, p->input_h, p->filter_h, &ky0, &ky1);
+            for (int32_t ox = 0; ox < p->output_w; ++ox) {
+                const int32_t x0 = ox * p->stride_w - p->pad_w;
+                int32_t kx0, kx1;
+                tflm_tap_range(x0, p->dilation_w, p->input_w, p->filter_w, &kx0, &kx1);
+                const int32_t x_row = p->dilation_h * p->input_w * ch;
+                const int32_t x_col = p->dilation_w * ch;
+                const int16_t *x = in_b + ((size_t)(y0 + ky0 * p->dilation_h) * p->input_w +
+                                           (size_t)(x0 + kx0 * p->dilation_w)) * ch;
+                const int8_t *w = filter + ((size_t)ky0 * p->filter_w + kx0) * ch;
+                const int32_t rows = ky1 - ky0, cols = kx1 - kx0;
+                int32_t c = 0;
+                for (; c + 4 <= ch; c += 4) {
+                    int32_t sums[4];
+                    dw16_sum4(x + c, w + c, rows, cols, x_row, x_col, p->filter_w * ch, ch,
+                              sums);
+                    for (int32_t k = 0; k < 4; ++k) {
+                        out[c + k] = tflm_rq16_out(&p->rq, sums[k], bias, c + k);
+                    }
+                }
+                for (; c < ch; ++c) {
+                    int32_t s = 0;
+                    for (int32_t r = 0; r < rows; ++r) {
+                        for (int32_t k = 0; k < cols; ++k) {
+                            s += x[(size_t)r * x_row + (size_t)k * x_col + c] *
+                                 w[((size_t)r * p->filter_w + k) * ch + c];
+                        }
+                    }
+                    out[c] = tflm_rq16_out(&p->rq, s, bias, c);
+                }
+                out += ch;
+            }
+        }
+    }
+}
 
 void tflm_depthwise_conv_2d_s16(const tflm_depthwise_conv_2d_s16_params_t *p,
                                 const int16_t *input, const int8_t *filter, const void *bias,
@@ -16,6 +103,10 @@ void tflm_depthwise_conv_2d_s16(const tflm_depthwise_conv_2d_s16_params_t *p,
     const int32_t m = p->depth_multiplier;
     const int32_t oc_n = p->output_c;
     const int32_t narrow = p->filter_h * p->filter_w <= 512;
+    if (m == 1 && narrow) {
+        dw16_channels(p, input, filter, bias, output);
+        return;
+    }
     int16_t *out = output;
     for (int32_t b = 0; b < p->batches; ++b) {
         const int16_t *in_b = input + (size_t)b * p->input_h * p->input_w * p->input_c;

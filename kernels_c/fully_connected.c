@@ -13,7 +13,8 @@
  *   PMADDWD on x86 (and that unrolls cleanly on Cortex-M).
  * - DSP (Cortex-M4/M7/M33, TFLM_PY_USE_DSP): the input offset is folded into the bias at
  *   generation time (folded_bias), so raw int8 inputs and weights are widened in pairs with
- *   SXTB16 and multiplied two at a time with SMLAD, four output rows per pass.
+ *   SXTB16 and multiplied two at a time with SMLAD, four output rows per pass over x (each
+ *   x word widened once for the four), the last out_depth % 4 rows two at a time.
  * - a per-tensor weight zero point (filter_offset != 0, rare) takes the reference loop, and
  *   so does the DSP build when no folded bias is given. */
 #include "fully_connected.h"
@@ -116,6 +117,75 @@ static TFLM_PY_NOINLINE void fc_dsp_dot2(const int8_t *x, const int8_t *w0, cons
     acc[1] = a1;
 }
 
+/* four filter rows (w0, w0 + depth, w0 + 2 depth, w0 + 3 depth) against raw int8 x, 4 values
+ * per step (quads >= 1): the x word is widened once (two SXTB16) for the four rows, each row
+ * word feeds 2 SMLAD: 16 MACs in 25 instructions. 13 registers; with gcc the loop is
+ * written out (its own allocation of the intrinsics spills at -Os). */
+static TFLM_PY_NOINLINE void fc_dsp_dot4(const int8_t *x, const int8_t *w0, int32_t depth,
+                                         int32_t quads, int32_t *acc)
+{
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    const int8_t *w2 = w0 + 2 * depth;
+#if defined(__GNUC__) && defined(__OPTIMIZE__)
+    int32_t xa, xb, wv, wu;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldr    %[xa], [%[px]], #4\n\t"
+        "sxtb16 %[xb], %[xa], ror #8\n\t"
+        "sxtb16 %[xa], %[xa]\n\t"
+        "ldr    %[wv], [%[p0], %[rd]]\n\t"
+        "sxtb16 %[wu], %[wv], ror #8\n\t"
+        "sxtb16 %[wv], %[wv]\n\t"
+        "smlad  %[a1], %[wv], %[xa], %[a1]\n\t"
+        "smlad  %[a1], %[wu], %[xb], %[a1]\n\t"
+        "ldr    %[wv], [%[p2], %[rd]]\n\t"
+        "sxtb16 %[wu], %[wv], ror #8\n\t"
+        "sxtb16 %[wv], %[wv]\n\t"
+        "smlad  %[a3], %[wv], %[xa], %[a3]\n\t"
+        "smlad  %[a3], %[wu], %[xb], %[a3]\n\t"
+        "ldr    %[wv], [%[p0]], #4\n\t"
+        "sxtb16 %[wu], %[wv], ror #8\n\t"
+        "sxtb16 %[wv], %[wv]\n\t"
+        "smlad  %[a0], %[wv], %[xa], %[a0]\n\t"
+        "smlad  %[a0], %[wu], %[xb], %[a0]\n\t"
+        "ldr    %[wv], [%[p2]], #4\n\t"
+        "sxtb16 %[wu], %[wv], ror #8\n\t"
+        "sxtb16 %[wv], %[wv]\n\t"
+        "smlad  %[a2], %[wv], %[xa], %[a2]\n\t"
+        "smlad  %[a2], %[wu], %[xb], %[a2]\n\t"
+        "subs   %[cnt], %[cnt], #1\n\t"
+        "bne    1b\n\t"
+        : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [px] "+r"(x),
+          [p0] "+r"(w0), [p2] "+r"(w2), [cnt] "+r"(quads), [xa] "=&r"(xa), [xb] "=&r"(xb),
+          [wv] "=&r"(wv), [wu] "=&r"(wu)
+        : [rd] "r"(depth)
+        : "cc", "memory");
+#else
+    const int8_t *w1 = w0 + depth, *w3 = w2 + depth;
+    do {
+        const int32_t xv = tflm_load_s32(x);
+        const int32_t x02 = __sxtb16(xv), x13 = tflm_sxtb16_ror8(xv);
+        int32_t wv = tflm_load_s32(w0);
+        a0 = __smlad(__sxtb16(wv), x02, __smlad(tflm_sxtb16_ror8(wv), x13, a0));
+        wv = tflm_load_s32(w1);
+        a1 = __smlad(__sxtb16(wv), x02, __smlad(tflm_sxtb16_ror8(wv), x13, a1));
+        wv = tflm_load_s32(w2);
+        a2 = __smlad(__sxtb16(wv), x02, __smlad(tflm_sxtb16_ror8(wv), x13, a2));
+        wv = tflm_load_s32(w3);
+        a3 = __smlad(__sxtb16(wv), x02, __smlad(tflm_sxtb16_ror8(wv), x13, a3));
+        x += 4;
+        w0 += 4;
+        w1 += 4;
+        w2 += 4;
+        w3 += 4;
+    } while (--quads != 0);
+#endif
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
 #define FC_DSP_CHUNK 64   /* outputs requantised together (int32 on the stack) */
 
 static void fc_dsp_row(const tflm_fully_connected_params_t *p, const tflm_rq_dsp_t *rq,
@@ -124,11 +194,32 @@ static void fc_dsp_row(const tflm_fully_connected_params_t *p, const tflm_rq_dsp
     const int32_t depth = p->accum_depth, out_depth = p->output_depth;
     const int32_t steps = depth >> 3;
     const int32_t done = steps * 8;
+    const int32_t quads = depth >> 2;
     const int32_t *folded = p->folded_bias;
     int32_t acc[FC_DSP_CHUNK];
     for (int32_t c0 = 0; c0 < out_depth; c0 += FC_DSP_CHUNK) {
         const int32_t n = TFLM_MIN(FC_DSP_CHUNK, out_depth - c0);
-        for (int32_t j = 0; j < n; j += 2) {
+        int32_t j = 0;
+        if (quads > 0) {
+            for (; j + 4 <= n; j += 4) {   /* four rows per pass over x */
+                const int32_t o = c0 + j;
+                const int8_t *w0 = filter + (size_t)o * depth;
+                int32_t *a = acc + j;
+                a[0] = folded[o];
+                a[1] = folded[o + 1];
+                a[2] = folded[o + 2];
+                a[3] = folded[o + 3];
+                fc_dsp_dot4(x, w0, depth, quads, a);
+                for (int32_t k = quads * 4; k < depth; ++k) {
+                    const int32_t xv = x[k];
+                    a[0] += xv * w0[k];
+                    a[1] += xv * w0[depth + k];
+                    a[2] += xv * w0[2 * depth + k];
+                    a[3] += xv * w0[3 * depth + k];
+                }
+            }
+        }
+        for (; j < n; j += 2) {
             const int32_t o = c0 + j;
             const int two = j + 1 < n;
             const int8_t *w0 = filter + (size_t)o * depth;

@@ -17,7 +17,7 @@ typedef struct {
     int32_t act_min, act_max;
     int32_t per_channel;       /* 0: multipliers[0] / shifts[0] for all */
     const int32_t *multipliers;
-    const int32_t *shifts;
+    const int8_t *shifts;      /* TFLM's shifts lie in [-31, 30] */
     /* optional (NULL: not used): bias[o] + input_offset * sum_k filter[o][k], wrapped to
      * int32, computed at generation time; lets the DSP path multiply raw int8 inputs */
     const int32_t *folded_bias;

@@ -41,6 +41,18 @@ void tflm_lstm_s8(const tflm_lstm_s8_params_t *p, const int8_t *input,
                   const int32_t *b_cell, const int32_t *b_output,
                   int8_t *hidden_state, int16_t *cell_state, int8_t *output);
 
+/* The 16x8 LSTM (int16 input / hidden state / output, int8 weights, int64 biases): the same
+ * parameters (input_zp / hidden_zp must be 0), TFLM's 16x8 FC arithmetic (int64 accumulator,
+ * multipliers rounded to 16 bits) for the gates, int16 saturation of the hidden value. */
+void tflm_lstm_s16(const tflm_lstm_s8_params_t *p, const int16_t *input,
+                   const int8_t *w_in_input, const int8_t *w_in_forget,
+                   const int8_t *w_in_cell, const int8_t *w_in_output,
+                   const int8_t *w_rec_input, const int8_t *w_rec_forget,
+                   const int8_t *w_rec_cell, const int8_t *w_rec_output,
+                   const int64_t *b_input, const int64_t *b_forget,
+                   const int64_t *b_cell, const int64_t *b_output,
+                   int16_t *hidden_state, int16_t *cell_state, int16_t *output);
+
 /* TFLM's int16 nonlinearities (exposed for tests): sigmoid of a Q3.12 value and tanh of
  * (x * multiplier) >> shift (rounded), both giving Q0.15. */
 int16_t tflm_lstm_sigmoid_s16(int16_t x);

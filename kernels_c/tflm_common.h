@@ -234,7 +234,7 @@ static TFLM_PY_INLINE int32_t tflm_requantize_half(int32_t shift)
  * every accumulator lies in [-2^30, 2^30). */
 typedef struct {
     const int32_t *multipliers;
-    const int32_t *shifts;
+    const int8_t *shifts;      /* TFLM's shifts lie in [-31, 30] */
     int32_t per_channel;
     int32_t output_offset;
     int32_t act_min, act_max;
@@ -247,29 +247,46 @@ typedef struct {
  * floor((R / 2^(e-1) + 1) / 2) (the merged formula of tflm_requantize_fast, see
  * tflm_requantize_dsp); the output offset rides along as 2 * zp before the last halving,
  * which SSAT does with its shift: 6 instructions plus the channel's parameters. */
+/* the small_acc loop: the channel's parameters walk with `step` (0: one for all); `clamp`
+ * is a constant at each call, so each call site is a loop of its own without the test */
+static TFLM_PY_INLINE void tflm_requantize_small_run(const int32_t *mult, const int8_t *shift,
+                                                     int32_t step, int32_t c1, int clamp,
+                                                     int32_t lo, int32_t hi,
+                                                     const int32_t *acc, int32_t n, int8_t *out)
+{
+    for (int32_t i = 0; i < n; ++i) {
+        const int32_t x = acc[i];
+        /* ~shift = -shift - 1 */
+        const int32_t t = c1 + (tflm_smmlar(x * 2, *mult, x >> 31) >> ~(int32_t)*shift);
+        int32_t v = __ssat(t >> 1, 8);
+        if (clamp) {
+            v = v < lo ? lo : v;
+            v = v > hi ? hi : v;
+        }
+        out[i] = (int8_t)v;
+        mult += step;
+        shift += step;
+    }
+}
+
 #if defined(__GNUC__)
 __attribute__((unused))
 #endif
 static TFLM_PY_NOINLINE void tflm_requantize_run_dsp(const tflm_rq_dsp_t *r, const int32_t *acc,
                                                      int32_t oc0, int32_t n, int8_t *out)
 {
-    const int32_t *mults = r->multipliers, *shifts = r->shifts;
+    const int32_t *mults = r->multipliers;
+    const int8_t *shifts = r->shifts;
     const int32_t pc_mask = r->per_channel ? -1 : 0;
     const int32_t lo = r->act_min, hi = r->act_max;
     const int narrow = lo > -128 || hi < 127;
     if (r->small_acc) {
         const int32_t c1 = 1 + 2 * r->output_offset;
-        for (int32_t i = 0; i < n; ++i) {
-            const int32_t q = (oc0 + i) & pc_mask;
-            const int32_t x = acc[i];
-            const int32_t k = -shifts[q] - 1;
-            const int32_t t = c1 + (tflm_smmlar(x * 2, mults[q], x >> 31) >> k);
-            int32_t v = __ssat(t >> 1, 8);
-            if (narrow) {
-                v = v < lo ? lo : v;
-                v = v > hi ? hi : v;
-            }
-            out[i] = (int8_t)v;
+        const int32_t q0 = oc0 & pc_mask, step = pc_mask & 1;
+        if (narrow) {
+            tflm_requantize_small_run(mults + q0, shifts + q0, step, c1, 1, lo, hi, acc, n, out);
+        } else {
+            tflm_requantize_small_run(mults + q0, shifts + q0, step, c1, 0, lo, hi, acc, n, out);
         }
     } else {
         for (int32_t i = 0; i < n; ++i) {
@@ -291,7 +308,7 @@ static TFLM_PY_NOINLINE void tflm_requantize_run_dsp(const tflm_rq_dsp_t *r, con
  * output zero point, fused activation range. */
 typedef struct {
     const int32_t *multipliers;
-    const int32_t *shifts;
+    const int8_t *shifts;      /* TFLM's shifts lie in [-31, 30] */
     int32_t per_channel;
     int32_t output_offset;
     int32_t act_min, act_max;
@@ -330,16 +347,22 @@ static inline void tflm_tap_range(int32_t origin, int32_t step, int32_t size, in
 /* ---- 16x8 (int16 activations, int8 weights): shared by the CONV_2D, DEPTHWISE_CONV_2D and
  * FULLY_CONNECTED s16 kernels. Python twins in tflm_py/quant.py. */
 
-/* TFLM MultiplyByQuantizedMultiplier(int64_t x, ...): the Q31 multiplier rounded to 16 bits,
- * x times it rounded half up at 2^(15 - shift) (shift <= 14), truncated to int32 like TFLM's
- * static_cast; the 64-bit product wraps as it would there. */
-static inline int32_t tflm_requantize_s64(int64_t x, int32_t multiplier, int32_t shift)
+/* TFLM MultiplyByQuantizedMultiplier(int64_t x, ...) with the multiplier already reduced to
+ * 16 bits: x times it rounded half up at 2^(15 - shift) (shift <= 14), truncated to int32 like
+ * TFLM's static_cast; the 64-bit product and sum wrap as they would there. */
+static inline int32_t tflm_requantize_s64_reduced(int64_t x, int32_t reduced, int32_t shift)
 {
-    const int64_t reduced = multiplier < 0x7FFF0000 ? (multiplier + (1 << 15)) >> 16 : 0x7FFF;
     const int total_shift = 15 - shift;
-    const int64_t v = (int64_t)((uint64_t)x * (uint64_t)reduced +
+    const int64_t v = (int64_t)((uint64_t)x * (uint64_t)(int64_t)reduced +
                                 ((uint64_t)1 << (total_shift - 1)));
     return (int32_t)(uint32_t)(uint64_t)(v >> total_shift);
+}
+
+/* The same from the Q31 multiplier, rounded to 16 bits first as TFLM does. */
+static inline int32_t tflm_requantize_s64(int64_t x, int32_t multiplier, int32_t shift)
+{
+    const int32_t reduced = multiplier < 0x7FFF0000 ? (multiplier + (1 << 15)) >> 16 : 0x7FFF;
+    return tflm_requantize_s64_reduced(x, reduced, shift);
 }
 
 /* The 16x8 requantisation of one layer: acc64 = 1 is TFLM's int64 path (an int64 bias, or
@@ -347,7 +370,7 @@ static inline int32_t tflm_requantize_s64(int64_t x, int32_t multiplier, int32_t
  * tflm_requantize). The zero points take no part: TFLM's 16x8 kernels ignore them. */
 typedef struct {
     const int32_t *multipliers;
-    const int32_t *shifts;
+    const int8_t *shifts;      /* TFLM's shifts lie in [-31, 30] */
     int32_t per_channel;
     int32_t acc64;
     int32_t act_min, act_max;

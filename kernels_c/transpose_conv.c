@@ -252,17 +252,12 @@ static TFLM_PY_INLINE int64_t tconv_dot1_s16(const int16_t *x, const int8_t *w, 
     return a;
 }
 
-/* TFLM's MultiplyByQuantizedMultiplier(int64_t x, ...) with the multiplier already reduced to
- * 16 bits: (x * m + 2^(14 - shift)) >> (15 - shift), cast to int32. The product and sum are
- * taken modulo 2^64 (what TFLM's int64 arithmetic does where it would overflow). */
+/* the multipliers are stored already reduced to 16 bits (TFLM's int64 path) */
 static TFLM_PY_INLINE int16_t tconv_out_s16(const tflm_transpose_conv_params_t *p, int64_t acc,
                                             int32_t oc)
 {
     const int32_t q = p->per_channel ? oc : 0;
-    const int32_t total = 15 - p->shifts[q];
-    const uint64_t prod = (uint64_t)acc * (uint64_t)(int64_t)p->multipliers[q];
-    const int64_t v = (int64_t)(prod + ((uint64_t)1 << (total - 1))) >> total;
-    const int32_t r = (int32_t)(uint32_t)(uint64_t)v;
+    const int32_t r = tflm_requantize_s64_reduced(acc, p->multipliers[q], p->shifts[q]);
     return (int16_t)TFLM_CLAMP(r, p->act_min, p->act_max);
 }
 

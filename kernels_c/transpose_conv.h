@@ -19,7 +19,7 @@ typedef struct {
     /* int8: QuantizeMultiplier's 31-bit multipliers; 16x8: the 16-bit multipliers TFLM's
      * int64 MultiplyByQuantizedMultiplier reduces them to */
     const int32_t *multipliers;
-    const int32_t *shifts;
+    const int8_t *shifts;               /* TFLM's shifts lie in [-31, 30] */
 } tflm_transpose_conv_params_t;
 
 /* bias may be NULL; no scratch: each output pixel gathers the input pixels mapping onto it */

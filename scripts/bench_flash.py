@@ -1,17 +1,22 @@
 #!/usr/bin/env python3
 """Flash per model: the packed constants the firmware reads vs the whole .tflite it used to
-carry, and the linked validation firmware for a board (stub port, -Os), constants + kernels +
-glue.
+carry, and the linked firmware for a board (stub port, -Os), constants + kernels + glue.
 
-    python scripts/bench_flash.py [--board nucleo_l4r5zi] [MODEL.tflite ...]
+    python scripts/bench_flash.py [--board nucleo_l4r5zi] [--mlperf] [--symbols N] [MODEL ...]
 
+Three firmwares: "production" (the tflm-py firmware as a user builds it: no profiling, no
+validation checks; the issue's goal, <= constants + 16 KB), "validation" (what `tflm-py run`
+flashes: -DTFLM_PY_PROFILE -DTFLM_PY_VALIDATION, per-layer CRCs and ticks) and, with
+--mlperf, the MLPerf Tiny benchmark firmware (--protocol mlperf-tiny).
 Without models: the shared real models (../shared/models). "whole .tflite" is what the same
-firmware weighed when NAME_model_data held the file: flash - packed + tflite bytes.
+validation firmware weighed when NAME_model_data held the file: flash - packed + tflite bytes.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -23,10 +28,35 @@ from tflm_py import boards, load_model  # noqa: E402
 from tflm_py.report import size_report  # noqa: E402
 
 
+def _firmware(model, board, work: Path, protocol: str, checks=None) -> int:
+    proj = boards.make_project(model, board, work / "p", check_fit=False, protocol=protocol)
+    return boards.compile_check(proj, board, work / "build", checks=checks)["size"]["flash"]
+
+
+def largest_symbols(elf: str, n: int) -> list:
+    """The n largest flash symbols (code and read-only data) of a linked firmware:
+    [(bytes, name)], where the bytes go."""
+    nm = "arm-none-eabi-nm"
+    if n <= 0 or shutil.which(nm) is None:
+        return []
+    r = subprocess.run([nm, "-S", "--size-sort", "-t", "d", elf], capture_output=True,
+                       text=True, timeout=60)
+    rows = []
+    for line in r.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[2] in "tTrRwW":
+            rows.append((int(parts[1]), parts[3]))
+    return sorted(rows, reverse=True)[:n]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("models", nargs="*")
     ap.add_argument("--board", default="nucleo_l4r5zi")
+    ap.add_argument("--mlperf", action="store_true",
+                    help="also the MLPerf Tiny benchmark firmware")
+    ap.add_argument("--symbols", type=int, default=0, metavar="N",
+                    help="also the N largest flash symbols of each production firmware")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     paths = [Path(m) for m in args.models] or sorted(
@@ -39,24 +69,45 @@ def main() -> int:
             prefix = boards.load_project(proj)["prefix"]
             man = json.loads((proj / "lib" / prefix / "manifest.json").read_text())
             fw = boards.compile_check(proj, args.board, Path(tmp) / "build")["size"]["flash"]
+            built = boards.compile_check(proj, args.board, Path(tmp) / "build-prod",
+                                         checks=False)
+            prod = built["size"]["flash"]
+            symbols = largest_symbols(built["elf"], args.symbols) if built["elf"] else []
             parts = size_report(proj / "lib" / prefix, prefix)
+            mlperf = _firmware(model, args.board, Path(tmp) / "mlperf", "mlperf-tiny") \
+                if args.mlperf else None
         rows.append({"model": path.stem, "tflite": man["tflite_bytes"],
                      "constants": man["model_bytes"], "kernels": parts["kernels"]["flash"],
                      "glue": parts["rest"]["flash"], "firmware": fw,
+                     "firmware_production": prod, "firmware_mlperf": mlperf,
                      "firmware_whole_tflite": fw - man["model_bytes"] + man["tflite_bytes"],
-                     "over_constants": fw - man["model_bytes"]})
+                     "over_constants": fw - man["model_bytes"],
+                     "production_over_constants": prod - man["model_bytes"],
+                     "goal_met": prod - man["model_bytes"] <= 16384,
+                     "largest_symbols": symbols})
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    print(f"board {args.board}; bytes; goal: firmware <= constants + 16384")
-    hdr = ("model", "tflite", "constants", "kernels", "glue", "fw before", "fw now",
-           "now-const")
+    print(f"board {args.board}; bytes; goal: production firmware <= constants + 16384")
+    hdr = ["model", "tflite", "constants", "kernels", "glue", "validation fw before",
+           "validation fw now", "now-const", "production fw", "prod-const"]
+    if args.mlperf:
+        hdr.append("mlperf fw")
     print("| " + " | ".join(hdr) + " |")
     print("|" + "---|" * len(hdr))
     for r in rows:
-        print(f"| {r['model']} | {r['tflite']} | {r['constants']} | {r['kernels']} | "
-              f"{r['glue']} | {r['firmware_whole_tflite']} | {r['firmware']} | "
-              f"{r['over_constants']} |")
+        cells = [r["model"], r["tflite"], r["constants"], r["kernels"], r["glue"],
+                 r["firmware_whole_tflite"], r["firmware"], r["over_constants"],
+                 r["firmware_production"],
+                 f"{r['production_over_constants']}{'' if r['goal_met'] else ' (over)'}"]
+        if args.mlperf:
+            cells.append(r["firmware_mlperf"])
+        print("| " + " | ".join(str(c) for c in cells) + " |")
+    for r in rows:
+        if r["largest_symbols"]:
+            print(f"\n{r['model']}: largest flash symbols of the production firmware")
+            for size, name in r["largest_symbols"]:
+                print(f"  {size:>7}  {name}")
     return 0
 
 

@@ -152,7 +152,8 @@ void tflm_py_fw_init(void)
 {
     tflm_port_init();
     enum { N = 64 };
-    int32_t acc[N], mult[N], shift[N];
+    int32_t acc[N], mult[N];
+    int8_t shift[N];
     int8_t out[N];
     long checked = 0;
     for (int round = 0; round < 6000; ++round) {
@@ -162,7 +163,7 @@ void tflm_py_fw_init(void)
             acc[i] = pick_x(small);
             mult[i] = (rnd() & 7u) == 0 ? 0x40000000
                                         : (int32_t)((rnd() & 0x3FFFFFFFu) | 0x40000000u);
-            shift[i] = small ? -(int32_t)(1u + rnd() % 31u) : (int32_t)(rnd() % 62u) - 31;
+            shift[i] = (int8_t)(small ? -(int32_t)(1u + rnd() % 31u) : (int32_t)(rnd() % 62u) - 31);
             /* tflm_requantize_dsp alone, any x and shift */
             const int32_t x = pick_x(0), s = (int32_t)(rnd() % 62u) - 31;
             const int32_t want = tflm_requantize(x, mult[i], s);

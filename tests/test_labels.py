@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tflm_py.cli import main as cli
-from tflm_py.commands.validate import resolve_labels, top1
+from tflm_py.labels import resolve_labels, top1
 from tflm_py.harness import SampleResult
 from tflm_py.protocol import IOInfo
 

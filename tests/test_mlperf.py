@@ -49,7 +49,7 @@ def test_firmware_spec():
            "outputs": [{"dtype": "int8", "shape": [1, 12], "bytes": 12}]}
     s = mlperf.firmware_spec(man["inputs"], man["outputs"], "kws01")
     assert s == {"model_id": "kws01", "input_mode": "int8", "in_bytes": 490, "float_input": True,
-                 "db_bytes": 1960, "ad01": False,
+                 "in_elem_bytes": 1, "db_bytes": 1960, "ad01": False,
                  "virtual_clock_hz": mlperf_firmware.VIRTUAL_CLOCK_HZ}
     ad = {"dtype": "int8", "shape": [1, 640], "bytes": 640}
     assert mlperf.firmware_spec([ad], [ad], "ad01")["ad01"] is True
@@ -58,7 +58,13 @@ def test_firmware_spec():
     s = mlperf.firmware_spec([big], [{"dtype": "int8", "shape": [1, 2], "bytes": 2}], "vww01")
     assert s["float_input"] is False and s["db_bytes"] == 27648
     i16 = {"dtype": "int16", "shape": [1, 8], "bytes": 16}
-    assert mlperf.firmware_spec([i16], [i16], "x")["float_input"] is False
+    s = mlperf.firmware_spec([i16], [i16], "ad01")
+    assert s["input_mode"] == "float32" and s["float_input"] is True
+    assert s["in_elem_bytes"] == 2 and s["db_bytes"] == 32 and s["ad01"] is True
+    assert mlperf.firmware_spec([i16], [i16], "vww01")["input_mode"] == "int8"
+    assert mlperf_firmware.check_input_mode("u8-minus-128", [i16]) is not None
+    i32 = {"dtype": "int32", "shape": [1, 8], "bytes": 32}
+    assert mlperf.firmware_spec([i32], [i32], "ad01")["float_input"] is False
     assert m.name == "kws_ref_model"
 
 
@@ -68,6 +74,9 @@ def test_quantize_like_firmware():
     q = mlperf.quantize_like_firmware(x, 0.5, 3)
     # x / 0.5 = 0, .5, 1, 1.5, -1, -1.5, 3, big, -big, nan, 252.8, -600; halves away from 0
     assert q.tolist() == [3, 4, 4, 5, 2, 1, 6, 127, -128, 3, 127, -128]
+    q = mlperf.quantize_like_firmware(x, 0.5, 3, np.int16)
+    assert q.dtype == np.int16
+    assert q.tolist() == [3, 4, 4, 5, 2, 1, 6, 32767, -32768, 3, 256, -597]
 
 
 def _compile(cc_args, src, inc, tmp_path):
@@ -80,14 +89,15 @@ def _compile(cc_args, src, inc, tmp_path):
 @pytest.mark.parametrize("float_input,ad01,mode,board", [
     (False, False, "int8", "nucleo_l4r5zi"), (True, False, "int8", "nucleo_l4r5zi"),
     (False, True, "float32", "nucleo_l4r5zi"), (True, True, "float32", "qemu-mps2-an386"),
-    (False, False, "u8-minus-128", "qemu-mps2-an386"), (True, False, "u8-minus-128", "pico")])
+    (False, False, "u8-minus-128", "qemu-mps2-an386"), (True, False, "u8-minus-128", "pico"),
+    (True, True, "float32/int16", "nucleo_l4r5zi")])
 def test_firmware_compiles_cleanly(float_input, ad01, mode, board, tmp_path):
     """Every variant of the template compiles without a warning for the host and for the
     Cortex-M4F (-Os), against the port header."""
     man = generate(load_model(MODELS["kws_ref_model"]), tmp_path / "b", prefix="kws")
     spec = mlperf.firmware_spec(man["inputs"], man["outputs"], "ad01" if ad01 else "kws01",
-                                input_mode=mode)
-    spec.update(float_input=float_input, ad01=ad01,
+                                input_mode=mode.split("/")[0])
+    spec.update(float_input=float_input, ad01=ad01, in_elem_bytes=2 if "int16" in mode else 1,
                 db_bytes=spec["in_bytes"] * (4 if float_input else 1))
     src = tmp_path / "main.c"
     src.write_text(boards.render_mlperf_firmware("kws", boards.get_board(board), spec))
@@ -272,6 +282,49 @@ def test_ad01_float_inputs_and_anomaly_score_on_qemu(tmp_path):
     harness.build_project(proj)
     rng = np.random.default_rng(1)
     samples = [[rng.normal(-20, 8, size=(1, 640)).astype(np.float32)] for _ in range(2)]
+    with harness.VirtualBoard(boards.load_project(proj), lifetime=300) as vb:
+        link = harness.connect(vb.info["url"])
+        try:
+            res = mlperf.validate_device(mlperf.MlperfClient(link), Simulator(model), samples,
+                                         float_inputs=True)
+        finally:
+            link.close()
+    assert res.bit_exact and len(res.samples) == 2, res.first_mismatch
+    assert all(len(s.results) == 1 and s.results[0] > 0 for s in res.samples)
+
+
+def _int16_autoencoder(n: int = 64) -> bytes:
+    """A 16x8 ad01-shaped model: int16 input and output of n elements, one FULLY_CONNECTED
+    with int8 weights and int64 bias."""
+    from tflm_py.testing import ModelBuilder
+    rng = np.random.default_rng(3)
+    b = ModelBuilder()
+    x = b.activation((1, n), dtype=np.int16, scale=0.01)
+    w = b.constant(rng.integers(-127, 128, size=(n, n), dtype=np.int8), scales=[0.004],
+                   zero_points=[0])
+    bias = b.constant(rng.integers(-2000, 2000, size=(n,)).astype(np.int64), scales=[4e-5],
+                      zero_points=[0])
+    y = b.activation((1, n), dtype=np.int16, scale=0.02)
+    b.op("FULLY_CONNECTED", [x, w, bias], [y])
+    return b.build([x], [y])
+
+
+def test_ad01_int16_model_takes_float_inputs_on_qemu(tmp_path):
+    """A 16x8 model as ad01: the firmware quantizes the float32 `db` values to int16 with the
+    input's scale; the outputs equal the simulator's on the same int16 input."""
+    _needs_qemu()
+    path = tmp_path / "ad01_16x8.tflite"
+    path.write_bytes(_int16_autoencoder())
+    model = load_model(path)
+    proj = boards.make_project(model, "qemu-mps2-an386", tmp_path / "ad16",
+                               protocol="mlperf-tiny", mlperf_model="ad01")
+    spec = boards.load_project(proj)["mlperf"]
+    assert spec["input_mode"] == "float32" and spec["in_elem_bytes"] == 2 and spec["ad01"]
+    harness.build_project(proj)
+    rng = np.random.default_rng(2)
+    # values past the int16 range too: the firmware saturates as quantize_like_firmware does
+    samples = [[rng.normal(0, 150, size=(1, 64)).astype(np.float32)] for _ in range(2)]
+    samples[1][0][0, :4] = [400.0, -400.0, 0.005, -0.015]
     with harness.VirtualBoard(boards.load_project(proj), lifetime=300) as vb:
         link = harness.connect(vb.info["url"])
         try:

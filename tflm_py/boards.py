@@ -47,7 +47,13 @@ TICK_FLAGS = {"dwt": "-DTFLM_PY_TICKS_DWT", "ccount": "-DTFLM_PY_TICKS_CCOUNT",
 CODE_PER_KERNEL = 2048
 CODE_PER_OP = 96
 FIRMWARE_CODE = 6144
-FIRMWARE_RAM = 2 * (512 + 16) + 256
+# the firmware's statics (bytes): the validation firmware's two frame buffers, its small
+# state and the C library's (measured on Cortex-M4: 1,552 B for 3 ops, 1,680 B for 13), plus
+# per op its ticks, layer CRC and data CRC; the MLPerf Tiny firmware's command line and small
+# state (~290 B measured) besides its `db` buffers (extra_ram)
+FIRMWARE_RAM = 2 * (512 + 16) + 480
+FIRMWARE_RAM_PER_OP = 12
+FIRMWARE_RAM_MLPERF = 320
 
 
 class BoardError(ModelError):
@@ -136,13 +142,14 @@ def estimate_code_bytes(manifest: dict) -> int:
             + CODE_PER_OP * int(manifest.get("op_count", 0)))
 
 
-def fit_report(board: Board, manifest: dict, extra_ram: int = 0) -> dict:
+def fit_report(board: Board, manifest: dict, extra_ram: int = 0,
+               protocol: str = "tflm-py") -> dict:
     model = int(manifest.get("model_bytes", 0))
     code = estimate_code_bytes(manifest)
     core_flash = int(board.reserve.get("flash_bytes", 0))
     arena = int(manifest.get("arena_bytes", 0))
     state = int(manifest.get("state_bytes", 0))
-    fw_ram = FIRMWARE_RAM + 4 * int(manifest.get("op_count", 0)) + int(extra_ram)
+    fw_ram = firmware_ram(int(manifest.get("op_count", 0)), extra_ram, protocol)
     core_ram = int(board.reserve.get("ram_bytes", 0))
     stack = int(board.stack_bytes)
     flash = model + code + core_flash
@@ -157,12 +164,12 @@ def fit_report(board: Board, manifest: dict, extra_ram: int = 0) -> dict:
 
 
 def fit_check(board: Union[str, Board], manifest: dict, what: str = "the model",
-              extra_ram: int = 0) -> dict:
+              extra_ram: int = 0, protocol: str = "tflm-py") -> dict:
     """Raise FitError (with the numbers) unless model + code fit the board's flash and
     arena + state + stack fit its RAM (extra_ram: more firmware buffers). Returns the
     report."""
     board = get_board(board)
-    rep = fit_report(board, manifest, extra_ram)
+    rep = fit_report(board, manifest, extra_ram, protocol)
     f, r = rep["flash"], rep["ram"]
     problems = []
     if not f["fits"]:
@@ -178,6 +185,82 @@ def fit_check(board: Union[str, Board], manifest: dict, what: str = "the model",
     if problems:
         raise FitError(f"{what} does not fit {board.name}: " + "; ".join(problems), rep)
     return rep
+
+
+# ------------------------------------------------------------------ RAM budget
+
+def _model_io(model: Model, indices) -> list:
+    """The manifest's description of graph inputs / outputs, from the model itself."""
+    out = []
+    for i in indices:
+        t = model.tensors[i]
+        q = t.quantization
+        out.append({"name": t.name, "dtype": t.dtype.name, "shape": list(t.shape),
+                    "bytes": int(t.nbytes), "scale": float(q.scale) if q else 0.0,
+                    "zero_point": int(q.zero_point) if q else 0})
+    return out
+
+
+def firmware_ram(op_count: int, extra_ram: int = 0, protocol: str = "tflm-py") -> int:
+    """The firmware's own statics (serial buffers, per-op ticks and checks, C library), an
+    estimate before anything is compiled; extra_ram: more firmware buffers (MLPerf's `db`)."""
+    if protocol == "mlperf-tiny":
+        return FIRMWARE_RAM_MLPERF + int(extra_ram)
+    return FIRMWARE_RAM + FIRMWARE_RAM_PER_OP * int(op_count) + int(extra_ram)
+
+
+def state_bytes_of(model: Model) -> int:
+    """The persistent state buffer of the generated code: variable tensors, 16-byte aligned."""
+    return sum(-(-int(t.nbytes) // 16) * 16 for t in model.tensors if t.is_variable)
+
+
+def arena_budget(board: Union[str, Board], model: Model, extra_ram: int = 0,
+                 protocol: str = "tflm-py") -> dict:
+    """The RAM `board` leaves for the tensor arena: its RAM less the stack, the firmware's
+    statics, the framework and the model's state (the same sum the fit check adds up, so an
+    arena within the budget passes it). {"bytes", "source", and each part}."""
+    board = get_board(board)
+    parts = {"ram": int(board.ram_bytes), "stack": int(board.stack_bytes),
+             "firmware": firmware_ram(len(model.operators), extra_ram, protocol),
+             "framework": int(board.reserve.get("ram_bytes", 0)),
+             "state": state_bytes_of(model)}
+    left = parts["ram"] - parts["stack"] - parts["firmware"] - parts["framework"] - parts["state"]
+    return {"bytes": max(left, 0), "source": f"board {board.name}",
+            "detail": (f"{parts['ram']:,} B RAM - stack {parts['stack']:,} - firmware statics "
+                       f"~{parts['firmware']:,} - framework ~{parts['framework']:,} - state "
+                       f"{parts['state']:,}"), **parts}
+
+
+def format_budget(budget: Optional[dict]) -> str:
+    """One line: the planner's RAM budget and where it came from."""
+    if budget is None:
+        return "RAM budget: none (give --board B or --ram-budget BYTES)"
+    line = f"RAM budget: {budget['bytes']:,} B for the arena, from {budget['source']}"
+    return line + (f" ({budget['detail']})" if budget.get("detail") else "")
+
+
+def plan_for_budget(model: Model, budget: Optional[dict], optimize: str = "speed",
+                    inplace: bool = True, what: Optional[str] = None, align: int = 16):
+    """The planner's plan within `budget` (arena_budget, or {"bytes", "source"} of a
+    --ram-budget; None: no limit): the fastest kernel variants that fit (optimize="speed"),
+    else the smallest arena (optimize="ram", or when the speed plan cannot be brought under
+    the budget). Raises FitError, naming the bytes needed and available, when even the
+    smallest arena does not fit."""
+    from .planner import plan as make_plan
+    limit = None if budget is None else int(budget["bytes"])
+    p = make_plan(model, align=align, inplace=inplace, optimize=optimize, ram_budget=limit)
+    if limit is not None and p.arena_bytes > limit and optimize == "speed":
+        small = make_plan(model, align=align, inplace=inplace, optimize="ram", ram_budget=limit)
+        if small.arena_bytes < p.arena_bytes:
+            p = small
+    if limit is not None and p.arena_bytes > limit:
+        where = budget["source"] + (f": {budget['detail']}" if budget.get("detail") else "")
+        raise FitError(f"{what or model.name} does not fit: its smallest arena needs "
+                       f"{p.arena_bytes:,} B of RAM, {limit:,} B available ({where})",
+                       {"ram": {"needed": p.arena_bytes, "available": limit,
+                                "budget": dict(budget)}})
+    p.ram_budget_source = None if budget is None else budget["source"]
+    return p
 
 
 # -------------------------------------------------------------------------- project
@@ -311,7 +394,9 @@ def make_project(model: Union[str, os.PathLike, Model, None], board_name: Union[
                  out_dir, prefix: Optional[str] = None, protocol: str = "tflm-py",
                  bundle_dir=None, profile: bool = True, check_fit: bool = True,
                  mlperf_model: Optional[str] = None,
-                 mlperf_input: Optional[str] = None, force: bool = False) -> Path:
+                 mlperf_input: Optional[str] = None, force: bool = False,
+                 optimize: str = "speed", ram_budget: Optional[int] = None,
+                 inplace: bool = True) -> Path:
     """Write a PlatformIO project for `model` on `board_name` into out_dir; return its path.
 
     The bundle goes to lib/<prefix>/ (written by tflm_py.codegen.generate, or copied from
@@ -325,7 +410,12 @@ def make_project(model: Union[str, os.PathLike, Model, None], board_name: Union[
     mlperf_model: its model id (kws01, vww01, ad01, ic01, sww01; guessed from the model's
     name or input shape when not given); mlperf_input: how the firmware turns the runner's
     `db` bytes into the input (tflm_py.mlperf_firmware.INPUT_MODES; by default the
-    benchmark's own format for the model id)."""
+    benchmark's own format for the model id).
+
+    The arena is planned within the board's RAM budget (arena_budget: RAM less stack, firmware
+    statics, framework and state; `ram_budget` bytes instead when given): the fastest kernel
+    variants that fit, or with optimize="ram" the smallest arena; FitError when even that does
+    not fit (check_fit=False: no budget unless `ram_budget`)."""
     from .codegen import sanitize_prefix
 
     board = get_board(board_name)
@@ -353,27 +443,39 @@ def make_project(model: Union[str, os.PathLike, Model, None], board_name: Union[
         prefix = manifest["prefix"]
         files.update({f"lib/{prefix}/{rel}": data
                       for rel, data in tree_files(bundle_dir).items() if rel != RECORD})
+        ios = (manifest.get("inputs", []), manifest.get("outputs", []))
     else:
-        from .codegen import bundle_files
         prefix = sanitize_prefix(prefix or model.name)
-        manifest, bundle = bundle_files(model, prefix=prefix, source=source)
-        prefix = manifest["prefix"]
-        files.update({f"lib/{prefix}/{rel}": data for rel, data in bundle.items()})
+        ios = (_model_io(model, model.inputs), _model_io(model, model.outputs))
     mlperf_spec, extra_ram = None, 0
     if protocol == "mlperf-tiny":
         from . import mlperf_firmware as mlperf
         profile = False
         mid = mlperf_model or mlperf.guess_model_id(
-            source or prefix, [io["shape"] for io in manifest.get("inputs", [])], prefix)
+            source or prefix, [io["shape"] for io in ios[0]], prefix)
         try:
-            mlperf_spec = mlperf.firmware_spec(manifest.get("inputs", []),
-                                               manifest.get("outputs", []), mid,
-                                               input_mode=mlperf_input)
+            mlperf_spec = mlperf.firmware_spec(ios[0], ios[1], mid, input_mode=mlperf_input)
         except ValueError as e:
             raise UnsupportedError(str(e)) from None
         extra_ram = mlperf_spec["db_bytes"] + mlperf_spec["in_bytes"] + 128
-    fit = fit_check(board, manifest, what=source or prefix, extra_ram=extra_ram) \
-        if check_fit else fit_report(board, manifest, extra_ram)
+    budget, variants = None, None
+    if bundle_dir is None:
+        from . import ops
+        from .codegen import bundle_files
+        from .planner import format_tradeoffs
+        ops.check_model(model)      # before the rooms' geometry runs in the planner
+        if ram_budget is not None:
+            budget = {"bytes": int(ram_budget), "source": "--ram-budget"}
+        elif check_fit:
+            budget = arena_budget(board, model, extra_ram, protocol)
+        plan = plan_for_budget(model, budget, optimize, inplace, what=source or prefix)
+        variants = format_tradeoffs(plan)
+        manifest, bundle = bundle_files(model, prefix=prefix, plan=plan, source=source)
+        prefix = manifest["prefix"]
+        files.update({f"lib/{prefix}/{rel}": data for rel, data in bundle.items()})
+    fit = fit_check(board, manifest, what=source or prefix, extra_ram=extra_ram,
+                    protocol=protocol) if check_fit else fit_report(board, manifest, extra_ram,
+                                                                    protocol)
     if mlperf_spec is not None:
         files["src/main.c"] = render_mlperf_firmware(prefix, board, mlperf_spec)
     else:
@@ -401,6 +503,7 @@ def make_project(model: Union[str, os.PathLike, Model, None], board_name: Union[
             "model_file": model_file, "source": source,
             "model_hash": manifest.get("model_hash"), "virtual": board.virtual,
             "baud": board.baud, "profile": profile, "fit": fit,
+            "ram_budget": budget, "optimize": optimize, "kernel_variants": variants,
             "inputs": manifest.get("inputs"), "outputs": manifest.get("outputs")}
     if mlperf_spec is not None:
         desc["mlperf"] = mlperf_spec
@@ -415,10 +518,13 @@ def make_project(model: Union[str, os.PathLike, Model, None], board_name: Union[
 # ------------------------------------------------------------- cross-compile check
 
 def compile_check(project_dir, board: Union[str, Board], work_dir, link: bool = True,
-                  timeout: float = 600) -> dict:
+                  timeout: float = 600, checks: Optional[bool] = None) -> dict:
     """Compile the project's firmware and bundle with the board's cross compiler, using the
     stub port instead of the board's framework port (the framework's headers are not
     needed). Returns {"objects": [...], "elf": path or None, "size": {...}}.
+    checks=False builds the firmware as a user's production build would: without the
+    profiling and validation code (-DTFLM_PY_PROFILE, -DTFLM_PY_VALIDATION); None: as the
+    project says.
 
     Raises BoardError when the board has no compiler we can use (say why)."""
     import subprocess
@@ -438,8 +544,9 @@ def compile_check(project_dir, board: Union[str, Board], work_dir, link: bool = 
     lib = d / "lib" / prefix
     srcs = [d / "src" / "main.c", stub / "tflm_py_port.c"]
     srcs += sorted(lib.glob("*.c")) + sorted((lib / "kernels").glob("*.c"))
-    flags = [f for f in build_flags(board, prefix, bool(proj.get("profile", True)),
-                                    proj.get("protocol", "tflm-py") == "tflm-py")
+    profile = bool(proj.get("profile", True)) and checks is not False
+    validation = proj.get("protocol", "tflm-py") == "tflm-py" and checks is not False
+    flags = [f for f in build_flags(board, prefix, profile, validation)
              if not f.startswith("-I ")]
     cflags = [*board.compile["cflags"], "-std=c99", "-Os", "-Wall", "-Wextra", "-Werror",
               "-ffunction-sections", "-fdata-sections", *flags,

@@ -290,19 +290,26 @@ def bundle_files(model: Model, prefix: Optional[str] = None, plan=None,
             state_offsets[t.index] = state_bytes
             state_bytes += (t.nbytes + 15) // 16 * 16
     em = Emitter(model, plan, prefix, state_offsets, pack_constants=True)
-    # initial state as TFLM resets it: int8 state holds its zero point, the rest zero
+    # initial state as the simulator resets it: int8 state holds its zero point, the rest
+    # zero, a resource variable its initial value (a memset when all its bytes agree, else a
+    # copy from a const array)
     from .simulator import initial_state
     state_image = np.zeros(state_bytes, dtype=np.uint8)
     if state_bytes:
         state_init.append(f"memset({prefix}_state, 0, sizeof({prefix}_state));")
         for t in model.tensors:
             if t.is_variable:
-                init = initial_state(t)
+                raw = np.ascontiguousarray(initial_state(t)).reshape(-1).view(np.uint8)
                 off = state_offsets[t.index]
-                state_image[off:off + t.nbytes] = init.view(np.uint8).ravel()
-                if np.any(init):
-                    zp = int(t.quantization.zero_point)
-                    state_init.append(f"memset({prefix}_state + {off}, {zp}, {t.nbytes});")
+                state_image[off:off + t.nbytes] = raw
+                if not raw.any():
+                    continue
+                if (raw == raw[0]).all():
+                    fill = int(raw[:1].view(np.int8)[0])
+                    state_init.append(f"memset({prefix}_state + {off}, {fill}, {t.nbytes});")
+                else:
+                    name = em.const_array("int8_t", raw.view(np.int8), f"state{t.index}_initial")
+                    state_init.append(f"memcpy({prefix}_state + {off}, {name}, sizeof {name});")
 
     calls = []
     for idx in plan.order:
@@ -313,8 +320,9 @@ def bundle_files(model: Model, prefix: Optional[str] = None, plan=None,
         code = room.emit(op, model, params, em).strip()
         ins, outs = _shape_str(model, op.inputs), _shape_str(model, op.outputs)
         code = "\n".join(_wrap_call("    " + ln) if ln.strip() else "" for ln in code.splitlines()) \
-            or "    /* no code: output aliases input */"
-        calls.append({"index": idx, "comment": f"{op.type} {ins} -> {outs}", "code": code})
+            or "    /* no code: planned in place (alias or view) */"
+        comment = f"{op.type} {ins} -> {outs}" if op.outputs else f"{op.type} {ins}"
+        calls.append({"index": idx, "comment": comment, "code": code})
 
     em.current_op = None
     layers = [{"op": lo.op, "slot": lo.slot, "bytes": lo.bytes, "ptr": em.ptr(t)}

@@ -17,7 +17,9 @@ Generated from the op registry by `python -m tflm_py.docs`; do not edit by hand
 Every op is bit-exact with TFLM's reference kernels (PyPI `tflite-micro`) in the simulator
 and in the generated C. "In place" is the planner rule the op's room declares:
 `alias` (output is a view of the input, 0 bytes), `elementwise` (output may reuse an input
-that dies at the op), `overlap` (output may start inside the input at a safe offset).
+that dies at the op), `overlap` (output may start inside the input at a safe offset), `view`
+(per op, where a piece is a contiguous block: outputs inside the input or inputs inside the
+output, no copy).
 
 | op | room | in place | scope |
 |---|---|---|---|

@@ -185,7 +185,8 @@ def inspect_model(model: Model) -> dict:
                 seen.add(key)
                 constant_bytes += t.data.nbytes
     activation_bytes = sum(t.nbytes for t in model.tensors
-                           if not t.is_constant and not t.is_variable)
+                           if not t.is_constant and not t.is_variable
+                           and t.type_name != "RESOURCE")   # a variable's handle: no bytes
     variable_bytes = sum(t.nbytes for t in model.tensors if t.is_variable)
     return {
         "model": model.name, "file_bytes": len(model.data), "description": model.description,
@@ -210,9 +211,15 @@ def passes_summary(model: Model) -> dict:
     dropped = sum(n.startswith("dead_ops:") for n in notes)
     collapsed = sum(n.startswith("collapse:") and n.endswith("(its output equals its input)")
                     for n in notes)
-    return {"ops_before": len(model.operators) + folded + dropped + collapsed,
+    lowered = sum(n.startswith("variables:") and (n.endswith("dropped (lowered)")
+                                                  or "_VARIABLE elided:" in n)
+                  for n in notes)
+    # a float island of k ops became one LOOKUP_TABLE op: k - 1 ops fewer
+    collapsed += sum(n.split(" (float32", 1)[0].count(" -> ") for n in notes
+                     if n.startswith("float_islands:"))
+    return {"ops_before": len(model.operators) + folded + dropped + collapsed + lowered,
             "ops_after": len(model.operators), "folded": folded, "dropped": dropped,
-            "collapsed": collapsed, "notes": notes}
+            "collapsed": collapsed, "lowered": lowered, "notes": notes}
 
 
 # ---------------------------------------------------------------------------- text
@@ -270,7 +277,8 @@ def format_text(info: dict) -> str:
     out += [f"total MACs: {info['macs']:,}", "", f"tensors ({len(tensors)}):"]
     rows = []
     for t in tensors:
-        kind = "const" if t["is_constant"] else ("state" if t["is_variable"] else "act")
+        kind = "const" if t["is_constant"] else ("state" if t["is_variable"] else
+                                                  "handle" if t["type"] == "RESOURCE" else "act")
         rows.append([str(t["index"]), t["name"][:40], t["dtype"], _fmt_shape(t["shape"]),
                      f"{t['bytes']:,}", kind, _fmt_quant(t["quantization"])])
     out += _table(["#", "name", "dtype", "shape", "bytes", "kind", "quantization"], rows, {0, 4})
@@ -299,7 +307,9 @@ def format_text(info: dict) -> str:
     if passes and passes["notes"]:
         out += ["", f"graph passes: {passes['ops_before']} ops in the file, "
                     f"{passes['ops_after']} after ({passes['folded']} folded into constants, "
-                    f"{passes['dropped']} dropped, {passes['collapsed']} collapsed):"]
+                    f"{passes['dropped']} dropped, {passes['collapsed']} collapsed"
+                    + (f", {passes['lowered']} lowered to state" if passes.get("lowered")
+                       else "") + "):"]
         out += [f"  {n}" for n in passes["notes"]]
     out.append("")
     out.append("supported: " + ("yes" if info["supported"] else

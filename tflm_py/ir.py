@@ -2,7 +2,9 @@
 
 A Model is subgraph 0 of a .tflite file. Constant tensor data are read-only numpy
 views into the model bytes (`Model.data`); `Tensor.data_offset` is where those bytes
-start in the file, so generated C can use them in place.
+start in the file, so generated C can use them in place. The other subgraphs a CALL_ONCE
+of subgraph 0 runs (a streaming model's variable initialisation) are in `Model.subgraphs`,
+each with its own tensors; the `variables` graph pass turns them into initial state.
 """
 from __future__ import annotations
 
@@ -46,6 +48,9 @@ class Tensor:
     buffer: int = 0
     type_name: str = "INT8"              # TFLite TensorType name (INT8, INT32, FLOAT32, ...)
     shape_signature: Optional[tuple[int, ...]] = None  # the file's signature (-1: dynamic dim)
+    # a variable tensor's value at reset when it is not TFLM's default (the zero point):
+    # resource variables the init subgraph assigns (passes/variables.py)
+    initial: Optional[np.ndarray] = field(default=None, repr=False)
 
     @property
     def is_constant(self) -> bool:
@@ -77,6 +82,17 @@ class Operator:
 
 
 @dataclass
+class Subgraph:
+    """A subgraph other than 0, as a CALL_ONCE names it: operators over its own tensors."""
+    index: int                           # its index in the file
+    name: str
+    tensors: list[Tensor]
+    operators: list[Operator]
+    inputs: tuple[int, ...] = ()
+    outputs: tuple[int, ...] = ()
+
+
+@dataclass
 class Model:
     tensors: list[Tensor]
     operators: list[Operator]
@@ -89,6 +105,7 @@ class Model:
     data: bytes = b""                    # the whole .tflite file
     name: str = "model"
     notes: list[str] = field(default_factory=list)  # what the graph passes changed
+    subgraphs: dict[int, Subgraph] = field(default_factory=dict)  # CALL_ONCE's, by file index
 
     def tensor(self, index: int) -> Optional[Tensor]:
         return None if index < 0 else self.tensors[index]

@@ -377,8 +377,8 @@ def validate_device(client: MlperfClient, reference, samples: Sequence[Sequence[
     spec = firmware_spec(info.inputs, info.outputs, prof["model"],
                          input_mode=mode if mode in INPUT_MODES else None)
     if float_inputs and not spec["float_input"]:
-        raise DeviceError("this firmware takes no float32 input (only a single int8 input "
-                          f"of at most {FLOAT_DB_LIMIT // 4} bytes does)")
+        raise DeviceError("this firmware takes no float32 input (only a single int8 or int16 "
+                          f"input of at most {FLOAT_DB_LIMIT // 4} elements does)")
     result = ValidationResult(info=info, board=board or info.board)
     result.link = {"protocol": PROTOCOL, "model_id": prof["model"], "elapsed_us": []}
     bar = _Progress(len(samples), progress)
@@ -392,7 +392,8 @@ def validate_device(client: MlperfClient, reference, samples: Sequence[Sequence[
             if float_inputs:
                 fvals = np.asarray(xs[0], dtype=np.float32).reshape(info.inputs[0].shape)
                 staged = [quantize_like_firmware(fvals, info.inputs[0].scale,
-                                                 info.inputs[0].zero_point)]
+                                                 info.inputs[0].zero_point,
+                                                 np.dtype(TYPE_DTYPES[info.inputs[0].type]))]
                 data = np.ascontiguousarray(fvals.astype("<f4")).tobytes()
             elif spec["input_mode"] == "u8-minus-128":
                 # as the runner sends vww01/ic01 data: U8C3 bytes, the firmware subtracts 128

@@ -62,4 +62,47 @@ def add_optimize_options(p) -> None:
                         "ram: the smallest arena (kernels drop optional scratch)")
     p.add_argument("--ram-budget", type=byte_count, metavar="BYTES",
                    help="largest arena for --optimize speed: slower scratch-free variants "
-                        "are chosen, fewest added instructions per byte first, until it fits")
+                        "are chosen, fewest added instructions per byte first, until it fits "
+                        "(default with --board: the board's RAM less stack, firmware "
+                        "statics, framework and state)")
+
+
+def add_quantize(p):
+    """--quantize: float input files quantized with each input's scale and zero point."""
+    p.add_argument("--quantize", action="store_true",
+                   help="input files hold real (float) values: quantize them with each "
+                        "input's scale and zero point (without it, float data is refused "
+                        "for a quantized input)")
+
+
+def add_force(p):
+    """--force: regeneration may overwrite generated files edited since."""
+    p.add_argument("--force", action="store_true",
+                   help="regenerating over an earlier output: overwrite generated files edited "
+                        "since (without it tflm-py stops and names them); files tflm-py did not "
+                        "write are never touched")
+
+
+def add_link_options(p):
+    """The options of every command that validates on a board (validate, run)."""
+    p.add_argument("--port", metavar="URL",
+                   help="serial port or pyserial URL (/dev/ttyACM0, socket://HOST:PORT)")
+    p.add_argument("--samples", type=sample_count, default=10, metavar="N",
+                   help="number of samples (default 10): sample 0 random, 1-3 every input at "
+                        "its minimum, maximum and zero point, the rest random; made one at a "
+                        "time")
+    p.add_argument("--inputs", metavar="X.npy",
+                   help="inputs: .npy (N, *shape) for one input, .npz one array per input; "
+                        "random if omitted")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
+    p.add_argument("--timeout", type=positive_seconds, default=1.0, metavar="S",
+                   help="reply timeout for a slow or laggy link, seconds: how long to wait "
+                        "for each reply beyond its expected transfer time and the inference "
+                        "time estimated from the model and the board's clock (default 1; "
+                        "every retry waits longer)")
+    p.add_argument("--baud", type=baud_rate, help="serial baud rate (default: the board's)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--labels", metavar="FILE",
+                   help="class names, one per line: print the board's top-1 class per sample "
+                        "(default: the model's TFLite Metadata labels, if any)")
+    add_quantize(p)

@@ -21,12 +21,19 @@ def _runtime():
 
 
 class Oracle:
-    """One TFLM interpreter; state (variable tensors) carries across run() calls."""
+    """One TFLM interpreter; state (variable tensors) carries across run() calls.
+
+    reset() of a model with resource variables starts a new interpreter: TFLM's own Reset()
+    refills the variables with their zero point and never runs CALL_ONCE's init subgraph
+    again, while tflm_py's reset (simulator, firmware) returns to a fresh interpreter's state."""
 
     def __init__(self, model_bytes: bytes, arena_size: int = 8 * 1024 * 1024):
-        self.ip = _runtime().Interpreter.from_bytes(bytes(model_bytes), arena_size=arena_size)
+        self.model_bytes, self.arena_size = bytes(model_bytes), arena_size
+        self.ip = _runtime().Interpreter.from_bytes(self.model_bytes, arena_size=arena_size)
         from .reader import load_model
-        self.n_out = len(load_model(bytes(model_bytes)).outputs)
+        raw = load_model(self.model_bytes)
+        self.n_out = len(raw.outputs)
+        self.has_resource_variables = any(op.type == "VAR_HANDLE" for op in raw.operators)
 
     def run(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
         for i, x in enumerate(inputs):
@@ -36,7 +43,11 @@ class Oracle:
         return [np.array(self.ip.get_output(i)) for i in range(self.n_out)]
 
     def reset(self):
-        self.ip.reset()
+        if self.has_resource_variables:
+            self.ip = _runtime().Interpreter.from_bytes(self.model_bytes,
+                                                        arena_size=self.arena_size)
+        else:
+            self.ip.reset()
 
 
 def run_oracle(model_bytes: bytes, samples: Sequence[Sequence[np.ndarray]]) -> list[list[np.ndarray]]:

@@ -8,12 +8,17 @@ abstract arena: every byte records which value it holds (a content id) and who w
 * before step 0 the caller writes the graph inputs; they may not overlap each other;
 * at each step the op's inputs must still hold their own values; an output may overlap an
   input only as the op's rule allows (alias: same offset and size, and nothing is written;
-  elementwise: same offset and size; overlap: output offset - input 0 offset <= d_max),
+  elementwise: same offset and size; overlap: output offset - input 0 offset <= d_max;
+  view: exactly where the room's `views` puts a member inside its container: an output that
+  is a view of an input is not written and holds the input's bytes there, an output whose
+  pieces are inputs in place is written only outside those pieces),
   outputs may not overlap each other, and the op's scratch buffer may overlap none of the
   tensors live at that step; then scratch and outputs are written;
 * after the last step every graph output must still hold its value.
 
-Plus: the order is a topological permutation, every arena tensor has an aligned offset and
+Contents are tracked per byte, so a view holds exactly the bytes of its container it names.
+Plus: the order is a topological permutation, every arena tensor has an aligned offset (a view
+member: aligned to its element size) and
 its true size, everything fits in arena_bytes, the stated lifetimes match, and every claimed
 alias / in-place use is one a rule allows.
 """
@@ -107,6 +112,30 @@ def verify_plan(model, plan) -> None:
         fail(f"offsets do not cover exactly the arena tensors (missing {missing}, "
              f"not arena tensors {extra})")
     arena_bytes = int(plan.arena_bytes)
+
+    def rule(op):
+        room = _room(op.type)
+        fn = getattr(room, "inplace", None)
+        return fn(op, model) if callable(fn) else getattr(room, "INPLACE", None)
+
+    # links that hold in this plan: (member, container, byte offset) of an op's alias or
+    # view rule whose offsets the plan gives exactly
+    held = {}           # op index -> [(member, container, offset)]
+    for op in ops:
+        r = rule(op)
+        cand = []
+        if r == "alias" and op.inputs and op.outputs:
+            cand = [(op.outputs[0], op.inputs[0], 0)]
+        elif r == "view" and hasattr(_room(op.type), "views"):
+            cand = list(_room(op.type).views(op, model))
+        for m, c, off in cand:
+            if m in arena and c in arena and m != c and isinstance(offsets.get(m), (int, np.integer)) \
+                    and offsets.get(m) == offsets.get(c, -1) + off \
+                    and 0 <= off and off + T[m].nbytes <= T[c].nbytes \
+                    and (r != "alias" or T[m].nbytes == T[c].nbytes):
+                held.setdefault(op.index, []).append((m, c, int(off)))
+    # tensors of a view group sit at their offset inside it: element-size alignment suffices
+    view_members = {t for links in held.values() for m, c, _ in links for t in (m, c)}
     size = {}
     for t in sorted(arena):
         size[t] = int(T[t].nbytes)
@@ -115,7 +144,7 @@ def verify_plan(model, plan) -> None:
         o = offsets[t]
         if not isinstance(o, (int, np.integer)) or o < 0:
             fail(f"{_desc(model, t)} has offset {o!r}")
-        if o % align:
+        if o % align and not (t in view_members and o % max(T[t].dtype.itemsize, 1) == 0):
             fail(f"{_desc(model, t)} offset {o} is not {align}-byte aligned")
         if o + size[t] > arena_bytes:
             fail(f"{_desc(model, t)} [{o}, {o + size[t]}) does not fit in the "
@@ -160,32 +189,23 @@ def verify_plan(model, plan) -> None:
                  f"{scratch.get(op.index)}")
 
     # ---- claimed aliases and in-place uses must be backed by rules
-    def rule(op):
-        room = _room(op.type)
-        fn = getattr(room, "inplace", None)
-        return fn(op, model) if callable(fn) else getattr(room, "INPLACE", None)
-
     alias_parent = {t: t for t in arena}
 
     def find(t):
         while alias_parent[t] != t:
             t = alias_parent[t]
         return t
-    for op in ops:
-        if rule(op) == "alias" and op.inputs and op.outputs:
-            a, b = op.inputs[0], op.outputs[0]
-            if a in arena and b in arena and size[a] == size[b]:
-                ra, rb = find(a), find(b)
-                if ra != rb:
-                    alias_parent[rb] = ra
+    for links in held.values():
+        for m, c, _ in links:
+            ra, rb = find(c), find(m)
+            if ra != rb:
+                alias_parent[rb] = ra
     for t, u in dict(getattr(plan, "aliases", {}) or {}).items():
         if t not in arena or u not in arena:
             fail(f"alias {t} -> {u} names a tensor outside the arena")
         if find(t) != find(u):
             fail(f"plan claims {_desc(model, t)} aliases {_desc(model, u)}, but no alias "
-                 f"rule links them")
-        if offsets[t] != offsets[u]:
-            fail(f"{_desc(model, t)} aliases {_desc(model, u)} but their offsets differ")
+                 f"or view rule links them at the offsets the plan gives")
     for out, claim in dict(getattr(plan, "inplace", {}) or {}).items():
         inp, kind = claim[0], claim[1]
         if out not in producer:
@@ -225,7 +245,7 @@ def verify_plan(model, plan) -> None:
         o0, o1 = span(t)
         if o0 == o1:
             return
-        bad = np.nonzero(content[o0:o1] != cid[t])[0]
+        bad = np.nonzero(content[o0:o1] != cid[t])[0]     # cid[t]: the bytes t must hold
         if bad.size:
             b = o0 + int(bad[0])
             fail(f"{when} {_desc(model, t)} [{o0}, {o1}), but byte {b} was overwritten by "
@@ -236,13 +256,16 @@ def verify_plan(model, plan) -> None:
         content[o0:o1] = value
         writer[o0:o1] = t
 
+    def fresh(t):
+        return np.full(size[t], new_id(), dtype=np.int64)
+
     inputs0 = [t for t in dict.fromkeys(model.inputs) if t in arena]
     inputs0 += sorted(t for t in arena if t not in producer and t not in inputs0)
     for k, t in enumerate(inputs0):
         for u in inputs0[:k]:
             if overlaps(*span(t), *span(u)):
                 fail(f"graph inputs {_desc(model, t)} and {_desc(model, u)} overlap")
-        cid[t] = new_id()
+        cid[t] = fresh(t)
         write(t, cid[t])
 
     for s, v in enumerate(order):
@@ -263,14 +286,37 @@ def verify_plan(model, plan) -> None:
             a, b = op.inputs[0], op.outputs[0]
             if offsets[a] == offsets[b] and size[a] == size[b]:
                 shared[b] = a
+        views_in = {}        # output -> the input it is a view of (nothing is written)
+        pieces = {}          # output -> [(input, offset)] in place inside it
+        if r == "view":
+            for m, c, off in held.get(v, ()):
+                if m in op.outputs and c in op.inputs and m not in pieces:
+                    views_in[m] = (c, off)
+                elif c in op.outputs and m in op.inputs and list(op.inputs).count(m) == 1 \
+                        and c not in views_in:
+                    pieces.setdefault(c, []).append((m, off))
+        def written(o):
+            """The byte ranges op v writes of output o: all of it but the pieces in place."""
+            o0, o1 = span(o)
+            cuts = sorted((o0 + off, o0 + off + size[m]) for m, off in pieces.get(o, ()))
+            out, at = [], o0
+            for c0, c1 in cuts:
+                if c0 > at:
+                    out.append((at, c0))
+                at = max(at, c1)
+            if at < o1:
+                out.append((at, o1))
+            return out
         for o in outs_:
-            if o in shared:
+            if o in shared or o in views_in:
                 continue
             for t in ins:
-                if not overlaps(*span(o), *span(t)):
+                if not any(overlaps(a0, a1, *span(t)) for a0, a1 in written(o)):
                     continue
                 same = offsets[o] == offsets[t] and size[o] == size[t]
                 if r == "elementwise" and same:
+                    continue
+                if any(t == m for m, _ in pieces.get(o, ())):
                     continue
                 if dmax is not None and o == op.outputs[0] and t == op.inputs[0] \
                         and offsets[o] - offsets[t] <= dmax:
@@ -296,9 +342,17 @@ def verify_plan(model, plan) -> None:
         for o in outs_:
             if o in shared:
                 cid[o] = cid[shared[o]]
+            elif o in views_in:
+                c, off = views_in[o]
+                cid[o] = cid[c][off:off + size[o]].copy()
             else:
-                cid[o] = new_id()
-                write(o, cid[o])
+                keep = content[offsets[o]:offsets[o] + size[o]].copy()
+                cid[o] = fresh(o)
+                mask = np.ones(size[o], dtype=bool)
+                for m, off in pieces.get(o, ()):
+                    cid[o][off:off + size[m]] = cid[m]
+                    mask[off:off + size[m]] = False
+                write(o, np.where(mask, cid[o], keep))
     for t in dict.fromkeys(model.outputs):
         if t in arena:
             check_holds(t, "after the last step the caller reads graph output")

@@ -25,6 +25,15 @@ without a room (not written yet) counts as INPLACE = None with no scratch.
 
 * "alias" (RESHAPE, SQUEEZE, EXPAND_DIMS): output 0 is input 0's bytes (equal size, input an
   arena tensor). Alias groups are one buffer, live while any member is.
+* "view" (SLICE, SPLIT, UNPACK, GATHER of consecutive rows; PACK, CONCATENATION): the room's
+  `views(op, model) -> [(member, container, byte_offset)]` names tensors of the op whose bytes
+  may be a contiguous block of another's: an output inside the input (a slice read in place),
+  or an input inside the output (a piece its producer writes straight into the packed
+  result). A view group is one buffer as wide as its members' extent; each member sits at its
+  offset in it. A link is taken only when it agrees with the group's other links and no two
+  tensors written by different ops share bytes in the group; the room's emit copies the
+  pieces whose link was not taken. Elementwise / overlap reuse applies only to a tensor that
+  fills its group's buffer from its start.
 * "elementwise": the (single) output may take the offset of an input of equal byte size
   whose buffer dies at this op.
 * "overlap": the room's `overlap_reads(op, model) -> (unit_bytes, min_read)` (see
@@ -62,7 +71,7 @@ from .ir import Model
 from .ops._overlap import overlap_d_max, overlap_span
 
 DEFAULT_ALIGN = 16
-RULES = ("alias", "elementwise", "overlap")
+RULES = ("alias", "elementwise", "overlap", "view")
 _DP_BUDGET = 25000              # down-set search budget (op evaluations)
 _EXHAUSTIVE_MAX_ITEMS = 7       # all first-fit orders up to 7! = 5040
 
@@ -80,7 +89,7 @@ class Plan:
     peak_step: int              # step of the bound's peak (-1 / len(order): before / after)
     peak_op: Optional[int]      # order[peak_step], None outside the op steps
     align: int
-    aliases: dict               # {tensor: root tensor whose bytes it is} ("alias" rule)
+    aliases: dict               # {tensor: root tensor whose bytes it is} ("alias", "view")
     inplace: dict               # {output tensor: (input tensor, rule, out offset - in offset)}
     strategy: str               # placement that won
     inplace_enabled: bool = True
@@ -91,6 +100,10 @@ class Plan:
     optimize: str = "speed"     # what plan() optimized: "speed" or "ram"
     ram_budget: Optional[int] = None    # the arena budget it planned for (None: no limit)
     tradeoffs: list = field(default_factory=list)    # scratch kept or dropped, per op
+    ram_budget_source: Optional[str] = None   # where ram_budget came from ("board B", ...)
+    # optimize="speed": the arena of the tensors alone without in-place reuse (what TFLM's
+    # planner needs); kernels keep their optional scratch only within it (None: no choice)
+    arena_ceiling: Optional[int] = None
 
     @property
     def gap_bytes(self) -> int:
@@ -242,23 +255,105 @@ class _Graph:
             self._dmax[i] = overlap_d_max(int(unit), min_read)
         return a, b, self._dmax[i]
 
-    def alias_root(self, inplace: bool) -> dict:
-        root = {t: t for t in self.arena}
-        if not inplace:
-            return root
-
-        def find(t):
-            while root[t] != t:
-                root[t] = root[root[t]]
-                t = root[t]
-            return t
+    def links(self) -> list:
+        """[(member, container, byte offset, op)]: member's bytes may be container's bytes
+        from the offset on ("alias": output 0 on input 0; "view": the room's views)."""
+        out = []
         for i in range(self.n):
             p = self.alias_pair(i)
             if p:
-                a, b = find(p[0]), find(p[1])
-                if a != b:
-                    root[b] = a
-        return {t: find(t) for t in self.arena}
+                out.append((p[1], p[0], 0, i))
+            if self.rule[i] != "view":
+                continue
+            op = self.model.operators[i]
+            fn = getattr(_room(op.type), "views", None)
+            for m, c, off in (fn(op, self.model) if fn else ()):
+                if (m in self.size and c in self.size and m != c and 0 <= off
+                        and off + self.size[m] <= self.size[c] and self.size[m] > 0
+                        and (m in op.outputs) != (c in op.outputs)
+                        and list(op.inputs).count(m if c in op.outputs else c) == 1):
+                    out.append((m, c, int(off), i))
+        return out
+
+    def view_groups(self, inplace: bool):
+        """(root, delta, group size): each arena tensor's group, its byte offset in the group's
+        buffer, and the buffer's size per root; from the links that can be taken."""
+        memo = self.__dict__.setdefault("_groups_memo", {})
+        if inplace not in memo:
+            memo[inplace] = self._view_groups(inplace)
+        return memo[inplace]
+
+    def _view_groups(self, inplace: bool):
+        parent = {t: (t, 0) for t in self.arena}
+        if inplace:
+            taken = []
+            for link in self.links():
+                m, c, off, _ = link
+                rm, dm = self._find(parent, m)
+                rc, dc = self._find(parent, c)
+                if rm == rc:
+                    if dm == dc + off:
+                        taken.append(link)
+                    continue
+                saved = dict(parent)    # the check compresses paths: undo restores all
+                parent[rm] = (rc, dc + off - dm)
+                if self._writes_disjoint(parent, rc, taken + [link]):
+                    taken.append(link)
+                else:
+                    parent = saved
+        root, delta = {}, {}
+        for t in self.arena:
+            root[t], delta[t] = self._find(parent, t)
+        lo: dict = {}
+        for t in self.arena:
+            lo[root[t]] = min(lo.get(root[t], 0), delta[t])
+        gsize: dict = {}
+        for t in self.arena:
+            delta[t] -= lo[root[t]]
+            gsize[root[t]] = max(gsize.get(root[t], 0), delta[t] + self.size[t])
+        return root, delta, gsize
+
+    @staticmethod
+    def _find(parent, t):
+        d = 0
+        path = []
+        while parent[t][0] != t:
+            path.append(t)
+            d += parent[t][1]
+            t = parent[t][0]
+        acc = d
+        for u in path:          # compress: every node on the path points at the root
+            step = parent[u][1]
+            parent[u] = (t, acc)
+            acc -= step
+        return t, d
+
+    def _writes_disjoint(self, parent, r, links) -> bool:
+        """No two ops write the same bytes of group r: a view member produced by its link's
+        op is written by nobody; a container produced by the op is written but for its
+        pieces; every other tensor is written whole (by its producer, or by the caller)."""
+        spans = []
+        for t in self.arena:
+            rt, d = self._find(parent, t)
+            if rt != r:
+                continue
+            p = self.producer.get(t)
+            own = [(d, d + self.size[t])]
+            for m, c, off, i in links:
+                if i != p:
+                    continue
+                if m == t:
+                    own = []
+                elif c == t:
+                    a, b = d + off, d + off + self.size[m]
+                    own = [piece for lo, hi in own
+                           for piece in ((lo, min(hi, a)), (max(lo, b), hi)) if piece[0] < piece[1]]
+            spans += own
+        spans.sort()
+        return all(spans[k][1] <= spans[k + 1][0] for k in range(len(spans) - 1))
+
+    def alias_root(self, inplace: bool) -> dict:
+        return self.view_groups(inplace)[0]
 
     # ---- orders
     def is_topological(self, order) -> bool:
@@ -295,26 +390,39 @@ class _OrderCost:
 
     def __init__(self, g: _Graph, inplace: bool, align: int):
         self.g = g
-        root = g.alias_root(inplace)
+        root, delta, gbytes = g.view_groups(inplace)
         groups = sorted(set(root.values()))
         gid = {r: k for k, r in enumerate(groups)}
-        self.gsize = [_ru(g.size[r], align) for r in groups]
+        self.gsize = [_ru(gbytes[r], align) for r in groups]
         self.greaders = [0] * len(groups)
         self.gout = [False] * len(groups)
-        gprod = [None] * len(groups)
+        # a group is born when the first op producing one of its members runs (a view group
+        # may have several producers); one with a member no op produces lives from the start
+        self.gprods = [0] * len(groups)
+        born_first = [False] * len(groups)
         for t in g.arena:
             k = gid[root[t]]
             for r in g.readers.get(t, ()):
                 self.greaders[k] |= 1 << r
             if t in g.graph_outputs:
                 self.gout[k] = True
-        for r in groups:
-            gprod[gid[r]] = g.producer.get(r)
+            p = g.producer.get(t)
+            if p is None:
+                born_first[k] = True
+            else:
+                self.gprods[k] |= 1 << p
+
+        def plain(t):
+            return delta[t] == 0 and g.size[t] == gbytes[root[t]]
         n = g.n
         self.new_at = [[] for _ in range(n)]
-        for k, p in enumerate(gprod):
-            if p is not None:
-                self.new_at[p].append(k)
+        for k in range(len(groups)):
+            if born_first[k]:
+                continue
+            for v in range(n):
+                if self.gprods[k] >> v & 1:
+                    self.new_at[v].append(k)
+        gprod = [None if born_first[k] else 0 for k in range(len(groups))]
         self.reads = [sorted({gid[root[t]] for t in op.inputs if t in root})
                       for op in g.model.operators]
         self.scr = [_ru(s, align) for s in g.scratch]
@@ -324,16 +432,18 @@ class _OrderCost:
         for v, op in enumerate(g.model.operators):
             if not inplace:
                 continue
-            if g.rule[v] == "elementwise" and len(op.outputs) == 1 and op.outputs[0] in root:
+            if g.rule[v] == "elementwise" and len(op.outputs) == 1 and op.outputs[0] in root \
+                    and plain(op.outputs[0]):
                 out = op.outputs[0]
                 go = gid[root[out]]
                 cands = [gid[root[t]] for t in op.inputs
-                         if t in root and g.size[t] == g.size[out] and gid[root[t]] != go]
+                         if t in root and g.size[t] == g.size[out] and gid[root[t]] != go
+                         and plain(t)]
                 if cands:
                     self.elem[v] = (go, cands)
             elif g.rule[v] == "overlap":
                 p = g.overlap_pair(v)
-                if p:
+                if p and plain(p[0]) and plain(p[1]):
                     a, b, dmax = p
                     gi = gid[root[a]]
                     if any(gid[root[t]] == gi for t in op.inputs[1:] if t in root):
@@ -343,10 +453,6 @@ class _OrderCost:
                     save = self.gsize[gi] + self.gsize[gid[root[b]]] - _ru(span, align)
                     if save > 0:
                         self.over[v] = (gi, save)
-        self.new_sum = [sum(self.gsize[k] for k in self.new_at[v]) + self.scr[v]
-                        for v in range(n)]
-        self.new_kept = [sum(self.gsize[k] for k in self.new_at[v]
-                             if self.greaders[k] or self.gout[k]) for v in range(n)]
         self.start_live = sum(self.gsize[k] for k, p in enumerate(gprod)
                               if p is None and (self.greaders[k] or self.gout[k]))
         self.start_peak = sum(self.gsize[k] for k, p in enumerate(gprod) if p is None)
@@ -355,20 +461,23 @@ class _OrderCost:
         """(bytes live while op v runs after the set S, bytes live after it)."""
         Sv = S | (1 << v)
         gs, gr, go = self.gsize, self.greaders, self.gout
+        born = [k for k in self.new_at[v] if not self.gprods[k] & S]
+        new_sum = sum(gs[k] for k in born) + self.scr[v]
+        new_kept = sum(gs[k] for k in born if gr[k] or go[k])
         freed = 0
         dying = []
         for k in self.reads[v]:
             if not go[k] and not (gr[k] & ~Sv):
                 freed += gs[k]
                 dying.append(k)
-        during = live + self.new_sum[v]
+        during = live + new_sum
         e = self.elem[v]
         if e and any(k in dying for k in e[1]):
             during -= gs[e[0]]
         o = self.over[v]
         if o and o[0] in dying:
             during -= o[1]
-        return during, live - freed + self.new_kept[v]
+        return during, live - freed + new_kept
 
     def _users(self):
         users = [[] for _ in range(self.g.n)]
@@ -476,8 +585,11 @@ class _Layout:
                 b = n
             self.first[t], self.last[t] = a, b
 
-        root = g.alias_root(inplace)
+        root, self.delta, gbytes = g.view_groups(inplace)
         self.aliases = {t: r for t, r in root.items() if t != r}
+
+        def plain(t):
+            return self.delta[t] == 0 and g.size[t] == gbytes[root[t]]
         members: dict[int, list] = {}
         for t in g.arena:
             members.setdefault(root[t], []).append(t)
@@ -485,7 +597,7 @@ class _Layout:
         item_of = {}
         for r in sorted(members):
             ms = members[r]
-            it = _Item(len(items), g.size[r], min(self.first[t] for t in ms),
+            it = _Item(len(items), gbytes[r], min(self.first[t] for t in ms),
                        max(self.last[t] for t in ms), ms)
             items.append(it)
             for t in ms:
@@ -499,11 +611,12 @@ class _Layout:
             op = model.operators[v]
             if not inplace:
                 break
-            if g.rule[v] == "elementwise" and len(op.outputs) == 1 and op.outputs[0] in item_of:
+            if g.rule[v] == "elementwise" and len(op.outputs) == 1 and op.outputs[0] in item_of \
+                    and plain(op.outputs[0]):
                 out = op.outputs[0]
                 bo = item_of[out]
                 for t in op.inputs:
-                    if t not in item_of or g.size[t] != g.size[out]:
+                    if t not in item_of or g.size[t] != g.size[out] or not plain(t):
                         continue
                     bi = item_of[t]
                     if bi is bo or bi.last != s or bo.first != s:
@@ -517,7 +630,7 @@ class _Layout:
                     break
             elif g.rule[v] == "overlap":
                 p = g.overlap_pair(v)
-                if not p:
+                if not p or not plain(p[0]) or not plain(p[1]):
                     continue
                 a, b, dmax = p
                 bi, bo = item_of[a], item_of[b]
@@ -726,9 +839,14 @@ def format_tradeoffs(plan: Plan) -> str:
     """One line per scratch trade-off of `plan`: kept (fast) or dropped (bytes saved,
     instructions added)."""
     budget = "no RAM budget" if plan.ram_budget is None else f"RAM budget {plan.ram_budget:,} B"
+    if plan.ram_budget is not None and plan.ram_budget_source:
+        budget += f" from {plan.ram_budget_source}"
     lines = [f"kernel variants (optimize {plan.optimize}, {budget}):"]
     if not plan.tradeoffs:
         lines.append("  no op has a choice: every kernel runs its only path")
+    elif plan.arena_ceiling is not None:
+        lines.append(f"  scratch kept within {plan.arena_ceiling:,} B, the tensors' arena "
+                     f"without in-place reuse (TFLM's planner's)")
     for t in plan.tradeoffs:
         instr = "?" if t["instructions_added"] is None else f"{t['instructions_added']:,}"
         if t["taken"]:
@@ -805,8 +923,14 @@ def plan(model: Model, align: int = DEFAULT_ALIGN, inplace: bool = True,
             if trial.arena_bytes <= best.arena_bytes:
                 del dropped[v]
                 best = trial
-    elif ram_budget is not None:
-        while best.arena_bytes > ram_budget:
+    elif optional:
+        # the fast kernels' scratch may not grow the arena past what the tensors alone take
+        # without in-place reuse (TFLM's planner's arena for the same graph): beyond that,
+        # as beyond a RAM budget, scratch goes, fewest added instructions per byte first
+        ceiling = _plan_once(model, align, False, frozenset(optional)).arena_bytes
+        best.arena_ceiling = ceiling
+        limit = ceiling if ram_budget is None else min(int(ram_budget), ceiling)
+        while best.arena_bytes > limit:
             pick = None
             for v in sorted(optional - set(dropped)):
                 trial = _plan_once(model, align, inplace, frozenset({*dropped, v}))
@@ -822,6 +946,7 @@ def plan(model: Model, align: int = DEFAULT_ALIGN, inplace: bool = True,
                 break
             _, v, best, saved = pick
             dropped[v] = saved
+        best.arena_ceiling = ceiling
     best.optimize = optimize
     best.ram_budget = None if ram_budget is None else int(ram_budget)
     best.tradeoffs = [_tradeoff(model.operators[v], model, variants[v], v in dropped,
@@ -871,7 +996,7 @@ def _plan_once(model: Model, align: int, inplace: bool, drop_scratch) -> Plan:
         if it.scratch_op is not None:
             scratch[it.scratch_op] = (off[it.id], it.size)
         for t in it.tensors:
-            offsets[t] = off[it.id]
+            offsets[t] = off[it.id] + lay.delta[t]
     claims = {}
     for out, (inp, rule, _) in lay.claims.items():
         d = offsets[out] - offsets[inp]

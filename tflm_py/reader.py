@@ -31,7 +31,7 @@ from typing import Optional, Union
 import numpy as np
 
 from .errors import ModelError, UnsupportedError
-from .ir import Model, Operator, Quantization, Tensor
+from .ir import Model, Operator, Quantization, Subgraph, Tensor
 from .schema_layout import TABLES
 from .tflite_schema import ActivationFunctionType, BuiltinOperator, Padding, TensorType
 from .tflite_schema.BuiltinOptions import BuiltinOptions, BuiltinOptionsCreator
@@ -84,7 +84,7 @@ _OPTIONS_OF_OP = {
     "BATCH_MATMUL": "BatchMatMulOptions", "DEPTH_TO_SPACE": "DepthToSpaceOptions",
     "SPACE_TO_DEPTH": "SpaceToDepthOptions", "SPACE_TO_BATCH_ND": "SpaceToBatchNDOptions",
     "BATCH_TO_SPACE_ND": "BatchToSpaceNDOptions", "SHAPE": "ShapeOptions",
-    "CAST": "CastOptions",
+    "CAST": "CastOptions", "CALL_ONCE": "CallOnceOptions", "VAR_HANDLE": "VarHandleOptions",
 }
 
 
@@ -447,6 +447,100 @@ def _quantization(i: int, t, shape, tname: str) -> Optional[Quantization]:
     return Quantization(scales, zps, qdim)
 
 
+# ops that run other subgraphs: refused, except CALL_ONCE (variable initialisation)
+_CONTROL_FLOW = ("WHILE", "IF", "CALL")
+_STABLEHLO_FLOW = ("STABLEHLO_WHILE", "STABLEHLO_CASE")
+
+
+def _read_tensors(data: bytes, sg, buffers, where: str = "") -> list[Tensor]:
+    """The tensors of one subgraph (`where`: " of subgraph k" in messages, "" for 0)."""
+    tensors: list[Tensor] = []
+    for i in range(sg.TensorsLength()):
+        t = sg.Tensors(i)
+        ti = f"{i}{where}"
+        shape = _vec(t, "Shape")
+        for d in shape:
+            if d < 0:
+                if d == -1:
+                    raise UnsupportedError(f"tensor {ti} has a dynamic shape {list(shape)}")
+                raise ModelError(f"malformed model: tensor {ti} has a negative dimension "
+                                 f"in its shape {list(shape)}")
+        ttype = t.Type()
+        tname = _TYPE_NAMES.get(ttype, f"UNKNOWN({ttype})")
+        dtype = np.dtype(_NUMPY_TYPES.get(tname, np.uint8))
+        count = _shape_bytes(ti, shape, dtype.itemsize)
+        quant = _quantization(ti, t, shape, tname)
+        bidx = int(t.Buffer())
+        if bidx >= len(buffers):
+            raise ModelError(f"malformed model: tensor {ti} uses buffer {bidx}, "
+                             f"the model has {len(buffers)}")
+        arr, arr_off = None, None
+        boff, bsize = buffers[bidx]
+        if bsize > 0:
+            if tname in _NUMPY_TYPES:
+                if count * dtype.itemsize != bsize:
+                    raise ModelError(f"malformed model: tensor {ti} ({_one_line(_s(t.Name()))}) "
+                                     f"has {bsize} bytes of data, its shape {list(shape)} of "
+                                     f"{tname.lower()} needs {count * dtype.itemsize}")
+                arr = np.frombuffer(data, dtype=dtype.newbyteorder("<"), count=count,
+                                    offset=boff).reshape(shape)
+            else:  # packed or variable-size types (INT4, STRING, ...): raw bytes
+                arr = np.frombuffer(data, dtype=np.uint8, count=bsize, offset=boff)
+            arr_off = boff
+        tensors.append(Tensor(index=i, name=_s(t.Name()), shape=shape, dtype=dtype,
+                              quantization=quant, data=arr, data_offset=arr_off,
+                              is_variable=bool(t.IsVariable()), buffer=bidx, type_name=tname,
+                              shape_signature=_vec(t, "ShapeSignature") or None))
+    return tensors
+
+
+def _index_list(vals, what: str, n_t: int, optional: bool = True):
+    lo = -1 if optional else 0
+    for x in vals:
+        if x < lo or x >= n_t:
+            raise ModelError(f"malformed model: {what} refers to tensor {x}, "
+                             f"the model has {n_t}")
+    return vals
+
+
+def _read_operators(sg, opcodes, n_t: int, where: str = "") -> list[Operator]:
+    operators = []
+    for i in range(sg.OperatorsLength()):
+        o = sg.Operators(i)
+        oci = int(o.OpcodeIndex())
+        if oci >= len(opcodes):
+            raise ModelError(f"malformed model: op {i}{where} uses opcode {oci}, "
+                             f"the model has {len(opcodes)}")
+        op_type, custom, version = opcodes[oci]
+        operators.append(Operator(
+            index=i, type=op_type,
+            inputs=_index_list(_vec(o, "Inputs"), f"op {i}{where} input", n_t),
+            outputs=_index_list(_vec(o, "Outputs"), f"op {i}{where} output", n_t,
+                                optional=False),
+            options=_options(o, i, op_type),
+            intermediates=_index_list(_vec(o, "Intermediates"), f"op {i}{where} intermediate",
+                                      n_t),
+            custom_code=custom, version=version, source_index=i))
+    return operators
+
+
+def _read_init_subgraph(data: bytes, fb, k: int, buffers, opcodes) -> Subgraph:
+    """Subgraph k, which a CALL_ONCE of subgraph 0 runs on the first invoke. It may not run
+    other subgraphs itself."""
+    sg = fb.Subgraphs(k)
+    where = f" of subgraph {k}"
+    tensors = _read_tensors(data, sg, buffers, where)
+    n_t = len(tensors)
+    operators = _read_operators(sg, opcodes, n_t, where)
+    for op in operators:
+        if op.type in _CONTROL_FLOW + _STABLEHLO_FLOW + ("CALL_ONCE",):
+            raise UnsupportedError(f"op #{op.index}{where} {op.type}: a subgraph run by "
+                                   "CALL_ONCE that runs other subgraphs is not supported")
+    return Subgraph(index=k, name=_s(sg.Name()), tensors=tensors, operators=operators,
+                    inputs=_index_list(_vec(sg, "Inputs"), f"input{where}", n_t),
+                    outputs=_index_list(_vec(sg, "Outputs"), f"output{where}", n_t))
+
+
 def _parse(data: bytes) -> Model:
     fb = FbModel.GetRootAs(data, 0)
     n_sub = fb.SubgraphsLength()
@@ -476,73 +570,25 @@ def _parse(data: bytes) -> Model:
         else:
             buffers.append((0, 0))
 
-    sg = fb.Subgraphs(0)
-    tensors: list[Tensor] = []
-    n_t = sg.TensorsLength()
-    for i in range(n_t):
-        t = sg.Tensors(i)
-        shape = _vec(t, "Shape")
-        for d in shape:
-            if d < 0:
-                if d == -1:
-                    raise UnsupportedError(f"tensor {i} has a dynamic shape {list(shape)}")
-                raise ModelError(f"malformed model: tensor {i} has a negative dimension "
-                                 f"in its shape {list(shape)}")
-        ttype = t.Type()
-        tname = _TYPE_NAMES.get(ttype, f"UNKNOWN({ttype})")
-        dtype = np.dtype(_NUMPY_TYPES.get(tname, np.uint8))
-        count = _shape_bytes(i, shape, dtype.itemsize)
-        quant = _quantization(i, t, shape, tname)
-        bidx = int(t.Buffer())
-        if bidx >= len(buffers):
-            raise ModelError(f"malformed model: tensor {i} uses buffer {bidx}, "
-                             f"the model has {len(buffers)}")
-        arr, arr_off = None, None
-        boff, bsize = buffers[bidx]
-        if bsize > 0:
-            if tname in _NUMPY_TYPES:
-                if count * dtype.itemsize != bsize:
-                    raise ModelError(f"malformed model: tensor {i} ({_one_line(_s(t.Name()))}) "
-                                     f"has {bsize} bytes of data, its shape {list(shape)} of "
-                                     f"{tname.lower()} needs {count * dtype.itemsize}")
-                arr = np.frombuffer(data, dtype=dtype.newbyteorder("<"), count=count,
-                                    offset=boff).reshape(shape)
-            else:  # packed or variable-size types (INT4, STRING, ...): raw bytes
-                arr = np.frombuffer(data, dtype=np.uint8, count=bsize, offset=boff)
-            arr_off = boff
-        tensors.append(Tensor(index=i, name=_s(t.Name()), shape=shape, dtype=dtype,
-                              quantization=quant, data=arr, data_offset=arr_off,
-                              is_variable=bool(t.IsVariable()), buffer=bidx, type_name=tname,
-                              shape_signature=_vec(t, "ShapeSignature") or None))
-
-    def idx_list(vals, what, optional=True):
-        lo = -1 if optional else 0
-        for x in vals:
-            if x < lo or x >= n_t:
-                raise ModelError(f"malformed model: {what} refers to tensor {x}, "
-                                 f"the model has {n_t}")
-        return vals
-
-    operators = []
-    for i in range(sg.OperatorsLength()):
-        o = sg.Operators(i)
-        oci = int(o.OpcodeIndex())
-        if oci >= len(opcodes):
-            raise ModelError(f"malformed model: op {i} uses opcode {oci}, "
-                             f"the model has {len(opcodes)}")
-        op_type, custom, version = opcodes[oci]
-        if op_type in ("WHILE", "IF", "CALL_ONCE", "CALL") or (n_sub > 1 and op_type in
-                                                              ("STABLEHLO_WHILE", "STABLEHLO_CASE")):
-            raise UnsupportedError(f"op #{i} {op_type} needs control flow across subgraphs, "
-                                   "which is not supported")
-        operators.append(Operator(
-            index=i, type=op_type,
-            inputs=idx_list(_vec(o, "Inputs"), f"op {i} input"),
-            outputs=idx_list(_vec(o, "Outputs"), f"op {i} output", optional=False),
-            options=_options(o, i, op_type),
-            intermediates=idx_list(_vec(o, "Intermediates"), f"op {i} intermediate"),
-            custom_code=custom, version=version, source_index=i))
-
+    tensors = _read_tensors(data, fb.Subgraphs(0), buffers)
+    operators = _read_operators(fb.Subgraphs(0), opcodes, len(tensors))
+    n_t = len(tensors)
+    subgraphs = {}
+    for op in operators:
+        if op.type in _CONTROL_FLOW or (n_sub > 1 and op.type in _STABLEHLO_FLOW):
+            raise UnsupportedError(f"op #{op.index} {op.type} needs control flow across "
+                                   "subgraphs, which is not supported (only CALL_ONCE of a "
+                                   "subgraph that initialises variables is)")
+        if op.type == "CALL_ONCE":
+            k = int(getattr(op.options, "init_subgraph_index", 0))
+            if op.inputs or op.outputs:
+                raise ModelError(f"malformed model: op {op.index} CALL_ONCE has inputs or "
+                                 "outputs")
+            if not 0 < k < n_sub:
+                raise ModelError(f"malformed model: op {op.index} CALL_ONCE runs subgraph {k}, "
+                                 f"the model has {n_sub} (and subgraph 0 cannot call itself)")
+            if k not in subgraphs:
+                subgraphs[k] = _read_init_subgraph(data, fb, k, buffers, opcodes)
     metadata = {}
     for i in range(fb.MetadataLength()):
         m = fb.Metadata(i)
@@ -553,12 +599,13 @@ def _parse(data: bytes) -> Model:
         off, size = buffers[b]
         metadata[_s(m.Name())] = data[off:off + size]
 
+    sg = fb.Subgraphs(0)
     model = Model(
         tensors=tensors, operators=operators,
-        inputs=idx_list(_vec(sg, "Inputs"), "graph input", optional=False),
-        outputs=idx_list(_vec(sg, "Outputs"), "graph output", optional=False),
+        inputs=_index_list(_vec(sg, "Inputs"), "graph input", n_t, optional=False),
+        outputs=_index_list(_vec(sg, "Outputs"), "graph output", n_t, optional=False),
         metadata=metadata, labels=None, description=_s(fb.Description()),
-        version=int(fb.Version()), data=data)
+        version=int(fb.Version()), data=data, subgraphs=subgraphs)
     total_tensors = sum(fb.Subgraphs(k).TensorsLength() for k in range(n_sub))
     offline_memory_plan(model, total_tensors)  # raises when malformed
     model.labels = _labels(data, metadata.get("TFLITE_METADATA"))

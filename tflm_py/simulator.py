@@ -75,6 +75,12 @@ class Simulator:
                 if y.dtype != tt.dtype or y.size != tt.size:
                     raise AssertionError(f"op #{idx} {op.type} produced {y.dtype}{list(y.shape)}, "
                                          f"tensor {t} is {tt.dtype}{list(tt.shape)}")
+                if t in self.state:     # an op writing state (an ASSIGN folded into it)
+                    self.state[t].reshape(-1)[...] = y.reshape(-1)
+                    values[t] = self.state[t]
+                    continue
+                if self.state and any(np.may_share_memory(y, a) for a in self.state.values()):
+                    y = y.copy()    # a view of state would follow a later ASSIGN_VARIABLE
                 values[t] = y.reshape(tt.shape)
         if dump is not None:
             dump.update(values)
@@ -90,8 +96,12 @@ class Simulator:
 
 
 def initial_state(t) -> np.ndarray:
-    """A variable tensor's value after reset, as TFLM sets it: int8 state holds its zero
-    point, other types zero (the tensor's buffer data, if any, is ignored)."""
+    """A variable tensor's value after reset: its `initial` value when it has one (a resource
+    variable the init subgraph assigns, see passes/variables.py), else as TFLM sets it: int8
+    state holds its zero point, other types zero (the tensor's buffer data, if any, is
+    ignored)."""
+    if t.initial is not None:
+        return np.array(t.initial, dtype=t.dtype).reshape(t.shape)
     if t.dtype == np.int8 and t.quantization is not None:
         return np.full(t.shape, t.quantization.zero_point, dtype=np.int8)
     return np.zeros(t.shape, dtype=t.dtype)

@@ -9,7 +9,7 @@ from typing import Callable
 import numpy as np
 
 from . import testgen
-from .reader import load_model
+from .passes import load_model
 from .simulator import Simulator
 
 SAMPLES_PER_MODEL = 3
@@ -44,7 +44,7 @@ def run_case(op_name: str, seed: int, with_c: bool = True, sanitize: bool = Fals
     from .oracle import run_oracle
     rng = np.random.default_rng(seed)
     data = all_generators()[op_name](rng)
-    model = load_model(data)
+    model = load_model(data)        # through the graph passes, as users' models
     batch = [random_inputs(model, rng) for _ in range(samples)]
     expected = run_oracle(data, batch)
     sim = Simulator(model)

@@ -76,6 +76,8 @@ _OPTIONS_OF.update({
     "SLICE": "SliceOptions", "SQUARED_DIFFERENCE": "SquaredDifferenceOptions",
     "EQUAL": "EqualOptions", "LESS": "LessOptions",
 })
+# resource variables (streaming models)
+_OPTIONS_OF.update({"CALL_ONCE": "CallOnceOptions", "VAR_HANDLE": "VarHandleOptions"})
 
 
 def _camel(snake: str) -> str:
@@ -90,6 +92,31 @@ class ModelBuilder:
         self.opcodes: list[tuple[str, int]] = []
         self.operators: list[OperatorT] = []
         self.metadata: list[tuple[str, bytes]] = []
+        self.subgraphs: list["ModelBuilder"] = []   # subgraphs 1, 2, ... (see subgraph())
+        self.name = "main"
+        self.io: tuple[list, list] = ([], [])
+
+    def subgraph(self, name: str = "", inputs: Sequence[int] = (),
+                 outputs: Sequence[int] = ()) -> "ModelBuilder":
+        """Another subgraph of this model (index 1, 2, ... in the order made; e.g. the init
+        subgraph of a CALL_ONCE): a builder of its own tensors and ops, sharing this model's
+        buffers and op codes, written by this model's build()."""
+        sub = ModelBuilder()
+        sub.buffers, sub.opcodes = self.buffers, self.opcodes
+        sub.name = name or f"subgraph{len(self.subgraphs) + 1}"
+        sub.io = (list(inputs), list(outputs))
+        self.subgraphs.append(sub)
+        return sub
+
+    def resource(self, name: str = "") -> int:
+        """A RESOURCE tensor (the handle a VAR_HANDLE makes)."""
+        t = TensorT()
+        t.shape = []
+        t.type = TensorType.TensorType.RESOURCE
+        t.name = name or f"t{len(self.tensors)}"
+        t.buffer = 0
+        self.tensors.append(t)
+        return len(self.tensors) - 1
 
     # ---- tensors
     def _tensor(self, shape, dtype, scales, zero_points, quantized_dimension, name, data=None,
@@ -185,13 +212,8 @@ class ModelBuilder:
             oc.deprecatedBuiltinCode = min(code, 127)
             oc.version = version
             m.operatorCodes = (m.operatorCodes or []) + [oc]
-        sg = SubGraphT()
-        sg.tensors = self.tensors
-        sg.inputs = [int(i) for i in inputs]
-        sg.outputs = [int(i) for i in outputs]
-        sg.operators = self.operators
-        sg.name = "main"
-        m.subgraphs = [sg]
+        m.subgraphs = [self._subgraph_t(inputs, outputs)]
+        m.subgraphs += [sub._subgraph_t(*sub.io) for sub in self.subgraphs]
         m.buffers = list(self.buffers)
         mds = []
         for name, data in self.metadata:
@@ -206,6 +228,15 @@ class ModelBuilder:
         builder = flatbuffers.Builder(1024)
         builder.Finish(m.Pack(builder), file_identifier=b"TFL3")
         return bytes(builder.Output())
+
+    def _subgraph_t(self, inputs: Sequence[int], outputs: Sequence[int]) -> SubGraphT:
+        sg = SubGraphT()
+        sg.tensors = self.tensors
+        sg.inputs = [int(i) for i in inputs]
+        sg.outputs = [int(i) for i in outputs]
+        sg.operators = self.operators
+        sg.name = self.name
+        return sg
 
 
 def random_quant_int8(rng: np.random.Generator, lo=0.005, hi=0.2) -> tuple[float, int]:

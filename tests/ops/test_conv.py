@@ -86,7 +86,7 @@ class _ConvP(ctypes.Structure):
         "output_h", "output_w", "output_c", "stride_h", "stride_w", "dilation_h", "dilation_w",
         "pad_h", "pad_w", "input_offset", "output_offset", "act_min", "act_max",
         "per_channel")] + [("multipliers", ctypes.POINTER(ctypes.c_int32)),
-                           ("shifts", ctypes.POINTER(ctypes.c_int32)),
+                           ("shifts", ctypes.POINTER(ctypes.c_int8)),
                            ("small_acc", ctypes.c_int32)]
 
 
@@ -96,7 +96,7 @@ class _DwP(ctypes.Structure):
         "output_w", "output_c", "depth_multiplier", "stride_h", "stride_w", "dilation_h",
         "dilation_w", "pad_h", "pad_w", "input_offset", "output_offset", "act_min", "act_max",
         "per_channel")] + [("multipliers", ctypes.POINTER(ctypes.c_int32)),
-                           ("shifts", ctypes.POINTER(ctypes.c_int32)),
+                           ("shifts", ctypes.POINTER(ctypes.c_int8)),
                            ("small_acc", ctypes.c_int32)]
 
 
@@ -105,7 +105,7 @@ class _FcP(ctypes.Structure):
         "batches", "accum_depth", "output_depth", "input_offset", "filter_offset",
         "output_offset", "act_min", "act_max", "per_channel")] + [
         ("multipliers", ctypes.POINTER(ctypes.c_int32)),
-        ("shifts", ctypes.POINTER(ctypes.c_int32)),
+        ("shifts", ctypes.POINTER(ctypes.c_int8)),
         ("folded_bias", ctypes.POINTER(ctypes.c_int32)),
         ("small_acc", ctypes.c_int32)]
 
@@ -146,10 +146,10 @@ def _run_c(lib, model, params, xs):
             continue
         fields[name] = int(getattr(params, name))
     mult = np.ascontiguousarray(params.multipliers, dtype=np.int32)
-    shift = np.ascontiguousarray(params.shifts, dtype=np.int32)
+    shift = np.ascontiguousarray(params.shifts, dtype=np.int8)
     p = cls(**fields)
     p.multipliers = mult.ctypes.data_as(ctypes.POINTER(ctypes.c_int32))
-    p.shifts = shift.ctypes.data_as(ctypes.POINTER(ctypes.c_int32))
+    p.shifts = shift.ctypes.data_as(ctypes.POINTER(ctypes.c_int8))
     folded = getattr(params, "folded_bias", None)
     if folded is not None:
         folded = np.ascontiguousarray(folded, dtype=np.int32)

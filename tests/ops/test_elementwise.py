@@ -381,7 +381,7 @@ def _per_channel_output_add():
 
 UNSUPPORTED = [
     ("float ADD", lambda: _binary_model("ADD", dtype=np.float32, q=None), "int8 and int16"),
-    ("int32 MUL", lambda: _binary_model("MUL", dtype=np.int32, q=None), "int8 and int16"),
+    ("int64 MUL", lambda: _binary_model("MUL", dtype=np.int64, q=None), "int8 and int16"),
     ("int16 MUL zero point", lambda: _binary_model("MUL", dtype=np.int16, q=(0.001, 3)),
      "zero points of 0"),
     ("ADD no quantization", lambda: _binary_model("ADD", q=None), "no quantization"),

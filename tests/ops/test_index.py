@@ -12,21 +12,18 @@ The long random sweep is scripts/sweep_ops.py.
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tflm_py import ops
-from tflm_py.codegen import Emitter, c_type
 from tflm_py.errors import UnsupportedError
 from tflm_py.oracle import run_oracle
 from tflm_py.reader import load_model
 from tflm_py.testgen.index import GENERATORS
+from tflm_py.testgen.opcase import KERNELS, OpCase, build_and_run, case_c, split_outputs
 from tflm_py.testing import ModelBuilder
 
-ROOT = Path(__file__).resolve().parents[2]
-KERNELS = ROOT / "kernels_c"
 MODELS_PER_OP = 10
 SAMPLES = 2
 OP_NAMES = sorted(GENERATORS)
@@ -46,35 +43,16 @@ def _inputs(model, rng):
     return xs
 
 
-class Case:
-    def __init__(self, op_name: str, seed: int):
-        rng = np.random.default_rng(104729 * seed + sum(map(ord, op_name)))
-        self.op_name, self.seed = op_name, seed
-        self.data = GENERATORS[op_name](rng)
-        self.model = load_model(self.data)
-        self.op = self.model.operators[0]
-        assert self.op.type == op_name.replace("_INT16", "")
-        self.room = ops.room(self.op.type)
-        self.samples = [_inputs(self.model, rng) for _ in range(SAMPLES)]
-
-    def op_inputs(self, sample):
-        by_tensor = dict(zip(self.model.inputs, sample))
-        out = []
-        for i in self.op.inputs:
-            t = self.model.tensors[i]
-            out.append(by_tensor[i] if i in by_tensor else np.asarray(t.data).reshape(t.shape))
-        return out
-
-    def simulate(self):
-        self.room.check(self.op, self.model)
-        params = self.room.prepare(self.op, self.model)
-        return [self.room.simulate(self.op, self.model, params, self.op_inputs(s))[0]
-                for s in self.samples]
+def _case(op_name: str, seed: int) -> OpCase:
+    case = OpCase(op_name, seed, GENERATORS, samples=SAMPLES, inputs_of=_inputs,
+                  seed_of=lambda n, k: 104729 * k + sum(map(ord, n)))
+    assert case.op.type == op_name.replace("_INT16", "")
+    return case
 
 
 @pytest.fixture(scope="module")
 def cases():
-    return {name: [Case(name, s) for s in range(MODELS_PER_OP)] for name in OP_NAMES}
+    return {name: [_case(name, s) for s in range(MODELS_PER_OP)] for name in OP_NAMES}
 
 
 # ------------------------------------------------------------------ simulate vs oracle
@@ -84,7 +62,7 @@ def test_simulate_matches_tflm(cases, op_name):
     compared = 0
     for case in cases[op_name]:
         expected = [outs[0] for outs in run_oracle(case.data, case.samples)]
-        for e, g in zip(expected, case.simulate()):
+        for e, (g,) in zip(expected, case.simulate()):
             assert g.shape == e.shape and g.dtype == e.dtype, (op_name, case.seed)
             assert np.array_equal(g, e), (op_name, case.seed, int(np.sum(g != e)))
             compared += e.size
@@ -103,30 +81,6 @@ def test_generators_cover_types(cases):
 
 # ------------------------------------------------------------------ emit + C kernels
 
-class _OwnArrays(Emitter):
-    """Every non-constant tensor in its own array `<prefix>_t<index>` (ASan sees its bounds);
-    `alias` maps the output to an input's array (planned in place)."""
-
-    def __init__(self, model, prefix, alias=None):
-        super().__init__(model, plan=None, prefix=prefix, state_offsets={})
-        self.alias = alias or {}
-
-    def array_of(self, ti):
-        return f"{self.prefix}_t{self.alias.get(ti, ti)}"
-
-    def ptr(self, ti):
-        if ti is None or ti < 0:
-            return "NULL"
-        t = self.model.tensors[ti]
-        if t.data is not None:
-            return super().ptr(ti)
-        return f"(({c_type(t.dtype)} *)(void *){self.array_of(ti)})"
-
-
-def _hex(data: bytes) -> str:
-    return ", ".join(f"0x{b:02x}" for b in data) or "0"
-
-
 def _inplace_input(case):
     """An input the output may share under the room's in-place rule, or None."""
     rule = getattr(case.room, "inplace", None)
@@ -141,63 +95,15 @@ def _inplace_input(case):
     return None
 
 
-def _case_c(k: int, case: Case, alias_to):
-    m, op = case.model, case.op
-    prefix = f"c{k}"
-    amap = {op.outputs[0]: alias_to} if alias_to is not None else {}
-    em = _OwnArrays(m, prefix, amap)
-    code = case.room.emit(op, m, case.room.prepare(op, m), em)
-    lines = []
-    if f"{prefix}_model_data" in code + "".join(em.declarations):
-        lines.append(f"static const unsigned char {prefix}_model_data[{len(m.data)}] "
-                     f"__attribute__((aligned(16))) = {{{_hex(m.data)}}};")
-    used = {i for i in (*op.inputs, *op.outputs) if i >= 0 and m.tensors[i].data is None}
-    for ti in sorted(used - set(amap)):
-        lines.append(f"static unsigned char {prefix}_t{ti}[{m.tensors[ti].nbytes}] "
-                     f"__attribute__((aligned(16)));")
-    lines += em.declarations
-    body = []
-    for s, sample in enumerate(case.samples):
-        for ti, x in zip(m.inputs, sample):
-            raw = np.ascontiguousarray(np.asarray(x).astype(m.tensors[ti].dtype)).tobytes()
-            lines.append(f"static const unsigned char {prefix}_in{s}_{ti}[{len(raw)}] = "
-                         f"{{{_hex(raw)}}};")
-            body.append(f"    memcpy({em.array_of(ti)}, {prefix}_in{s}_{ti}, {len(raw)});")
-        body.append("    " + code.replace("\n", "\n    "))
-        out = op.outputs[0]
-        body.append(f"    fwrite({em.array_of(out)}, 1, {m.tensors[out].nbytes}, stdout);")
-    lines.append(f"static void {prefix}_run(void)\n{{\n" + "\n".join(body) + "\n}")
-    return "\n".join(lines), em.kernels
-
-
-def _build_and_run(tmp_path, sources, kernels, calls):
-    main = tmp_path / "harness.c"
-    includes = "".join(f'#include "{k}.h"\n' for k in sorted(kernels))
-    main.write_text("#include <stdio.h>\n#include <string.h>\n#include <stdint.h>\n"
-                    + includes + "\n".join(sources)
-                    + "\nint main(void)\n{\n" + "".join(f"    {c}();\n" for c in calls)
-                    + "    return 0;\n}\n")
-    exe = tmp_path / "harness"
-    cmd = ["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-Wno-unused-function", "-O1",
-           "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-g",
-           "-I", str(KERNELS), str(main), *[str(KERNELS / f"{k}.c") for k in sorted(kernels)],
-           "-o", str(exe)]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr[-4000:]
-    r = subprocess.run([str(exe)], capture_output=True, timeout=120,
-                       env={"ASAN_OPTIONS": "detect_leaks=0"})
-    assert r.returncode == 0, r.stderr.decode(errors="replace")[-4000:]
-    return r.stdout
-
-
 def test_c_kernels_match_simulate(cases, tmp_path):
     sources, kernels, calls, expected = [], set(), [], []
     k = in_place = 0
     for name in OP_NAMES:
         for case in cases[name]:
-            outs = case.simulate()
+            outs = [o[0] for o in case.simulate()]
             for alias in dict.fromkeys([None, _inplace_input(case)]):
-                src, ks = _case_c(k, case, alias)
+                src, ks = case_c(k, case, {case.op.outputs[0]: alias} if alias is not None
+                                 else None)
                 sources.append(src)
                 kernels |= set(ks)
                 calls.append(f"c{k}_run")
@@ -205,15 +111,11 @@ def test_c_kernels_match_simulate(cases, tmp_path):
                 in_place += alias is not None
                 k += 1
     assert in_place >= 20
-    blob = _build_and_run(tmp_path, sources, kernels, calls)
-    pos = 0
+    blob = build_and_run(tmp_path, sources, kernels, calls)
+    got = iter(split_outputs(blob, [o for *_, outs in expected for o in outs]))
     for name, seed, alias, outs in expected:
         for o in outs:
-            got = np.frombuffer(blob, dtype=np.uint8, count=o.nbytes, offset=pos)
-            got = got.view(o.dtype).reshape(o.shape)
-            pos += o.nbytes
-            assert np.array_equal(got, o), (name, seed, alias)
-    assert pos == len(blob)
+            assert np.array_equal(next(got), o), (name, seed, alias)
 
 
 

@@ -192,7 +192,7 @@ def _mean(dtype=np.int8, axis_const=True):
     (_unary("SOFTMAX", out_zp=0, beta=1.0), "zero point -128"),
     (_unary("SOFTMAX", out_dtype=np.int32, beta=1.0), "int8 or int16"),
     (_unary("LOGISTIC", out_zp=0), "zero point -128"),
-    (_unary("LOGISTIC", np.int16, out_zp=0), "int8"),
+    (_unary("LOGISTIC", np.int16, out_zp=0), r"2\^-15"),
     (_unary("TANH", np.float32), "int8"),
     (_pool(out_scale=0.2), "same scale"),
     (_pool(out_zp=3), "same scale"),

@@ -13,22 +13,20 @@ STRIDED_SLICE.
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tflm_py import ops
-from tflm_py.codegen import Emitter, c_type
 from tflm_py.errors import UnsupportedError
 from tflm_py.oracle import run_oracle
 from tflm_py.reader import load_model
 from tflm_py.sweep import random_inputs
+from tflm_py.testgen.opcase import (KERNELS, OpCase, OwnArrays, build_and_run, case_c,
+                                     split_outputs)
 from tflm_py.testgen.shape import GENERATORS
 from tflm_py.testing import ModelBuilder
 
-ROOT = Path(__file__).resolve().parents[2]
-KERNELS = ROOT / "kernels_c"
 KERNEL_NAMES = ("reshape", "concatenation", "pad", "gather_bytes")
 MODELS_PER_OP = 32
 SAMPLES = 2
@@ -36,40 +34,16 @@ OP_NAMES = sorted(GENERATORS)
 ALIAS_OPS = ("RESHAPE", "SQUEEZE", "EXPAND_DIMS")
 
 
-class Case:
-    def __init__(self, op_name: str, seed: int):
-        rng = np.random.default_rng(7919 * seed + len(op_name))
-        self.op_name, self.seed = op_name, seed
-        self.data = GENERATORS[op_name](rng)
-        self.model = load_model(self.data)
-        self.op = self.model.operators[0]
-        assert self.op.type == op_name
-        self.room = ops.room(op_name)
-        self.samples = [random_inputs(self.model, rng) for _ in range(SAMPLES)]
-
-    def op_inputs(self, sample):
-        by_tensor = dict(zip(self.model.inputs, sample))
-        out = []
-        for i in self.op.inputs:
-            if i < 0:
-                out.append(None)
-            elif i in by_tensor:
-                out.append(by_tensor[i])
-            else:
-                t = self.model.tensors[i]
-                out.append(np.asarray(t.data).reshape(t.shape))
-        return out
-
-    def simulate(self):
-        self.room.check(self.op, self.model)
-        params = self.room.prepare(self.op, self.model)
-        return [self.room.simulate(self.op, self.model, params, self.op_inputs(s))[0]
-                for s in self.samples]
+def _case(op_name: str, seed: int) -> OpCase:
+    case = OpCase(op_name, seed, GENERATORS, samples=SAMPLES,
+                  seed_of=lambda n, k: 7919 * k + len(n))
+    assert case.op.type == op_name
+    return case
 
 
 @pytest.fixture(scope="module")
 def cases():
-    return {name: [Case(name, s) for s in range(MODELS_PER_OP)] for name in OP_NAMES}
+    return {name: [_case(name, s) for s in range(MODELS_PER_OP)] for name in OP_NAMES}
 
 
 # ------------------------------------------------------------------ simulate vs oracle
@@ -79,7 +53,7 @@ def test_simulate_matches_tflm(cases, op_name):
     compared = 0
     for case in cases[op_name]:
         expected = [outs[0] for outs in run_oracle(case.data, case.samples)]
-        got = case.simulate()
+        got = [o[0] for o in case.simulate()]
         for e, g in zip(expected, got):
             assert g.shape == e.shape, (op_name, case.seed)
             assert g.dtype == e.dtype, (op_name, case.seed)
@@ -101,81 +75,13 @@ def test_generators_cover_types_and_variants(cases):
 
 # ------------------------------------------------------------------ emit + C kernels
 
-class _OwnArrays(Emitter):
-    """Every non-constant tensor in its own array `<prefix>_t<index>` (ASan sees its bounds);
-    `alias` maps a tensor to the array of another (planned in place)."""
-
-    def __init__(self, model, prefix, alias=None):
-        super().__init__(model, plan=None, prefix=prefix, state_offsets={})
-        self.alias = alias or {}
-
-    def array_of(self, ti):
-        return f"{self.prefix}_t{self.alias.get(ti, ti)}"
-
-    def ptr(self, ti):
-        if ti is None or ti < 0:
-            return "NULL"
-        t = self.model.tensors[ti]
-        if t.data is not None:
-            return super().ptr(ti)
-        return f"(({c_type(t.dtype)} *)(void *){self.array_of(ti)})"
-
-
-def _hex(data: bytes) -> str:
-    return ", ".join(f"0x{b:02x}" for b in data) or "0"
-
-
-def _case_c(k: int, case: Case, alias: bool):
-    """(C text of one case, expected output bytes per sample)."""
-    m, op = case.model, case.op
-    prefix = f"c{k}"
-    amap = {op.outputs[0]: op.inputs[0]} if alias else {}
-    em = _OwnArrays(m, prefix, amap)
-    params = case.room.prepare(op, m)
-    code = case.room.emit(op, m, params, em)
+def _case_c(k: int, case: OpCase, alias: bool):
+    src, kernels = case_c(k, case, {case.op.outputs[0]: case.op.inputs[0]} if alias else None)
     if alias:
+        code = case.room.emit(case.op, case.model, case.room.prepare(case.op, case.model),
+                              OwnArrays(case.model, "x", {case.op.outputs[0]: case.op.inputs[0]}))
         assert code.strip() == "", "an in-place RESHAPE-family op must emit no code"
-    lines = []
-    if f"{prefix}_model_data" in code + "".join(em.declarations):
-        lines.append(f"static const unsigned char {prefix}_model_data[{len(m.data)}] "
-                     f"__attribute__((aligned(16))) = {{{_hex(m.data)}}};")
-    used = {i for i in (*op.inputs, *op.outputs) if i >= 0 and m.tensors[i].data is None}
-    for ti in sorted(used - set(amap)):
-        lines.append(f"static unsigned char {prefix}_t{ti}[{m.tensors[ti].nbytes}] "
-                     f"__attribute__((aligned(16)));")
-    lines += em.declarations
-    body = []
-    for s, sample in enumerate(case.samples):
-        for ti, x in zip(m.inputs, sample):
-            raw = np.ascontiguousarray(np.asarray(x).astype(m.tensors[ti].dtype)).tobytes()
-            lines.append(f"static const unsigned char {prefix}_in{s}_{ti}[{len(raw)}] = "
-                         f"{{{_hex(raw)}}};")
-            body.append(f"    memcpy({em.array_of(ti)}, {prefix}_in{s}_{ti}, {len(raw)});")
-        body.append("    " + code.replace("\n", "\n    "))
-        out = op.outputs[0]
-        body.append(f"    fwrite({em.array_of(out)}, 1, {m.tensors[out].nbytes}, stdout);")
-    lines.append(f"static void {prefix}_run(void)\n{{\n" + "\n".join(body) + "\n}")
-    return "\n".join(lines), em.kernels
-
-
-def _build_and_run(tmp_path, sources: list[str], kernels: set[str], calls: list[str]):
-    main = tmp_path / "harness.c"
-    includes = "".join(f'#include "{k}.h"\n' for k in sorted(kernels))
-    main.write_text("#include <stdio.h>\n#include <string.h>\n#include <stdint.h>\n"
-                    + includes + "\n".join(sources)
-                    + "\nint main(void)\n{\n" + "".join(f"    {c}();\n" for c in calls)
-                    + "    return 0;\n}\n")
-    exe = tmp_path / "harness"
-    cmd = ["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-Wno-unused-function", "-O1",
-           "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-g",
-           "-I", str(KERNELS), str(main), *[str(KERNELS / f"{k}.c") for k in sorted(kernels)],
-           "-o", str(exe)]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr[-4000:]
-    r = subprocess.run([str(exe)], capture_output=True, timeout=120,
-                       env={"ASAN_OPTIONS": "detect_leaks=0"})
-    assert r.returncode == 0, r.stderr.decode(errors="replace")[-4000:]
-    return r.stdout
+    return src, kernels
 
 
 def test_c_kernels_match_simulate(cases, tmp_path):
@@ -184,7 +90,7 @@ def test_c_kernels_match_simulate(cases, tmp_path):
     for name in OP_NAMES:
         for case in cases[name]:
             modes = (False, True) if name in ALIAS_OPS else (False,)
-            outs = case.simulate()
+            outs = [o[0] for o in case.simulate()]
             for alias in modes:
                 src, ks = _case_c(k, case, alias)
                 sources.append(src)
@@ -193,16 +99,13 @@ def test_c_kernels_match_simulate(cases, tmp_path):
                 expected.append((name, case.seed, alias, outs))
                 k += 1
     assert kernels == set(KERNEL_NAMES)
-    blob = _build_and_run(tmp_path, sources, kernels, calls)
-    pos = 0
+    blob = build_and_run(tmp_path, sources, kernels, calls)
+    got = iter(split_outputs(blob, [o for *_, outs in expected for o in outs]))
     checked = 0
     for name, seed, alias, outs in expected:
         for o in outs:
-            got = np.frombuffer(blob, dtype=o.dtype, count=o.size, offset=pos).reshape(o.shape)
-            pos += o.nbytes
-            assert np.array_equal(got, o), (name, seed, alias)
+            assert np.array_equal(next(got), o), (name, seed, alias)
             checked += 1
-    assert pos == len(blob)
     assert checked >= len(OP_NAMES) * MODELS_PER_OP * SAMPLES
 
 
@@ -212,7 +115,7 @@ def test_whole_bundle_per_op(cases):
         case = cases[name][1]
         got = run_host(case.model, case.samples, sanitize=(i % 2 == 0))
         for g, e in zip(got, case.simulate()):
-            assert np.array_equal(g[0], e), name
+            assert np.array_equal(g[0], e[0]), name
 
 
 def test_chain_with_constant_input_and_in_place_views():

@@ -77,17 +77,11 @@ def test_refusals():
         b.op("CAST", [x], [y])
         return [x], [y]
 
-    def pack_int16(b):
-        xs = [b.activation((3,), np.int16) for _ in range(2)]
-        y = b.activation((2, 3), np.int16)
-        b.op("PACK", xs, [y], values_count=2, axis=0)
-        return xs, [y]
-
     def fill_dims_mismatch(b):
         v = b.activation((), np.int32)
         y = b.activation((2, 3), np.int32)
         b.op("FILL", [b.constant(np.asarray([3, 2], np.int32)), v], [y])
         return [v], [y]
 
-    for build in (shape_int64, cast_float, cast_to_bool, pack_int16, fill_dims_mismatch):
+    for build in (shape_int64, cast_float, cast_to_bool, fill_dims_mismatch):
         _check(build)

@@ -27,7 +27,7 @@ def add_parser(sub):
     p.add_argument("--labels", metavar="FILE", help="class names, one per line")
     p.add_argument("--top", type=int, default=5, metavar="N", help="top layers to list")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
-    from .simulate import add_quantize
+    from ..options import add_quantize
     add_quantize(p)
     return p
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 
@@ -29,15 +30,9 @@ def add_parser(sub):
     p.add_argument("--no-inplace", action="store_true", help="plan without in-place/overlap rules")
     from ..options import add_optimize_options
     add_optimize_options(p)
+    from ..options import add_force
     add_force(p)
     return p
-
-
-def add_force(p):
-    p.add_argument("--force", action="store_true",
-                   help="regenerating over an earlier output: overwrite generated files edited "
-                        "since (without it tflm-py stops and names them); files tflm-py did not "
-                        "write are never touched")
 
 
 def run(args) -> int:
@@ -47,8 +42,11 @@ def run(args) -> int:
         from ..boards import make_project
         path = make_project(model, args.board, args.out, prefix=args.prefix,
                             protocol=args.protocol, mlperf_model=args.mlperf_model,
-                            mlperf_input=args.mlperf_input, force=args.force)
+                            mlperf_input=args.mlperf_input, force=args.force,
+                            optimize=args.optimize, ram_budget=args.ram_budget,
+                            inplace=not args.no_inplace)
         print(f"wrote PlatformIO project for {args.board} to {path}")
+        print_budget(path)
         from ..pio import PioError, ensure_core
         try:        # the offline tool-scons `pio run` in the project needs
             ensure_core()
@@ -58,10 +56,15 @@ def run(args) -> int:
         return 0
     from ..codegen import generate
     from .. import ops
-    from ..planner import format_tradeoffs, plan as make_plan
+    from ..planner import format_tradeoffs
     ops.check_model(model)      # before the rooms' geometry runs in the planner
-    plan = make_plan(model, inplace=not args.no_inplace, optimize=args.optimize,
-                     ram_budget=args.ram_budget)
+    from ..boards import plan_for_budget
+    budget = None if args.ram_budget is None else \
+        {"bytes": args.ram_budget, "source": "--ram-budget"}
+    # within --ram-budget, or one line `error:` with the bytes when even the smallest arena
+    # exceeds it
+    plan = plan_for_budget(model, budget, args.optimize, inplace=not args.no_inplace,
+                           what=os.path.basename(args.model))
     man = generate(model, args.out, prefix=args.prefix, plan=plan, source=args.model,
                    force=args.force)
     print(f"wrote {args.out}/: {man['prefix']}.c/.h, {man['prefix']}_model_data.c/.h, "
@@ -69,6 +72,8 @@ def run(args) -> int:
     print(f"arena {man['arena_bytes']} bytes, state {man['state_bytes']} bytes, "
           f"constants {man['model_bytes']} bytes (of the .tflite's {man['tflite_bytes']})")
     if args.report:
+        from ..boards import format_budget
+        print(format_budget(budget))
         print(format_tradeoffs(plan))
         from ..report import size_report
         rep = size_report(args.out, man["prefix"])
@@ -77,6 +82,18 @@ def run(args) -> int:
         update_file(args.out, "manifest.json", json.dumps(man, indent=2, sort_keys=True) + "\n")
         print(format_report(rep))
     return 0
+
+
+def print_budget(project_dir) -> None:
+    """The RAM budget a board project was planned for, its arena and the kernel variants."""
+    from ..boards import format_budget, load_project
+    proj = load_project(project_dir)
+    print(format_budget(proj.get("ram_budget")))
+    ram = (proj.get("fit") or {}).get("ram") or {}
+    if "arena" in ram:
+        print(f"arena {ram['arena']:,} B (optimize {proj.get('optimize', 'speed')})")
+    if proj.get("kernel_variants"):
+        print(proj["kernel_variants"])
 
 
 def format_report(rep: dict) -> str:

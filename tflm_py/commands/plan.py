@@ -19,6 +19,9 @@ def add_parser(sub):
                    help="no in-place rules (alias / elementwise / overlap)")
     from ..options import add_optimize_options
     add_optimize_options(p)
+    p.add_argument("--board", metavar="B",
+                   help="plan within board B's RAM budget: its RAM less stack, firmware "
+                        "statics, framework and state (--ram-budget overrides it)")
     p.add_argument("--align", type=int, default=16, metavar="N",
                    help="offset alignment in bytes, a power of two (default 16)")
     return p
@@ -46,7 +49,10 @@ def _table(model, plan) -> str:
         t = r["index"]
         note = ""
         if t in plan.aliases:
-            note = f"alias of {plan.aliases[t]}; "
+            root = plan.aliases[t]
+            d = plan.offsets[t] - plan.offsets[root]
+            note = (f"alias of {root}; " if d == 0 and plan.sizes[t] == plan.sizes[root]
+                    else f"view in {root} at {d:+d}; ")
         elif t in plan.inplace:
             src, rule, d = plan.inplace[t]
             note = f"{rule} over {src} ({d:+d}); "
@@ -85,8 +91,19 @@ def run(args) -> int:
     # the checks `generate` runs: a model it refuses is refused here too, before the rooms'
     # geometry (which assumes a checked op) or any allocation runs
     ops.check_model(model)
-    p = make_plan(model, align=args.align, inplace=not args.no_inplace, optimize=args.optimize,
-                  ram_budget=args.ram_budget)
+    if args.board:
+        from ..boards import arena_budget, get_board, plan_for_budget
+        board = get_board(args.board)
+        budget = {"bytes": args.ram_budget, "source": "--ram-budget"} \
+            if args.ram_budget is not None else arena_budget(board, model)
+        p = plan_for_budget(model, budget, args.optimize, inplace=not args.no_inplace,
+                            what=os.path.basename(args.model), align=args.align)
+    else:
+        budget = None if args.ram_budget is None else \
+            {"bytes": args.ram_budget, "source": "--ram-budget"}
+        p = make_plan(model, align=args.align, inplace=not args.no_inplace,
+                      optimize=args.optimize, ram_budget=args.ram_budget)
+        p.ram_budget_source = None if budget is None else budget["source"]
     verify_plan(model, p)
     if args.svg:
         svg = plan_svg(model, p, title=os.path.basename(args.model))
@@ -98,13 +115,19 @@ def run(args) -> int:
     if args.json:
         d = p.to_dict()
         d["model"] = model.name
+        d["ram_budget_detail"] = budget
         names = {t.index: t.name for t in model.tensors}
         for r in d["tensors"]:
             r["name"] = names[r["index"]]
         print(json.dumps(d, indent=1))
     else:
         from ..planner import format_tradeoffs
+        from ..boards import format_budget
         print(_table(model, p))
+        print(format_budget(budget))
+        if budget is not None and p.arena_bytes > budget["bytes"]:
+            print(f"note: the arena ({p.arena_bytes:,} B) exceeds the budget by "
+                  f"{p.arena_bytes - budget['bytes']:,} B even with every trade-off below")
         print(format_tradeoffs(p))
         if args.svg:
             print(f"wrote {args.svg}")

@@ -6,7 +6,8 @@ import os
 import sys
 import time
 
-from .validate import add_common, run_validation
+from ..options import add_force, add_link_options
+from ..validation import run_validation
 
 
 def add_parser(sub):
@@ -35,12 +36,13 @@ def add_parser(sub):
                    help="with --protocol mlperf-tiny: how the `db` bytes become the input: "
                         + ", ".join(INPUT_MODES) + " (default: the benchmark's own format, "
                         "int8 for kws01/sww01, u8-minus-128 for vww01/ic01, float32 for ad01)")
-    from .generate import add_force
     add_force(p)
+    from ..options import add_optimize_options
+    add_optimize_options(p)
     from ..options import positive_seconds
     p.add_argument("--build-timeout", type=positive_seconds, default=900.0, metavar="S",
                    help="longest time for `pio run -t upload`, seconds (default 900)")
-    add_common(p)
+    add_link_options(p)
     return p
 
 
@@ -64,9 +66,18 @@ def _run_locked(args, board, model, out) -> int:
                         protocol=getattr(args, "protocol", "tflm-py"),
                         mlperf_model=getattr(args, "mlperf_model", None),
                         mlperf_input=getattr(args, "mlperf_input", None),
-                        force=getattr(args, "force", False))
+                        force=getattr(args, "force", False),
+                        optimize=getattr(args, "optimize", "speed"),
+                        ram_budget=getattr(args, "ram_budget", None))
     if not args.json:
         print(f"generated {path} for {board.name}", file=log)
+        from ..boards import format_budget, load_project
+        proj = load_project(path)
+        print(format_budget(proj.get("ram_budget")), file=log)
+        ram = (proj.get("fit") or {}).get("ram") or {}
+        if "arena" in ram:
+            print(f"arena {ram['arena']:,} B (optimize {proj.get('optimize', 'speed')})",
+                  file=log)
     if not board.virtual and not args.port:
         print(f"note: {board.name} is a real board; give --port to validate after upload",
               file=log)

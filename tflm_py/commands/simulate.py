@@ -17,15 +17,9 @@ def add_parser(sub):
     p.add_argument("--dump-dir", metavar="DIR", help="write every tensor as DIR/<index>_<name>.npy")
     p.add_argument("--seed", type=int, default=0, help="seed for random inputs")
     p.add_argument("--labels", metavar="FILE", help="class names, one per line (top-1 is printed)")
+    from ..options import add_quantize
     add_quantize(p)
     return p
-
-
-def add_quantize(p):
-    p.add_argument("--quantize", action="store_true",
-                   help="input files hold real (float) values: quantize them with each "
-                        "input's scale and zero point (without it, float data is refused "
-                        "for a quantized input)")
 
 
 def run(args) -> int:

@@ -14,7 +14,10 @@ handles and offers these functions (module level):
         # them in place (persistent state). Returns one array per op output.
     emit(op, model, params, cg) -> str      # the C statements of this op's call (see codegen.Emitter)
     INPLACE = None                          # planner rule; see planner.py: None, "alias",
-                                            # "elementwise", "overlap"
+                                            # "elementwise", "overlap", "view"
+    views(op, model) -> [(member, container, byte_offset)]   # with "view" only: tensors
+                                            # whose bytes may be a block of another's
+                                            # (see ops/_views.py)
     overlap_reads(op, model) -> (unit_bytes, min_read)   # with INPLACE = "overlap" only;
                                             # see ops/_overlap.py
     scratch_bytes(op, model) -> int         # optional, default 0
@@ -43,7 +46,14 @@ _registry: dict[str, ModuleType] | None = None
 TFLM_FLOAT_ONLY = ("NEG", "SQUARE", "SIN", "COS", "LOG", "SQRT")
 
 
+# builtins a graph pass removes (tflm_py/passes/), so no room runs them
+LOWERED_BY_PASSES = {"VAR_HANDLE": "variables", "CALL_ONCE": "variables"}
+
+
 def _no_room_message(op_type: str) -> str:
+    if op_type in LOWERED_BY_PASSES:
+        return (f"op {op_type} is lowered by the graph pass `{LOWERED_BY_PASSES[op_type]}`: "
+                "load the model with tflm_py.load_model")
     if op_type in TFLM_FLOAT_ONLY:
         return (f"op {op_type} is not supported: TFLM's {op_type} kernel takes float32 "
                 "tensors only, and tflm_py runs integer models")

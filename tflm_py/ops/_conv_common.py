@@ -160,6 +160,15 @@ def c_array_or_name(cg, ctype, values, hint):
     return cg.const_array(ctype, [int(v) for v in np.asarray(values).ravel()], hint)
 
 
+def shift_array(cg, shifts, hint):
+    """The per-channel shifts as an int8_t array (a quarter of int32's flash): TFLM's
+    QuantizeMultiplier keeps them in [-31, 30]."""
+    vals = [int(v) for v in np.asarray(shifts).ravel()]
+    if any(not -128 <= v <= 127 for v in vals):
+        raise ValueError(f"{hint}: a requantisation shift outside int8: {min(vals)}..{max(vals)}")
+    return cg.const_array("int8_t", vals, hint)
+
+
 def small_acc(shifts, abs_weight_sums, bias, input_offset) -> int:
     """1 when every accumulator of the layer provably lies in [-2^30, 2^30) and every shift is
     negative: the DSP kernels then requantise without range checks (tflm_rq_dsp_t.small_acc).
@@ -187,6 +196,6 @@ def bias_values(model, op):
 def rq16_init(cg, p, hint) -> str:
     """The C initializer of a tflm_rq16_t (kernels_c/tflm_common.h) from a 16x8 op's params."""
     mult = c_array_or_name(cg, "int32_t", p.multipliers, hint + "_mult")
-    shift = c_array_or_name(cg, "int32_t", p.shifts, hint + "_shift")
+    shift = shift_array(cg, p.shifts, hint + "_shift")
     return (f"{{ .multipliers = {mult}, .shifts = {shift}, .per_channel = {int(p.per_channel)}, "
             f".acc64 = {int(p.acc64)}, .act_min = {int(p.act_min)}, .act_max = {int(p.act_max)} }}")

@@ -1,4 +1,5 @@
-"""ADD (and the shared arithmetic of SUB): int8 / int16, broadcasting up to 6-D, fused activation.
+"""ADD (and the shared arithmetic of SUB): int8 / int16, broadcasting up to 6-D, fused activation;
+int32 (unquantized index arithmetic, see ops/_arith_s32.py).
 
 TFLM's quantised add/sub (kernels/add_common.cc, sub_common.cc, reference integer_ops/add.h):
 both inputs are offset by their zero points, shifted left by `left_shift` (20 for int8,
@@ -14,6 +15,7 @@ import numpy as np
 
 from .. import quant
 from ..errors import UnsupportedError
+from . import _arith_s32
 from . import _eltwise as E
 
 OPS = ("ADD",)
@@ -21,6 +23,8 @@ INPLACE = "elementwise"
 
 
 def check_arith(op, model):
+    if _arith_s32.is_int32(op, model):
+        return _arith_s32.check(op, model)
     E.check_binary_arith(op, model)
     p = _arith_params(op, model, subtract=False)
     if p["output_shift"] > 0 or p["input1_shift"] > 0 or p["input2_shift"] > 0:
@@ -54,6 +58,8 @@ def _arith_params(op, model, subtract: bool) -> dict:
 
 
 def prepare_arith(op, model, subtract: bool) -> dict:
+    if _arith_s32.is_int32(op, model):
+        return {"int32": _arith_s32.prepare(op, model)}
     p = _arith_params(op, model, subtract)
     t1, t2 = model.tensor(op.inputs[0]), model.tensor(op.inputs[1])
     out = model.tensor(op.outputs[0])
@@ -62,6 +68,8 @@ def prepare_arith(op, model, subtract: bool) -> dict:
 
 
 def simulate_arith(op, model, p, inputs):
+    if "int32" in p:
+        return _arith_s32.simulate(op, model, p["int32"], inputs)
     out = model.tensor(op.outputs[0])
     a, b = E.broadcast_inputs(inputs[0], inputs[1], out.shape)
     sm = quant.multiply_by_quantized_multiplier_smaller_than_one
@@ -73,6 +81,8 @@ def simulate_arith(op, model, p, inputs):
 
 
 def emit_arith(op, model, p, cg) -> str:
+    if "int32" in p:
+        return _arith_s32.emit(op, model, p["int32"], cg)
     cg.use_kernel("add")
     suffix = "s16" if p["dtype"] == E.INT16 else "s8"
     fields = E.layout_fields(p["layout"])

@@ -28,6 +28,14 @@ from . import _conv_common as cc
 
 OPS = ("BATCH_MATMUL",)
 INPLACE = None
+# Without its scratch the kernel reads the matrices in place with their strides (slower, no
+# buffer): TFLM keeps its transposed copies outside the planned arena, so the planner may
+# drop ours to stay within TFLM's arena or a RAM budget.
+SCRATCH_OPTIONAL = True
+# per MAC: the depth-contiguous SMLAD/SMLALD dot products, the strided portable loop; per
+# transposed element: the copy into scratch (estimates for the planner's trade-off)
+INSTRUCTIONS_PER_MAC = {"transposed": 1.5, "strided": 8.0}
+INSTRUCTIONS_PER_TRANSPOSED = 6.0
 
 
 def _tensors(op, model):
@@ -118,6 +126,25 @@ def scratch_bytes(op, model) -> int:
     if not adj_y and not _rhs_pretransposed(op, model):
         n += cols * depth
     return n * lhs.dtype.itemsize + (4 if n else 0)
+
+
+def kernel_variants(op, model) -> list:
+    """Fastest first: operands transposed into scratch for the contiguous dot products;
+    without scratch the strided loop."""
+    n = macs(op, model)
+    s = scratch_bytes(op, model)
+    if s == 0:
+        return [{"name": "contiguous dot products", "scratch": 0,
+                 "instructions": round(INSTRUCTIONS_PER_MAC["transposed"] * n)}]
+    lhs, rhs, y = _tensors(op, model)
+    _, _, _, rows, depth, cols = _out_shape(lhs.shape, rhs.shape, *_adj(op))
+    batches = max(1, int(y.size) // max(rows * cols, 1))
+    moved = batches * (s - 4) // lhs.dtype.itemsize
+    return [{"name": "transpose + dot products", "scratch": s,
+             "instructions": round(INSTRUCTIONS_PER_MAC["transposed"] * n
+                                   + INSTRUCTIONS_PER_TRANSPOSED * moved)},
+            {"name": "strided dot products", "scratch": 0,
+             "instructions": round(INSTRUCTIONS_PER_MAC["strided"] * n)}]
 
 
 def prepare(op, model):

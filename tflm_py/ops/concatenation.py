@@ -5,7 +5,9 @@ float32, int8, int16, int32, int64, bool; at most 10 inputs of at most 6 dims; a
 counts from the end of the output's dims. int8 is NOT requantized: every int8 input must carry
 the output's scale and zero point (Prepare rejects anything else), so the op is a plain copy:
 for each of the `outer` positions before the axis, input i contributes a contiguous slice of
-(its dims from the axis on) elements.
+(its dims from the axis on) elements. With `outer` 1 (unit dims before the axis) each input
+is one contiguous block of the output: the op is planned "view" (ops/_views.py), producers
+write their inputs straight into the output, and the pieces planned so cost no copy.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from ..errors import UnsupportedError
+from ._views import is_view
 from ._datamove import (input_tensor, one_output, quant_params, require_nonempty,
                         require_same_type, require_type)
 
@@ -69,6 +72,26 @@ def check(op, model) -> None:
                                f"{y.shape[axis]}")
 
 
+def views(op, model):
+    """[(input k, output, byte offset)] when every input is a contiguous block."""
+    try:
+        check(op, model)
+    except UnsupportedError:
+        return []
+    p = prepare(op, model)
+    if p.outer != 1:
+        return []
+    out, off = [], 0
+    for t, nbytes in zip(op.inputs, p.copy_bytes):
+        out.append((t, op.outputs[0], off))
+        off += nbytes
+    return out
+
+
+def inplace(op, model):
+    return "view" if views(op, model) else None
+
+
 def macs(op, model) -> int:
     return 0
 
@@ -91,6 +114,17 @@ def simulate(op, model, params, inputs):
 
 
 def emit(op, model, params, cg) -> str:
+    placed = [is_view(cg, m, c, off) for m, c, off in views(op, model)]
+    if any(placed):
+        # one contiguous piece per input: copy only the pieces not written in place
+        cg.use_kernel("reshape")
+        out, lines, off = cg.ptr(op.outputs[0]), [], 0
+        for t, nbytes, done in zip(op.inputs, params.copy_bytes, placed):
+            if not done:
+                lines.append(f"tflm_reshape({cg.ptr(t)}, (uint8_t *)(void *){out} + {off}, "
+                             f"{nbytes}u);")
+            off += nbytes
+        return "\n".join(lines)
     cg.use_kernel("concatenation")
     sizes = cg.const_array("int32_t", params.copy_bytes, f"concatenation_{op.index}_bytes")
     name = cg.param_struct("tflm_concatenation_params_t",

@@ -77,13 +77,15 @@ def check(op, model) -> None:
 
 
 def kernel_scratch_bytes(filter_h, filter_w, filter_c, input_c) -> int:
-    """TFLM_CONV_2D_SCRATCH_BYTES of kernels_c/conv_2d.h: two int16 patches for the DSP path,
-    one int8 patch unless the filter is 1x1, 4 to align; 0 for a grouped convolution (the
-    reference loop)."""
+    """TFLM_CONV_2D_SCRATCH_BYTES of kernels_c/conv_2d.h: four int16 patches for the DSP path
+    (4 pixels at a time, the depth rounded up to a multiple of 4), one int8 patch unless the
+    filter is 1x1 or the input depth a multiple of 4 (then windows are widened straight from
+    the input), 4 to align; 0 for a grouped convolution (the reference loop)."""
     if filter_c != input_c:
         return 0
     depth = filter_h * filter_w * filter_c
-    return 4 * depth + (0 if filter_h == 1 and filter_w == 1 else depth) + 4
+    col = 0 if (filter_h == 1 and filter_w == 1) or input_c % 4 == 0 else depth
+    return 8 * ((depth + 3) & ~3) + col + 4
 
 
 def scratch_bytes(op, model) -> int:
@@ -96,13 +98,13 @@ def scratch_bytes(op, model) -> int:
 # Instructions per MAC of the kernel's paths on a Cortex-M4 (-Os), measured with `tflm-py
 # bench` on the QEMU board (ResNet-8's and vww's convolutions, ../shared/anchors): estimates for
 # the planner's speed/RAM trade-off, not promises.
-INSTRUCTIONS_PER_MAC = {"im2col": 2.6, "direct_1x1": 12.8, "reference": 19.7}
+INSTRUCTIONS_PER_MAC = {"smlad": 1.3, "direct_1x1": 12.8, "reference": 19.7}
 
 
 def kernel_variants(op, model) -> list:
-    """Fastest first: the im2col + SMLAD path needs the scratch patch; without it a 1x1 filter
-    reads pixels in place (portable GEMM), any other filter falls back to the reference
-    loop."""
+    """Fastest first: the SMLAD path needs the scratch (widened patches of 4 pixels); without
+    it a 1x1 filter reads pixels in place (portable GEMM), any other filter falls back to the
+    reference loop."""
     g = _geometry(op, model)
     n = macs(op, model)
     s = scratch_bytes(op, model)
@@ -111,8 +113,8 @@ def kernel_variants(op, model) -> list:
     if s == 0:
         return [{"name": "reference loop (grouped)", "scratch": 0,
                  "instructions": round(INSTRUCTIONS_PER_MAC["reference"] * n)}]
-    return [{"name": "im2col + SMLAD", "scratch": s,
-             "instructions": round(INSTRUCTIONS_PER_MAC["im2col"] * n)},
+    return [{"name": "4-pixel SMLAD", "scratch": s,
+             "instructions": round(INSTRUCTIONS_PER_MAC["smlad"] * n)},
             {"name": slow[1], "scratch": 0,
              "instructions": round(INSTRUCTIONS_PER_MAC[slow[0]] * n)}]
 
@@ -225,7 +227,7 @@ def emit(op, model, params, cg) -> str:
     cg.use_kernel("conv_2d")
     h = f"conv_2d_{op.index}"
     mult = cc.c_array_or_name(cg, "int32_t", p.multipliers, h + "_mult")
-    shift = cc.c_array_or_name(cg, "int32_t", p.shifts, h + "_shift")
+    shift = cc.shift_array(cg, p.shifts, h + "_shift")
     fields = {k: int(getattr(p, k)) for k in (
         "batches", "input_h", "input_w", "input_c", "filter_h", "filter_w", "filter_c",
         "output_h", "output_w", "output_c", "stride_h", "stride_w", "dilation_h", "dilation_w",

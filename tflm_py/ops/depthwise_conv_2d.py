@@ -8,6 +8,13 @@ channel ic; acc(int32) = sum over the taps inside the image of w[ky, kx, oc] * (
 + bias[oc], MultiplyByQuantizedMultiplier per output channel, + output_zp, clamp.
 16x8: the same sums without zero points, requantised as quant.requantize_16x8 (int64 path
 for an int64 bias or none, wrapping int32 path for an int32 bias).
+
+Kernels (kernel_variants, the planner chooses): a 3x3 filter with depth_multiplier 1, no
+dilation and stride_w 1 or 2 runs tflm_depthwise_conv_2d_3x3_s8 when the plan grants its
+scratch, a ring of 3 channel-planar int16 input rows (on Cortex-M: SMLAD on tap pairs over
+per-channel records the generator lays out, about 2.5 / 3.3 instructions per MAC for stride
+1 / 2); one input channel with M > 1 runs as a CONV_2D; everything else, and the 3x3 shapes
+without scratch, the direct loops of tflm_depthwise_conv_2d_s8.
 """
 from __future__ import annotations
 
@@ -24,9 +31,11 @@ OPS = ("DEPTHWISE_CONV_2D",)
 # only windows of that pixel and later ones (the contract at the top of the kernel file):
 # the planner may overlap output and a dying input.
 INPLACE = "overlap"
-# Scratch only for a depthwise conv that runs as a CONV_2D (_as_conv: one input channel); it
-# is what makes that route fast (a few hundred bytes), so the planner always grants it.
-SCRATCH_OPTIONAL = False
+# Scratch makes two routes fast: the 3x3 kernel's ring of input rows (_fast3x3) and a
+# depthwise conv that runs as a CONV_2D (_as_conv: one input channel). Without it both still
+# run (the direct depthwise loops; the conv's reference loop), more slowly: the planner may
+# drop it (kernel_variants).
+SCRATCH_OPTIONAL = True
 
 
 def overlap_reads(op, model):
@@ -83,12 +92,63 @@ def _as_conv(g) -> bool:
     return g.input_c == 1 and g.depth_multiplier > 1
 
 
+def _fast3x3(g) -> bool:
+    """The 3x3 kernel (tflm_depthwise_conv_2d_3x3_s8): depth_multiplier 1, no dilation,
+    stride_w 1 or 2 (any stride_h, any padding)."""
+    return (g.filter_h == 3 and g.filter_w == 3 and g.depth_multiplier == 1
+            and g.dilation_h == 1 and g.dilation_w == 1 and g.stride_w in (1, 2))
+
+
+def _ring_loops(p) -> bool:
+    """The 3x3 kernel's written-out Cortex-M loops take the layer (kernels_c: dw3_fast_ok):
+    accumulators provably small (small_acc), the full int8 output range (no clamp beyond
+    SSAT's), every k = -shift - 1 <= 21. Other 3x3 layers keep the direct loops (the ring's
+    plain C is its spec, not a fast path)."""
+    k = -np.asarray(p.shifts, dtype=np.int64) - 1
+    return bool(p.small_acc and p.act_min == -128 and p.act_max == 127 and np.all(k <= 21))
+
+
+def fast3x3_scratch_bytes(channels, input_w, pad_w) -> int:
+    """TFLM_DW3X3_SCRATCH_BYTES of kernels_c/depthwise_conv_2d.h: the ring of 3 int16 rows,
+    12 bytes per channel and column pair, and one zero column pair."""
+    return 12 * channels * ((input_w + pad_w + 1) // 2) + 12
+
+
 def scratch_bytes(op, model) -> int:
     from .conv_2d import kernel_scratch_bytes
     g = _geometry(op, model)
     if cc.is_16x8(model, op):
         return 0
-    return kernel_scratch_bytes(g.filter_h, g.filter_w, 1, 1) if _as_conv(g) else 0
+    if _as_conv(g):
+        return kernel_scratch_bytes(g.filter_h, g.filter_w, 1, 1)
+    if _fast3x3(g) and _ring_loops(prepare(op, model)):
+        return fast3x3_scratch_bytes(g.output_c, g.input_w, g.pad_w)
+    return 0
+
+
+# Instructions per MAC of the kernel's paths on a Cortex-M4 (-Os), measured with `tflm-py
+# bench` on the QEMU board (scripts/bench_depthwise.py: kws_ref_model's layers and stand-ins
+# for vww's / person_detect's): estimates for the planner's speed/RAM trade-off, not promises.
+INSTRUCTIONS_PER_MAC = {"ring3x3_s1": 2.5, "ring3x3_s2": 3.3, "direct": 6.4, "as_conv": 2.6,
+                        "reference": 19.7}
+
+
+def kernel_variants(op, model) -> list:
+    """Fastest first: the path that needs scratch, then the one that runs without it."""
+    g = _geometry(op, model)
+    n = macs(op, model)
+    s = scratch_bytes(op, model)
+
+    def v(name, key, scratch):
+        return {"name": name, "scratch": scratch,
+                "instructions": round(INSTRUCTIONS_PER_MAC[key] * n)}
+    if s and _as_conv(g):
+        return [v("as CONV_2D, im2col + SMLAD", "as_conv", s),
+                v("as CONV_2D, reference loop", "reference", 0)]
+    if s:
+        return [v("3x3 row ring + SMLAD", "ring3x3_s1" if g.stride_w == 1 else "ring3x3_s2", s),
+                v("direct loops", "direct", 0)]
+    return [v("direct loops", "direct", 0)]
 
 
 def macs(op, model) -> int:
@@ -160,7 +220,7 @@ def _emit_as_conv(op, model, p, cg) -> str:
     cg.use_kernel("conv_2d")
     h = f"depthwise_conv_2d_{op.index}"
     mult = cc.c_array_or_name(cg, "int32_t", p.multipliers, h + "_mult")
-    shift = cc.c_array_or_name(cg, "int32_t", p.shifts, h + "_shift")
+    shift = cc.shift_array(cg, p.shifts, h + "_shift")
     w = model.tensor(op.inputs[1]).data.reshape(p.filter_h * p.filter_w, p.output_c)
     w_ohwi = cc.c_array_or_name(cg, "int8_t", np.ascontiguousarray(w.T), h + "_filter_ohwi")
     fields = {k: int(getattr(p, k)) for k in (
@@ -203,8 +263,9 @@ def emit(op, model, params, cg) -> str:
         return _emit_as_conv(op, model, p, cg)
     cg.use_kernel("depthwise_conv_2d")
     h = f"depthwise_conv_2d_{op.index}"
+    scratch = cg.scratch(op) if _fast3x3(p) and _ring_loops(p) else "NULL"
     mult = cc.c_array_or_name(cg, "int32_t", p.multipliers, h + "_mult")
-    shift = cc.c_array_or_name(cg, "int32_t", p.shifts, h + "_shift")
+    shift = cc.shift_array(cg, p.shifts, h + "_shift")
     fields = {k: int(getattr(p, k)) for k in (
         "batches", "input_h", "input_w", "input_c", "filter_h", "filter_w", "output_h",
         "output_w", "output_c", "depth_multiplier", "stride_h", "stride_w", "dilation_h",
@@ -215,5 +276,31 @@ def emit(op, model, params, cg) -> str:
     fields["small_acc"] = int(p.small_acc)
     name = cg.param_struct("tflm_depthwise_conv_2d_params_t", fields, h)
     bias = cg.ptr(op.inputs[2]) if len(op.inputs) > 2 else "NULL"
+    if scratch != "NULL":
+        rec = channel_records(model.tensor(op.inputs[1]).data, cc.bias_values(model, op), p)
+        rec = cc.c_array_or_name(cg, "int32_t", rec, h + "_records")
+        return (f"tflm_depthwise_conv_2d_3x3_s8(&{name}, {cg.ptr(op.inputs[0])}, "
+                f"{cg.ptr(op.inputs[1])}, {bias}, {rec}, {cg.ptr(op.outputs[0])}, {scratch});")
     return (f"tflm_depthwise_conv_2d_s8(&{name}, {cg.ptr(op.inputs[0])}, "
             f"{cg.ptr(op.inputs[1])}, {bias}, {cg.ptr(op.outputs[0])});")
+
+
+def channel_records(w, bias, p) -> np.ndarray:
+    """The per-channel records the 3x3 kernel reads (kernels_c/depthwise_conv_2d.h), 11 int32
+    words each: the bias twice; per filter row ky the words (w[ky][0] | w[ky][1] << 16) and
+    (w[ky][1] | w[ky][2] << 16) (int16 halves); the multiplier; c1k = (1 + 2 * output_zp) << k
+    (wrapped to int32) and k = -shift - 1. Bias and weights are doubled when small_acc (the
+    kernel's requantisation starts from 2x the accumulator, which then fits: |acc| < 2^30)."""
+    n = p.output_c
+    k2 = 2 if p.small_acc else 1
+    b = np.zeros(n, np.int64) if bias is None else np.asarray(bias, np.int64).reshape(-1)
+    w = np.asarray(w, dtype=np.int64).reshape(3, 3, n) * k2
+    lo = np.stack([w[:, 0], w[:, 1]], axis=1) & 0xFFFF       # [ky, word, c]
+    hi = np.stack([w[:, 1], w[:, 2]], axis=1) << 16
+    words = (lo | hi).transpose(2, 0, 1).reshape(n, 6)       # [c, ky * 2 + word]
+    mult = _expand(p.multipliers, n).astype(np.int64)
+    k = -_expand(p.shifts, n).astype(np.int64) - 1
+    c1k = np.where((k >= 0) & (k < 32), (1 + 2 * int(p.output_offset)) << np.clip(k, 0, 31), 0)
+    rec = np.concatenate([(b * k2)[:, None], (b * k2)[:, None], words, mult[:, None],
+                          c1k[:, None], k[:, None]], axis=1)
+    return cc.wrap_int32(rec).astype(np.int32).reshape(-1)

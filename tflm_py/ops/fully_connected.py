@@ -173,7 +173,7 @@ def emit(op, model, params, cg) -> str:
     cg.use_kernel("fully_connected")
     h = f"fully_connected_{op.index}"
     mult = cc.c_array_or_name(cg, "int32_t", p.multipliers, h + "_mult")
-    shift = cc.c_array_or_name(cg, "int32_t", p.shifts, h + "_shift")
+    shift = cc.shift_array(cg, p.shifts, h + "_shift")
     fields = {k: int(getattr(p, k)) for k in (
         "batches", "accum_depth", "output_depth", "input_offset", "filter_offset",
         "output_offset", "act_min", "act_max", "per_channel")}

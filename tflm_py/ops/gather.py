@@ -11,7 +11,10 @@ TFLM micro:
 - EMBEDDING_LOOKUP (embedding_lookup.cc): inputs (lookup 1-D INT32, value >= 2-D float32 or
   int8); output rows value[lookup[i]] (shape [len(lookup)] + value[1:]); out-of-range rows
   fail the invoke. The hybrid int8 -> float32 form (a dequantizing lookup) is refused here.
-Both run kernels_c/gather.c (memcpy per slice; -1 from the invoke where TFLM fails).
+Both run kernels_c/gather.c (memcpy per slice; -1 from the invoke where TFLM fails). A
+GATHER or EMBEDDING_LOOKUP with constant positions that pick consecutive rows in ascending
+order, on an axis with only unit dims before it, reads one contiguous block of the input: it
+is planned "view" (ops/_views.py) and, in place, runs no code.
 """
 from __future__ import annotations
 
@@ -20,11 +23,34 @@ from types import SimpleNamespace
 import numpy as np
 
 from ..errors import ModelError, UnsupportedError
+from ._views import is_view
 from ._datamove import input_tensor, one_output, require_nonempty, require_same_type, \
     require_type
 
 OPS = ("GATHER", "EMBEDDING_LOOKUP")
 INPLACE = None
+
+
+def views(op, model):
+    """[(output, input, byte offset)] when constant positions pick one contiguous block."""
+    try:
+        check(op, model)
+        axis, bd, _ = _geometry(op, model)
+    except UnsupportedError:
+        return []
+    x, pos = _tensors(op, model)
+    if not pos.is_constant or bd != 0 or any(int(d) != 1 for d in x.shape[:axis]):
+        return []
+    v = np.asarray(pos.data).reshape(-1).astype(np.int64)
+    if v.size == 0 or np.any(np.diff(v) != 1):
+        return []
+    row = int(np.prod(x.shape[axis + 1:], dtype=np.int64)) * x.dtype.itemsize
+    data = op.inputs[0] if op.type == "GATHER" else op.inputs[1]
+    return [(op.outputs[0], data, int(v[0]) * row)]
+
+
+def inplace(op, model):
+    return "view" if views(op, model) else None
 
 _TYPES = ("FLOAT32", "INT8")
 
@@ -119,6 +145,8 @@ def simulate(op, model, params, inputs):
 
 
 def emit(op, model, params, cg) -> str:
+    if any(is_view(cg, m, c, off) for m, c, off in views(op, model)):
+        return ""   # planned as a view of the input: nothing to copy
     cg.use_kernel("gather")
     name = cg.param_struct("tflm_gather_params_t",
                            {"batches": params.batches, "outer": params.outer,

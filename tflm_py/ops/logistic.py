@@ -1,5 +1,6 @@
 """LOGISTIC room: int8 -> int8 (output zero point -128, as TFLM requires; the kernel assumes
-the output scale 1/256).
+the output scale 1/256), and int16 -> int16 (zero points 0, output scale 2^-15: TFLM's
+table-interpolation path, see _lut16.py).
 
 TFLM micro (logistic_common.cc + reference_integer_ops::Logistic), gemmlowp fixed point:
 - input_multiplier / input_left_shift = frexp(double(input_scale) * 2^27), mantissa rounded
@@ -19,7 +20,7 @@ import numpy as np
 
 from ..errors import UnsupportedError
 from .. import quant
-from . import _lut
+from . import _lut, _lut16
 
 OPS = ("LOGISTIC",)
 INPLACE = "elementwise"
@@ -62,7 +63,15 @@ def input_radius(left_shift: int) -> int:
                       / float(1 << left_shift))
 
 
+def is_int16(op, model) -> bool:
+    x = model.tensor(op.inputs[0]) if len(op.inputs) == 1 else None
+    return x is not None and x.dtype == np.dtype(np.int16)
+
+
 def check(op, model) -> None:
+    if is_int16(op, model) and len(op.outputs) == 1:
+        _lut16.check_sigmoid_s16(op, model, tanh=False)
+        return
     check_int8_unary(op, model)
     y = model.tensor(op.outputs[0])
     if y.quantization.zero_point != -128:
@@ -84,6 +93,8 @@ def lut_for(x_zp: int, mult: int, shift: int, radius: int) -> np.ndarray:
 
 
 def prepare(op, model):
+    if is_int16(op, model):
+        return _lut16.prepare_sigmoid_s16(op, model, tanh=False)
     x = model.tensor(op.inputs[0])
     mult, shift = input_scaling(float(x.quantization.scale))
     radius = input_radius(shift)
@@ -93,6 +104,13 @@ def prepare(op, model):
                            lut=lut_for(zp, mult, shift, radius))
 
 
-# simulate and emit are the table lookup of the prepared LUT
-simulate = _lut.simulate
-emit = _lut.emit
+def simulate(op, model, params, inputs):
+    if getattr(params, "int16", False):
+        return _lut16.simulate_sigmoid_s16(op, model, params, inputs)
+    return _lut.simulate(op, model, params, inputs)     # int8: the prepared table
+
+
+def emit(op, model, params, cg) -> str:
+    if getattr(params, "int16", False):
+        return _lut16.emit_sigmoid_s16(op, model, params, cg)
+    return _lut.emit(op, model, params, cg)

@@ -1,9 +1,12 @@
-"""UNIDIRECTIONAL_SEQUENCE_LSTM room: the integer LSTM as TFLM (micro) runs it.
+"""UNIDIRECTIONAL_SEQUENCE_LSTM room: the integer LSTM as TFLM (micro) runs it, int8 and 16x8.
 
 Scope (what TFLM's micro kernel accepts, int8 flavour): int8 input / output / hidden state,
 int8 per-tensor weights (zero point 0) for all four gates (no CIFG), int32 gate biases,
 int16 cell state, no peephole, no projection, no layer norm, fused cell-gate activation TANH,
-batch-major or time-major, optional cell clip.
+batch-major or time-major, optional cell clip. The 16x8 flavour (EvalLstm<int16_t, int8_t,
+int16_t, int64_t>) has int16 input / output / hidden state and int64 gate biases; its FCs are
+TFLM's 16x8 FullyConnected (int64 accumulator, no input offset, the int64
+MultiplyByQuantizedMultiplier), the rest is the same with int16 saturation of the hidden value.
 
 How TFLM computes one time step (lstm_eval.h / lstm_eval.cc / lstm_eval_common.cc), per gate
 g in (forget, input, cell, output):
@@ -135,9 +138,11 @@ def check(op, model) -> None:
         raise UnsupportedError(f"expects 24 inputs and 1 output, got {len(op.inputs)} and "
                                f"{len(op.outputs)}")
     x, y = _t(model, op, X), model.tensor(op.outputs[0])
-    if x is None or x.type_name != "INT8" or y.type_name != "INT8":
-        raise UnsupportedError("only int8 input and output are supported (float / int16 "
-                               "activations are not)")
+    act = x.type_name if x is not None else None
+    if act not in ("INT8", "INT16") or y.type_name != act:
+        raise UnsupportedError("input and output must both be int8, or both int16 (16x8); "
+                               f"got {act} and {y.type_name} (float LSTM is not supported)")
+    bias_type = "INT32" if act == "INT8" else "INT64"
     if len(x.shape) != 3 or len(y.shape) != 3:
         raise UnsupportedError("input and output must be 3-D")
     for i in W_IN + W_REC:
@@ -154,8 +159,9 @@ def check(op, model) -> None:
             raise UnsupportedError("gate weights must have zero point 0")
     for i in BIAS:
         b = _t(model, op, i)
-        if b is None or b.type_name != "INT32" or not b.is_constant:
-            raise UnsupportedError("gate biases must be constant int32 tensors")
+        if b is None or b.type_name != bias_type or not b.is_constant:
+            raise UnsupportedError(f"gate biases must be constant {bias_type.lower()} tensors "
+                                   f"with {act.lower()} activations")
     for name, idxs in (("peephole", PEEPHOLE), ("projection", PROJECTION),
                        ("layer norm", LAYER_NORM)):
         if any(op.inputs[i] >= 0 for i in idxs):
@@ -163,8 +169,8 @@ def check(op, model) -> None:
     h, c = _t(model, op, HIDDEN), _t(model, op, CELL)
     if h is None or c is None or not h.is_variable or not c.is_variable:
         raise UnsupportedError("hidden and cell state must be variable tensors")
-    if h.type_name != "INT8":
-        raise UnsupportedError("hidden state must be int8")
+    if h.type_name != act:
+        raise UnsupportedError(f"hidden state must be {act.lower()} like the input")
     if c.type_name != "INT16":
         raise UnsupportedError("cell state must be int16")
     for t in (x, y, h, c):
@@ -192,6 +198,14 @@ def check(op, model) -> None:
         raise UnsupportedError("state tensors must hold batch * state elements")
     if tuple(y.shape) != (x.shape[0], x.shape[1], g.state):
         raise UnsupportedError(f"output shape {list(y.shape)} does not match the input / state")
+    if act == "INT16":
+        if any(t.quantization.zero_point != 0 for t in (x, y, h)):
+            raise UnsupportedError("16x8 LSTM needs zero points 0 on the int16 input, hidden "
+                                   "state and output (TFLM's 16x8 FC ignores them)")
+        pp = prepare(op, model)
+        if max(pp.in_shift + pp.rec_shift) > 14:
+            raise UnsupportedError("gate FC multiplier too large for TFLM's int64 "
+                                   "requantisation (shift > 14)")
     p = _cell_scale_power(c.quantization.scale)
     m, s = tanh_params(p)
     if m > 0xFFFF or s > 30:
@@ -236,6 +250,7 @@ def _mul_mult(s1, s2, s_out):
 def prepare(op, model):
     g = _geometry(op, model)
     x, h, c = _t(model, op, X), _t(model, op, HIDDEN), _t(model, op, CELL)
+    g.act16 = x.type_name == "INT16"
     xs, hs, cs = x.quantization.scale, h.quantization.scale, c.quantization.scale
     g.input_zp = x.quantization.zero_point
     g.hidden_zp = h.quantization.zero_point
@@ -268,8 +283,14 @@ def _requant(acc, m, s):
     return quant.multiply_by_quantized_multiplier(acc, m, s)
 
 
-def _fc16(v, w, bias, m, s):
-    """FC to int16: v (B, K) int64 already offset, w (N, K) int64."""
+def _fc16(v, w, bias, m, s, acc64=False):
+    """FC to int16: v (B, K) int64 already offset, w (N, K) int64. acc64: the 16x8 FC (int64
+    accumulator and bias, int64 MultiplyByQuantizedMultiplier)."""
+    if acc64:
+        acc = v @ w.T
+        if bias is not None:
+            acc = acc + bias[None, :]
+        return np.clip(quant.multiply_by_quantized_multiplier_int64(acc, m, s), -32768, 32767)
     acc = quant.wrap_int32(v @ w.T)
     if bias is not None:
         acc = quant.wrap_int32(acc + bias[None, :])
@@ -283,13 +304,15 @@ def _mul(a, b, m, s, offset, lo, hi):
 
 def lstm_step(p, x_t, h, c, w_in, w_rec, biases):
     """One time step for B rows. x_t (B, I) int8, h (B, S) int8, c (B, S) int16 ->
-    (new h int8, new c int16)."""
-    xv = x_t.astype(np.int64) - p.input_zp
-    hv = h.astype(np.int64) - p.hidden_zp
+    (new h int8, new c int16); 16x8: x_t, h and the new h int16."""
+    act16 = getattr(p, "act16", False)
+    # TFLM's 16x8 FC has no input offset (the zero points are 0 in converted models)
+    xv = x_t.astype(np.int64) - (0 if act16 else p.input_zp)
+    hv = h.astype(np.int64) - (0 if act16 else p.hidden_zp)
     gates = []
     for k in range(4):
-        a = _fc16(xv, w_in[k], biases[k], p.in_mult[k], p.in_shift[k])
-        b = _fc16(hv, w_rec[k], None, p.rec_mult[k], p.rec_shift[k])
+        a = _fc16(xv, w_in[k], biases[k], p.in_mult[k], p.in_shift[k], act16)
+        b = _fc16(hv, w_rec[k], None, p.rec_mult[k], p.rec_shift[k], act16)
         pre = np.clip(a + b, -32768, 32767)
         gates.append(tanh_int16(pre) if k == 2 else sigmoid_int16(pre))
     i_g, f_g, c_g, o_g = gates
@@ -299,6 +322,9 @@ def lstm_step(p, x_t, h, c, w_in, w_rec, biases):
     if p.cell_clip > 0:
         c2 = np.clip(c2, -p.cell_clip, p.cell_clip)
     tc = tanh_int16(c2, p.tanh_mult, p.tanh_shift)
+    if act16:
+        h2 = _mul(tc, o_g, p.h_mult, p.h_shift, p.hidden_zp, -32768, 32767)
+        return h2.astype(np.int16), c2.astype(np.int16)
     h2 = _mul(tc, o_g, p.h_mult, p.h_shift, p.hidden_zp, -128, 127)
     return h2.astype(np.int8), c2.astype(np.int16)
 
@@ -313,7 +339,8 @@ def simulate(op, model, params, inputs):
     h = np.asarray(h_state).reshape(p.batch, p.state).copy()
     c = np.asarray(c_state).reshape(p.batch, p.state).copy()
     xb = x if p.time_major else np.swapaxes(x, 0, 1)          # (T, B, I)
-    out = np.zeros((p.steps, p.batch, p.state), dtype=np.int8)
+    out = np.zeros((p.steps, p.batch, p.state),
+                   dtype=np.int16 if getattr(p, "act16", False) else np.int8)
     for t in range(p.steps):
         h, c = lstm_step(p, xb[t], h, c, w_in, w_rec, biases)
         out[t] = h
@@ -347,4 +374,5 @@ def emit(op, model, params, cg) -> str:
     args = [cg.ptr(op.inputs[X])]
     args += [cg.ptr(op.inputs[i]) for i in W_IN + W_REC + BIAS]
     args += [cg.ptr(op.inputs[HIDDEN]), cg.ptr(op.inputs[CELL]), cg.ptr(op.outputs[0])]
-    return f"tflm_lstm_s8(&{name}, " + ", ".join(args) + ");"
+    fn = "tflm_lstm_s16" if getattr(params, "act16", False) else "tflm_lstm_s8"
+    return f"{fn}(&{name}, " + ", ".join(args) + ");"

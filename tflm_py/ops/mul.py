@@ -1,4 +1,5 @@
-"""MUL: int8 / int16 with broadcasting (up to 6-D) and fused activation.
+"""MUL: int8 / int16 with broadcasting (up to 6-D) and fused activation;
+int32 (see ops/_arith_s32.py).
 
 TFLM (kernels/mul_common.cc, reference integer_ops/mul.h): the product of the two
 zero-point-offset inputs is rescaled by one multiplier (in1_scale * in2_scale / out_scale,
@@ -12,6 +13,7 @@ import numpy as np
 
 from .. import quant
 from ..errors import UnsupportedError
+from . import _arith_s32
 from . import _eltwise as E
 
 OPS = ("MUL",)
@@ -19,6 +21,8 @@ INPLACE = "elementwise"
 
 
 def check(op, model):
+    if _arith_s32.is_int32(op, model):
+        return _arith_s32.check(op, model)
     E.check_binary_arith(op, model)
     out = model.tensor(op.outputs[0])
     if out.dtype == E.INT16:
@@ -30,10 +34,14 @@ def check(op, model):
 
 
 def macs(op, model) -> int:
+    if _arith_s32.is_int32(op, model):
+        return 0
     return model.tensor(op.outputs[0]).size
 
 
 def prepare(op, model):
+    if _arith_s32.is_int32(op, model):
+        return {"int32": _arith_s32.prepare(op, model)}
     t1, t2 = model.tensor(op.inputs[0]), model.tensor(op.inputs[1])
     out = model.tensor(op.outputs[0])
     s1, z1 = E.scale_zp(t1)
@@ -52,6 +60,8 @@ def prepare(op, model):
 
 
 def simulate(op, model, p, inputs):
+    if "int32" in p:
+        return _arith_s32.simulate(op, model, p["int32"], inputs)
     out = model.tensor(op.outputs[0])
     a, b = E.broadcast_inputs(inputs[0], inputs[1], out.shape)
     prod = quant.wrap_int32((a + p["input1_offset"]) * (b + p["input2_offset"]))
@@ -61,6 +71,8 @@ def simulate(op, model, p, inputs):
 
 
 def emit(op, model, p, cg) -> str:
+    if "int32" in p:
+        return _arith_s32.emit(op, model, p["int32"], cg)
     cg.use_kernel("mul")
     suffix = "s16" if p["dtype"] == E.INT16 else "s8"
     fields = E.layout_fields(p["layout"])

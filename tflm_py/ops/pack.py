@@ -1,11 +1,14 @@
 """PACK and UNPACK rooms: stack equally shaped tensors along a new axis, and the reverse.
 
-TFLM micro (pack.cc, unpack.cc): PACK on float32, int8, int32, int64 outputs, UNPACK on
-float32, int32, int16, int8 inputs; a negative axis counts from the end of the output's (PACK)
+TFLM micro (pack.cc, unpack.cc): PACK on float32, int8, int16, int32, int64 outputs (int16
+since the PyPI build we test against), UNPACK on float32, int32, int16, int8 inputs; a negative axis counts from the end of the output's (PACK)
 or the input's (UNPACK) dims. Bytes are moved, quantization is not looked at. With `outer`
 the product of the dims before the axis and `chunk` those after it, input i of PACK is
 `outer` chunks landing `count` chunks apart in the output; output i of UNPACK is the same
-gather read back (our strided byte gather kernel).
+gather read back (our strided byte gather kernel). With `outer` 1 (the dims before the axis
+all 1) every part is one contiguous block of the packed tensor: the op is planned "view"
+(ops/_views.py): UNPACK's outputs are read in place, PACK's inputs are written in place by
+their producers, and a part planned so costs no copy.
 """
 from __future__ import annotations
 
@@ -14,12 +17,13 @@ from types import SimpleNamespace
 import numpy as np
 
 from ..errors import UnsupportedError
+from ._views import is_view
 from ._datamove import c_array, require_nonempty, require_same_type, require_type
 
 OPS = ("PACK", "UNPACK")
 INPLACE = None
 
-_PACK_TYPES = ("FLOAT32", "INT8", "INT32", "INT64")
+_PACK_TYPES = ("FLOAT32", "INT8", "INT16", "INT32", "INT64")
 _UNPACK_TYPES = ("FLOAT32", "INT32", "INT16", "INT8")
 
 
@@ -46,6 +50,25 @@ def _layout(op, model):
     outer = int(np.prod(big.shape[:a], dtype=np.int64))
     chunk = int(np.prod(big.shape[a + 1:], dtype=np.int64))
     return a, count, outer, chunk
+
+
+def views(op, model):
+    """[(part, packed tensor, byte offset)] when every part is a contiguous block."""
+    try:
+        check(op, model)
+        a, count, outer, chunk = _layout(op, model)
+    except UnsupportedError:
+        return []
+    if outer != 1:
+        return []
+    big = op.outputs[0] if op.type == "PACK" else op.inputs[0]
+    parts = op.inputs if op.type == "PACK" else op.outputs
+    nbytes = chunk * model.tensors[big].dtype.itemsize
+    return [(t, big, k * nbytes) for k, t in enumerate(parts)]
+
+
+def inplace(op, model):
+    return "view" if views(op, model) else None
 
 
 def check(op, model) -> None:
@@ -88,12 +111,16 @@ def emit(op, model, params, cg) -> str:
         cg.use_kernel("pack")
         out = cg.ptr(op.outputs[0])
         for k, t in enumerate(op.inputs):
+            if params.outer == 1 and is_view(cg, t, op.outputs[0], k * chunk_bytes):
+                continue    # its producer wrote it in place
             lines.append(f"tflm_pack_bytes({cg.ptr(t)}, (uint8_t *)(void *){out} + "
                          f"{k * chunk_bytes}, {params.outer}, {chunk_bytes}, "
                          f"{params.count * chunk_bytes});")
         return "\n".join(lines)
     cg.use_kernel("gather_bytes")
     for k, t in enumerate(op.outputs):
+        if params.outer == 1 and is_view(cg, t, op.inputs[0], k * chunk_bytes):
+            continue    # planned as a view of the input
         name = cg.param_struct("tflm_gather_bytes_params_t",
                                {"num_dims": 2, "offset": k * chunk_bytes,
                                 "out_dims": c_array([params.outer, chunk_bytes]),

@@ -8,7 +8,8 @@ the bytes are written in order). We need begin and size constant (the copy is pl
 generation time) and refuse what TFLM's Eval would refuse.
 The copy is a strided byte view of the input (kernels_c/gather_bytes.c); planned "overlap"
 in place: the output may start inside the dying input up to just before the first byte it
-copies.
+copies. A box that is one contiguous block of the input is planned "view" instead (ops/
+_views.py): the output is those bytes of the input and no code runs.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from ..errors import UnsupportedError
+from ._views import box_offset, is_view
 from ._datamove import (byte_strides, collapse_view, emit_view, input_tensor, one_output,
                         require_nonempty, require_same_type, require_type, view_overlap_reads)
 
@@ -82,6 +84,21 @@ def check(op, model) -> None:
                                f"{y.size} (TFLM fails)")
 
 
+def views(op, model):
+    """[(output, input, byte offset)] when the box is contiguous in the input."""
+    try:
+        box = _box(op, model)
+    except UnsupportedError:
+        return []
+    x = model.tensors[op.inputs[0]]
+    off = box_offset(x.shape, [b for b, _ in box], [n for _, n in box])
+    return [] if off is None else [(op.outputs[0], op.inputs[0], off * x.dtype.itemsize)]
+
+
+def inplace(op, model):
+    return "view" if views(op, model) else "overlap"
+
+
 def macs(op, model) -> int:
     return 0
 
@@ -110,5 +127,7 @@ def simulate(op, model, params, inputs):
 
 
 def emit(op, model, params, cg) -> str:
+    if is_view(cg, op.outputs[0], op.inputs[0], params.offset):
+        return ""   # planned as a view of the input: nothing to copy
     return emit_view(cg, f"slice_{op.index}", params.offset, params.out_dims,
                      params.in_steps, cg.ptr(op.inputs[0]), cg.ptr(op.outputs[0]))

@@ -1,5 +1,6 @@
 """SOFTMAX room: int8 input, int8 output (zero point -128, scale exactly 1/256) or int16 output
-(zero point -32768, scale 1/65536), any beta, softmax over the last dimension.
+(zero point -32768, scale 1/65536), any beta, softmax over the last dimension; and int16 input,
+int16 output (zero point 0, scale 1/32768) by TFLM's exp and 1/(1+x) tables (int16 part below).
 
 TFLM micro (softmax_common.cc + reference_ops::Softmax, the gemmlowp fixed-point path; micro
 uses no LUT for int8 input):
@@ -22,6 +23,7 @@ import numpy as np
 
 from ..errors import UnsupportedError
 from .. import quant
+from . import _lut16
 
 OPS = ("SOFTMAX",)
 INPLACE = None
@@ -41,8 +43,11 @@ def check(op, model) -> None:
     y = model.tensor(op.outputs[0])
     if x is None or y is None:
         raise UnsupportedError("input or output tensor is missing")
+    if x.dtype == np.dtype(np.int16):
+        _check_s16(x, y)
+        return
     if x.dtype != np.dtype(np.int8):
-        raise UnsupportedError(f"only int8 input is supported, got {x.type_name}")
+        raise UnsupportedError(f"only int8 or int16 input is supported, got {x.type_name}")
     if not _quant_ok(x) or not _quant_ok(y):
         raise UnsupportedError("input and output must be quantized")
     if len(x.shape) < 1 or tuple(x.shape) != tuple(y.shape):
@@ -73,6 +78,8 @@ def macs(op, model) -> int:
 def prepare(op, model):
     x = model.tensor(op.inputs[0])
     y = model.tensor(op.outputs[0])
+    if x.dtype == np.dtype(np.int16):
+        return _prepare_s16(op, x)
     beta = float(np.float32(getattr(op.options, "beta", 1.0)))
     scale = float(np.float32(x.quantization.scale))
     real = min(beta * scale * float(1 << (31 - _SCALED_DIFF_INTEGER_BITS)), (1 << 31) - 1.0)
@@ -83,11 +90,35 @@ def prepare(op, model):
     return SimpleNamespace(outer=int(x.size // depth) if depth else 0, depth=depth,
                            input_multiplier=int(mult), input_left_shift=int(shift),
                            diff_min=-int(radius), output_bits=8 * y.dtype.itemsize,
-                           output_dtype=y.dtype)
+                           output_dtype=y.dtype,
+                           exp_table=exp_table(int(mult), int(shift), -int(radius)))
+
+
+# An exp below this is invisible in both of its uses: the Q12.19 sum rounds it by 2^12 to 0,
+# and the output rounds SRDHM(reciprocal, exp) <= exp by 2^(31 - 16) or more to 0.
+_EXP_INVISIBLE = 1 << 11
+
+
+def exp_table(input_multiplier: int, input_left_shift: int, diff_min: int) -> np.ndarray:
+    """The C kernel's table: [k] = the Q0.31 exp of the difference -k (k = 0..255; 0 where
+    -k < diff_min), cut after the last entry that is not invisible (_EXP_INVISIBLE) with a
+    0 entry that every larger k reads (the kernel clamps k to the last index)."""
+    diff = -np.arange(256, dtype=np.int64)
+    scaled = quant.multiply_by_quantized_multiplier_greater_than_one(
+        diff, input_multiplier, input_left_shift)
+    e = quant.exp_on_negative_values(scaled, _SCALED_DIFF_INTEGER_BITS)
+    e = np.where(diff >= diff_min, e, 0).astype(np.int64)
+    visible = np.nonzero(e >= _EXP_INVISIBLE)[0]
+    n = int(visible[-1]) + 1 if visible.size else 1
+    if n < 256:
+        e = np.concatenate([e[:n], [0]])
+    return e.astype(np.int32)
 
 
 def simulate(op, model, params, inputs):
     p = params
+    if getattr(p, "int16", False):
+        return [_simulate_s16(p, inputs[0])]
     x = np.asarray(inputs[0]).astype(np.int64)
     shape = x.shape
     x = x.reshape(p.outer, p.depth)
@@ -109,9 +140,74 @@ def simulate(op, model, params, inputs):
 
 def emit(op, model, params, cg) -> str:
     p = params
+    if getattr(p, "int16", False):
+        return _emit_s16(op, p, cg)
     cg.use_kernel("softmax")
+    table = cg.const_array("int32_t", p.exp_table, f"softmax_{op.index}_exp")
     fields = {"outer": p.outer, "depth": p.depth, "input_multiplier": p.input_multiplier,
-              "input_left_shift": p.input_left_shift, "diff_min": p.diff_min}
+              "input_left_shift": p.input_left_shift, "diff_min": p.diff_min,
+              "exp_table": table, "table_last": len(p.exp_table) - 1}
     name = cg.param_struct("tflm_softmax_params_t", fields, f"softmax_{op.index}")
     fn = "tflm_softmax_s8" if p.output_bits == 8 else "tflm_softmax_s8_s16"
     return f"{fn}(&{name}, {cg.ptr(op.inputs[0])}, {cg.ptr(op.outputs[0])});"
+
+
+# ---- int16 -> int16 (softmax_common.cc + reference_ops::SoftmaxInt16)
+# - input_multiplier / input_shift = QuantizeMultiplier(input_scale * beta / (10 / 65535)) in
+#   double: the row's differences x - max (in [-65535, 0]) map onto [-65535, 0] ~ [-10, 0].
+# - e = lut(exp, clamp(MultiplyByQuantizedMultiplier(diff) + 32767)) in Q0.15; the row's sum
+#   is normalised (h = clz(sum), sum << (h - 1), rounding shift by 14) and 1/sum read from the
+#   1/(1+x) table at that value - 3 * 2^15, clamped to int16;
+#   out = clamp((e * recip + 2^(30 - h)) >> (31 - h), 0, 32767).
+
+def _check_s16(x, y) -> None:
+    if y.dtype != np.dtype(np.int16):
+        raise UnsupportedError(f"int16 input needs an int16 output, got {y.type_name}")
+    if not _quant_ok(x) or not _quant_ok(y):
+        raise UnsupportedError("input and output must be quantized")
+    if len(x.shape) < 1 or tuple(x.shape) != tuple(y.shape):
+        raise UnsupportedError(f"input shape {tuple(x.shape)} and output shape "
+                               f"{tuple(y.shape)} must be equal and of rank >= 1")
+    if x.quantization.zero_point != 0:
+        raise UnsupportedError("int16 input must have zero point 0 (TFLM requires it)")
+    yq = y.quantization
+    if yq.zero_point != 0 or abs(float(yq.scale) - 1.0 / 32768) > 0.001 / 32768:
+        raise UnsupportedError("int16 output must have scale 1/32768 and zero point 0 "
+                               "(TFLM requires it)")
+
+
+def _prepare_s16(op, x):
+    beta = float(np.float32(getattr(op.options, "beta", 1.0)))
+    real = float(np.float32(x.quantization.scale)) * beta / (10.0 / 65535.0)
+    mult, shift = quant.quantize_multiplier(real)
+    depth = int(x.shape[-1])
+    return SimpleNamespace(int16=True, outer=int(x.size // depth) if depth else 0, depth=depth,
+                           input_multiplier=int(mult), input_shift=int(shift),
+                           exp_lut=_lut16.softmax_exp_lut(),
+                           recip_lut=_lut16.softmax_recip_lut())
+
+
+def _simulate_s16(p, x):
+    x = np.asarray(x).astype(np.int64)
+    shape = x.shape
+    x = x.reshape(p.outer, p.depth)
+    diff = x - x.max(axis=1, keepdims=True)
+    scaled = quant.multiply_by_quantized_multiplier(diff, p.input_multiplier, p.input_shift)
+    e = _lut16.lut_lookup_s16(np.clip(scaled + 32767, -32768, 32767), p.exp_lut)
+    total = e.sum(axis=1, keepdims=True)
+    headroom = quant.count_leading_zeros_u32(total)
+    norm = ((total << (headroom - 1)) + (1 << 13)) >> 14
+    recip = _lut16.lut_lookup_s16(np.clip(norm - 3 * (1 << 15), -32768, 32767), p.recip_lut)
+    right = 31 - headroom
+    out = quant.wrap_int32((e * recip + (np.int64(1) << (right - 1))) >> right)
+    return np.clip(out, 0, 32767).astype(np.int16).reshape(shape)
+
+
+def _emit_s16(op, p, cg) -> str:
+    cg.use_kernel("softmax_s16")
+    exp_lut = cg.const_array("int16_t", [int(v) for v in p.exp_lut], "softmax_exp_lut")
+    recip_lut = cg.const_array("int16_t", [int(v) for v in p.recip_lut], "softmax_recip_lut")
+    fields = {"outer": p.outer, "depth": p.depth, "input_multiplier": p.input_multiplier,
+              "input_shift": p.input_shift, "exp_lut": exp_lut, "recip_lut": recip_lut}
+    name = cg.param_struct("tflm_softmax_s16_params_t", fields, f"softmax_{op.index}")
+    return f"tflm_softmax_s16(&{name}, {cg.ptr(op.inputs[0])}, {cg.ptr(op.outputs[0])});"

@@ -8,7 +8,9 @@ output 0's extent for every output, so all must agree). Every output has the inp
 and dims off the axis (TFLM only DCHECKs this; we require it), extents add up to the input's.
 Each output is a strided byte view of the input (kernels_c/gather_bytes.c). SPLIT_V is
 planned "overlap" in place: output 0 may start inside its dying input, so it is copied last.
-(SPLIT's input 0 is the axis constant, so it has no in-place pair.)
+(SPLIT's input 0 is the axis constant, so it has no in-place pair.) When the dims before the
+axis are all 1, each output is one contiguous block of the input: both are planned "view"
+(ops/_views.py) and an output planned in place costs no copy and no arena.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from ..errors import UnsupportedError
+from ._views import is_view
 from ._datamove import (byte_strides, collapse_view, emit_view, input_tensor, require_nonempty,
                         require_same_type, require_type, view_overlap_reads)
 
@@ -26,7 +29,27 @@ _TYPES = ("FLOAT32", "INT8", "INT16", "INT32")
 
 
 def inplace(op, model):
+    if views(op, model):
+        return "view"
     return "overlap" if op.type == "SPLIT_V" else None
+
+
+def views(op, model):
+    """[(output k, input, byte offset)] when every output is a contiguous block."""
+    try:
+        check(op, model)
+    except UnsupportedError:
+        return []
+    x = model.tensors[op.inputs[_data_index(op)]]
+    axis = _axis(op, model)
+    if any(int(d) != 1 for d in x.shape[:axis]):
+        return []
+    row = int(np.prod(x.shape[axis + 1:], dtype=np.int64)) * x.dtype.itemsize
+    out, start = [], 0
+    for o in op.outputs:
+        out.append((o, op.inputs[_data_index(op)], start * row))
+        start += model.tensors[o].shape[axis]
+    return out
 
 
 def _data_index(op) -> int:
@@ -131,6 +154,8 @@ def emit(op, model, params, cg) -> str:
     # output 0 last: it alone may be planned over the input the others still read
     for k in reversed(range(len(op.outputs))):
         off, dims, steps, _ = params.views[k]
+        if is_view(cg, op.outputs[k], op.inputs[_data_index(op)], off):
+            continue    # planned as a view of the input: nothing to copy
         calls.append(emit_view(cg, f"{op.type.lower()}_{op.index}_out{k}", off, dims, steps,
                                src, cg.ptr(op.outputs[k])))
     return "\n".join(calls)

@@ -14,7 +14,9 @@ Prepare checks the output shape with a slightly different formula (float ceil of
 (stop-start)/s, shrink always one element). Where the two disagree (a shrunk axis with a
 negative stride or a start past the end) TFLM leaves output elements unwritten; we reject.
 Python resolves every axis to (start, step, count) and hands the C kernel a collapsed byte
-gather: an input byte offset, output extents and signed byte steps.
+gather: an input byte offset, output extents and signed byte steps. When that gather is one
+run of consecutive bytes, the output is a block of the input: planned "view" (ops/_views.py),
+no code runs.
 """
 from __future__ import annotations
 
@@ -24,11 +26,28 @@ from types import SimpleNamespace
 import numpy as np
 
 from ..errors import UnsupportedError
+from ._views import is_view
 from ._datamove import (c_array, view_overlap_reads, const_int32, input_tensor, one_output, require_nonempty,
                         require_same_type, require_type)
 
 OPS = ("STRIDED_SLICE",)
 INPLACE = "overlap"  # the byte gather may write over its dying input (ops/_datamove.py)
+
+
+def views(op, model):
+    """[(output, input, byte offset)] when the slice is one run of consecutive bytes."""
+    try:
+        check(op, model)
+        p = prepare(op, model)
+    except UnsupportedError:
+        return []
+    if len(p.out_dims) != 1 or list(p.in_steps) != [1]:
+        return []
+    return [(op.outputs[0], op.inputs[0], int(p.offset))]
+
+
+def inplace(op, model):
+    return "view" if views(op, model) else "overlap"
 
 _TYPES = ("FLOAT32", "INT8", "INT16", "INT32", "BOOL")
 _MAX_DIMS = 4
@@ -200,6 +219,8 @@ def simulate(op, model, params, inputs):
 
 
 def emit(op, model, params, cg) -> str:
+    if is_view(cg, op.outputs[0], op.inputs[0], params.offset):
+        return ""   # planned as a view of the input: nothing to copy
     cg.use_kernel("gather_bytes")
     name = cg.param_struct("tflm_gather_bytes_params_t",
                            {"num_dims": len(params.out_dims), "offset": params.offset,

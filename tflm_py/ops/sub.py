@@ -1,4 +1,5 @@
-"""SUB: int8 / int16 with broadcasting and fused activation.
+"""SUB: int8 / int16 with broadcasting and fused activation;
+int32 (unquantized, see ops/_arith_s32.py).
 
 Same arithmetic as ADD (see ops/add.py) except that the rescaled second input is subtracted;
 the C kernel is ADD's (kernels_c/add.c) with its `subtract` flag set. Negating the input

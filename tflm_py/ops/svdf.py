@@ -47,7 +47,9 @@ def check(op, model) -> None:
     x, wf, wt, bias, st = (model.tensor(i) for i in op.inputs)
     y = model.tensor(op.outputs[0])
     if x is None or x.type_name != "INT8" or y.type_name != "INT8":
-        raise UnsupportedError("only int8 input and output are supported (float SVDF is not)")
+        raise UnsupportedError("only int8 input and output are supported (TFLM's SVDF takes "
+                               "int8 or float32 input: no int16 activations; float SVDF is "
+                               "not supported here)")
     if wf is None or wf.type_name != "INT8" or not wf.is_constant:
         raise UnsupportedError("weights_feature must be a constant int8 tensor")
     if wt is None or wt.type_name not in ("INT16", "INT8") or not wt.is_constant:

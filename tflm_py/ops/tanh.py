@@ -1,5 +1,7 @@
 """TANH room: int8 -> int8 (the kernel assumes output scale 1/128, zero point 0; TFLM does
-not check the output quantization and neither do we: we compute exactly what it computes).
+not check the output quantization and neither do we: we compute exactly what it computes),
+and int16 -> int16 (zero points 0, output scale 2^-15: TFLM's table-interpolation path, see
+_lut16.py).
 
 TFLM micro (tanh.cc + reference_integer_ops::Tanh), gemmlowp fixed point:
 - input_multiplier / input_left_shift / input_range_radius exactly as LOGISTIC's.
@@ -16,8 +18,8 @@ from types import SimpleNamespace
 import numpy as np
 
 from .. import quant
-from . import _lut
-from .logistic import check_int8_unary, input_radius, input_scaling
+from . import _lut, _lut16
+from .logistic import check_int8_unary, input_radius, input_scaling, is_int16
 
 OPS = ("TANH",)
 INPLACE = "elementwise"
@@ -27,6 +29,9 @@ _OUTPUT_FRACTIONAL_BITS = 7
 
 
 def check(op, model) -> None:
+    if is_int16(op, model) and len(op.outputs) == 1:
+        _lut16.check_sigmoid_s16(op, model, tanh=True)
+        return
     check_int8_unary(op, model)
 
 
@@ -45,6 +50,8 @@ def lut_for(x_zp: int, mult: int, shift: int, radius: int) -> np.ndarray:
 
 
 def prepare(op, model):
+    if is_int16(op, model):
+        return _lut16.prepare_sigmoid_s16(op, model, tanh=True)
     x = model.tensor(op.inputs[0])
     mult, shift = input_scaling(float(x.quantization.scale))
     radius = input_radius(shift)
@@ -54,6 +61,13 @@ def prepare(op, model):
                            lut=lut_for(zp, mult, shift, radius))
 
 
-# simulate and emit are the table lookup of the prepared LUT
-simulate = _lut.simulate
-emit = _lut.emit
+def simulate(op, model, params, inputs):
+    if getattr(params, "int16", False):
+        return _lut16.simulate_sigmoid_s16(op, model, params, inputs)
+    return _lut.simulate(op, model, params, inputs)     # int8: the prepared table
+
+
+def emit(op, model, params, cg) -> str:
+    if getattr(params, "int16", False):
+        return _lut16.emit_sigmoid_s16(op, model, params, cg)
+    return _lut.emit(op, model, params, cg)

@@ -205,7 +205,7 @@ def emit(op, model, params, cg) -> str:
         "output_w", "output_c", "stride_h", "stride_w", "pad_h", "pad_w", "input_offset",
         "output_offset", "act_min", "act_max", "per_channel")}
     fields["multipliers"] = cc.c_array_or_name(cg, "int32_t", p.multipliers, h + "_mult")
-    fields["shifts"] = cc.c_array_or_name(cg, "int32_t", p.shifts, h + "_shift")
+    fields["shifts"] = cc.shift_array(cg, p.shifts, h + "_shift")
     name = cg.param_struct("tflm_transpose_conv_params_t", fields, h)
     if p.bias is None:
         bias = "NULL"

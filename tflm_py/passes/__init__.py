@@ -7,10 +7,14 @@
 Each pass is a module with `run(model) -> list[str]`: it edits the model it is given (a
 private copy made by `optimize`) and returns one note per change, for `tflm-py inspect`.
 
+- `variables`: resource variables (CALL_ONCE's init subgraph, VAR_HANDLE, READ_VARIABLE,
+  ASSIGN_VARIABLE) become persistent state tensors with their initial values;
 - `pin_batch`: a dynamic batch dimension (shape_signature -1) runs as batch 1, the shape the
   converter wrote and TFLM allocates;
 - `fold_constants`: an op whose inputs are all known at generation time (constants, and the
   static shape SHAPE reads) becomes a constant tensor: no code and no arena on the device;
+- `float_islands`: DEQUANTIZE -> float32 op(s) -> QUANTIZE between int8 tensors becomes one
+  int8 lookup table (TFLM's float32 arithmetic evaluated for the 256 inputs);
 - `collapse`: RESHAPE of RESHAPE, identity reshapes, QUANTIZE between equal quantizations;
 - `dead_ops`: ops whose outputs nobody reads (and that change no state).
 
@@ -26,9 +30,9 @@ from typing import Union
 
 from ..ir import Model
 from ..reader import read_model
-from . import collapse, dead_ops, fold_constants, pin_batch
+from . import collapse, dead_ops, float_islands, fold_constants, pin_batch, variables
 
-PASSES = (pin_batch, fold_constants, collapse, dead_ops)
+PASSES = (variables, pin_batch, fold_constants, float_islands, collapse, dead_ops)
 _MAX_ROUNDS = 8
 
 

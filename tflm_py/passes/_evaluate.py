@@ -63,6 +63,10 @@ def _binary(op, a, b, dtype):
     elif t in ("DIV", "FLOOR_DIV", "FLOOR_MOD"):
         if np.any(np.broadcast_to(b64, np.broadcast_shapes(a64.shape, b64.shape)) == 0):
             raise CannotFold("division by zero")
+        lowest = np.iinfo(dtype).min
+        if np.any((a64 == lowest) & (b64 == -1)):
+            # C++'s lowest / -1 overflows: TFLM's kernel traps (SIGFPE on x86), keep the op
+            raise CannotFold(f"{lowest} / -1 overflows")
         if t == "DIV":
             q = np.abs(a64) // np.abs(b64)
             y = np.where((a64 < 0) != (b64 < 0), -q, q)
@@ -78,7 +82,9 @@ def _binary(op, a, b, dtype):
         y = (a64 - b64) ** 2
     else:
         raise CannotFold(t)
-    return _wrap(_activation(op, y), dtype)
+    if t == "ADD":      # TFLM's integer ADD (add.cc) clamps to the type's range only
+        return _wrap(y, dtype)
+    return _wrap(_activation(op, _wrap(y, dtype)), dtype)
 
 
 _COMPARE = {"EQUAL": np.equal, "NOT_EQUAL": np.not_equal, "LESS": np.less,

@@ -14,6 +14,10 @@ nothing). An op neither can evaluate stays. A folded output larger
 than FOLD_LIMIT bytes (and larger than the op's inputs) also stays: it would cost more flash
 than the op costs arena (a FILL of a large tensor).
 
+A division TFLM's kernel would fault on (by zero, or the lowest int32 by -1) stays in the
+graph. tests/test_fold_vs_tflm.py holds every op family's fold against TFLM running the
+unfolded file (and lists the int32 folds TFLM's kernels refuse).
+
 Folded tensors get `data` (read-only) and no `data_offset`: they are not in the file, the
 code generator writes them as const arrays.
 """
@@ -41,6 +45,12 @@ def _evaluate(op, model: Model):
     if op.type in ("DIV", "FLOOR_DIV", "FLOOR_MOD") and args[1] is not None \
             and np.any(np.asarray(args[1]) == 0):
         raise CannotFold(f"{op.type} by zero")      # TFLM fails at run time: keep the op
+    y = model.tensors[op.outputs[0]] if op.outputs else None
+    if op.type in ("DIV", "FLOOR_DIV", "FLOOR_MOD") and y is not None \
+            and y.type_name in ("INT32", "INT64") and all(a is not None for a in args[:2]):
+        lowest = np.iinfo(y.dtype).min
+        if np.any((np.asarray(args[0]) == lowest) & (np.asarray(args[1]) == -1)):
+            raise CannotFold(f"{op.type} of {lowest} by -1")   # TFLM's kernel traps: keep it
     room = ops.registry().get(op.type)
     if room is not None:
         try:

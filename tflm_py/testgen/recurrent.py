@@ -74,20 +74,32 @@ def _lstm_dims(rng):
 
 
 def lstm_model(rng: np.random.Generator, batch=None, steps=None, n_in=None, n_state=None,
-               time_major=None) -> bytes:
-    """One random int8 UNIDIRECTIONAL_SEQUENCE_LSTM model (TFLM micro's supported form)."""
+               time_major=None, act_dtype=np.int8) -> bytes:
+    """One random int8 UNIDIRECTIONAL_SEQUENCE_LSTM model (TFLM micro's supported form), or
+    16x8 with act_dtype int16 (int16 input / hidden / output, zero points 0, int64 biases)."""
+    act16 = np.dtype(act_dtype) == np.dtype(np.int16)
     if None in (batch, steps, n_in, n_state):
         batch, steps, n_in, n_state = _lstm_dims(rng)
     if time_major is None:
         time_major = bool(rng.random() < 0.3)
     b = ModelBuilder()
-    in_scale = _f32(rng.choice([1 / 255, rng.uniform(0.005, 0.1)]))
-    in_zp = int(rng.choice([-128, 0, int(rng.integers(-128, 128))]))
+    if act16:
+        in_scale = _f32(rng.choice([1 / 32768, 2 ** -12, rng.uniform(5e-5, 1e-3)]))
+        in_zp = 0
+    else:
+        in_scale = _f32(rng.choice([1 / 255, rng.uniform(0.005, 0.1)]))
+        in_zp = int(rng.choice([-128, 0, int(rng.integers(-128, 128))]))
     x_shape = (steps, batch, n_in) if time_major else (batch, steps, n_in)
-    x = b.activation(x_shape, np.int8, in_scale, in_zp, name="input")
+    x = b.activation(x_shape, act_dtype, in_scale, in_zp, name="input")
     # hidden state / output: tanh-ish range, usually symmetric (zero point 0)
-    h_scale = _f32(rng.choice([1 / 128, rng.uniform(0.002, 0.02)]))
-    h_zp = 0 if rng.random() < 0.7 else int(rng.integers(-20, 21))
+    if act16:
+        h_scale = _f32(rng.choice([1 / 32768, rng.uniform(2e-5, 2e-4)]))
+        h_zp = 0
+    else:
+        h_scale = _f32(rng.choice([1 / 128, rng.uniform(0.002, 0.02)]))
+        h_zp = 0 if rng.random() < 0.7 else int(rng.integers(-20, 21))
+    # typical magnitude of an input / hidden value in integer steps
+    act_steps = 19000.0 if act16 else 60.0
     # cell state: a power of two (Q3.12 is what the converter picks most of the time)
     c_scale = _f32(2.0 ** -int(rng.choice([12, 12, 11, 13, 14, 15, 10])))
     spread = float(rng.choice([0.5, 1.0, 2.0, 4.0]))
@@ -96,7 +108,8 @@ def lstm_model(rng: np.random.Generator, batch=None, steps=None, n_in=None, n_st
         lim = int(rng.choice([127, 127, 100, 30]))
         w = rng.integers(-lim, lim + 1, size=(n_state, k)).astype(np.int8)
         # scale so that a gate pre-activation is O(spread) in real units
-        target = spread / (np.sqrt(k) * lim * max(act_scale, 1e-3) * 60.0)
+        target = spread / (np.sqrt(k) * lim * max(act_scale, 1e-3 / 300 if act16 else 1e-3)
+                           * act_steps)
         s = _f32(target * rng.uniform(0.5, 2.0))
         return b.constant(w, scales=[s], zero_points=[0]), s
 
@@ -113,19 +126,20 @@ def lstm_model(rng: np.random.Generator, batch=None, steps=None, n_in=None, n_st
     for g in range(4):
         bs = _f32(np.float32(in_scale) * np.float32(w_in_s[g]))
         lim = int(min(2 ** 20, max(1, 2.0 / bs)))
-        bv = rng.integers(-lim, lim + 1, size=(n_state,)).astype(np.int32)
+        bias_dtype = np.int64 if act16 else np.int32
+        bv = rng.integers(-lim, lim + 1, size=(n_state,)).astype(bias_dtype)
         if g == 1 and rng.random() < 0.5:  # forget gate bias ~ +1 (unit_forget_bias)
-            bv = (bv // 4 + int(min(2 ** 24, 1.0 / bs))).astype(np.int32)
+            bv = (bv // 4 + int(min(2 ** 24, 1.0 / bs))).astype(bias_dtype)
         biases.append(b.constant(bv, scales=[bs], zero_points=[0]))
-    h = b.variable((batch, n_state), np.int8, h_scale, h_zp, name="output_state")
+    h = b.variable((batch, n_state), act_dtype, h_scale, h_zp, name="output_state")
     c = b.variable((batch, n_state), np.int16, c_scale, 0, name="cell_state")
     y_shape = (steps, batch, n_state) if time_major else (batch, steps, n_state)
-    y = b.activation(y_shape, np.int8, h_scale, h_zp, name="output")
+    y = b.activation(y_shape, act_dtype, h_scale, h_zp, name="output")
     inter = []
     if rng.random() < 0.7:  # what the converter attaches; TFLM micro does not read them
         for name in ("input_to_input", "input_to_forget", "input_to_cell", "input_to_output"):
             inter.append(b.activation((0,), np.float32, name=name + "_intermediate"))
-        inter.append(b.activation((0,), np.int8, h_scale, h_zp,
+        inter.append(b.activation((0,), act_dtype, h_scale, h_zp,
                                   name="effective_hidden_scale_intermediate"))
     clip = float(rng.choice([0.0, 0.0, 10.0, 3.0, float(rng.uniform(0.5, 8.0))]))
     ins = [x] + w_in + w_rec + [-1, -1, -1] + biases + [-1, -1] + [h, c] + [-1] * 4

@@ -31,9 +31,10 @@ def gen_shape(rng) -> bytes:
     return b.build([x], [y])
 
 
-def gen_pack(rng) -> bytes:
+def gen_pack(rng, dtype=None) -> bytes:
     b = ModelBuilder()
-    dtype = _PACK_TYPES[int(rng.integers(len(_PACK_TYPES)))]
+    if dtype is None:
+        dtype = _PACK_TYPES[int(rng.integers(len(_PACK_TYPES)))]
     s = _shape(rng, 0, 3)
     n = int(rng.integers(1, 5))
     axis = int(rng.integers(-(len(s) + 1), len(s) + 1))
