@@ -79,12 +79,12 @@ def main() -> int:
             parts = size_report(proj / "lib" / prefix, prefix)
             mlperf = _firmware(model, args.board, Path(tmp) / "mlperf", "mlperf-tiny") \
                 if args.mlperf else None
-        tables = man.get("table_bytes", 0)
+        tables = parts["tables"]["flash"]
         const = man["model_bytes"] + tables
         rows.append({"model": path.stem, "tflite": man["tflite_bytes"],
                      "model_data": man["model_bytes"], "tables": tables, "constants": const,
                      "kernels": parts["kernels"]["flash"],
-                     "glue": parts["rest"]["flash"] - tables, "firmware": fw,
+                     "glue": parts["rest"]["flash"], "firmware": fw,
                      "firmware_production": prod, "firmware_mlperf": mlperf,
                      "firmware_whole_tflite": fw - man["model_bytes"] + man["tflite_bytes"],
                      "over_constants": fw - const,
