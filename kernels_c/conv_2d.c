@@ -248,10 +248,12 @@ static void conv_widen(const int8_t *x, int32_t depth, int32_t offset, int8_t *b
     int8_t *dst = conv_widen_quads(x, quads, off2, buf + 8 * slot);
     x += 4 * quads;
     if (rest != 0) {
-        int8_t last[4];
-        memset(last, (int8_t)(-offset), 4);
-        memcpy(last, x, (size_t)rest);
-        const int32_t v = tflm_load_s32(last);
+        /* the rest values, then the zero point's bytes (no library calls for 1..3 bytes) */
+        uint32_t u = (uint32_t)(uint8_t)(-offset) * 0x01010101u;
+        for (int32_t i = 0; i < rest; ++i) {
+            u = (u & ~(0xFFu << (8 * i))) | ((uint32_t)(uint8_t)x[i] << (8 * i));
+        }
+        const int32_t v = (int32_t)u;
         tflm_store_s32(dst, __sxtab16(off2, v));
         tflm_store_s32(dst + 4, tflm_sxtab16_ror8(off2, v));
     }
