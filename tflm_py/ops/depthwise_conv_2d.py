@@ -12,7 +12,7 @@ for an int64 bias or none, wrapping int32 path for an int32 bias).
 Kernels (kernel_variants, the planner chooses): a 3x3 filter with depth_multiplier 1, no
 dilation and stride_w 1 or 2 runs tflm_depthwise_conv_2d_3x3_s8 when the plan grants its
 scratch, a ring of 3 channel-planar int16 input rows (on Cortex-M: SMLAD on tap pairs over
-per-channel records the generator lays out, about 2.5 / 3.3 instructions per MAC for stride
+per-channel records the generator lays out, about 2.6 / 3.4 instructions per MAC for stride
 1 / 2); one input channel with M > 1 runs as a CONV_2D; everything else, and the 3x3 shapes
 without scratch, the direct loops of tflm_depthwise_conv_2d_s8.
 """
@@ -130,7 +130,7 @@ def scratch_bytes(op, model) -> int:
 # Instructions per MAC of the kernel's paths on a Cortex-M4 (-Os), measured with `tflm-py
 # bench` on the QEMU board (scripts/bench_depthwise.py: kws_ref_model's layers and stand-ins
 # for vww's / person_detect's): estimates for the planner's speed/RAM trade-off, not promises.
-INSTRUCTIONS_PER_MAC = {"ring3x3_s1": 2.5, "ring3x3_s2": 3.3, "direct": 6.4, "as_conv": 2.6,
+INSTRUCTIONS_PER_MAC = {"ring3x3_s1": 2.6, "ring3x3_s2": 3.4, "direct": 6.4, "as_conv": 2.6,
                         "reference": 19.7}
 
 
