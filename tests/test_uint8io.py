@@ -160,3 +160,79 @@ def test_converted_uint8_model_run_on_the_qemu_board(tmp_path, monkeypatch, caps
     d = json.loads(out[out.index("{"):])
     assert rc == 0, d
     assert d["passed"] == 3 and d["bit_exact"] is True and d["max_abs_diff"] == 0
+
+
+# ------------------------------------------------------------------ MLPerf Tiny firmware
+
+def test_mlperf_input_modes_for_uint8_inputs():
+    from tflm_py import mlperf_firmware as mf
+    u8 = lambda shape: {"dtype": "uint8", "shape": list(shape),  # noqa: E731
+                        "bytes": int(np.prod(shape))}
+    # vww01 / ic01 U8C3 bytes go unchanged into a uint8 input
+    for mid, shape in (("vww01", (1, 96, 96, 3)), ("ic01", (1, 32, 32, 3))):
+        s = mf.firmware_spec([u8(shape)], [u8((1, 2))], mid)
+        assert s["input_mode"] == "uint8" and s["in_bytes"] == int(np.prod(shape))
+    assert mf.check_input_mode("u8-minus-128", [u8((1, 8))]) is not None
+    assert mf.check_input_mode("uint8", [{"dtype": "int8", "shape": [1, 8], "bytes": 8}]) \
+        is not None
+    # ad01's float32 values are quantized on the device to the uint8 input
+    s = mf.firmware_spec([u8((1, 640))], [u8((1, 640))], "ad01")
+    assert s["input_mode"] == "float32" and s["float_input"] and s["in_uint8"]
+    assert s["in_elem_bytes"] == 1 and s["db_bytes"] == 2560 and s["ad01"]
+    x = np.array([0.0, 0.25, -0.25, 0.5, -0.5, 1e9, -1e9, np.nan, 200.0], np.float32)
+    q = mf.quantize_like_firmware(x, 0.5, 100, np.uint8)
+    # x / 0.5 = 0, .5, -.5, 1, -1, big, -big, nan, 400; halves away from zero, + 100
+    assert q.dtype == np.uint8 and q.tolist() == [100, 101, 99, 101, 99, 255, 0, 100, 255]
+
+
+def _uint8_autoencoder(n: int = 48) -> bytes:
+    """An ad01-shaped model with uint8 input and output, as the converter makes it:
+    QUANTIZE uint8 -> int8, FULLY_CONNECTED, QUANTIZE int8 -> uint8."""
+    rng = np.random.default_rng(8)
+    b = ModelBuilder()
+    x = b.activation((1, n), np.uint8, 0.05, 120)
+    xi = b.activation((1, n), np.int8, 0.05, -8)
+    w = b.constant(rng.integers(-127, 128, size=(n, n), dtype=np.int8), scales=[0.01],
+                   zero_points=[0])
+    yi = b.activation((1, n), np.int8, 0.08, 3)
+    y = b.activation((1, n), np.uint8, 0.08, 131)
+    b.op("QUANTIZE", [x], [xi])
+    b.op("FULLY_CONNECTED", [xi, w, -1], [yi])
+    b.op("QUANTIZE", [yi], [y])
+    return b.build([x], [y])
+
+
+def test_mlperf_firmware_with_uint8_inputs_on_qemu(tmp_path, monkeypatch):
+    """The converted uint8 CNN as ic01 (the runner's U8C3 bytes copied into the uint8 input)
+    and a uint8 autoencoder as ad01 (float32 values quantized to uint8 on the device): the
+    outputs equal the simulator's bit for bit, m-results within their rounding."""
+    from tflm_py import boards, harness, mlperf
+    for tool in ("arm-none-eabi-gcc", "qemu-system-arm"):
+        assert shutil.which(tool), f"{tool} not installed: run scripts/setup.sh"
+    monkeypatch.setenv("TFLM_PY_PIO_CORE", str(tmp_path / "pio_core"))
+    ad_path = tmp_path / "ad01_uint8.tflite"
+    ad_path.write_bytes(_uint8_autoencoder())
+    rng = np.random.default_rng(9)
+    cases = [(DATA / "small_cnn_uint8.tflite", "ic01", "uint8", False,
+              [[rng.integers(0, 256, size=(1, 16, 16, 3)).astype(np.uint8)] for _ in range(2)]
+              + [[np.full((1, 16, 16, 3), 255, np.uint8)]]),
+             (ad_path, "ad01", "float32", True,
+              [[rng.normal(0, 4, size=(1, 48)).astype(np.float32)] for _ in range(2)]
+              + [[np.linspace(-20, 20, 48, dtype=np.float32).reshape(1, 48)]])]
+    for path, mid, mode, floats, samples in cases:
+        model = load_model(str(path))
+        proj = boards.make_project(model, "qemu-mps2-an386", tmp_path / mid,
+                                   protocol="mlperf-tiny", mlperf_model=mid)
+        spec = boards.load_project(proj)["mlperf"]
+        assert spec["input_mode"] == mode, spec
+        harness.build_project(proj)
+        with harness.VirtualBoard(boards.load_project(proj), lifetime=300) as vb:
+            link = harness.connect(vb.info["url"])
+            try:
+                res = mlperf.validate_device(mlperf.MlperfClient(link), Simulator(model),
+                                             samples, float_inputs=floats)
+            finally:
+                link.close()
+        assert res.bit_exact and len(res.samples) == 3, (mid, res.first_mismatch)
+        if mid == "ad01":
+            assert all(len(s.results) == 1 and s.results[0] > 0 for s in res.samples)
