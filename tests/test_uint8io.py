@@ -236,3 +236,19 @@ def test_mlperf_firmware_with_uint8_inputs_on_qemu(tmp_path, monkeypatch):
         assert res.bit_exact and len(res.samples) == 3, (mid, res.first_mismatch)
         if mid == "ad01":
             assert all(len(s.results) == 1 and s.results[0] > 0 for s in res.samples)
+
+
+def test_identity_uint8_quantize_is_not_collapsed_away():
+    """TFLM refuses QUANTIZE uint8 -> uint8 even between equal quantizations; the collapse
+    pass must not turn that model into one tflm_py runs."""
+    b = ModelBuilder()
+    x = b.activation((1, 4), np.uint8, 0.1, 128)
+    m = b.activation((1, 4), np.uint8, 0.1, 128)
+    y = b.activation((1, 4), np.int8, 0.1, 0)
+    b.op("QUANTIZE", [x], [m])
+    b.op("QUANTIZE", [m], [y])
+    data = b.build([x], [y])
+    with pytest.raises(RuntimeError):
+        run_oracle(data, [[np.zeros((1, 4), np.uint8)]])
+    with pytest.raises(UnsupportedError, match="uint8 -> uint8"):
+        ops.check_model(load_model(data))
