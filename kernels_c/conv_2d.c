@@ -308,7 +308,7 @@ static void conv_widen_window(const tflm_conv_2d_params_t *p, const int8_t *in_b
     "ldrd   %[xa], %[xc], [%[px]], #8\n\t"                                                 \
     "smlad  %[b3], " w ", %[xa], %[b3]\n\t"                                                \
     "smlad  %[b3], " u ", %[xc], %[b3]\n\t"
-#define CONV_GEMM_4X1(xb, w, quads, a0, a1, a2, a3)                                        \
+#define CONV_GEMM_4X1_WITH(LOAD_W2, xb, w, quads, a0, a1, a2, a3)                          \
     do {                                                                                   \
         int32_t t0_, t1_, t2_, t3_, xa_, xc_, n_ = (quads);                                \
         __asm__ volatile(                                                                  \
@@ -321,8 +321,7 @@ static void conv_widen_window(const tflm_conv_2d_params_t *p, const int8_t *in_b
             "cmp    %[cnt], #0\n\t"                                                        \
             "beq    3f\n\t"                                                                \
             "2:\n\t"                                                                       \
-            "ldr    %[t0], [%[pw]], #4\n\t"   /* filter rows need not be word-aligned */ \
-            "ldr    %[t2], [%[pw]], #4\n\t"                                                \
+            LOAD_W2                                                                        \
             "sxtb16 %[t1], %[t0], ror #8\n\t"                                              \
             "sxtb16 %[t0], %[t0]\n\t"                                                      \
             "sxtb16 %[t3], %[t2], ror #8\n\t"                                              \
@@ -338,6 +337,12 @@ static void conv_widen_window(const tflm_conv_2d_params_t *p, const int8_t *in_b
             :                                                                              \
             : "cc", "memory");                                                             \
     } while (0)
+/* two filter words: rows need not be word-aligned (LDR), or are (LDRD) */
+#define CONV_GEMM_4X1(xb, w, quads, a0, a1, a2, a3)                                        \
+    CONV_GEMM_4X1_WITH("ldr    %[t0], [%[pw]], #4\n\tldr    %[t2], [%[pw]], #4\n\t",        \
+                       xb, w, quads, a0, a1, a2, a3)
+#define CONV_GEMM_4X1_ALIGNED(xb, w, quads, a0, a1, a2, a3)                                \
+    CONV_GEMM_4X1_WITH("ldrd   %[t0], %[t2], [%[pw]], #8\n\t", xb, w, quads, a0, a1, a2, a3)
 #else
 #define CONV_GEMM_4X1(xb, w, quads, a0, a1, a2, a3)                                        \
     do {                                                                                   \
@@ -356,9 +361,40 @@ static void conv_widen_window(const tflm_conv_2d_params_t *p, const int8_t *in_b
             xb += CONV_GROUP;                                                              \
         }                                                                                  \
     } while (0)
+#define CONV_GEMM_4X1_ALIGNED CONV_GEMM_4X1
 #endif
 
 #define CONV_DSP_CHUNK 64   /* output channels requantised together (int32 on the stack) */
+
+/* acc (rows CONV_DSP_CHUNK apart) of `count` filters from w on for the 4 pixels in buf, with as
+ * little as possible live across the 13-register loop; `aligned` (a constant at each call):
+ * every filter row is word-aligned. Returns the next filter. */
+static TFLM_PY_INLINE const int8_t *conv_filters_4x1(const int8_t *buf, int32_t groups,
+                                                     int32_t over, const int8_t *w,
+                                                     const int32_t *bp, int32_t *ap,
+                                                     int32_t count, int aligned)
+{
+    int32_t *const aend = ap + count;
+    do {
+        int32_t a0 = 0;
+        if (bp != NULL) {
+            a0 = *bp++;
+        }
+        int32_t a1 = a0, a2 = a0, a3 = a0;
+        const int8_t *xb = buf;
+        if (aligned) {
+            CONV_GEMM_4X1_ALIGNED(xb, w, groups, a0, a1, a2, a3);
+        } else {
+            CONV_GEMM_4X1(xb, w, groups, a0, a1, a2, a3);
+        }
+        w -= over;
+        ap[0] = a0;
+        ap[CONV_DSP_CHUNK] = a1;
+        ap[2 * CONV_DSP_CHUNK] = a2;
+        ap[3 * CONV_DSP_CHUNK] = a3;
+    } while (++ap != aend);
+    return w;
+}
 
 /* every output channel of the 4 pixels whose widened patches are in buf; out[s]: pixel s's
  * output, written for s < n (slots n.. hold copies, their results unused). A depth that is
@@ -373,6 +409,7 @@ static TFLM_PY_NOINLINE void conv_dsp_pixels(const tflm_rq_dsp_t *rq, const int8
     const int32_t quads = depth >> 2, rest = depth & 3;
     const int32_t groups = quads + (rest != 0);
     const int32_t over = 4 * groups - depth;   /* bytes each pass reads past its row */
+    const int aligned = over == 0 && ((uintptr_t)filter & 3u) == 0;   /* every row, then */
     int32_t acc[CONV_SLOTS][CONV_DSP_CHUNK];
     const int8_t *w = filter;
     for (int32_t c0 = 0; c0 < out_c; c0 += CONV_DSP_CHUNK) {
@@ -380,23 +417,13 @@ static TFLM_PY_NOINLINE void conv_dsp_pixels(const tflm_rq_dsp_t *rq, const int8
         const int32_t whole = (rest != 0 && c0 + m == out_c) ? m - 1 : m;
         int32_t *ap = acc[0];
         if (whole > 0) {
-            /* with as little as possible live across the 13-register loop */
             const int32_t *bp = bias != NULL ? bias + c0 : NULL;
-            int32_t *const aend = ap + whole;
-            do {
-                int32_t a0 = 0;
-                if (bp != NULL) {
-                    a0 = *bp++;
-                }
-                int32_t a1 = a0, a2 = a0, a3 = a0;
-                const int8_t *xb = buf;
-                CONV_GEMM_4X1(xb, w, groups, a0, a1, a2, a3);
-                w -= over;
-                ap[0] = a0;
-                ap[CONV_DSP_CHUNK] = a1;
-                ap[2 * CONV_DSP_CHUNK] = a2;
-                ap[3 * CONV_DSP_CHUNK] = a3;
-            } while (++ap != aend);
+            if (aligned) {
+                w = conv_filters_4x1(buf, groups, over, w, bp, ap, whole, 1);
+            } else {
+                w = conv_filters_4x1(buf, groups, over, w, bp, ap, whole, 0);
+            }
+            ap += whole;
         }
         if (whole < m) {   /* the layer's last filter, depth % 4 != 0 */
             int32_t a0 = bias != NULL ? bias[out_c - 1] : 0;

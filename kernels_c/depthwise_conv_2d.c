@@ -441,16 +441,7 @@ void tflm_depthwise_conv_2d_s8(const tflm_depthwise_conv_2d_params_t *p, const i
  * MAC. A last single output (odd widths, or the padding column right of the stored pairs)
  * takes the "tail" loop. */
 
-#define DW3_REC 11      /* int32 words per channel record, see the header */
-
-/* the ring runs on Cortex-M; -DTFLM_DW3X3_RING runs its portable C on any host (tests) */
-#if TFLM_PY_USE_DSP || defined(TFLM_DW3X3_RING)
-#define DW3_RING 1
-#else
-#define DW3_RING 0
-#endif
-
-#if DW3_RING
+#define DW3_REC 9       /* int32 words per channel record, see the header */
 
 static TFLM_PY_INLINE int32_t dw3_pack(int32_t lo, int32_t hi)
 {
@@ -462,6 +453,15 @@ static TFLM_PY_INLINE int32_t dw3_half(int32_t v, int32_t high)
     return high ? (int32_t)(int16_t)(uint16_t)((uint32_t)v >> 16)
                 : (int32_t)(int16_t)(uint16_t)((uint32_t)v & 0xFFFFu);
 }
+
+/* the ring runs on Cortex-M; -DTFLM_DW3X3_RING runs its portable C on any host (tests) */
+#if TFLM_PY_USE_DSP || defined(TFLM_DW3X3_RING)
+#define DW3_RING 1
+#else
+#define DW3_RING 0
+#endif
+
+#if DW3_RING
 
 #if TFLM_PY_USE_DSP
 /* (low half of a, low half of b) and (high half of a, high half of b): one PKHBT / PKHTB
@@ -638,8 +638,8 @@ static void dw3_out_row_c(const tflm_depthwise_conv_2d_params_t *p, const int32_
             int32_t acc = rec[0];
             for (int32_t r = 0; r < 3; ++r) {
                 const int32_t s = (py0 + r) % 3;
-                const int32_t w[3] = {dw3_half(rec[2 + 2 * r], 0), dw3_half(rec[2 + 2 * r], 1),
-                                      dw3_half(rec[3 + 2 * r], 1)};
+                const int32_t w[3] = {dw3_half(rec[1 + 2 * r], 0), dw3_half(rec[1 + 2 * r], 1),
+                                      dw3_half(rec[2 + 2 * r], 1)};
                 for (int32_t kx = 0; kx < 3; ++kx) {
                     const int32_t px = ox * p->stride_w + kx, j = px / 2;
                     const int32_t word = j < cols ? ring[((size_t)j * ch + c) * 3 + s] : 0;
@@ -661,18 +661,19 @@ static void dw3_out_row_c(const tflm_depthwise_conv_2d_params_t *p, const int32_
 typedef struct {
     const int32_t *x;      /* pair P of channel 0 (3 words per channel, one per ring slot) */
     const int32_t *y;      /* pair Q of channel 0, or the zero pair (tail, Q not stored) */
-    const int32_t *z;      /* pair R of channel 0 (stride 2) */
+    const int32_t *z;      /* pair R of channel 0 (stride 2); tails: the bytes between the
+                            * channels' Q words (12, or 0 for the zero pair) */
     const int32_t *rec;    /* the channel records */
     int8_t *o;             /* channel 0 of the first output pixel */
     int8_t *end;           /* o + channels */
     int32_t second;        /* bytes to the second output pixel */
-    int32_t ystep;         /* tail: bytes between the channels' Q words (12, or 0) */
+    int32_t c1;            /* 1 + 2 * output zero point */
 } dw3_job_t;
 
 /* Registers: r0 x, r1 y, r2 z, r3 rec, r4 / r5 the two accumulators, r6 / r7 the filter
  * row words A / B (then m / c1k), r8 / r9 loaded pairs (r8 then k), r10 o, r11 end,
- * r12 second, lr ystep. The record is LDM'd in order: the bias twice with filter row 0's
- * A B, filter rows 1 and 2's A B, then m, c1k, k. */
+ * r12 second, lr c1 (tails: r2 the Q step). The record is LDM'd in order: the bias with
+ * filter row 0's A B, filter rows 1 and 2's A B, then m, k. */
 #define DW3_ENTER                                                                          \
     "push    {r4-r11, lr}\n\t"                                                             \
     "ldm     r0, {r0, r1, r2, r3, r10, r11, r12, lr}\n"                                   \
@@ -682,7 +683,8 @@ typedef struct {
  * of the half (tflm_requantize_run_dsp's small-accumulator form with the output offset
  * 2 * zp + 1, shifted left by k, riding in SMMLAR's accumulator: exact, as k <= 21) */
 #define DW3_RQ2                                                                            \
-    "ldm     r3!, {r6, r7, r8}\n\t"                                                        \
+    "ldm     r3!, {r6, r8}\n\t"                                                            \
+    "lsl     r7, lr, r8\n\t"                                                               \
     "sub     r9, r7, r4, lsr #31\n\t"                                                      \
     "smmlar  r4, r4, r6, r9\n\t"                                                           \
     "sub     r9, r7, r5, lsr #31\n\t"                                                      \
@@ -712,7 +714,7 @@ typedef struct {
 #define DW3_R2_ROW2(R) "[" R ", #-8]"
 
 /* LD: the filter row's A B (rows 1 and 2; row 0's come with the bias) */
-#define DW3_LD_ROW0 "ldm     r3!, {r4, r5, r6, r7}\n\t"
+#define DW3_LD_ROW0 "ldm     r3!, {r4, r6, r7}\n\tmov     r5, r4\n\t"
 #define DW3_LD_ROW "ldm     r3!, {r6, r7}\n\t"
 
 /* stride 1, one filter row: P at x, Q at y */
@@ -776,7 +778,7 @@ typedef struct {
     {                                                                                      \
         __asm__ volatile(DW3_ENTER DW3_TAIL_ROW(DW3_LD_ROW0, M0, S0)                       \
                          DW3_TAIL_ROW(DW3_LD_ROW, M1, S1) DW3_TAIL_ROW(DW3_LD_ROW, M2, S2) \
-                         "add     r1, r1, lr\n\t"                                          \
+                         "add     r1, r1, r2\n\t"                                          \
                          DW3_RQ2                                                           \
                          "strb    r5, [r10, r12]\n\t"                                      \
                          "strb    r4, [r10], #1\n\t"                                       \
@@ -798,8 +800,9 @@ typedef struct {
         __asm__ volatile(DW3_ENTER DW3_TAIL1_ROW(DW3_LD_ROW0, M0, S0)                      \
                          DW3_TAIL1_ROW(DW3_LD_ROW, M1, S1)                                 \
                          DW3_TAIL1_ROW(DW3_LD_ROW, M2, S2)                                 \
-                         "add     r1, r1, lr\n\t"                                          \
-                         "ldm     r3!, {r6, r7, r8}\n\t"                                   \
+                         "add     r1, r1, r2\n\t"                                          \
+                         "ldm     r3!, {r6, r8}\n\t"                                       \
+                         "lsl     r7, lr, r8\n\t"                                          \
                          "sub     r9, r7, r4, lsr #31\n\t"                                 \
                          "smmlar  r4, r4, r6, r9\n\t"                                      \
                          "asr     r4, r4, r8\n\t"                                          \
@@ -855,7 +858,7 @@ static void dw3_out_row_dsp(const tflm_depthwise_conv_2d_params_t *p, const int3
     dw3_job_t job;
     job.rec = rec;
     job.second = ch;
-    job.ystep = 12;
+    job.c1 = 1 + 2 * p->output_offset;
     for (int32_t k = 0; k < pairs; ++k) {
         job.x = ring + (size_t)(sw == 1 ? k : 2 * k) * step;
         job.y = job.x + step;
@@ -870,7 +873,7 @@ static void dw3_out_row_dsp(const tflm_depthwise_conv_2d_params_t *p, const int3
         const int32_t j = sw == 1 ? pairs : 2 * pairs;
         job.x = ring + (size_t)j * step;
         job.y = j + 1 < cols ? job.x + step : ring + (size_t)cols * step;
-        job.ystep = j + 1 < cols ? 12 : 0;
+        job.z = (const int32_t *)(uintptr_t)(j + 1 < cols ? 12 : 0);
         job.rec = rec;
         job.o = out + (size_t)2 * pairs * ch;
         job.end = job.o + ch;
@@ -885,18 +888,27 @@ static void dw3_out_row_dsp(const tflm_depthwise_conv_2d_params_t *p, const int3
 #endif /* DW3_RING */
 
 void tflm_depthwise_conv_2d_3x3_s8(const tflm_depthwise_conv_2d_params_t *p,
-                                   const int8_t *input, const int8_t *filter,
-                                   const int32_t *bias, const int32_t *records,
+                                   const int8_t *input, const int32_t *records,
                                    int8_t *output, void *scratch)
 {
 #if !DW3_RING
-    /* elsewhere (x86) the direct loops are the fast path: they vectorise */
-    (void)records;
-    (void)scratch;
+    /* elsewhere (x86) the direct loops are the fast path (they vectorise): the filter and
+     * bias they read are unpacked from the records into the scratch */
+    const int32_t ch = p->output_c, k2 = p->small_acc ? 2 : 1;   /* doubled records */
+    int32_t *bias = (int32_t *)scratch;
+    int8_t *filter = (int8_t *)(bias + ch);
+    for (int32_t c = 0; c < ch; ++c) {
+        const int32_t *rec = records + (size_t)c * DW3_REC;
+        bias[c] = rec[0] / k2;
+        for (int32_t r = 0; r < 3; ++r) {
+            const int32_t a = rec[1 + 2 * r], b = rec[2 + 2 * r];
+            filter[(size_t)(3 * r) * ch + c] = (int8_t)(dw3_half(a, 0) / k2);
+            filter[(size_t)(3 * r + 1) * ch + c] = (int8_t)(dw3_half(a, 1) / k2);
+            filter[(size_t)(3 * r + 2) * ch + c] = (int8_t)(dw3_half(b, 1) / k2);
+        }
+    }
     tflm_depthwise_conv_2d_s8(p, input, filter, bias, output);
 #else
-    (void)filter;
-    (void)bias;
     const int32_t ch = p->input_c, out_w = p->output_w, sh = p->stride_h;
     const int32_t cols = TFLM_DW3X3_COL_PAIRS(p->input_w, p->pad_w);
     int32_t *ring = (int32_t *)scratch;

@@ -247,25 +247,26 @@ typedef struct {
  * floor((R / 2^(e-1) + 1) / 2) (the merged formula of tflm_requantize_fast, see
  * tflm_requantize_dsp); the output offset rides along as 2 * zp before the last halving,
  * which SSAT does with its shift: 6 instructions plus the channel's parameters. */
-/* the small_acc loop: the channel's parameters walk with `step` (0: one for all); `clamp`
- * is a constant at each call, so each call site is a loop of its own without the test */
+/* the small_acc loop; `per_channel` and `clamp` are constants at each call, so every call
+ * site is a loop of its own: per channel the parameters are walked by pointer, per tensor
+ * they stay in registers (the int8 stores could alias them, so they are read first) */
 static TFLM_PY_INLINE void tflm_requantize_small_run(const int32_t *mult, const int8_t *shift,
-                                                     int32_t step, int32_t c1, int clamp,
+                                                     int per_channel, int32_t c1, int clamp,
                                                      int32_t lo, int32_t hi,
                                                      const int32_t *acc, int32_t n, int8_t *out)
 {
+    const int32_t m0 = *mult, k0 = ~(int32_t)*shift;   /* ~shift = -shift - 1 */
     for (int32_t i = 0; i < n; ++i) {
         const int32_t x = acc[i];
-        /* ~shift = -shift - 1 */
-        const int32_t t = c1 + (tflm_smmlar(x * 2, *mult, x >> 31) >> ~(int32_t)*shift);
+        const int32_t m = per_channel ? *mult++ : m0;
+        const int32_t k = per_channel ? ~(int32_t)*shift++ : k0;
+        const int32_t t = c1 + (tflm_smmlar(x * 2, m, x >> 31) >> k);
         int32_t v = __ssat(t >> 1, 8);
         if (clamp) {
             v = v < lo ? lo : v;
             v = v > hi ? hi : v;
         }
         out[i] = (int8_t)v;
-        mult += step;
-        shift += step;
     }
 }
 
@@ -282,11 +283,19 @@ static TFLM_PY_NOINLINE void tflm_requantize_run_dsp(const tflm_rq_dsp_t *r, con
     const int narrow = lo > -128 || hi < 127;
     if (r->small_acc) {
         const int32_t c1 = 1 + 2 * r->output_offset;
-        const int32_t q0 = oc0 & pc_mask, step = pc_mask & 1;
-        if (narrow) {
-            tflm_requantize_small_run(mults + q0, shifts + q0, step, c1, 1, lo, hi, acc, n, out);
+        const int32_t q0 = oc0 & pc_mask;
+        const int32_t *m = mults + q0;
+        const int8_t *sh = shifts + q0;
+        if (pc_mask != 0) {
+            if (narrow) {
+                tflm_requantize_small_run(m, sh, 1, c1, 1, lo, hi, acc, n, out);
+            } else {
+                tflm_requantize_small_run(m, sh, 1, c1, 0, lo, hi, acc, n, out);
+            }
+        } else if (narrow) {
+            tflm_requantize_small_run(m, sh, 0, c1, 1, lo, hi, acc, n, out);
         } else {
-            tflm_requantize_small_run(mults + q0, shifts + q0, step, c1, 0, lo, hi, acc, n, out);
+            tflm_requantize_small_run(m, sh, 0, c1, 0, lo, hi, acc, n, out);
         }
     } else {
         for (int32_t i = 0; i < n; ++i) {

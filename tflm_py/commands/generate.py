@@ -100,8 +100,8 @@ def print_budget(project_dir) -> None:
 def format_report(rep: dict) -> str:
     lines = ["Cortex-M4 (-Os) sizes, from arm-none-eabi-size:",
              f"  {'part':<14}{'flash':>10}{'ram':>10}{'(code)':>10}"]
-    for part, label in (("model_data", "constants"), ("kernels", "kernels"), ("rest", "glue"),
-                        ("total", "total")):
-        r = rep[part]
+    for part, label in (("model_data", "model data"), ("tables", "tables"),
+                        ("kernels", "kernels"), ("rest", "glue"), ("total", "total")):
+        r = rep.get(part, {"flash": 0, "ram": 0, "code": 0})
         lines.append(f"  {label:<14}{r['flash']:>10}{r['ram']:>10}{r['code']:>10}")
     return "\n".join(lines)
