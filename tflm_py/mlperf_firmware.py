@@ -126,9 +126,9 @@ def firmware_spec(inputs: Sequence, outputs: Sequence, model_id: str,
                   virtual_clock_hz: int = VIRTUAL_CLOCK_HZ) -> dict:
     """The firmware's choices for these inputs/outputs (manifest dicts or IOInfo):
     input_mode (see the module's table), in_bytes (all inputs), float_input (a float32 `db`
-    is quantized on the device, to int8, int16 or uint8: in_elem_bytes, in_uint8), db_bytes (the `db`
-    buffer), ad01 (results = the anomaly score) and virtual_clock_hz (what a virtual board's
-    instruction count is timed at)."""
+    is quantized on the device, to int8, int16 or uint8: in_elem_bytes, in_uint8), db_bytes
+    (the `db` buffer), ad01 (results = the anomaly score) and virtual_clock_hz (what a virtual
+    board's instruction count is timed at)."""
     mode = input_mode or default_input_mode(model_id, inputs)
     why = check_input_mode(mode, inputs)
     if why:
