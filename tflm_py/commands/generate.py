@@ -24,7 +24,8 @@ def add_parser(sub):
     p.add_argument("--mlperf-input", choices=INPUT_MODES, metavar="MODE",
                    help="with --protocol mlperf-tiny: how the `db` bytes become the input: "
                         + ", ".join(INPUT_MODES) + " (default: the benchmark's own format, "
-                        "int8 for kws01/sww01, u8-minus-128 for vww01/ic01, float32 for ad01)")
+                        "int8 for kws01/sww01, u8-minus-128 for vww01/ic01 (uint8 for a uint8 "
+                        "input), float32 for ad01)")
     p.add_argument("--report", action="store_true",
                    help="cross-compile for Cortex-M4 (-Os) and report flash/RAM")
     p.add_argument("--no-inplace", action="store_true", help="plan without in-place/overlap rules")
