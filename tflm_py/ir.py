@@ -51,6 +51,8 @@ class Tensor:
     # a variable tensor's value at reset when it is not TFLM's default (the zero point):
     # resource variables the init subgraph assigns (passes/variables.py)
     initial: Optional[np.ndarray] = field(default=None, repr=False)
+    # the file's shape_signature when passes/pin_batch pinned a dynamic (-1) dim of it
+    dynamic_signature: Optional[tuple[int, ...]] = None
 
     @property
     def is_constant(self) -> bool:

@@ -53,6 +53,18 @@ def const_int32(op, model, k: int, what: str) -> np.ndarray:
     return np.asarray(t.data, dtype=np.int64).reshape(t.shape)
 
 
+def placeholder_hint(t, dims) -> str:
+    """A refusal's explanation when a shape mismatch sits in a dimension the file declared
+    dynamic (-1): the converter wrote a placeholder there (Keras' dynamic batch), not the
+    shape the op computes; '' otherwise."""
+    sig = getattr(t, "dynamic_signature", None)
+    if not sig or not any(d < len(sig) and sig[d] == -1 for d in dims):
+        return ""
+    return (f": the file's shape is a placeholder for a dynamic dimension (signature "
+            f"{list(sig)}), so TFLM cannot compute it correctly either; convert with a fixed "
+            f"batch (keras.Input(..., batch_size=1))")
+
+
 def quant_params(t) -> tuple[float, int]:
     """(scale, zero point) as TFLM sees them (0.0, 0 when the tensor has none)."""
     q = t.quantization

@@ -18,8 +18,8 @@ from types import SimpleNamespace
 import numpy as np
 
 from ..errors import UnsupportedError
-from ._datamove import (const_int32, input_tensor, one_output, require_nonempty,
-                        require_same_type, require_type)
+from ._datamove import (const_int32, input_tensor, one_output, placeholder_hint,
+                        require_nonempty, require_same_type, require_type)
 
 OPS = ("SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND")
 INPLACE = None
@@ -78,7 +78,9 @@ def check(op, model) -> None:
     _, _, _, out = _geometry(op, model)
     want = out if len(x.shape) == 4 else (out[0], out[1], out[3])
     if tuple(y.shape) != want:
-        raise UnsupportedError(f"output shape {list(y.shape)} differs from {list(want)}")
+        wrong = [d for d, (a, b) in enumerate(zip(y.shape, want)) if a != b]
+        raise UnsupportedError(f"output shape {list(y.shape)} differs from {list(want)}"
+                               f"{placeholder_hint(y, wrong)}")
 
 
 def macs(op, model) -> int:

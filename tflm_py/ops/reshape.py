@@ -19,8 +19,8 @@ from types import SimpleNamespace
 import numpy as np
 
 from ..errors import UnsupportedError
-from ._datamove import (const_int32, input_tensor, one_output, require_nonempty,
-                        require_same_type, require_type)
+from ._datamove import (const_int32, input_tensor, one_output, placeholder_hint,
+                        require_nonempty, require_same_type, require_type)
 
 OPS = ("RESHAPE", "SQUEEZE", "EXPAND_DIMS")
 INPLACE = "alias"
@@ -36,7 +36,8 @@ def _check_reshape(op, model, x, y) -> None:
         raise UnsupportedError("legacy scalar output shape [0] is not supported")
     if x.size != y.size:
         raise UnsupportedError(f"input {list(x.shape)} and output {list(y.shape)} have "
-                               f"different element counts")
+                               f"different element counts"
+                               f"{placeholder_hint(y, range(len(y.shape)))}")
 
 
 def _squeeze_mask(op, x) -> list[bool]:

@@ -20,6 +20,7 @@ def run(model: Model) -> list[str]:
         if len(sig) == len(t.shape) and all(s == d or s == -1 for s, d in zip(sig, t.shape)):
             dyn = [k for k, s in enumerate(sig) if s == -1]
             (batch if dyn == [0] else other).append(t)
+            t.dynamic_signature = tuple(sig)
         t.shape_signature = tuple(t.shape)
     notes = []
     if batch:
