@@ -21,4 +21,10 @@ typedef struct {
 void tflm_conv_2d_s16(const tflm_conv_2d_s16_params_t *p, const int16_t *input,
                       const int8_t *filter, const void *bias, int16_t *output);
 
+/* The same when rq.fits32 (every accumulator provably fits int32): filter16 holds the
+ * weights widened to int16 at generation time (same OHWI order), so int16 pairs of inputs and
+ * weights go straight into SMLAD; the bias is rq.bias32. */
+void tflm_conv_2d_s16_fast(const tflm_conv_2d_s16_params_t *p, const int16_t *input,
+                           const int16_t *filter16, int16_t *output);
+
 #endif /* TFLM_CONV_2D_S16_H */

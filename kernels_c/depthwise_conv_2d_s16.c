@@ -49,6 +49,14 @@ static void dw16_sum4(const int16_t *x, const int8_t *w, int32_t rows, int32_t c
     sums[3] = s3;
 }
 
+/* the output of channel c from its exact int32 sum: from int32 when the layer's
+ * accumulators provably fit int32 (rq.fits32), else TFLM's int64 arithmetic */
+static TFLM_PY_INLINE int16_t dw16_out(const tflm_rq16_t *rq, int32_t s, const void *bias,
+                                       int32_t c)
+{
+    return rq->fits32 ? tflm_rq16_out32(rq, s, c) : tflm_rq16_out(rq, s, bias, c);
+}
+
 /* depth_multiplier 1, at most 2^9 taps: all channels of each output pixel */
 static void dw16_channels(const tflm_depthwise_conv_2d_s16_params_t *p, const int16_t *input,
                           const int8_t *filter, const void *bias, int16_t *output)
@@ -77,7 +85,7 @@ static void dw16_channels(const tflm_depthwise_conv_2d_s16_params_t *p, const in
                     dw16_sum4(x + c, w + c, rows, cols, x_row, x_col, p->filter_w * ch, ch,
                               sums);
                     for (int32_t k = 0; k < 4; ++k) {
-                        out[c + k] = tflm_rq16_out(&p->rq, sums[k], bias, c + k);
+                        out[c + k] = dw16_out(&p->rq, sums[k], bias, c + k);
                     }
                 }
                 for (; c < ch; ++c) {
@@ -88,7 +96,7 @@ static void dw16_channels(const tflm_depthwise_conv_2d_s16_params_t *p, const in
                                  w[((size_t)r * p->filter_w + k) * ch + c];
                         }
                     }
-                    out[c] = tflm_rq16_out(&p->rq, s, bias, c);
+                    out[c] = dw16_out(&p->rq, s, bias, c);
                 }
                 out += ch;
             }
@@ -102,7 +110,8 @@ void tflm_depthwise_conv_2d_s16(const tflm_depthwise_conv_2d_s16_params_t *p,
 {
     const int32_t m = p->depth_multiplier;
     const int32_t oc_n = p->output_c;
-    const int32_t narrow = p->filter_h * p->filter_w <= 512;
+    /* int32 sums: a window's products alone fit, or the whole accumulator provably does */
+    const int32_t narrow = p->filter_h * p->filter_w <= 512 || p->rq.fits32;
     if (m == 1 && narrow) {
         dw16_channels(p, input, filter, bias, output);
         return;
@@ -137,7 +146,8 @@ void tflm_depthwise_conv_2d_s16(const tflm_depthwise_conv_2d_s16_params_t *p,
                             }
                         }
                     }
-                    *out++ = tflm_rq16_out(&p->rq, s64 + s32, bias, oc);
+                    *out++ = narrow ? dw16_out(&p->rq, s32, bias, oc)
+                                    : tflm_rq16_out(&p->rq, s64, bias, oc);
                 }
             }
         }

@@ -27,3 +27,43 @@ void tflm_fully_connected_s16(const tflm_fully_connected_s16_params_t *p,
         }
     }
 }
+
+void tflm_fully_connected_s16_fast(const tflm_fully_connected_s16_params_t *p,
+                                   const int16_t *input, const int16_t *filter16,
+                                   int16_t *output)
+{
+    const int32_t depth = p->accum_depth;
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int16_t *x = input + (size_t)b * depth;
+        int16_t *y = output + (size_t)b * p->output_depth;
+        int32_t o = 0;
+        /* two outputs at a time: one word of two inputs feeds both rows' SMLAD */
+        for (; o + 2 <= p->output_depth; o += 2) {
+            const int16_t *w0 = filter16 + (size_t)o * depth;
+            const int16_t *w1 = w0 + depth;
+            int32_t s0 = 0, s1 = 0;
+            int32_t k = 0;
+#if TFLM_PY_USE_DSP
+            for (; k + 2 <= depth; k += 2) {
+                const int32_t xv = tflm_load_s32(x + k);
+                s0 = __smlad(xv, tflm_load_s32(w0 + k), s0);
+                s1 = __smlad(xv, tflm_load_s32(w1 + k), s1);
+            }
+#endif
+            for (; k < depth; ++k) {
+                s0 += x[k] * w0[k];
+                s1 += x[k] * w1[k];
+            }
+            y[o] = tflm_rq16_out32(&p->rq, s0, o);
+            y[o + 1] = tflm_rq16_out32(&p->rq, s1, o + 1);
+        }
+        for (; o < p->output_depth; ++o) {
+            const int16_t *w = filter16 + (size_t)o * depth;
+            int32_t s = 0;
+            for (int32_t k = 0; k < depth; ++k) {
+                s += x[k] * w[k];
+            }
+            y[o] = tflm_rq16_out32(&p->rq, s, o);
+        }
+    }
+}

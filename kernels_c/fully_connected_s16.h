@@ -19,4 +19,11 @@ void tflm_fully_connected_s16(const tflm_fully_connected_s16_params_t *p,
                               const int16_t *input, const int8_t *filter, const void *bias,
                               int16_t *output);
 
+/* The same when rq.fits32 (every accumulator provably fits int32): filter16 holds
+ * w + filter_offset widened to int16 at generation time, so int16 pairs of inputs and
+ * weights go straight into SMLAD; the bias is rq.bias32. */
+void tflm_fully_connected_s16_fast(const tflm_fully_connected_s16_params_t *p,
+                                   const int16_t *input, const int16_t *filter16,
+                                   int16_t *output);
+
 #endif /* TFLM_FULLY_CONNECTED_S16_H */

@@ -383,6 +383,13 @@ typedef struct {
     int32_t per_channel;
     int32_t acc64;
     int32_t act_min, act_max;
+    /* fits32 = 1 (set at generation time): every accumulator of the layer, bias included,
+     * provably lies in int32 (|bias| + 2^15 * sum |w| < 2^31 per channel), so the kernels
+     * sum in int32 and requantise with tflm_rq16_out32 from these tables */
+    int32_t fits32;
+    const int32_t *bias32;     /* the bias narrowed to int32, or NULL */
+    const int32_t *reduced;    /* acc64: the multipliers rounded to 16 bits as TFLM does */
+    const int8_t *rshift;      /* acc64: 15 - shift (in [1, 46]) */
 } tflm_rq16_t;
 
 /* the int16 output of channel oc from `sum`, the exact sum of its products; bias (int64_t
@@ -402,6 +409,25 @@ static inline int16_t tflm_rq16_out(const tflm_rq16_t *r, int64_t sum, const voi
         if (bias != NULL) {
             acc = tflm_wrap_add(acc, ((const int32_t *)bias)[oc]);
         }
+        v = tflm_requantize(acc, r->multipliers[q], r->shifts[q]);
+    }
+    return (int16_t)TFLM_CLAMP(v, r->act_min, r->act_max);
+}
+
+/* tflm_rq16_out for a layer with fits32: `acc` is the exact int32 sum of the products; the
+ * same result as the int64 arithmetic, since no value leaves int32 */
+static TFLM_PY_INLINE int16_t tflm_rq16_out32(const tflm_rq16_t *r, int32_t acc, int32_t oc)
+{
+    const int32_t q = r->per_channel ? oc : 0;
+    int32_t v;
+    if (r->bias32 != NULL) {
+        acc += r->bias32[oc];
+    }
+    if (r->acc64) {
+        const int32_t ts = r->rshift[q];
+        const int64_t prod = (int64_t)acc * r->reduced[q] + ((int64_t)1 << (ts - 1));
+        v = (int32_t)(uint32_t)(uint64_t)(prod >> ts);
+    } else {
         v = tflm_requantize(acc, r->multipliers[q], r->shifts[q]);
     }
     return (int16_t)TFLM_CLAMP(v, r->act_min, r->act_max);

@@ -197,5 +197,29 @@ def rq16_init(cg, p, hint) -> str:
     """The C initializer of a tflm_rq16_t (kernels_c/tflm_common.h) from a 16x8 op's params."""
     mult = c_array_or_name(cg, "int32_t", p.multipliers, hint + "_mult")
     shift = shift_array(cg, p.shifts, hint + "_shift")
+    fast = ""
+    if getattr(p, "fits32", 0):
+        bias = "NULL" if p.bias32 is None else c_array_or_name(cg, "int32_t", p.bias32,
+                                                                hint + "_bias32")
+        reduced = rshift = "NULL"
+        if p.acc64:
+            reduced = c_array_or_name(cg, "int32_t", quant.reduced_multiplier(p.multipliers),
+                                      hint + "_mult16")
+            rshift = shift_array(cg, 15 - np.asarray(p.shifts, dtype=np.int64),
+                                 hint + "_rshift")
+        fast = f", .fits32 = 1, .bias32 = {bias}, .reduced = {reduced}, .rshift = {rshift}"
     return (f"{{ .multipliers = {mult}, .shifts = {shift}, .per_channel = {int(p.per_channel)}, "
-            f".acc64 = {int(p.acc64)}, .act_min = {int(p.act_min)}, .act_max = {int(p.act_max)} }}")
+            f".acc64 = {int(p.acc64)}, .act_min = {int(p.act_min)}, .act_max = {int(p.act_max)}"
+            f"{fast} }}")
+
+
+def fits32_16x8(p, abs_weight_sums, bias) -> None:
+    """Sets p.fits32 (and p.bias32) of a 16x8 op: 1 when every accumulator, bias included,
+    provably lies in int32 whatever the input: |bias| + 2^15 * sum |w| <= 2^31 - 1 per output
+    channel (abs_weight_sums: everything one output adds up; taps outside the image add
+    nothing). The kernels then sum in int32 (SMLAD) and requantise from int32; otherwise they
+    keep TFLM's exact int64 arithmetic."""
+    sums = np.asarray(abs_weight_sums, dtype=np.int64).reshape(-1)
+    b = np.zeros_like(sums) if bias is None else np.asarray(bias, dtype=np.int64).reshape(-1)
+    p.fits32 = int(bool(np.all(np.abs(b) + sums * 32768 <= 2**31 - 1)))
+    p.bias32 = None if bias is None else b

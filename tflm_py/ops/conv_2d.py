@@ -107,6 +107,8 @@ def kernel_variants(op, model) -> list:
     reference loop."""
     g = _geometry(op, model)
     n = macs(op, model)
+    if cc.is_16x8(model, op):
+        return [variant_16x8(prepare(op, model), n)]
     s = scratch_bytes(op, model)
     slow = ("direct_1x1", "1x1 GEMM in place") if g.filter_h == g.filter_w == 1 \
         else ("reference", "reference loop")
@@ -117,6 +119,20 @@ def kernel_variants(op, model) -> list:
              "instructions": round(INSTRUCTIONS_PER_MAC["smlad"] * n)},
             {"name": slow[1], "scratch": 0,
              "instructions": round(INSTRUCTIONS_PER_MAC[slow[0]] * n)}]
+
+
+# 16x8 (measured as above on the 16x8 DS-CNN / ResNet-8 stand-ins of tests/data/int16)
+INSTRUCTIONS_PER_MAC_16X8 = {"int32": 5.0, "int64": 10.0}
+
+
+def variant_16x8(p, n) -> dict:
+    """The one path of a 16x8 conv-like op (no scratch): int16 weight pairs into SMLAD with
+    int32 sums when the accumulators provably fit (p.fits32), else TFLM's int64 sums."""
+    key = "int32" if p.fits32 else "int64"
+    name = ("16x8 SMLAD, int32 sums" if p.fits32
+            else "16x8 int64 sums (accumulator bound exceeds int32)")
+    return {"name": name, "scratch": 0,
+            "instructions": round(INSTRUCTIONS_PER_MAC_16X8[key] * n)}
 
 
 def macs(op, model) -> int:
@@ -140,6 +156,7 @@ def prepare(op, model):
     if g.io16:
         g.act_min, g.act_max, g.acc64 = cc.requantize_16x8_params(model, op, g.multipliers,
                                                                   g.shifts, act)
+        _fits32(op, model, g, np.abs(w.data.astype(np.int64)).reshape(g.output_c, -1))
         return g
     g.input_offset = -x.quantization.zero_point
     g.output_offset = y.quantization.zero_point
@@ -207,6 +224,16 @@ def _expand(a, n):
     return np.repeat(a, n) if len(a) == 1 else a
 
 
+def _fits32(op, model, g, abs_w) -> None:
+    """g.fits32 of a 16x8 conv-like op (cc.fits32_16x8); a bias that is not a constant
+    cannot be bounded."""
+    bias = cc.bias_values(model, op)
+    if bias is None and len(op.inputs) > 2 and op.inputs[2] >= 0:
+        g.fits32, g.bias32 = 0, None
+        return
+    cc.fits32_16x8(g, abs_w.sum(axis=1), bias)
+
+
 def _emit_s16(op, model, p, cg, h, w_ptr) -> str:
     cg.use_kernel("conv_2d_s16")
     fields = {k: int(getattr(p, k)) for k in (
@@ -215,6 +242,13 @@ def _emit_s16(op, model, p, cg, h, w_ptr) -> str:
         "pad_h", "pad_w")}
     fields["rq"] = cc.rq16_init(cg, p, h)
     name = cg.param_struct("tflm_conv_2d_s16_params_t", fields, h)
+    if getattr(p, "fits32", 0) and w_ptr is None:
+        w16 = cg.const_array("int16_t", model.tensor(op.inputs[1]).data.astype(np.int64),
+                             h + "_filter16")
+        return (f"tflm_conv_2d_s16_fast(&{name}, {cg.ptr(op.inputs[0])}, {w16}, "
+                f"{cg.ptr(op.outputs[0])});")
+    if w_ptr is None:
+        w_ptr = cg.ptr(op.inputs[1])
     bias = cg.ptr(op.inputs[2]) if len(op.inputs) > 2 else "NULL"
     return (f"tflm_conv_2d_s16(&{name}, {cg.ptr(op.inputs[0])}, {w_ptr}, {bias}, "
             f"{cg.ptr(op.outputs[0])});")
@@ -223,7 +257,7 @@ def _emit_s16(op, model, p, cg, h, w_ptr) -> str:
 def emit(op, model, params, cg) -> str:
     p = params
     if p.io16:
-        return _emit_s16(op, model, p, cg, f"conv_2d_{op.index}", cg.ptr(op.inputs[1]))
+        return _emit_s16(op, model, p, cg, f"conv_2d_{op.index}", None)
     cg.use_kernel("conv_2d")
     h = f"conv_2d_{op.index}"
     mult = cc.c_array_or_name(cg, "int32_t", p.multipliers, h + "_mult")

@@ -138,6 +138,9 @@ def kernel_variants(op, model) -> list:
     """Fastest first: the path that needs scratch, then the one that runs without it."""
     g = _geometry(op, model)
     n = macs(op, model)
+    if cc.is_16x8(model, op):
+        from .conv_2d import variant_16x8
+        return [variant_16x8(prepare(op, model), n)]
     s = scratch_bytes(op, model)
 
     def v(name, key, scratch):
@@ -172,6 +175,9 @@ def prepare(op, model):
     if g.io16:
         g.act_min, g.act_max, g.acc64 = cc.requantize_16x8_params(model, op, g.multipliers,
                                                                   g.shifts, act)
+        from .conv_2d import _fits32
+        w = model.tensor(op.inputs[1]).data.astype(np.int64).reshape(-1, g.output_c)
+        _fits32(op, model, g, np.abs(w).T)
         return g
     g.input_offset = -x.quantization.zero_point
     g.output_offset = y.quantization.zero_point
@@ -251,7 +257,8 @@ def _emit_s16(op, model, p, cg) -> str:
         "dilation_w", "pad_h", "pad_w")}
     fields["rq"] = cc.rq16_init(cg, p, h)
     name = cg.param_struct("tflm_depthwise_conv_2d_s16_params_t", fields, h)
-    bias = cg.ptr(op.inputs[2]) if len(op.inputs) > 2 else "NULL"
+    # with fits32 the kernel reads the bias from rq.bias32
+    bias = cg.ptr(op.inputs[2]) if len(op.inputs) > 2 and not p.fits32 else "NULL"
     return (f"tflm_depthwise_conv_2d_s16(&{name}, {cg.ptr(op.inputs[0])}, "
             f"{cg.ptr(op.inputs[1])}, {bias}, {cg.ptr(op.outputs[0])});")
 

@@ -111,6 +111,9 @@ def prepare(op, model):
     g.io16 = cc.is_16x8(model, op)
     if g.io16:
         g.act_min, g.act_max, g.acc64 = cc.requantize_16x8_params(model, op, mult, shift, act)
+        from .conv_2d import _fits32
+        _fits32(op, model, g, np.abs(w.data.astype(np.int64) + g.filter_offset)
+                .reshape(g.output_depth, -1))
         return g
     g.input_offset = -x.quantization.zero_point
     g.output_offset = y.quantization.zero_point
@@ -161,6 +164,11 @@ def _emit_s16(op, model, p, cg) -> str:
         "batches", "accum_depth", "output_depth", "filter_offset")}
     fields["rq"] = cc.rq16_init(cg, p, h)
     name = cg.param_struct("tflm_fully_connected_s16_params_t", fields, h)
+    if getattr(p, "fits32", 0):
+        w16 = model.tensor(op.inputs[1]).data.astype(np.int64) + p.filter_offset
+        w16 = cg.const_array("int16_t", w16, h + "_filter16")
+        return (f"tflm_fully_connected_s16_fast(&{name}, {cg.ptr(op.inputs[0])}, {w16}, "
+                f"{cg.ptr(op.outputs[0])});")
     bias = cg.ptr(op.inputs[2]) if len(op.inputs) > 2 else "NULL"
     return (f"tflm_fully_connected_s16(&{name}, {cg.ptr(op.inputs[0])}, "
             f"{cg.ptr(op.inputs[1])}, {bias}, {cg.ptr(op.outputs[0])});")
