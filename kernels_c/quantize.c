@@ -102,3 +102,18 @@ void tflm_quantize_s32_s16(const tflm_quantize_params_t *p, const int32_t *input
         output[i] = tflm_sat_s16(quant_requant(p, input[i]));
     }
 }
+
+void tflm_quantize_s8_u8(const tflm_quantize_params_t *p, const int8_t *input, uint8_t *output)
+{
+    for (int32_t i = 0; i < p->size; ++i) {
+        const int32_t v = quant_requant(p, input[i]);
+        output[i] = (uint8_t)(v < 0 ? 0 : (v > 255 ? 255 : v));
+    }
+}
+
+void tflm_quantize_u8_s8(const tflm_quantize_params_t *p, const uint8_t *input, int8_t *output)
+{
+    for (int32_t i = 0; i < p->size; ++i) {
+        output[i] = tflm_sat_s8(quant_requant(p, input[i]));
+    }
+}

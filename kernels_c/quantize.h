@@ -25,6 +25,8 @@ void tflm_quantize_s16_s8(const tflm_quantize_params_t *p, const int16_t *input,
 void tflm_quantize_s16_s16(const tflm_quantize_params_t *p, const int16_t *input,
                            int16_t *output);
 void tflm_quantize_s8_s32(const tflm_quantize_params_t *p, const int8_t *input, int32_t *output);
+void tflm_quantize_s8_u8(const tflm_quantize_params_t *p, const int8_t *input, uint8_t *output);
+void tflm_quantize_u8_s8(const tflm_quantize_params_t *p, const uint8_t *input, int8_t *output);
 void tflm_quantize_s16_s32(const tflm_quantize_params_t *p, const int16_t *input,
                            int32_t *output);
 void tflm_quantize_s32_s8(const tflm_quantize_params_t *p, const int32_t *input, int8_t *output);

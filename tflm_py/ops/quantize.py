@@ -3,7 +3,9 @@
 - float32 -> int8 / int16: y = clamp(round(x / scale) + zp), the division in float32 and
   round() half away from zero (AffineQuantize).
 - integer -> integer (requantize, reference/requantize.h), for the pairs TFLM's Prepare
-  accepts: int8 -> int8 / int16 / int32, int16 -> int8 / int16 / int32, int32 -> int8 / int16:
+  accepts: int8 -> int8 / int16 / int32 / uint8, int16 -> int8 / int16 / int32,
+  int32 -> int8 / int16, uint8 -> int8 (uint8 I/O of models converted with
+  inference_input_type / inference_output_type tf.uint8):
   y = clamp(zp_out + MultiplyByQuantizedMultiplier(x - zp_in, in_scale / out_scale)), the
   ratio in double from the float32 scales; the int32 subtraction and addition wrap as in
   TFLM's int32 arithmetic.
@@ -26,10 +28,12 @@ OPS = ("QUANTIZE",)
 INPLACE = None
 
 INT32 = np.dtype(np.int32)
-_SUFFIX = {E.FLOAT32: "f32", E.INT8: "s8", E.INT16: "s16", INT32: "s32"}
-# (input, output) pairs of TFLM's reference QUANTIZE (quantize_common.cc), uint8 aside
+UINT8 = np.dtype(np.uint8)
+_SUFFIX = {E.FLOAT32: "f32", E.INT8: "s8", E.INT16: "s16", INT32: "s32", UINT8: "u8"}
+# (input, output) pairs of TFLM's reference QUANTIZE (quantize_common.cc). Its uint8 <-> int8
+# fast path (x ^ 0x80 when only the zero point moves by 128) equals the general formula there.
 PAIRS = {(E.FLOAT32, E.INT8), (E.FLOAT32, E.INT16),
-         (E.INT8, E.INT8), (E.INT8, E.INT16), (E.INT8, INT32),
+         (E.INT8, E.INT8), (E.INT8, E.INT16), (E.INT8, INT32), (E.INT8, UINT8), (UINT8, E.INT8),
          (E.INT16, E.INT8), (E.INT16, E.INT16), (E.INT16, INT32),
          (INT32, E.INT8), (INT32, E.INT16)}
 # |round(x / scale)| is saturated here before the zero point is added (then clamped to the
