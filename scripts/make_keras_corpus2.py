@@ -385,6 +385,50 @@ FLOAT_IO = ("separable_conv", "two_in_two_out", "mlp_softmax")
 UINT8_IO = ("separable_conv",)
 
 
+def _act(kind):
+    def build():
+        i = keras.Input((4, 4, 3))
+        return keras.Model(i, L.Activation(kind)(L.Conv2D(4, 1)(i)))
+    build.__name__ = f"act_{kind}"
+    return build
+
+
+def rescaling_normalization():
+    i = keras.Input((6, 6, 3))
+    x = L.Rescaling(1.0 / 127.5, offset=-1.0)(i)
+    norm = L.Normalization(mean=[0.1, 0.2, 0.3], variance=[1.0, 2.0, 0.5])
+    return keras.Model(i, L.Conv2D(4, 3)(norm(x)))
+
+
+def keras_attention():
+    q = keras.Input((4, 6), name="a_query")
+    v = keras.Input((5, 6), name="b_value")
+    return keras.Model([q, v], L.Attention()([q, v]))
+
+
+def bidirectional_gru():
+    i = keras.Input((4, 3), batch_size=1)
+    return keras.Model(i, L.Bidirectional(L.GRU(4, unroll=True))(i))
+
+
+def depthwise_conv1d():
+    i = keras.Input((16, 4))
+    return keras.Model(i, L.DepthwiseConv1D(3, depth_multiplier=2, padding="same")(i))
+
+
+def time_distributed_repeat():
+    i = keras.Input((5, 4))
+    x = L.TimeDistributed(L.Dense(3))(i)
+    x = L.Flatten()(x)
+    return keras.Model(i, L.RepeatVector(2)(L.Dense(4)(x)))
+
+
+def cumsum_floormod():
+    i = keras.Input((8,), batch_size=1)
+    x = L.Dense(8)(i)
+    return keras.Model(i, L.Lambda(lambda t: tf.math.cumsum(t, axis=-1))(x))
+
+
 def mlp_softmax():
     i = keras.Input((10,))
     x = L.Dense(8, activation="relu")(i)
@@ -392,6 +436,26 @@ def mlp_softmax():
 
 
 MODELS["mlp_softmax"] = mlp_softmax
+for _kind in ("elu", "selu", "softplus", "softsign", "mish", "silu", "exponential", "gelu",
+              "relu6", "log_softmax", "leaky_relu"):
+    MODELS[f"act_{_kind}"] = _act(_kind)
+for _f in (rescaling_normalization, keras_attention, bidirectional_gru, depthwise_conv1d,
+           time_distributed_repeat, cumsum_floormod):
+    MODELS[_f.__name__] = _f
+
+
+# 16x8 conversions of some of the first corpus's models (their int8 ones are there)
+CORPUS1_16X8 = ("mobilenet_v1", "mobilenet_v2", "ds_cnn", "yolo_head", "reshape_dense",
+                "act_swish", "act_softmax", "conv_transpose", "branches_concat")
+
+
+def _corpus1_models():
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import make_keras_corpus
+    return {f"corpus1_{n}": make_keras_corpus.MODELS[n] for n in CORPUS1_16X8}
+
+
+MODELS.update(_corpus1_models())
 
 
 def convert(model, seed: int, int16: bool, io=None) -> bytes:
@@ -464,6 +528,8 @@ def main(argv=None) -> int:
     for name in names:
         k = list(MODELS).index(name)
         modes = [(False, "", None), (True, "_16x8", None)]
+        if name.startswith("corpus1_"):
+            modes = modes[1:]
         if name in FLOAT_IO:
             modes.append((False, "_float_io", tf.float32))
         if name in UINT8_IO:

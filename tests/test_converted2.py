@@ -4,7 +4,7 @@ causal convolutions, depth multipliers, GRU/SimpleRNN, attention, merges, reduct
 each converted full-integer int8 and 16x8 (`_16x8`). Every model in EXPECTED_TO_RUN runs as
 TFLM runs it (simulator == TFLM, host C == simulator on a sample); every model in REFUSED is
 refused with a one-line UnsupportedError naming the op, and TFLM refuses it too (or, where
-noted, computes it from stale memory); BEYOND_TFLM runs here though TFLM cannot allocate it,
+noted, computes it from stale memory, or runs a float island); BEYOND_TFLM runs here though TFLM cannot allocate it,
 checked against TFLite's reference kernels (outputs stored beside the model)."""
 from __future__ import annotations
 
@@ -44,11 +44,22 @@ EXPECTED_TO_RUN = [
     # float32 or uint8 inputs and outputs (QUANTIZE / DEQUANTIZE at the edges)
     "mlp_softmax_float_io", "separable_conv_float_io", "separable_conv_uint8_io",
     "two_in_two_out_float_io",
+    # activations, preprocessing layers, attention, recurrent and 1-D layers
+    "act_elu", "act_leaky_relu", "act_leaky_relu_16x8", "act_log_softmax", "act_relu6",
+    "act_relu6_16x8", "act_silu", "act_silu_16x8", "act_softsign", "bidirectional_gru",
+    "bidirectional_gru_16x8", "depthwise_conv1d", "depthwise_conv1d_16x8", "keras_attention",
+    "keras_attention_16x8", "rescaling_normalization", "rescaling_normalization_16x8",
+    # 16x8 conversions of the first corpus's models
+    "corpus1_mobilenet_v1_16x8", "corpus1_mobilenet_v2_16x8", "corpus1_ds_cnn_16x8",
+    "corpus1_yolo_head_16x8", "corpus1_reshape_dense_16x8", "corpus1_act_swish_16x8",
+    "corpus1_act_softmax_16x8", "corpus1_conv_transpose_16x8",
+    "corpus1_branches_concat_16x8",
 ]
 HOST_SAMPLE = ["separable_conv_16x8", "depthwise_multiplier", "tiny_attention",
                "two_in_two_out_16x8", "dilated_conv_batch1", "layer_norm_batch1",
                "conv1d_transpose_16x8", "merges", "argmax_int32", "separable_conv_uint8_io",
-               "mlp_softmax_float_io", "even_kernel_same_16x8"]
+               "mlp_softmax_float_io", "even_kernel_same_16x8", "bidirectional_gru_16x8",
+               "corpus1_mobilenet_v2_16x8", "keras_attention_16x8"]
 
 # TFLM's allocation fails (FILL's dims come from SHAPE); the graph passes fold them
 BEYOND_TFLM = ["gru_unrolled", "simple_rnn_unrolled"]
@@ -86,12 +97,25 @@ REFUSED = {
     "transpose_reverse_pad_16x8": ("PADV2", "FLOAT32"),
     # the converter quantizes SQRT to int8, which TFLM's float-only kernel refuses
     "math_funcs": ("SQRT", "float32"),
+    # TFLM's EXP is float-only; the converter quantizes it (softplus, mish, selu, exp)
+    "act_exponential": ("EXP", "float32"),
+    "act_exponential_16x8": ("EXP", "float32"),
+    "act_mish": ("EXP", "float32"),
+    "act_mish_16x8": ("EXP", "float32"),
+    "act_selu": ("EXP", "float32"),
+    "act_softplus": ("EXP", "float32"),
+    "act_softplus_16x8": ("EXP", "float32"),
+    "time_distributed_repeat": ("TILE", "not supported"),   # RepeatVector
+    "time_distributed_repeat_16x8": ("TILE", "not supported"),
+    # a float32 CUMSUM island (DEQUANTIZE -> CUMSUM -> QUANTIZE): TFLM runs it in float;
+    # tflm_py runs float islands only when elementwise. Known gap.
+    "cumsum_floormod": ("CUMSUM", "float islands"),
     # the zero initial state folds to a tensor of scale 0 (TFLM fails earlier, at FILL)
     "gru_unrolled_16x8": ("FULLY_CONNECTED", "scale"),
     "simple_rnn_unrolled_16x8": ("FULLY_CONNECTED", "scale"),
 }
-# TFLM runs these without an error, on placeholder shapes (see above)
-TFLM_RUNS_ON_PLACEHOLDERS = {"dilated_conv", "causal_conv1d"}
+# TFLM runs these without an error: on placeholder shapes (see above), or in float32
+TFLM_RUNS = {"dilated_conv", "causal_conv1d", "cumsum_floormod"}
 
 
 _IO_TYPES = (("_16x8", np.int16), ("_float_io", np.float32), ("_uint8_io", np.uint8))
@@ -181,7 +205,7 @@ def test_refused_cleanly_naming_the_op(name):
     op, phrase = REFUSED[name]
     assert m and m.group(1) == op, msg
     assert phrase in msg, msg
-    if name not in TFLM_RUNS_ON_PLACEHOLDERS:
+    if name not in TFLM_RUNS:
         with pytest.raises(RuntimeError):
             model = load_model(data)
             run_oracle(data, _samples(model, n=1))

@@ -117,10 +117,17 @@ def check_model(model) -> None:
     tflm_py.limits)."""
     from ..limits import check_tensor_sizes
     check_tensor_sizes(model)
+    dequantized = {t for op in model.operators if op.type == "DEQUANTIZE" for t in op.outputs}
     for op in model.operators:
         reg = registry()
-        advice = f"; this is a float model: {FULL_INTEGER_ADVICE}" \
-            if _computes_in_float(op, model) else ""
+        advice = ""
+        if _computes_in_float(op, model):
+            if any(t in dequantized for t in op.inputs):
+                advice = ("; the converter left this op in float32 between DEQUANTIZE and "
+                          "QUANTIZE in an integer model: tflm_py runs such float islands only "
+                          "when they are elementwise (as one int8 table)")
+            else:
+                advice = f"; this is a float model: {FULL_INTEGER_ADVICE}"
         if op.type not in reg:
             raise UnsupportedError(
                 f"op #{op.index} {_no_room_message(op.type)[3:]}; supported ops: "
