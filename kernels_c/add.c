@@ -4,24 +4,24 @@
 /* The reference arithmetic on one row: a[k * sa] and b[k * sb] to out[k], k < n. The
  * parameters live in locals (the int8/int16 output stores could alias the struct) and every
  * rescale is tflm_requantize_fast, exact for any input. */
-#define ADD_REF_ROW(NAME, T)                                                              \
-static void NAME(const tflm_add_params_t *p, const T *a, int32_t sa, const T *b,          \
-                 int32_t sb, T *out, int32_t n)                                           \
-{                                                                                         \
-    const int32_t ls = p->left_shift, o1 = p->input1_offset, o2 = p->input2_offset;       \
-    const int32_t m1 = p->input1_multiplier, s1 = p->input1_shift;                        \
-    const int32_t m2 = p->input2_multiplier, s2 = p->input2_shift;                        \
-    const int32_t mo = p->output_multiplier, so = p->output_shift;                        \
-    const int32_t zo = p->output_offset, lo = p->act_min, hi = p->act_max;                \
-    const int32_t sign = p->subtract ? -1 : 1;                                            \
-    for (int32_t k = 0; k < n; ++k) {                                                     \
-        const int32_t x1 = (int32_t)((uint32_t)(a[k * sa] + o1) << ls);                   \
-        const int32_t x2 = (int32_t)((uint32_t)(b[k * sb] + o2) << ls);                   \
-        const int32_t r = tflm_requantize_fast(x1, m1, s1)                                \
-                          + sign * tflm_requantize_fast(x2, m2, s2);                      \
-        const int32_t y = tflm_requantize_fast(r, mo, so) + zo;                           \
-        out[k] = (T)TFLM_CLAMP(y, lo, hi);                                                \
-    }                                                                                     \
+#define ADD_REF_ROW(NAME, T)                                                               \
+static void NAME(const tflm_add_params_t *p, const T *a, int32_t sa, const T *b,           \
+                 int32_t sb, T *out, int32_t n)                                            \
+{                                                                                          \
+    const int32_t ls = p->left_shift, o1 = p->input1_offset, o2 = p->input2_offset;        \
+    const int32_t m1 = p->input1_multiplier, s1 = p->input1_shift;                         \
+    const int32_t m2 = p->input2_multiplier, s2 = p->input2_shift;                         \
+    const int32_t mo = p->output_multiplier, so = p->output_shift;                         \
+    const int32_t zo = p->output_offset, lo = p->act_min, hi = p->act_max;                 \
+    const int32_t sign = p->subtract ? -1 : 1;                                             \
+    for (int32_t k = 0; k < n; ++k) {                                                      \
+        const int32_t x1 = (int32_t)((uint32_t)(a[k * sa] + o1) << ls);                    \
+        const int32_t x2 = (int32_t)((uint32_t)(b[k * sb] + o2) << ls);                    \
+        const int32_t r = tflm_requantize_fast(x1, m1, s1)                                 \
+                          + sign * tflm_requantize_fast(x2, m2, s2);                       \
+        const int32_t y = tflm_requantize_fast(r, mo, so) + zo;                            \
+        out[k] = (T)TFLM_CLAMP(y, lo, hi);                                                 \
+    }                                                                                      \
 }
 
 ADD_REF_ROW(add_ref_row_s8, int8_t)
@@ -54,13 +54,14 @@ static int32_t add_half(int32_t shift)
     return shift < 0 ? (int32_t)((1u << -shift) >> 1) : 0;
 }
 
-/* The fast path (on every target; the DSP cores do each SMMLAR in one instruction). TFLM rescales the input with the larger scale by exactly 1/2
- * (multiplier 2^30, shift 0): its term is (x + o) << (ls - 1), exactly; call it E. The other
+/* The fast path (on every target; the DSP cores do each SMMLAR in one instruction). TFLM
+ * rescales the input with the larger scale by exactly 1/2 (multiplier 2^30, shift 0): its
+ * term is (x + o) << (ls - 1), exactly; call it E. The other
  * input's term G = MultiplyByQuantizedMultiplier((x + o) << ls, m, -e) with e >= 1 is one
  * SMMLAR (the identity of tflm_requantize_dsp): SMMLAR(X, m, 2^(e-1) - [X < 0]) >> e with
  * X = (x + o) << (ls + 1), exact while X fits in int32. The output rescale of r = E +- G is
  * SMMLAR(2r, m, 2^(e-1) - [r < 0] + zp * 2^e) >> e (e >= 1, |r| < 2^30); the zero point
- * rides in the accumulator as a multiple of 2^e. add_dsp_setup checks all this once. */
+ * rides in the accumulator as a multiple of 2^e. add_fast_setup checks all this once. */
 typedef struct {
     int32_t e_off;      /* E's offset << (ls - 1), negated when E is subtracted */
     int32_t g_off;      /* G's offset << (ls + 1) */
@@ -70,17 +71,17 @@ typedef struct {
     int32_t e_is_1;     /* E is input 1 */
     int32_t mode;       /* r = E + G (0), E - G (1), G - E (2); equal scales, G exact as
                          * E: E + G (3), E - G (4) */
-} add_dsp_t;
+} add_fast_t;
 
-static int add_dsp_exact_half(int32_t mult, int32_t shift)
+static int add_fast_exact_half(int32_t mult, int32_t shift)
 {
     return mult == 0x40000000 && shift == 0;
 }
 
-/* 1 when the DSP path applies: int8 (|x + o| <= 255: |X| < 2^29, |E|, |G| <= 255 * 2^19,
+/* 1 when the fast path applies: int8 (|x + o| <= 255: |X| < 2^29, |E|, |G| <= 255 * 2^19,
  * |r| < 2^28) or int16 ADD with zero offsets (|X| <= 2^31, |E|, |G| <= 2^29, and
  * r = -2^30 at worst, 2r = INT32_MIN still fits); SUB of int16 could reach r = 2^30. */
-static int add_dsp_setup(const tflm_add_params_t *p, int in_bits, add_dsp_t *d)
+static int add_fast_setup(const tflm_add_params_t *p, int in_bits, add_fast_t *d)
 {
     if (p->output_shift >= 0 || p->input1_shift > 0 || p->input2_shift > 0) {
         return 0;
@@ -95,14 +96,14 @@ static int add_dsp_setup(const tflm_add_params_t *p, int in_bits, add_dsp_t *d)
         return 0;
     }
     int32_t e_offset, g_offset, g_mult, g_shift;
-    if (add_dsp_exact_half(p->input1_multiplier, p->input1_shift)) {
+    if (add_fast_exact_half(p->input1_multiplier, p->input1_shift)) {
         d->e_is_1 = 1;
         e_offset = p->input1_offset;
         g_offset = p->input2_offset;
         g_mult = p->input2_multiplier;
         g_shift = p->input2_shift;
         d->mode = p->subtract ? 1 : 0;
-    } else if (add_dsp_exact_half(p->input2_multiplier, p->input2_shift)) {
+    } else if (add_fast_exact_half(p->input2_multiplier, p->input2_shift)) {
         d->e_is_1 = 0;
         e_offset = p->input2_offset;
         g_offset = p->input1_offset;
@@ -113,7 +114,7 @@ static int add_dsp_setup(const tflm_add_params_t *p, int in_bits, add_dsp_t *d)
         return 0;
     }
     const int32_t ls = p->left_shift;
-    if (add_dsp_exact_half(g_mult, g_shift)) {
+    if (add_fast_exact_half(g_mult, g_shift)) {
         /* equal scales: G is (x + o) << (ls - 1) as well */
         d->mode = p->subtract ? 4 : 3;
     } else if (g_shift >= 0) {
@@ -129,8 +130,16 @@ static int add_dsp_setup(const tflm_add_params_t *p, int in_bits, add_dsp_t *d)
     d->g_shift = -g_shift;
     d->out_mult = p->output_multiplier;
     d->out_shift = -p->output_shift;
-    d->out_acc = (int32_t)((uint32_t)add_half(p->output_shift) +
-                           ((uint32_t)p->output_offset << d->out_shift));
+    if (d->out_shift > 30 || d->g_shift > 30) {
+        return 0;
+    }
+    /* the accumulator 2^(e-1) - 1 + zp * 2^e must fit in int32 */
+    const int64_t acc = (int64_t)p->output_offset * ((int64_t)1 << d->out_shift) +
+                        add_half(p->output_shift);
+    if (acc - 1 < INT32_MIN || acc > INT32_MAX) {
+        return 0;
+    }
+    d->out_acc = (int32_t)acc;
     d->lo = p->act_min;
     d->hi = p->act_max;
     return 1;
@@ -140,8 +149,8 @@ static int add_dsp_setup(const tflm_add_params_t *p, int in_bits, add_dsp_t *d)
  * G, 2r = 2E +- 2 * (G's SMMLAR >> e) in one instruction. mode, ls and full (the activation
  * range is the whole type: one SSAT) are constants after inlining, so each caller gets its
  * own loop with no per-element branch. */
-#define ADD_DSP_ROW(NAME, T, BITS)                                                         \
-static TFLM_PY_INLINE void NAME(const add_dsp_t *dp, const T *e, int32_t se, const T *g,   \
+#define ADD_FAST_ROW(NAME, T, BITS)                                                        \
+static TFLM_PY_INLINE void NAME(const add_fast_t *dp, const T *e, int32_t se, const T *g,  \
                                 int32_t sg, T *out, int32_t n, int mode, int ls, int full) \
 {                                                                                          \
     const uint32_t e_off = (uint32_t)dp->e_off << 1, g_off = (uint32_t)dp->g_off;          \
@@ -163,9 +172,9 @@ static TFLM_PY_INLINE void NAME(const add_dsp_t *dp, const T *e, int32_t se, con
         }                                                                                  \
         const int32_t r2 = (int32_t)(mode == 1 || mode == 4 ? e2 - (gv << 1)               \
                                                             : e2 + (gv << 1));             \
-        int32_t y = add_mmlar(r2, o_mult, o_acc + (r2 >> 31)) >> o_shift;                \
+        int32_t y = add_mmlar(r2, o_mult, o_acc + (r2 >> 31)) >> o_shift;                  \
         if (full) {                                                                        \
-            y = add_sat(y, BITS);                                                           \
+            y = add_sat(y, BITS);                                                          \
         } else {                                                                           \
             y = y < lo ? lo : y;                                                           \
             y = y > hi ? hi : y;                                                           \
@@ -174,65 +183,65 @@ static TFLM_PY_INLINE void NAME(const add_dsp_t *dp, const T *e, int32_t se, con
     } while (--n > 0);                                                                     \
 }
 
-ADD_DSP_ROW(add_dsp_row_s8, int8_t, 8)
-ADD_DSP_ROW(add_dsp_row_s16, int16_t, 16)
+ADD_FAST_ROW(add_fast_row_s8, int8_t, 8)
+ADD_FAST_ROW(add_fast_row_s16, int16_t, 16)
 
 /* each variant in a function of its own: its loop gets all the registers */
-#define ADD_DSP_VARIANT(NAME, MODE, FULL)                                                  \
-static TFLM_PY_NOINLINE void NAME(const add_dsp_t *d, const int8_t *e, const int8_t *g,     \
+#define ADD_FAST_VARIANT(NAME, MODE, FULL)                                                 \
+static TFLM_PY_NOINLINE void NAME(const add_fast_t *d, const int8_t *e, const int8_t *g,   \
                                   int8_t *out, int32_t n)                                  \
 {                                                                                          \
-    add_dsp_row_s8(d, e, 1, g, 1, out, n, MODE, 20, FULL);                                 \
+    add_fast_row_s8(d, e, 1, g, 1, out, n, MODE, 20, FULL);                                \
 }
 
-ADD_DSP_VARIANT(add_dsp_full_add, 0, 1)
-ADD_DSP_VARIANT(add_dsp_narrow_add, 0, 0)
+ADD_FAST_VARIANT(add_fast_full_add, 0, 1)
+ADD_FAST_VARIANT(add_fast_narrow_add, 0, 0)
 
 /* broadcast rows, SUB and equal input scales (rarer in networks: one loop a mode keeps the
  * code small) */
-static TFLM_PY_NOINLINE void add_dsp_strided(const add_dsp_t *d, const int8_t *e, int32_t se,
+static TFLM_PY_NOINLINE void add_fast_strided(const add_fast_t *d, const int8_t *e, int32_t se,
                                              const int8_t *g, int32_t sg, int8_t *out,
                                              int32_t n)
 {
     if (d->mode == 0) {
-        add_dsp_row_s8(d, e, se, g, sg, out, n, 0, 20, 0);
+        add_fast_row_s8(d, e, se, g, sg, out, n, 0, 20, 0);
     } else if (d->mode == 1) {
-        add_dsp_row_s8(d, e, se, g, sg, out, n, 1, 20, 0);
+        add_fast_row_s8(d, e, se, g, sg, out, n, 1, 20, 0);
     } else if (d->mode == 2) {
-        add_dsp_row_s8(d, e, se, g, sg, out, n, 2, 20, 0);
+        add_fast_row_s8(d, e, se, g, sg, out, n, 2, 20, 0);
     } else if (d->mode == 3) {
-        add_dsp_row_s8(d, e, se, g, sg, out, n, 3, 20, 0);
+        add_fast_row_s8(d, e, se, g, sg, out, n, 3, 20, 0);
     } else {
-        add_dsp_row_s8(d, e, se, g, sg, out, n, 4, 20, 0);
+        add_fast_row_s8(d, e, se, g, sg, out, n, 4, 20, 0);
     }
 }
 
-static void add_dsp_s8(const add_dsp_t *d, const int8_t *e, int32_t se, const int8_t *g,
+static void add_fast_s8(const add_fast_t *d, const int8_t *e, int32_t se, const int8_t *g,
                        int32_t sg, int8_t *out, int32_t n)
 {
     if (n <= 0) {
         return;
     }
     if (se != 1 || sg != 1 || d->mode != 0) {
-        add_dsp_strided(d, e, se, g, sg, out, n);
+        add_fast_strided(d, e, se, g, sg, out, n);
     } else if (d->lo == -128 && d->hi == 127) {
         /* the same-shape ADD of most networks (residual connections, often with ReLU) */
-        add_dsp_full_add(d, e, g, out, n);
+        add_fast_full_add(d, e, g, out, n);
     } else {
-        add_dsp_narrow_add(d, e, g, out, n);
+        add_fast_narrow_add(d, e, g, out, n);
     }
 }
 
-static TFLM_PY_NOINLINE void add_dsp_s16(const add_dsp_t *d, const int16_t *e, int32_t se,
+static TFLM_PY_NOINLINE void add_fast_s16(const add_fast_t *d, const int16_t *e, int32_t se,
                                          const int16_t *g, int32_t sg, int16_t *out, int32_t n)
 {
     if (n <= 0) {
         return;
     }
     if (d->mode == 0) {
-        add_dsp_row_s16(d, e, se, g, sg, out, n, 0, 15, 0);
+        add_fast_row_s16(d, e, se, g, sg, out, n, 0, 15, 0);
     } else {
-        add_dsp_row_s16(d, e, se, g, sg, out, n, 3, 15, 0);   /* int16 SUB takes the reference */
+        add_fast_row_s16(d, e, se, g, sg, out, n, 3, 15, 0);   /* int16 SUB takes the reference */
     }
 }
 /* end of the fast path */
@@ -240,13 +249,13 @@ static TFLM_PY_NOINLINE void add_dsp_s16(const add_dsp_t *d, const int16_t *e, i
 void tflm_add_s8(const tflm_add_params_t *p, const int8_t *input1, const int8_t *input2,
                  int8_t *output)
 {
-    add_dsp_t d;
-    if (add_dsp_setup(p, 8, &d)) {
+    add_fast_t d;
+    if (add_fast_setup(p, 8, &d)) {
         if (!p->broadcast) {
             if (d.e_is_1) {
-                add_dsp_s8(&d, input1, 1, input2, 1, output, p->size);
+                add_fast_s8(&d, input1, 1, input2, 1, output, p->size);
             } else {
-                add_dsp_s8(&d, input2, 1, input1, 1, output, p->size);
+                add_fast_s8(&d, input2, 1, input1, 1, output, p->size);
             }
             return;
         }
@@ -254,10 +263,10 @@ void tflm_add_s8(const tflm_add_params_t *p, const int8_t *input1, const int8_t 
         const int32_t inner = p->dims[5];
         for (int32_t o = 0; o < p->size; o += inner) {
             if (d.e_is_1) {
-                add_dsp_s8(&d, input1 + w.off1, p->strides1[5], input2 + w.off2,
+                add_fast_s8(&d, input1 + w.off1, p->strides1[5], input2 + w.off2,
                            p->strides2[5], output + o, inner);
             } else {
-                add_dsp_s8(&d, input2 + w.off2, p->strides2[5], input1 + w.off1,
+                add_fast_s8(&d, input2 + w.off2, p->strides2[5], input1 + w.off1,
                            p->strides1[5], output + o, inner);
             }
             tflm_bcast_next(p->dims, p->strides1, p->strides2, &w);
@@ -280,13 +289,13 @@ void tflm_add_s8(const tflm_add_params_t *p, const int8_t *input1, const int8_t 
 void tflm_add_s16(const tflm_add_params_t *p, const int16_t *input1, const int16_t *input2,
                   int16_t *output)
 {
-    add_dsp_t d;
-    if (add_dsp_setup(p, 16, &d)) {
+    add_fast_t d;
+    if (add_fast_setup(p, 16, &d)) {
         if (!p->broadcast) {
             if (d.e_is_1) {
-                add_dsp_s16(&d, input1, 1, input2, 1, output, p->size);
+                add_fast_s16(&d, input1, 1, input2, 1, output, p->size);
             } else {
-                add_dsp_s16(&d, input2, 1, input1, 1, output, p->size);
+                add_fast_s16(&d, input2, 1, input1, 1, output, p->size);
             }
             return;
         }
@@ -294,10 +303,10 @@ void tflm_add_s16(const tflm_add_params_t *p, const int16_t *input1, const int16
         const int32_t inner = p->dims[5];
         for (int32_t o = 0; o < p->size; o += inner) {
             if (d.e_is_1) {
-                add_dsp_s16(&d, input1 + w.off1, p->strides1[5], input2 + w.off2,
+                add_fast_s16(&d, input1 + w.off1, p->strides1[5], input2 + w.off2,
                             p->strides2[5], output + o, inner);
             } else {
-                add_dsp_s16(&d, input2 + w.off2, p->strides2[5], input1 + w.off1,
+                add_fast_s16(&d, input2 + w.off2, p->strides2[5], input1 + w.off1,
                             p->strides1[5], output + o, inner);
             }
             tflm_bcast_next(p->dims, p->strides1, p->strides2, &w);

@@ -174,6 +174,75 @@ static TFLM_PY_NOINLINE void avg_pool_s8_dsp(const tflm_avg_pool_params_t *p,
         }
     }
 }
+/* int16: 4 channels a tap into int32 sums, SXTAH (low halfword) and an ASR #16 add (high) */
+static TFLM_PY_NOINLINE void avg_sums_s16(const int16_t *p, int32_t rows, int32_t cols,
+                                          int32_t row_skip, int32_t depth, int32_t sums[4])
+{
+    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    do {
+        int32_t n = cols;
+        do {
+            const int32_t w0 = tflm_load_s32(p);
+            const int32_t w1 = tflm_load_s32(p + 2);
+            p += depth;
+            s0 += (int16_t)w0;
+            s1 += w0 >> 16;
+            s2 += (int16_t)w1;
+            s3 += w1 >> 16;
+        } while (--n != 0);
+        p += row_skip;
+    } while (--rows != 0);
+    sums[0] = s0;
+    sums[1] = s1;
+    sums[2] = s2;
+    sums[3] = s3;
+}
+
+static TFLM_PY_NOINLINE void avg_pool_s16_dsp(const tflm_avg_pool_params_t *p,
+                                              const int16_t *input, int16_t *output)
+{
+    const int32_t depth = p->depth;
+    const int32_t row_step = p->input_w * depth;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int16_t *in_b = input + (size_t)b * p->input_h * row_step;
+        for (int32_t oy = 0; oy < p->output_h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_h;
+            const int32_t ys = TFLM_MAX(y0, 0);
+            const int32_t ye = TFLM_MIN(y0 + p->filter_h, p->input_h);
+            for (int32_t ox = 0; ox < p->output_w; ++ox) {
+                const int32_t x0 = ox * p->stride_w - p->pad_w;
+                const int32_t xs = TFLM_MAX(x0, 0);
+                const int32_t xe = TFLM_MIN(x0 + p->filter_w, p->input_w);
+                const int32_t count = (ye - ys) * (xe - xs);
+                int32_t c = 0;
+                if (count > 0) {
+                    const int16_t *px = in_b + (size_t)ys * row_step + (size_t)xs * depth;
+                    const int32_t skip = row_step - (xe - xs) * depth;
+                    for (; c + 4 <= depth; c += 4) {
+                        int32_t sums[4];
+                        avg_sums_s16(px + c, ye - ys, xe - xs, skip, depth, sums);
+                        for (int k = 0; k < 4; ++k) {
+                            const int32_t v = avg_div(sums[k], count);
+                            *output++ = (int16_t)TFLM_CLAMP(v, lo, hi);
+                        }
+                    }
+                }
+                for (; c < depth; ++c) {
+                    int32_t sum = 0;
+                    for (int32_t iy = ys; iy < ye; ++iy) {
+                        const int16_t *row = in_b + (size_t)iy * row_step + c;
+                        for (int32_t ix = xs; ix < xe; ++ix) {
+                            sum += row[(size_t)ix * depth];
+                        }
+                    }
+                    const int32_t v = count > 0 ? avg_div(sum, count) : 0;
+                    *output++ = (int16_t)TFLM_CLAMP(v, lo, hi);
+                }
+            }
+        }
+    }
+}
 #endif /* TFLM_PY_USE_DSP */
 
 /* The portable kernels: per output pixel, channels in blocks of AVG_BLOCK summed tap by tap
@@ -229,8 +298,8 @@ static void NAME(const tflm_avg_pool_params_t *p, const T *input, T *output)    
 
 #if !TFLM_PY_USE_DSP
 AVG_POOL_REF(avg_pool_s8_ref, int8_t)
-#endif
 AVG_POOL_REF(avg_pool_s16_ref, int16_t)
+#endif
 
 void tflm_avg_pool_s8(const tflm_avg_pool_params_t *p, const int8_t *input, int8_t *output)
 {
@@ -244,5 +313,9 @@ void tflm_avg_pool_s8(const tflm_avg_pool_params_t *p, const int8_t *input, int8
 void tflm_avg_pool_s16(const tflm_avg_pool_params_t *p, const int16_t *input,
                        int16_t *output)
 {
+#if TFLM_PY_USE_DSP
+    avg_pool_s16_dsp(p, input, output);
+#else
     avg_pool_s16_ref(p, input, output);
+#endif
 }

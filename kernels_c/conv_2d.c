@@ -114,43 +114,36 @@ static const int8_t *conv_patch(const tflm_conv_2d_params_t *p, const int8_t *in
     return col;
 }
 
+#define CONV_CHUNK 64   /* output channels per requantisation run (int32 on the stack) */
+
 /* one output pixel from its patch x (depth values): all output channels */
-static TFLM_PY_NOINLINE void conv_portable_pixel(const tflm_rq_t *r, const int8_t *x,
-                                                 const int8_t *filter, const int32_t *bias,
-                                                 int32_t depth, int32_t out_c,
-                                                 int32_t in_offset, int8_t *y)
+static TFLM_PY_NOINLINE void conv_portable_pixel(const tflm_rq_t *r, int32_t small_acc,
+                                                 const int8_t *x, const int8_t *filter,
+                                                 const int32_t *bias, int32_t depth,
+                                                 int32_t out_c, int32_t in_offset, int8_t *y)
 {
     const int32_t depth16 = depth & ~15;
-    int32_t o = 0;
-    for (; o + 4 <= out_c; o += 4) {
-        const int8_t *w0 = filter + (size_t)o * depth;
-        int32_t s0, s1, s2, s3;
-        tflm_dot4_s8(x, in_offset, w0, depth, &s0, &s1, &s2, &s3);
-        if (bias != NULL) {
-            s0 = tflm_wrap_add(s0, bias[o]);
-            s1 = tflm_wrap_add(s1, bias[o + 1]);
-            s2 = tflm_wrap_add(s2, bias[o + 2]);
-            s3 = tflm_wrap_add(s3, bias[o + 3]);
+    int32_t acc[CONV_CHUNK];
+    for (int32_t o0 = 0; o0 < out_c; o0 += CONV_CHUNK) {
+        const int32_t n = TFLM_MIN(CONV_CHUNK, out_c - o0);
+        int32_t o = 0;
+        for (; o + 4 <= n; o += 4) {
+            tflm_dot4_s8(x, in_offset, filter + (size_t)(o0 + o) * depth, depth, &acc[o],
+                         &acc[o + 1], &acc[o + 2], &acc[o + 3]);
         }
-        y[o] = tflm_rq_out(r, s0, o);
-        y[o + 1] = tflm_rq_out(r, s1, o + 1);
-        y[o + 2] = tflm_rq_out(r, s2, o + 2);
-        y[o + 3] = tflm_rq_out(r, s3, o + 3);
-    }
-    for (; o < out_c; ++o) {
-        const int8_t *w0 = filter + (size_t)o * depth;
-        int32_t s0 = 0;
-        for (int32_t k = 0; k < depth16; ++k) {
-            const int16_t xv = (int16_t)(x[k] + in_offset);
-            s0 += xv * w0[k];
+        for (; o < n; ++o) {
+            const int8_t *w0 = filter + (size_t)(o0 + o) * depth;
+            int32_t s0 = 0;
+            for (int32_t k = 0; k < depth16; ++k) {
+                const int16_t xv = (int16_t)(x[k] + in_offset);
+                s0 += xv * w0[k];
+            }
+            for (int32_t k = depth16; k < depth; ++k) {
+                s0 += (x[k] + in_offset) * w0[k];
+            }
+            acc[o] = s0;
         }
-        for (int32_t k = depth16; k < depth; ++k) {
-            s0 += (x[k] + in_offset) * w0[k];
-        }
-        if (bias != NULL) {
-            s0 = tflm_wrap_add(s0, bias[o]);
-        }
-        y[o] = tflm_rq_out(r, s0, o);
+        tflm_requantize_run(r, small_acc, acc, bias, o0, n, y + o0);
     }
 }
 
@@ -172,7 +165,8 @@ static void conv_portable(const tflm_conv_2d_params_t *p, const tflm_rq_t *r,
                     ? in_b + ((size_t)oy * p->stride_h * p->input_w +
                           (size_t)ox * p->stride_w) * in_c
                     : conv_patch(p, in_b, oy, ox, scratch, pad_value);
-                conv_portable_pixel(r, x, filter, bias, depth, out_c, p->input_offset, y);
+                conv_portable_pixel(r, p->small_acc, x, filter, bias, depth, out_c, p->input_offset,
+                                    y);
                 y += out_c;
             }
         }
@@ -248,10 +242,12 @@ static void conv_widen(const int8_t *x, int32_t depth, int32_t offset, int8_t *b
     int8_t *dst = conv_widen_quads(x, quads, off2, buf + 8 * slot);
     x += 4 * quads;
     if (rest != 0) {
-        int8_t last[4];
-        memset(last, (int8_t)(-offset), 4);
-        memcpy(last, x, (size_t)rest);
-        const int32_t v = tflm_load_s32(last);
+        /* the rest values, then the zero point's bytes (no library calls for 1..3 bytes) */
+        uint32_t u = (uint32_t)(uint8_t)(-offset) * 0x01010101u;
+        for (int32_t i = 0; i < rest; ++i) {
+            u = (u & ~(0xFFu << (8 * i))) | ((uint32_t)(uint8_t)x[i] << (8 * i));
+        }
+        const int32_t v = (int32_t)u;
         tflm_store_s32(dst, __sxtab16(off2, v));
         tflm_store_s32(dst + 4, tflm_sxtab16_ror8(off2, v));
     }
@@ -308,7 +304,7 @@ static void conv_widen_window(const tflm_conv_2d_params_t *p, const int8_t *in_b
     "ldrd   %[xa], %[xc], [%[px]], #8\n\t"                                                 \
     "smlad  %[b3], " w ", %[xa], %[b3]\n\t"                                                \
     "smlad  %[b3], " u ", %[xc], %[b3]\n\t"
-#define CONV_GEMM_4X1(xb, w, quads, a0, a1, a2, a3)                                        \
+#define CONV_GEMM_4X1_WITH(LOAD_W2, xb, w, quads, a0, a1, a2, a3)                          \
     do {                                                                                   \
         int32_t t0_, t1_, t2_, t3_, xa_, xc_, n_ = (quads);                                \
         __asm__ volatile(                                                                  \
@@ -321,8 +317,7 @@ static void conv_widen_window(const tflm_conv_2d_params_t *p, const int8_t *in_b
             "cmp    %[cnt], #0\n\t"                                                        \
             "beq    3f\n\t"                                                                \
             "2:\n\t"                                                                       \
-            "ldr    %[t0], [%[pw]], #4\n\t"   /* filter rows need not be word-aligned */ \
-            "ldr    %[t2], [%[pw]], #4\n\t"                                                \
+            LOAD_W2                                                                        \
             "sxtb16 %[t1], %[t0], ror #8\n\t"                                              \
             "sxtb16 %[t0], %[t0]\n\t"                                                      \
             "sxtb16 %[t3], %[t2], ror #8\n\t"                                              \
@@ -338,6 +333,12 @@ static void conv_widen_window(const tflm_conv_2d_params_t *p, const int8_t *in_b
             :                                                                              \
             : "cc", "memory");                                                             \
     } while (0)
+/* two filter words: rows need not be word-aligned (LDR), or are (LDRD) */
+#define CONV_GEMM_4X1(xb, w, quads, a0, a1, a2, a3)                                        \
+    CONV_GEMM_4X1_WITH("ldr    %[t0], [%[pw]], #4\n\tldr    %[t2], [%[pw]], #4\n\t",        \
+                       xb, w, quads, a0, a1, a2, a3)
+#define CONV_GEMM_4X1_ALIGNED(xb, w, quads, a0, a1, a2, a3)                                \
+    CONV_GEMM_4X1_WITH("ldrd   %[t0], %[t2], [%[pw]], #8\n\t", xb, w, quads, a0, a1, a2, a3)
 #else
 #define CONV_GEMM_4X1(xb, w, quads, a0, a1, a2, a3)                                        \
     do {                                                                                   \
@@ -356,9 +357,40 @@ static void conv_widen_window(const tflm_conv_2d_params_t *p, const int8_t *in_b
             xb += CONV_GROUP;                                                              \
         }                                                                                  \
     } while (0)
+#define CONV_GEMM_4X1_ALIGNED CONV_GEMM_4X1
 #endif
 
 #define CONV_DSP_CHUNK 64   /* output channels requantised together (int32 on the stack) */
+
+/* acc (rows CONV_DSP_CHUNK apart) of `count` filters from w on for the 4 pixels in buf, with as
+ * little as possible live across the 13-register loop; `aligned` (a constant at each call):
+ * every filter row is word-aligned. Returns the next filter. */
+static TFLM_PY_INLINE const int8_t *conv_filters_4x1(const int8_t *buf, int32_t groups,
+                                                     int32_t over, const int8_t *w,
+                                                     const int32_t *bp, int32_t *ap,
+                                                     int32_t count, int aligned)
+{
+    int32_t *const aend = ap + count;
+    do {
+        int32_t a0 = 0;
+        if (bp != NULL) {
+            a0 = *bp++;
+        }
+        int32_t a1 = a0, a2 = a0, a3 = a0;
+        const int8_t *xb = buf;
+        if (aligned) {
+            CONV_GEMM_4X1_ALIGNED(xb, w, groups, a0, a1, a2, a3);
+        } else {
+            CONV_GEMM_4X1(xb, w, groups, a0, a1, a2, a3);
+        }
+        w -= over;
+        ap[0] = a0;
+        ap[CONV_DSP_CHUNK] = a1;
+        ap[2 * CONV_DSP_CHUNK] = a2;
+        ap[3 * CONV_DSP_CHUNK] = a3;
+    } while (++ap != aend);
+    return w;
+}
 
 /* every output channel of the 4 pixels whose widened patches are in buf; out[s]: pixel s's
  * output, written for s < n (slots n.. hold copies, their results unused). A depth that is
@@ -373,6 +405,7 @@ static TFLM_PY_NOINLINE void conv_dsp_pixels(const tflm_rq_dsp_t *rq, const int8
     const int32_t quads = depth >> 2, rest = depth & 3;
     const int32_t groups = quads + (rest != 0);
     const int32_t over = 4 * groups - depth;   /* bytes each pass reads past its row */
+    const int aligned = over == 0 && ((uintptr_t)filter & 3u) == 0;   /* every row, then */
     int32_t acc[CONV_SLOTS][CONV_DSP_CHUNK];
     const int8_t *w = filter;
     for (int32_t c0 = 0; c0 < out_c; c0 += CONV_DSP_CHUNK) {
@@ -380,23 +413,13 @@ static TFLM_PY_NOINLINE void conv_dsp_pixels(const tflm_rq_dsp_t *rq, const int8
         const int32_t whole = (rest != 0 && c0 + m == out_c) ? m - 1 : m;
         int32_t *ap = acc[0];
         if (whole > 0) {
-            /* with as little as possible live across the 13-register loop */
             const int32_t *bp = bias != NULL ? bias + c0 : NULL;
-            int32_t *const aend = ap + whole;
-            do {
-                int32_t a0 = 0;
-                if (bp != NULL) {
-                    a0 = *bp++;
-                }
-                int32_t a1 = a0, a2 = a0, a3 = a0;
-                const int8_t *xb = buf;
-                CONV_GEMM_4X1(xb, w, groups, a0, a1, a2, a3);
-                w -= over;
-                ap[0] = a0;
-                ap[CONV_DSP_CHUNK] = a1;
-                ap[2 * CONV_DSP_CHUNK] = a2;
-                ap[3 * CONV_DSP_CHUNK] = a3;
-            } while (++ap != aend);
+            if (aligned) {
+                w = conv_filters_4x1(buf, groups, over, w, bp, ap, whole, 1);
+            } else {
+                w = conv_filters_4x1(buf, groups, over, w, bp, ap, whole, 0);
+            }
+            ap += whole;
         }
         if (whole < m) {   /* the layer's last filter, depth % 4 != 0 */
             int32_t a0 = bias != NULL ? bias[out_c - 1] : 0;

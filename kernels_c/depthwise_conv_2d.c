@@ -140,19 +140,106 @@ static void dw_portable_pixel(const tflm_depthwise_conv_2d_params_t *p, const tf
             } else {
                 dw_accumulate_bcast(win, g, oc, n16, in_offset, acc);
             }
-            for (int32_t k = 0; k < n16; ++k) {
-                const int32_t a = bias != NULL ? tflm_wrap_add(acc[k], bias[oc + k]) : acc[k];
-                out[oc + k] = tflm_rq_out(r, a, oc + k);
-            }
+            tflm_requantize_run(r, p->small_acc, acc, bias, oc, n16, out + oc);
             j += n16;
         }
-        for (; j < span; ++j) {
-            const int32_t oc = oc0 + j;
-            int32_t acc = dw_single(win, mult == 1 ? oc : g, oc, in_offset);
-            if (bias != NULL) {
-                acc = tflm_wrap_add(acc, bias[oc]);
+        if (j < span) {
+            int32_t acc[16];
+            for (int32_t k = j; k < span; ++k) {
+                const int32_t oc = oc0 + k;
+                acc[k - j] = dw_single(win, mult == 1 ? oc : g, oc, in_offset);
             }
-            out[oc] = tflm_rq_out(r, acc, oc);
+            tflm_requantize_run(r, p->small_acc, acc, bias, oc0 + j, span - j, out + oc0 + j);
+        }
+    }
+}
+
+/* ---- the portable row path: depth_multiplier 1, stride_w 1, up to 9 taps, fewer than 16
+ * channels (more take dw_portable_pixel's channel loop). B adjacent interior output pixels
+ * of a row (all filter columns inside the image) read, per tap, one contiguous run of B * C
+ * input bytes; against the tap's weights tiled B times (int16, built once per call) that is
+ * one vector loop of B * C (a multiple of 16) lanes: few channels no longer mean short
+ * loops. Border pixels and a row's last few interior ones take dw_portable_pixel.
+ * Memory-order contract: a block's windows are read before any of its pixels is written. */
+#define DW_ROW_SPAN 64
+#define DW_ROW_TAPS 9
+
+/* acc[j] += (int16)(x[j] + in_offset) * w[j], j < n (a multiple of 16) */
+static TFLM_PY_NOINLINE void dw_row_mac(const int8_t *restrict x, const int16_t *restrict w,
+                                        int32_t n, int32_t in_offset, int32_t *restrict acc)
+{
+    const int32_t n16 = n & ~15;   /* tells gcc -O2 the trip count suits its vectors */
+    for (int32_t j = 0; j < n16; ++j) {
+        acc[j] += (int16_t)(x[j] + in_offset) * w[j];
+    }
+}
+
+/* pixels of one block for C channels: a multiple of 16 / gcd(C, 16) with B * C <= 64; 0 if
+ * none */
+static int32_t dw_row_block(const tflm_depthwise_conv_2d_params_t *p)
+{
+    const int32_t c = p->input_c;
+    if (p->depth_multiplier != 1 || p->stride_w != 1 || c >= 16 ||
+        p->filter_h * p->filter_w > DW_ROW_TAPS) {
+        return 0;
+    }
+    int32_t g = 16;
+    while (c % g != 0) {
+        g >>= 1;
+    }
+    const int32_t b0 = 16 / g;
+    return (DW_ROW_SPAN / c) / b0 * b0;
+}
+
+static void dw_portable_rows(const tflm_depthwise_conv_2d_params_t *p, const tflm_rq_t *r,
+                             int32_t blk, const int8_t *in_b, const int8_t *filter,
+                             const int32_t *bias, int8_t *out)
+{
+    const int32_t c = p->input_c, k_w = p->filter_w;
+    const int32_t taps = p->filter_h * k_w;
+    const int32_t span = blk * c;
+    const int32_t out_w = p->output_w;
+    int16_t wt[DW_ROW_TAPS * DW_ROW_SPAN];
+    for (int32_t t = 0; t < taps; ++t) {
+        for (int32_t j = 0; j < span; ++j) {
+            wt[t * span + j] = filter[t * c + j % c];
+        }
+    }
+    /* interior columns: ox - pad_w >= 0 and ox - pad_w + (k_w - 1) * dilation_w < input_w */
+    const int32_t ox_lo = TFLM_MIN(p->pad_w, out_w);
+    int32_t ox_hi = TFLM_MIN(out_w, p->input_w + p->pad_w - (k_w - 1) * p->dilation_w);
+    ox_hi = TFLM_MAX(ox_hi, ox_lo);
+    for (int32_t oy = 0; oy < p->output_h; ++oy) {
+        const int32_t iy0 = oy * p->stride_h - p->pad_h;
+        int32_t ky0, ky1;
+        tflm_tap_range(iy0, p->dilation_h, p->input_h, p->filter_h, &ky0, &ky1);
+        int8_t *out_row = out + (size_t)oy * out_w * c;
+        int32_t ox = 0;
+        while (ox < out_w) {
+            if (ox >= ox_lo && ox + blk <= ox_hi) {
+                int32_t acc[DW_ROW_SPAN];
+                for (int32_t j = 0; j < span; ++j) {
+                    acc[j] = 0;
+                }
+                for (int32_t ky = ky0; ky < ky1; ++ky) {
+                    const int8_t *row = in_b + ((size_t)(iy0 + ky * p->dilation_h) * p->input_w +
+                                                (size_t)(ox - p->pad_w)) * c;
+                    for (int32_t kx = 0; kx < k_w; ++kx) {
+                        dw_row_mac(row + (size_t)kx * p->dilation_w * c,
+                                   wt + (ky * k_w + kx) * span, span, p->input_offset, acc);
+                    }
+                }
+                for (int32_t b = 0; b < blk; ++b) {
+                    tflm_requantize_run(r, p->small_acc, acc + b * c, bias, 0, c,
+                                        out_row + (size_t)(ox + b) * c);
+                }
+                ox += blk;
+            } else {
+                dw_window_t win;
+                dw_window(p, in_b, filter, oy, ox, &win);
+                dw_portable_pixel(p, r, &win, bias, out_row + (size_t)ox * c);
+                ++ox;
+            }
         }
     }
 }
@@ -401,6 +488,17 @@ void tflm_depthwise_conv_2d_s8(const tflm_depthwise_conv_2d_params_t *p, const i
     rd.small_acc = p->small_acc;
 #endif
     int8_t *out = output;
+#if !TFLM_PY_USE_DSP
+    const int32_t blk = dw_row_block(p);
+    if (blk > 0) {
+        for (int32_t b = 0; b < p->batches; ++b) {
+            const size_t in_size = (size_t)p->input_h * p->input_w * in_c;
+            const size_t out_size = (size_t)p->output_h * p->output_w * out_c;
+            dw_portable_rows(p, &r, blk, input + b * in_size, filter, bias, out + b * out_size);
+        }
+        return;
+    }
+#endif
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *in_b = input + (size_t)b * p->input_h * p->input_w * in_c;
         for (int32_t oy = 0; oy < p->output_h; ++oy) {
@@ -441,16 +539,7 @@ void tflm_depthwise_conv_2d_s8(const tflm_depthwise_conv_2d_params_t *p, const i
  * MAC. A last single output (odd widths, or the padding column right of the stored pairs)
  * takes the "tail" loop. */
 
-#define DW3_REC 11      /* int32 words per channel record, see the header */
-
-/* the ring runs on Cortex-M; -DTFLM_DW3X3_RING runs its portable C on any host (tests) */
-#if TFLM_PY_USE_DSP || defined(TFLM_DW3X3_RING)
-#define DW3_RING 1
-#else
-#define DW3_RING 0
-#endif
-
-#if DW3_RING
+#define DW3_REC 9       /* int32 words per channel record, see the header */
 
 static TFLM_PY_INLINE int32_t dw3_pack(int32_t lo, int32_t hi)
 {
@@ -462,6 +551,15 @@ static TFLM_PY_INLINE int32_t dw3_half(int32_t v, int32_t high)
     return high ? (int32_t)(int16_t)(uint16_t)((uint32_t)v >> 16)
                 : (int32_t)(int16_t)(uint16_t)((uint32_t)v & 0xFFFFu);
 }
+
+/* the ring runs on Cortex-M; -DTFLM_DW3X3_RING runs its portable C on any host (tests) */
+#if TFLM_PY_USE_DSP || defined(TFLM_DW3X3_RING)
+#define DW3_RING 1
+#else
+#define DW3_RING 0
+#endif
+
+#if DW3_RING
 
 #if TFLM_PY_USE_DSP
 /* (low half of a, low half of b) and (high half of a, high half of b): one PKHBT / PKHTB
@@ -638,8 +736,8 @@ static void dw3_out_row_c(const tflm_depthwise_conv_2d_params_t *p, const int32_
             int32_t acc = rec[0];
             for (int32_t r = 0; r < 3; ++r) {
                 const int32_t s = (py0 + r) % 3;
-                const int32_t w[3] = {dw3_half(rec[2 + 2 * r], 0), dw3_half(rec[2 + 2 * r], 1),
-                                      dw3_half(rec[3 + 2 * r], 1)};
+                const int32_t w[3] = {dw3_half(rec[1 + 2 * r], 0), dw3_half(rec[1 + 2 * r], 1),
+                                      dw3_half(rec[2 + 2 * r], 1)};
                 for (int32_t kx = 0; kx < 3; ++kx) {
                     const int32_t px = ox * p->stride_w + kx, j = px / 2;
                     const int32_t word = j < cols ? ring[((size_t)j * ch + c) * 3 + s] : 0;
@@ -661,18 +759,19 @@ static void dw3_out_row_c(const tflm_depthwise_conv_2d_params_t *p, const int32_
 typedef struct {
     const int32_t *x;      /* pair P of channel 0 (3 words per channel, one per ring slot) */
     const int32_t *y;      /* pair Q of channel 0, or the zero pair (tail, Q not stored) */
-    const int32_t *z;      /* pair R of channel 0 (stride 2) */
+    const int32_t *z;      /* pair R of channel 0 (stride 2); tails: the bytes between the
+                            * channels' Q words (12, or 0 for the zero pair) */
     const int32_t *rec;    /* the channel records */
     int8_t *o;             /* channel 0 of the first output pixel */
     int8_t *end;           /* o + channels */
     int32_t second;        /* bytes to the second output pixel */
-    int32_t ystep;         /* tail: bytes between the channels' Q words (12, or 0) */
+    int32_t c1;            /* 1 + 2 * output zero point */
 } dw3_job_t;
 
 /* Registers: r0 x, r1 y, r2 z, r3 rec, r4 / r5 the two accumulators, r6 / r7 the filter
  * row words A / B (then m / c1k), r8 / r9 loaded pairs (r8 then k), r10 o, r11 end,
- * r12 second, lr ystep. The record is LDM'd in order: the bias twice with filter row 0's
- * A B, filter rows 1 and 2's A B, then m, c1k, k. */
+ * r12 second, lr c1 (tails: r2 the Q step). The record is LDM'd in order: the bias with
+ * filter row 0's A B, filter rows 1 and 2's A B, then m, k. */
 #define DW3_ENTER                                                                          \
     "push    {r4-r11, lr}\n\t"                                                             \
     "ldm     r0, {r0, r1, r2, r3, r10, r11, r12, lr}\n"                                   \
@@ -682,7 +781,8 @@ typedef struct {
  * of the half (tflm_requantize_run_dsp's small-accumulator form with the output offset
  * 2 * zp + 1, shifted left by k, riding in SMMLAR's accumulator: exact, as k <= 21) */
 #define DW3_RQ2                                                                            \
-    "ldm     r3!, {r6, r7, r8}\n\t"                                                        \
+    "ldm     r3!, {r6, r8}\n\t"                                                            \
+    "lsl     r7, lr, r8\n\t"                                                               \
     "sub     r9, r7, r4, lsr #31\n\t"                                                      \
     "smmlar  r4, r4, r6, r9\n\t"                                                           \
     "sub     r9, r7, r5, lsr #31\n\t"                                                      \
@@ -712,7 +812,7 @@ typedef struct {
 #define DW3_R2_ROW2(R) "[" R ", #-8]"
 
 /* LD: the filter row's A B (rows 1 and 2; row 0's come with the bias) */
-#define DW3_LD_ROW0 "ldm     r3!, {r4, r5, r6, r7}\n\t"
+#define DW3_LD_ROW0 "ldm     r3!, {r4, r6, r7}\n\tmov     r5, r4\n\t"
 #define DW3_LD_ROW "ldm     r3!, {r6, r7}\n\t"
 
 /* stride 1, one filter row: P at x, Q at y */
@@ -776,7 +876,7 @@ typedef struct {
     {                                                                                      \
         __asm__ volatile(DW3_ENTER DW3_TAIL_ROW(DW3_LD_ROW0, M0, S0)                       \
                          DW3_TAIL_ROW(DW3_LD_ROW, M1, S1) DW3_TAIL_ROW(DW3_LD_ROW, M2, S2) \
-                         "add     r1, r1, lr\n\t"                                          \
+                         "add     r1, r1, r2\n\t"                                          \
                          DW3_RQ2                                                           \
                          "strb    r5, [r10, r12]\n\t"                                      \
                          "strb    r4, [r10], #1\n\t"                                       \
@@ -798,8 +898,9 @@ typedef struct {
         __asm__ volatile(DW3_ENTER DW3_TAIL1_ROW(DW3_LD_ROW0, M0, S0)                      \
                          DW3_TAIL1_ROW(DW3_LD_ROW, M1, S1)                                 \
                          DW3_TAIL1_ROW(DW3_LD_ROW, M2, S2)                                 \
-                         "add     r1, r1, lr\n\t"                                          \
-                         "ldm     r3!, {r6, r7, r8}\n\t"                                   \
+                         "add     r1, r1, r2\n\t"                                          \
+                         "ldm     r3!, {r6, r8}\n\t"                                       \
+                         "lsl     r7, lr, r8\n\t"                                          \
                          "sub     r9, r7, r4, lsr #31\n\t"                                 \
                          "smmlar  r4, r4, r6, r9\n\t"                                      \
                          "asr     r4, r4, r8\n\t"                                          \
@@ -855,7 +956,7 @@ static void dw3_out_row_dsp(const tflm_depthwise_conv_2d_params_t *p, const int3
     dw3_job_t job;
     job.rec = rec;
     job.second = ch;
-    job.ystep = 12;
+    job.c1 = 1 + 2 * p->output_offset;
     for (int32_t k = 0; k < pairs; ++k) {
         job.x = ring + (size_t)(sw == 1 ? k : 2 * k) * step;
         job.y = job.x + step;
@@ -870,7 +971,7 @@ static void dw3_out_row_dsp(const tflm_depthwise_conv_2d_params_t *p, const int3
         const int32_t j = sw == 1 ? pairs : 2 * pairs;
         job.x = ring + (size_t)j * step;
         job.y = j + 1 < cols ? job.x + step : ring + (size_t)cols * step;
-        job.ystep = j + 1 < cols ? 12 : 0;
+        job.z = (const int32_t *)(uintptr_t)(j + 1 < cols ? 12 : 0);
         job.rec = rec;
         job.o = out + (size_t)2 * pairs * ch;
         job.end = job.o + ch;
@@ -885,18 +986,27 @@ static void dw3_out_row_dsp(const tflm_depthwise_conv_2d_params_t *p, const int3
 #endif /* DW3_RING */
 
 void tflm_depthwise_conv_2d_3x3_s8(const tflm_depthwise_conv_2d_params_t *p,
-                                   const int8_t *input, const int8_t *filter,
-                                   const int32_t *bias, const int32_t *records,
+                                   const int8_t *input, const int32_t *records,
                                    int8_t *output, void *scratch)
 {
 #if !DW3_RING
-    /* elsewhere (x86) the direct loops are the fast path: they vectorise */
-    (void)records;
-    (void)scratch;
+    /* elsewhere (x86) the direct loops are the fast path (they vectorise): the filter and
+     * bias they read are unpacked from the records into the scratch */
+    const int32_t ch = p->output_c, k2 = p->small_acc ? 2 : 1;   /* doubled records */
+    int32_t *bias = (int32_t *)scratch;
+    int8_t *filter = (int8_t *)(bias + ch);
+    for (int32_t c = 0; c < ch; ++c) {
+        const int32_t *rec = records + (size_t)c * DW3_REC;
+        bias[c] = rec[0] / k2;
+        for (int32_t r = 0; r < 3; ++r) {
+            const int32_t a = rec[1 + 2 * r], b = rec[2 + 2 * r];
+            filter[(size_t)(3 * r) * ch + c] = (int8_t)(dw3_half(a, 0) / k2);
+            filter[(size_t)(3 * r + 1) * ch + c] = (int8_t)(dw3_half(a, 1) / k2);
+            filter[(size_t)(3 * r + 2) * ch + c] = (int8_t)(dw3_half(b, 1) / k2);
+        }
+    }
     tflm_depthwise_conv_2d_s8(p, input, filter, bias, output);
 #else
-    (void)filter;
-    (void)bias;
     const int32_t ch = p->input_c, out_w = p->output_w, sh = p->stride_h;
     const int32_t cols = TFLM_DW3X3_COL_PAIRS(p->input_w, p->pad_w);
     int32_t *ring = (int32_t *)scratch;

@@ -16,3 +16,11 @@ void tflm_dequantize_s16_f32(const tflm_dequantize_params_t *p, const int16_t *i
         output[i] = p->scale * (float)(input[i] - p->zero_point);
     }
 }
+
+void tflm_dequantize_u8_f32(const tflm_dequantize_params_t *p, const uint8_t *input,
+                            float *output)
+{
+    for (int32_t i = 0; i < p->size; ++i) {
+        output[i] = p->scale * (float)((int32_t)input[i] - p->zero_point);
+    }
+}

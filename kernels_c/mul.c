@@ -30,18 +30,19 @@ static TFLM_PY_INLINE int32_t mul_sat8(int32_t y)
 #endif
 }
 
-/* The int8 fast path (every target; on the DSP cores each SMMLAR is one instruction): |(x1 + o1)(x2 + o2)| <= 255^2 < 2^16, so for shifts up to 14 the
- * product's rescale is one SMMLAR (tflm_requantize_dsp's identity): with P = prod << (1 + s+)
- * (s+ = the left shift, if any) and e = the right shift,
+/* The int8 fast path (every target; on the DSP cores each SMMLAR is one instruction):
+ * |(x1 + o1)(x2 + o2)| <= 255^2 < 2^16, so for shifts up to 14 the product's rescale is one
+ * SMMLAR (tflm_requantize_dsp's identity): with P = prod << (1 + s+) (s+ = the left shift,
+ * if any) and e = the right shift,
  * SMMLAR(P, m, 2^(e-1) - [P < 0] + zp * 2^e) >> e, or SMMLAR(P, m, zp) when e = 0;
  * the output zero point rides in the accumulator as a multiple of 2^e. */
 typedef struct {
     int32_t off1, off2;
     int32_t mult, acc, mask, lsh, rsh;
     int32_t lo, hi;
-} mul_dsp_t;
+} mul_fast_t;
 
-static int mul_dsp_setup(const tflm_mul_params_t *p, mul_dsp_t *d)
+static int mul_fast_setup(const tflm_mul_params_t *p, mul_fast_t *d)
 {
     if (p->output_shift > 14 || p->input1_offset < -127 || p->input1_offset > 128 ||
         p->input2_offset < -127 || p->input2_offset > 128) {
@@ -57,7 +58,8 @@ static int mul_dsp_setup(const tflm_mul_params_t *p, mul_dsp_t *d)
     d->lsh = 1 + (p->output_shift > 0 ? p->output_shift : 0);
     d->rsh = e;
     d->mask = e > 0 ? -1 : 0;
-    d->acc = (int32_t)((uint32_t)(p->output_shift < 0 ? (int32_t)((1u << -p->output_shift) >> 1) : 0) +
+    const uint32_t half = p->output_shift < 0 ? (1u << -p->output_shift) >> 1 : 0u;
+    d->acc = (int32_t)(half +
                        ((uint32_t)p->output_offset << e));
     d->lo = p->act_min;
     d->hi = p->act_max;
@@ -66,7 +68,7 @@ static int mul_dsp_setup(const tflm_mul_params_t *p, mul_dsp_t *d)
 
 /* out[k] for k < n (n >= 1) from a[k * sa], b[k * sb]; `full`: the activation range is
  * all of int8 (one SSAT) */
-static TFLM_PY_INLINE void mul_dsp_row(const mul_dsp_t *dp, const int8_t *a, int32_t sa,
+static TFLM_PY_INLINE void mul_fast_row(const mul_fast_t *dp, const int8_t *a, int32_t sa,
                                        const int8_t *b, int32_t sb, int8_t *out, int32_t n,
                                        int full)
 {
@@ -90,26 +92,26 @@ static TFLM_PY_INLINE void mul_dsp_row(const mul_dsp_t *dp, const int8_t *a, int
 }
 
 /* each variant in a function of its own: its loop gets all the registers */
-static TFLM_PY_NOINLINE void mul_dsp_full(const mul_dsp_t *d, const int8_t *a, const int8_t *b,
+static TFLM_PY_NOINLINE void mul_fast_full(const mul_fast_t *d, const int8_t *a, const int8_t *b,
                                           int8_t *out, int32_t n)
 {
-    mul_dsp_row(d, a, 1, b, 1, out, n, 1);
+    mul_fast_row(d, a, 1, b, 1, out, n, 1);
 }
 
-static TFLM_PY_NOINLINE void mul_dsp_narrow(const mul_dsp_t *d, const int8_t *a,
+static TFLM_PY_NOINLINE void mul_fast_narrow(const mul_fast_t *d, const int8_t *a,
                                             const int8_t *b, int8_t *out, int32_t n)
 {
-    mul_dsp_row(d, a, 1, b, 1, out, n, 0);
+    mul_fast_row(d, a, 1, b, 1, out, n, 0);
 }
 
-static TFLM_PY_NOINLINE void mul_dsp_strided(const mul_dsp_t *d, const int8_t *a, int32_t sa,
+static TFLM_PY_NOINLINE void mul_fast_strided(const mul_fast_t *d, const int8_t *a, int32_t sa,
                                              const int8_t *b, int32_t sb, int8_t *out,
                                              int32_t n)
 {
-    mul_dsp_row(d, a, sa, b, sb, out, n, 0);
+    mul_fast_row(d, a, sa, b, sb, out, n, 0);
 }
 
-static void mul_dsp_s8(const mul_dsp_t *d, const int8_t *a, int32_t sa, const int8_t *b,
+static void mul_fast_s8(const mul_fast_t *d, const int8_t *a, int32_t sa, const int8_t *b,
                        int32_t sb, int8_t *out, int32_t n)
 {
     if (n <= 0) {
@@ -117,12 +119,12 @@ static void mul_dsp_s8(const mul_dsp_t *d, const int8_t *a, int32_t sa, const in
     }
     if (sa == 1 && sb == 1) {
         if (d->lo == -128 && d->hi == 127) {
-            mul_dsp_full(d, a, b, out, n);
+            mul_fast_full(d, a, b, out, n);
         } else {
-            mul_dsp_narrow(d, a, b, out, n);
+            mul_fast_narrow(d, a, b, out, n);
         }
     } else {
-        mul_dsp_strided(d, a, sa, b, sb, out, n);
+        mul_fast_strided(d, a, sa, b, sb, out, n);
     }
 }
 /* end of the fast path */
@@ -130,16 +132,16 @@ static void mul_dsp_s8(const mul_dsp_t *d, const int8_t *a, int32_t sa, const in
 void tflm_mul_s8(const tflm_mul_params_t *p, const int8_t *input1, const int8_t *input2,
                  int8_t *output)
 {
-    mul_dsp_t d;
-    if (mul_dsp_setup(p, &d)) {
+    mul_fast_t d;
+    if (mul_fast_setup(p, &d)) {
         if (!p->broadcast) {
-            mul_dsp_s8(&d, input1, 1, input2, 1, output, p->size);
+            mul_fast_s8(&d, input1, 1, input2, 1, output, p->size);
             return;
         }
         tflm_bcast_walk_t w = {{0, 0, 0, 0, 0}, 0, 0};
         const int32_t inner = p->dims[5];
         for (int32_t o = 0; o < p->size; o += inner) {
-            mul_dsp_s8(&d, input1 + w.off1, p->strides1[5], input2 + w.off2, p->strides2[5],
+            mul_fast_s8(&d, input1 + w.off1, p->strides1[5], input2 + w.off2, p->strides2[5],
                        output + o, inner);
             tflm_bcast_next(p->dims, p->strides1, p->strides2, &w);
         }

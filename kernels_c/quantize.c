@@ -103,17 +103,55 @@ void tflm_quantize_s32_s16(const tflm_quantize_params_t *p, const int32_t *input
     }
 }
 
-void tflm_quantize_s8_u8(const tflm_quantize_params_t *p, const int8_t *input, uint8_t *output)
+static inline uint8_t quant_sat_u8(int32_t x)
 {
-    for (int32_t i = 0; i < p->size; ++i) {
-        const int32_t v = quant_requant(p, input[i]);
-        output[i] = (uint8_t)(v < 0 ? 0 : (v > 255 ? 255 : v));
+    return (uint8_t)(x < 0 ? 0 : (x > 255 ? 255 : x));
+}
+
+/* int8 <-> uint8 with equal scales and zero points 128 apart (the converter's usual uint8
+ * model edges): the requantization is x - 128 or x + 128, i.e. flipping the top bit */
+static inline int quant_is_bit_flip(const tflm_quantize_params_t *p, int32_t zero_point_diff)
+{
+    return p->multiplier == (INT32_C(1) << 30) && p->shift == 1 &&
+           p->input_offset - p->output_offset == zero_point_diff;
+}
+
+/* x ^ 0x80 per byte (uint8 x - 128 as int8, int8 x + 128 as uint8), four bytes a word;
+ * output == input is fine (each word is read before it is written) */
+static void quant_flip_top_bits(const void *input, void *output, int32_t size)
+{
+    const uint8_t *in = (const uint8_t *)input;
+    uint8_t *out = (uint8_t *)output;
+    int32_t i = 0;
+    for (; i + 4 <= size; i += 4) {
+        uint32_t w;
+        memcpy(&w, in + i, 4);
+        w ^= 0x80808080u;
+        memcpy(out + i, &w, 4);
+    }
+    for (; i < size; ++i) {
+        out[i] = (uint8_t)(in[i] ^ 0x80u);
     }
 }
 
 void tflm_quantize_u8_s8(const tflm_quantize_params_t *p, const uint8_t *input, int8_t *output)
 {
+    if (quant_is_bit_flip(p, 128)) {
+        quant_flip_top_bits(input, output, p->size);
+        return;
+    }
     for (int32_t i = 0; i < p->size; ++i) {
         output[i] = tflm_sat_s8(quant_requant(p, input[i]));
+    }
+}
+
+void tflm_quantize_s8_u8(const tflm_quantize_params_t *p, const int8_t *input, uint8_t *output)
+{
+    if (quant_is_bit_flip(p, -128)) {
+        quant_flip_top_bits(input, output, p->size);
+        return;
+    }
+    for (int32_t i = 0; i < p->size; ++i) {
+        output[i] = quant_sat_u8(quant_requant(p, input[i]));
     }
 }

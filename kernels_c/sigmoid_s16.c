@@ -1,9 +1,7 @@
 /* int16 LOGISTIC / TANH kernels (see sigmoid_s16.h). */
 #include "sigmoid_s16.h"
 
-/* sigmoid(i / 24) in Q0.16, i = 0..255 (CMSIS-NN's table, which TFLM reads); twin of
- * SIGMOID_TABLE_U16 in tflm_py/ops/_lut16.py */
-static const uint16_t sigmoid_q16[256] = {
+const uint16_t tflm_sigmoid_q16[256] = {
     32768, 33451, 34133, 34813, 35493, 36169, 36843, 37513, 38180, 38841, 39498, 40149,
     40794, 41432, 42064, 42688, 43304, 43912, 44511, 45102, 45683, 46255, 46817, 47369,
     47911, 48443, 48964, 49475, 49975, 50464, 50942, 51409, 51865, 52311, 52745, 53169,
@@ -28,47 +26,19 @@ static const uint16_t sigmoid_q16[256] = {
     65534, 65534, 65534, 65535,
 };
 
-static inline int32_t rescale(int16_t x, int32_t multiplier, int32_t shift)
-{
-    const int32_t round = shift > 0 ? (int32_t)1 << (shift - 1) : 0;
-    return ((int32_t)x * multiplier + round) >> shift;
-}
-
 void tflm_logistic_s16(const tflm_sigmoid_s16_params_t *p, const int16_t *input,
                        int16_t *output)
 {
     for (int32_t i = 0; i < p->size; ++i) {
-        const int32_t v = rescale(input[i], p->input_multiplier, p->input_shift);
-        const uint32_t a = (uint32_t)(v < 0 ? -v : v);
-        const uint32_t hi = a >> 9;
-        uint32_t r;
-        if (hi >= 255u) {
-            r = 0x7FFFu << 10;
-        } else {
-            const uint32_t lo = sigmoid_q16[hi];
-            r = (lo << 9) + (a & 0x1FFu) * (sigmoid_q16[hi + 1] - lo);
-        }
-        /* Q0.16 sample shifted by 9: round to Q0.15, mirror for negative inputs */
-        r = v >= 0 ? r + (1u << 9) : (1u << 25) - r + (1u << 9) - 1u;
-        output[i] = (int16_t)(r >> 10);
+        output[i] = tflm_sigmoid_q15(
+            tflm_sigmoid_rescale_s16(input[i], p->input_multiplier, p->input_shift));
     }
 }
 
 void tflm_tanh_s16(const tflm_sigmoid_s16_params_t *p, const int16_t *input, int16_t *output)
 {
     for (int32_t i = 0; i < p->size; ++i) {
-        const int32_t v = rescale(input[i], p->input_multiplier, p->input_shift);
-        const uint32_t a = (uint32_t)(v < 0 ? -v : v);
-        const uint32_t hi = a >> 8;
-        int32_t r;
-        if (hi >= 255u) {
-            r = (int32_t)(0xFFFFu << 8);
-        } else {
-            const uint32_t lo = sigmoid_q16[hi];
-            r = (int32_t)((lo << 8) + (a & 0xFFu) * (sigmoid_q16[hi + 1] - lo));
-        }
-        /* 2 sigmoid - 1 in Q0.15, mirrored for negative inputs; the shift floors */
-        r = v >= 0 ? r - (1 << 23) + (1 << 7) : -r + (1 << 23) + (1 << 7) - 1;
-        output[i] = (int16_t)(r >> 8);
+        output[i] = tflm_tanh_q15(
+            tflm_sigmoid_rescale_s16(input[i], p->input_multiplier, p->input_shift));
     }
 }

@@ -130,3 +130,42 @@ def test_frames_shrink_on_a_noisy_link_and_grow_back():
     for _ in range(300):
         c._learn_errors(100, True)
     assert c.chunk == 256
+
+
+class _AddOneRef:
+    def reset(self):
+        pass
+
+    def run(self, xs):
+        return [(xs[0].astype("int16") + 1).astype("int8")]
+
+
+def _big_device(n=700, **faults):
+    io = P.IOInfo(9, (1, n), n, 0.1, 0)
+    info = P.DeviceInfo(P.PROTOCOL_VERSION, P.DEVICE_MAX_PAYLOAD, False, 4096, 0, 1, 0, "ns",
+                        "fake-board", "ab" * 32, [io], [io])
+    dev = P.DeviceEmulator(info, lambda xs: [(xs[0].astype("int16") + 1).astype("int8")])
+    return info, dev
+
+
+def test_input_frames_in_flight_together_lose_only_their_own_bytes():
+    """A 700-byte input goes out as several frames at once; the one frame that lost a byte
+    is the only one sent again."""
+    info, dev = _big_device()
+    fake = TargetedFaults(dev, {})
+    fake.targets = {("h2d", P.WRITE_INPUT, 1): lambda b: b[:300] + b[301:]}   # 2nd frame
+    c = P.Client(fake, clock=fake.clock, seed=0, invoke_timeout=1.0)
+    xs = harness.random_inputs(info.inputs, 2, 3)
+    r = harness.validate_device(c, _AddOneRef(), xs)
+    assert r.bit_exact and r.link["retries"] == 1
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_large_inputs_through_a_noisy_wire(seed):
+    info, dev = _big_device()
+    fake = FakeSerial(dev, seed=seed, drop=0.01, dup=0.01, corrupt=0.005, banner=False)
+    c = P.Client(fake, clock=fake.clock, seed=seed, invoke_timeout=1.0,
+                 **P.NOISY_LINK_OPTIONS)
+    r = harness.validate_device(c, _AddOneRef(), harness.random_inputs(info.inputs, 4, seed))
+    assert r.bit_exact and len(r.samples) == 4 and r.link["retries"] > 0
+    assert fake.now < 30

@@ -49,7 +49,7 @@ def test_firmware_spec():
            "outputs": [{"dtype": "int8", "shape": [1, 12], "bytes": 12}]}
     s = mlperf.firmware_spec(man["inputs"], man["outputs"], "kws01")
     assert s == {"model_id": "kws01", "input_mode": "int8", "in_bytes": 490, "float_input": True,
-                 "in_elem_bytes": 1, "db_bytes": 1960, "ad01": False,
+                 "in_elem_bytes": 1, "in_uint8": False, "db_bytes": 1960, "ad01": False,
                  "virtual_clock_hz": mlperf_firmware.VIRTUAL_CLOCK_HZ}
     ad = {"dtype": "int8", "shape": [1, 640], "bytes": 640}
     assert mlperf.firmware_spec([ad], [ad], "ad01")["ad01"] is True
@@ -90,14 +90,16 @@ def _compile(cc_args, src, inc, tmp_path):
     (False, False, "int8", "nucleo_l4r5zi"), (True, False, "int8", "nucleo_l4r5zi"),
     (False, True, "float32", "nucleo_l4r5zi"), (True, True, "float32", "qemu-mps2-an386"),
     (False, False, "u8-minus-128", "qemu-mps2-an386"), (True, False, "u8-minus-128", "pico"),
-    (True, True, "float32/int16", "nucleo_l4r5zi")])
+    (True, True, "float32/int16", "nucleo_l4r5zi"), (True, True, "float32/uint8", "pico"),
+    (False, False, "uint8", "qemu-mps2-an386")])
 def test_firmware_compiles_cleanly(float_input, ad01, mode, board, tmp_path):
     """Every variant of the template compiles without a warning for the host and for the
     Cortex-M4F (-Os), against the port header."""
     man = generate(load_model(MODELS["kws_ref_model"]), tmp_path / "b", prefix="kws")
     spec = mlperf.firmware_spec(man["inputs"], man["outputs"], "ad01" if ad01 else "kws01",
-                                input_mode=mode.split("/")[0])
+                                input_mode="int8" if mode == "uint8" else mode.split("/")[0])
     spec.update(float_input=float_input, ad01=ad01, in_elem_bytes=2 if "int16" in mode else 1,
+                in_uint8="uint8" in mode, input_mode=mode.split("/")[0],
                 db_bytes=spec["in_bytes"] * (4 if float_input else 1))
     src = tmp_path / "main.c"
     src.write_text(boards.render_mlperf_firmware("kws", boards.get_board(board), spec))

@@ -66,6 +66,8 @@ class Emitter:
         self.pack_constants = pack_constants
         self.packed = bytearray()                 # NAME_model_data when packing
         self.constants: list[dict] = []           # {tensor, offset, bytes} per packed tensor
+        self.tables: list[dict] = []              # {name, bytes} per const_array: constants
+                                                  # re-laid out or derived for a kernel
         self._packed_at: dict[int, int] = {}
         self._packed_by_bytes: dict[bytes, int] = {}
         self.plan = plan
@@ -161,6 +163,7 @@ class Emitter:
             rows.append("    " + ", ".join(vals[i:i + 12]) + ",")
         self.declarations.append(f"static const {ctype} {name}[{len(vals)}] = {{\n"
                                  + "\n".join(rows) + "\n};")
+        self.tables.append({"name": name, "bytes": len(data)})
         self._arrays[key] = name
         return name
 
@@ -372,6 +375,9 @@ def bundle_files(model: Model, prefix: Optional[str] = None, plan=None,
         "prefix": prefix, "generator_version": __version__, "model_hash": model_hash,
         "model_bytes": len(packed), "tflite_bytes": len(model.data),
         "constants": em.constants, "op_count": len(model.operators),
+        # const arrays beside the model data (re-laid-out weights, per-channel requantization,
+        # lookup tables): constants in the layout a kernel reads
+        "tables": em.tables, "table_bytes": sum(t["bytes"] for t in em.tables),
         "ops": [model.operators[i].type for i in plan.order], "kernels": list(em.kernels),
         "arena_bytes": plan.arena_bytes, "state_bytes": state_bytes,
         # what the validation firmware must report (tflm_py.integrity)

@@ -26,7 +26,8 @@ class Faults:
     delay_s: tuple = (0.5, 2.0)
     directions: tuple = ("h2d", "d2h")
     counts: dict = field(default_factory=lambda: {"dropped": 0, "duplicated": 0, "garbage": 0,
-                                                  "flipped": 0, "delays": 0})
+                                                  "flipped": 0, "delays": 0,
+                                                  "delayed_s": 0.0})
 
 
 class FaultProxy:
@@ -73,6 +74,7 @@ class FaultProxy:
                 r.random() < f.delay else 0.0
             if stall:
                 f.counts["delays"] += 1
+                f.counts["delayed_s"] += stall
         if stall:
             time.sleep(stall)
         return bytes(out)

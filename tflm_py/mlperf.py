@@ -377,8 +377,8 @@ def validate_device(client: MlperfClient, reference, samples: Sequence[Sequence[
     spec = firmware_spec(info.inputs, info.outputs, prof["model"],
                          input_mode=mode if mode in INPUT_MODES else None)
     if float_inputs and not spec["float_input"]:
-        raise DeviceError("this firmware takes no float32 input (only a single int8 or int16 "
-                          f"input of at most {FLOAT_DB_LIMIT // 4} elements does)")
+        raise DeviceError("this firmware takes no float32 input (only a single int8, int16 or "
+                          f"uint8 input of at most {FLOAT_DB_LIMIT // 4} elements does)")
     result = ValidationResult(info=info, board=board or info.board)
     result.link = {"protocol": PROTOCOL, "model_id": prof["model"], "elapsed_us": []}
     bar = _Progress(len(samples), progress)

@@ -10,12 +10,16 @@ Input handling, as MLPerf Tiny's reference submissions and runner define it per 
 | `int8`          | the int8 tensor's raw bytes (kws01,    | copied unchanged                 |
 |                 | sww01's feature frames)                |                                  |
 | `u8-minus-128`  | U8C3 image bytes 0..255 (vww01, ic01)  | each byte minus 128, as int8     |
+| `uint8`         | U8C3 image bytes 0..255 (vww01, ic01)  | copied unchanged into a model's  |
+|                 |                                        | uint8 input (converted with      |
+|                 |                                        | inference_input_type uint8)      |
 | `float32`       | float32 values (ad01's log-mel frames) | quantized with the input's scale |
 |                 |                                        | and zero point (round half away) |
-|                 |                                        | to int8, or int16 (16x8 models)  |
+|                 |                                        | to int8, int16 (16x8 models) or  |
+|                 |                                        | uint8 (uint8-input models)       |
 
-A `float32` buffer is also accepted by the other modes when the model has one int8 or int16
-input of at most FLOAT_DB_LIMIT / 4 elements (the firmware tells them apart by the `db load`
+A `float32` buffer is also accepted by the other modes when the model has one int8, int16 or
+uint8 input of at most FLOAT_DB_LIMIT / 4 elements (the firmware tells them apart by the `db load`
 size).
 
 Timing: on a real board `m-lap-us` is microseconds of the port's timer (DWT cycles / core
@@ -33,14 +37,16 @@ import numpy as np
 PROFILE = "ULPMark for tinyML Firmware V0.0.1"
 VENDOR = "tflm-py"
 MODEL_IDS = ("kws01", "vww01", "ad01", "ic01", "sww01")
-INPUT_MODES = ("int8", "u8-minus-128", "float32")
+INPUT_MODES = ("int8", "u8-minus-128", "uint8", "float32")
 DB_CHUNK = 31               # bytes per `db` command (the official runner's value)
 CMD_MAX = 80                # longest command the firmware takes
 FLOAT_DB_LIMIT = 64 * 1024  # a float32 `db` buffer is offered only up to this size
 VIRTUAL_CLOCK_HZ = 120_000_000
-INT8 = 9                    # TFLite's type codes of int8 and int16
+INT8 = 9                    # TFLite's type codes of int8, int16 and uint8
 INT16 = 7
-_QUANT_RANGE = {INT8: (-128, 127), INT16: (-32768, 32767)}  # inputs a float32 `db` can feed
+UINT8 = 3
+# inputs a float32 `db` can feed
+_QUANT_RANGE = {INT8: (-128, 127), INT16: (-32768, 32767), UINT8: (0, 255)}
 _TYPE_CODES = {"float32": 0, "int32": 2, "uint8": 3, "int64": 4, "bool": 6, "int16": 7,
                "int8": 9}
 
@@ -91,8 +97,11 @@ def _single_input_of(inputs: Sequence, codes) -> bool:
 
 def default_input_mode(model_id: str, inputs: Sequence) -> str:
     """The benchmark's own input format for this model id; `int8` (bytes as sent) for an
-    unknown id or where the model's input cannot take it."""
+    unknown id or where the model's input cannot take it. U8C3 images go unchanged into a
+    model whose single input is uint8 (`uint8`)."""
     mode = _DEFAULT_MODES.get(model_id, "int8")
+    if mode == "u8-minus-128" and _single_input_of(inputs, (UINT8,)):
+        mode = "uint8"
     return mode if check_input_mode(mode, inputs) is None else "int8"
 
 
@@ -102,8 +111,10 @@ def check_input_mode(mode: str, inputs: Sequence) -> Optional[str]:
         return f"unknown MLPerf Tiny input mode {mode!r} (choose from {', '.join(INPUT_MODES)})"
     if mode == "u8-minus-128" and not _single_input_of(inputs, (INT8,)):
         return f"input mode {mode} needs a model with a single int8 input"
+    if mode == "uint8" and not _single_input_of(inputs, (UINT8,)):
+        return f"input mode {mode} needs a model with a single uint8 input"
     if mode == "float32" and not _single_input_of(inputs, _QUANT_RANGE):
-        return f"input mode {mode} needs a model with a single int8 or int16 input"
+        return f"input mode {mode} needs a model with a single int8, int16 or uint8 input"
     if mode == "float32" and 4 * _elements(inputs[0]) > FLOAT_DB_LIMIT:
         return (f"input mode float32 needs a float32 buffer of at most {FLOAT_DB_LIMIT} "
                 "bytes on the board; this input is larger")
@@ -115,9 +126,9 @@ def firmware_spec(inputs: Sequence, outputs: Sequence, model_id: str,
                   virtual_clock_hz: int = VIRTUAL_CLOCK_HZ) -> dict:
     """The firmware's choices for these inputs/outputs (manifest dicts or IOInfo):
     input_mode (see the module's table), in_bytes (all inputs), float_input (a float32 `db`
-    is quantized on the device, to int8 or int16: in_elem_bytes), db_bytes (the `db`
-    buffer), ad01 (results = the anomaly score) and virtual_clock_hz (what a virtual board's
-    instruction count is timed at)."""
+    is quantized on the device, to int8, int16 or uint8: in_elem_bytes, in_uint8), db_bytes
+    (the `db` buffer), ad01 (results = the anomaly score) and virtual_clock_hz (what a virtual
+    board's instruction count is timed at)."""
     mode = input_mode or default_input_mode(model_id, inputs)
     why = check_input_mode(mode, inputs)
     if why:
@@ -125,11 +136,13 @@ def firmware_spec(inputs: Sequence, outputs: Sequence, model_id: str,
     in_bytes = sum(_nbytes(io) for io in inputs)
     float_input = check_input_mode("float32", inputs) is None
     elem_bytes = 2 if float_input and _type_code(inputs[0]) == INT16 else 1
+    in_uint8 = float_input and _type_code(inputs[0]) == UINT8
     ad01 = (model_id == "ad01" and len(inputs) == 1 and len(outputs) == 1
             and _elements(inputs[0]) == _elements(outputs[0]))
     db_bytes = max(in_bytes, 4 * _elements(inputs[0])) if float_input else in_bytes
     return {"model_id": model_id, "input_mode": mode, "in_bytes": in_bytes,
-            "float_input": float_input, "in_elem_bytes": elem_bytes, "db_bytes": db_bytes,
+            "float_input": float_input, "in_elem_bytes": elem_bytes, "in_uint8": in_uint8,
+            "db_bytes": db_bytes,
             "ad01": ad01, "virtual_clock_hz": int(virtual_clock_hz)}
 
 
@@ -140,6 +153,7 @@ def template_vars(prefix: str, board, spec: dict, version: str) -> dict:
                 input_mode=spec.get("input_mode", "int8"), in_bytes=spec["in_bytes"],
                 db_bytes=spec["db_bytes"], float_input=spec["float_input"], ad01=spec["ad01"],
                 in_elem_bytes=int(spec.get("in_elem_bytes", 1)),
+                in_uint8=bool(spec.get("in_uint8", False)),
                 virtual_clock_hz=int(spec.get("virtual_clock_hz", VIRTUAL_CLOCK_HZ)))
 
 
@@ -155,7 +169,7 @@ def dut_name(board_name: str, virtual: bool,
 # -------------------------------------------------------------- the firmware's arithmetic
 
 def quantize_like_firmware(x, scale: float, zero_point: int, dtype=np.int8) -> np.ndarray:
-    """int8 (or int16) of float32 values as the firmware quantizes a float32 `db`:
+    """int8 (int16, uint8) of float32 values as the firmware quantizes a float32 `db`:
     round(x / scale) + zero point in float32, halves away from zero, saturated."""
     y = np.asarray(x, dtype=np.float32) / np.float32(scale)
     y = np.where(np.isnan(y), np.float32(0), np.clip(y, np.float32(-1e6), np.float32(1e6)))

@@ -96,10 +96,11 @@ def add_link_options(p):
                         "random if omitted")
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
     p.add_argument("--timeout", type=positive_seconds, default=1.0, metavar="S",
-                   help="reply timeout for a slow or laggy link, seconds: how long to wait "
-                        "for each reply beyond its expected transfer time and the inference "
-                        "time estimated from the model and the board's clock (default 1; "
-                        "every retry waits longer)")
+                   help="reply timeout for a slow or laggy link, seconds: the most a first "
+                        "attempt waits for a reply beyond its expected transfer time and the "
+                        "inference time estimated from the model and the board's clock "
+                        "(default 1; the wait is learned from the link's round trips, and "
+                        "every attempt that times out waits twice as long)")
     p.add_argument("--baud", type=baud_rate, help="serial baud rate (default: the board's)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--labels", metavar="FILE",

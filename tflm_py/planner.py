@@ -750,6 +750,11 @@ def _greedy_orders(lay: _Layout, nbrs):
         "time-backward-large-first": sorted(ids, key=lambda i: (
             items[i].size * 4 < big, -items[i].last if items[i].size * 4 >= big
             else -items[i].size, -items[i].first, i)),
+        # tensors backward in time (an in-place output lands below its input), then the
+        # scratch buffers into the gaps: chains of in-place layers with scratch (kws)
+        "time-backward-scratch-last": sorted(ids, key=lambda i: (
+            items[i].scratch_op is not None, -items[i].last, -items[i].first,
+            -items[i].size, i)),
     }
 
 

@@ -371,6 +371,20 @@ class LinkReport:
         return "; ".join(parts)
 
 
+def _gaps(done: bytearray) -> list:
+    """[(start, end)] of the runs of zeros in `done`."""
+    out, i, n = [], 0, len(done)
+    while i < n:
+        j = done.find(b"\x00", i)
+        if j < 0:
+            break
+        k = done.find(b"\x01", j)
+        k = n if k < 0 else k
+        out.append((j, k))
+        i = k
+    return out
+
+
 def _count(n: int, one: str, many: str = "") -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
 
@@ -390,13 +404,16 @@ class Client:
     more than `reply_timeout`, the user's --timeout). A damaged exchange is re-sent at
     once instead of waiting that deadline out: the board's ERROR frame (our command
     arrived damaged, or cut short: the firmware's receive timeout), a corrupted reply, or
-    a reply whose bytes stopped coming. Later attempts wait longer (doubling, up to
-    `reply_timeout` x the attempt number, so a stalled link is waited out). Any attempt's
-    reply counts (all carry the same seq). After `retries` retries DeviceError names the
-    command, the direction that failed and how.
+    a reply whose bytes stopped coming. Every attempt that times out doubles the
+    allowance (up to `reply_timeout` x the number of timeouts, so a stalled link is waited
+    out) until a first attempt is answered in time again. Any attempt's reply counts (all
+    carry the same seq). After `retries` retries (and at least `persist` seconds), or
+    `silent_retries` in a row that got nothing back, DeviceError names the command, the
+    direction that failed and how.
 
     Frames shrink while the link corrupts them: the chunk size minimises the expected
-    bytes sent per useful byte for the error rate seen lately.
+    bytes sent per useful byte for the error rate seen lately. Input frames go out up to
+    `window` at a time.
 
     invoke_timeout: the first INVOKE's compute budget (derive it from the model, see
     harness.expected_invoke_seconds); later ones expect about the time seen so far and
@@ -411,7 +428,7 @@ class Client:
                  retries: int = 4, chunk: int = 256, rate: Optional[float] = None,
                  clock: Callable[[], float] = time.monotonic, seed: Optional[int] = None,
                  hello_retries: Optional[int] = None, silent_retries: Optional[int] = None,
-                 persist: float = 0.0):
+                 persist: float = 0.0, window: int = 8):
         import random
         self.port = port
         self.reply_timeout = reply_timeout
@@ -426,6 +443,8 @@ class Client:
         # ... and keeps retrying for at least this many seconds: a burst of damage (a stall,
         # then a flood of late frames) does not use up the retries in a moment
         self.persist = persist
+        # WRITE_INPUT frames in flight at once (1: one at a time)
+        self.window = window
         self.chunk = chunk
         if rate is None:
             baud = getattr(port, "baudrate", None)
@@ -446,12 +465,13 @@ class Client:
         self.srtt: Optional[float] = None
         self.rttvar = 0.0
         self.max_chunk = chunk
-        # the link's recent error rate: failed attempts per byte on the wire (decaying)
+        # the link's recent record (decaying): attempts, good ones, bytes on the wire
         self._attempts = self._good = self._exposed = 0.0
         self.last_attempts = 0
         self._last_byte = 0.0
         self._timed_out = False
         self._timeouts = 0
+        self._port_timeout: Optional[float] = None
         self._fastest = 0.0            # the fastest round trip seen (x 0.8; 0: none yet)
         self.stats = {"retries": 0, "garbage_bytes": 0, "bad_frames": 0, "error_frames": 0,
                       "stale_frames": 0}
@@ -466,7 +486,9 @@ class Client:
         if remaining <= 0:
             return False
         try:
-            self.port.timeout = min(remaining, self.QUIET / 2)
+            t = min(remaining, self.QUIET / 2)
+            if t != self._port_timeout:     # a real port reconfigures on every change
+                self.port.timeout = self._port_timeout = t
             n = getattr(self.port, "in_waiting", 0) or 1
             data = self.port.read(n)
         except Exception as e:  # pyserial raises SerialException/OSError on a dead link
@@ -612,7 +634,10 @@ class Client:
             self.stats["garbage_bytes"] = self.parser.dropped
             self.stats["bad_frames"] = self.parser.bad_frames
             self._learn_errors(wire, f is not None and bool(f.payload))
-            silent_run = silent_run + 1 if report.bytes_in == got0 else 0
+            # silent: timed out with nothing at all received (not answered from bytes
+            # already held, as after a flood of late frames)
+            silent = f is None and self._timed_out and report.bytes_in == got0
+            silent_run = silent_run + 1 if silent else 0
             if f is None:
                 continue
             if not f.payload:
@@ -694,9 +719,124 @@ class Client:
         return max(1, min(self.chunk, maxp - 8))
 
     def write_input(self, index: int, data: bytes) -> None:
-        """Input `index`, in frames of the current chunk size. A frame that keeps failing
-        is sent again smaller; a late reply to a larger attempt (same offset, same bytes)
-        covers the smaller one, so any acknowledged attempt moves on by the latest size."""
+        """Input `index`, in frames of the current chunk size, up to `window` of them in
+        flight at once (writes are idempotent and say where they go, so their order does
+        not matter): a frame lost on a noisy link costs its own bytes, not a round trip.
+        Whatever is not acknowledged is sent again, cut at the chunk size of the moment."""
+        if self.window <= 1:
+            return self._write_input_one_by_one(index, data)
+        done = bytearray(len(data))          # 1: acknowledged by the board
+        tried = bytearray(len(data))         # 1: sent at least once
+        issued: dict = {}                    # seq -> (offset, size) of every frame sent
+        report = LinkReport()
+        t0 = self.clock()
+        stalled = silent_run = 0
+        while True:
+            todo = _gaps(done)
+            if not todo:
+                return
+            if stalled > self.retries and self.clock() - t0 >= self.persist or \
+                    silent_run > self.silent_retries:
+                raise DeviceError(f"WRITE_INPUT: no valid reply after {report.attempts} attempts in "
+                                  f"{self.clock() - t0:.1f} s: {report.describe()} (a slow or "
+                                  f"laggy link: raise --timeout, now {self.reply_timeout:g} s)")
+            batch, nbytes = [], 0
+            room = self._payload_room()
+            for start, end in todo:
+                off = start
+                while off < end and len(batch) < self.window and \
+                        nbytes < 2 * DEVICE_MAX_PAYLOAD:
+                    n = min(room, end - off)
+                    seq = self._next_seq()
+                    frame = encode_frame(WRITE_INPUT, seq,
+                                         struct.pack("<BI", index, off) + data[off:off + n])
+                    batch.append((seq, frame))
+                    issued[seq] = (off, n)
+                    if tried[off] and (off == start or not tried[off - 1]):
+                        self.stats["retries"] += 1    # one per lost part, however cut
+                    tried[off:off + n] = b"\x01" * n
+                    nbytes += len(frame) + 1 + 2 * (OVERHEAD + len(PAD))
+                    off += n
+            report.attempts += len(batch)
+            try:
+                self.port.write(b"".join(f + PAD for _, f in batch))
+                flush = getattr(self.port, "flush", None)
+                if flush:
+                    flush()
+            except Exception as e:
+                raise DeviceError(f"serial link failed: {e}") from None
+            sent, got0 = self.clock(), report.bytes_in
+            answers0 = report.rejected + report.cut_short + report.corrupt
+            acked, lost = self._collect(issued, done, [q for q, _ in batch], sent,
+                                        sent + 2 * nbytes / self.rate +
+                                        self._allowance(self._timeouts), report)
+            for q, frame in batch:
+                self._learn_errors(len(frame) + 1 + OVERHEAD + 2 * len(PAD), q not in lost)
+            answered = acked or report.rejected + report.cut_short + report.corrupt > answers0
+            silent_run = silent_run + 1 if report.bytes_in == got0 and not answered else 0
+            stalled = 0 if acked else stalled + 1
+
+    def _collect(self, issued: dict, done: bytearray, batch: list, sent: float,
+                 deadline: float, report: LinkReport) -> tuple:
+        """Take WRITE_INPUT replies (to this batch or earlier ones) until every frame of the
+        batch is answered one way or another, the line goes quiet after damage, or the
+        deadline passes; returns (frames acknowledged, seqs of the batch left unanswered)."""
+        waiting = set(batch)
+        answered = acked = 0
+        bad0, dropped0, got0 = self.parser.bad_frames, self.parser.dropped, report.bytes_in
+        # the board answers frames in order: once the batch's last frame is acknowledged,
+        # whatever else is unanswered was lost
+        while answered < len(batch) and batch[-1] in waiting:
+            f = self.parser.next_frame()
+            if f is None:
+                if self.parser.bad_frames > bad0:
+                    report.corrupt += self.parser.bad_frames - bad0
+                    answered += self.parser.bad_frames - bad0
+                    bad0 = self.parser.bad_frames
+                    continue
+                if report.bytes_in > got0 and (self.parser.dropped > dropped0 or
+                                               len(self.parser.buf) > 1) and \
+                        self.clock() - self._last_byte >= self.QUIET:
+                    break       # stray bytes or a frame cut short, then silence
+                if answered == len(batch) - 1 and report.bytes_in > got0 and \
+                        self.clock() - self._last_byte >= 3 * self.QUIET:
+                    break       # all but the last answered, then silence: it was lost
+                if not self._read_some(deadline, report):
+                    if len(self.parser.buf) > 1 and \
+                            self.clock() - self._last_byte < self.QUIET:
+                        deadline = self.clock() + self.QUIET
+                        continue
+                    self._timeouts = min(self._timeouts + 1, 12)
+                    break
+                continue
+            if f.type == ERROR:
+                self.stats["error_frames"] += 1
+                if f.payload[:1] == bytes([ERR_SHORT]):
+                    report.cut_short += 1
+                else:
+                    report.rejected += 1
+                answered += 1
+                continue
+            if f.type == (WRITE_INPUT | REPLY) and f.seq in issued and f.payload:
+                if f.payload[0] != OK:
+                    raise DeviceError(f"WRITE_INPUT failed on the device: "
+                                      f"{STATUS_NAMES.get(f.payload[0], f.payload[0])}")
+                off, n = issued[f.seq]
+                done[off:off + n] = b"\x01" * n
+                acked += 1
+                if f.seq in waiting:
+                    waiting.discard(f.seq)
+                    answered += 1
+                continue
+            report.stale += 1
+            self.stats["stale_frames"] += 1
+        self.stats["garbage_bytes"] = self.parser.dropped
+        self.stats["bad_frames"] = self.parser.bad_frames
+        if not waiting:
+            self._timeouts = 0
+        return acked, waiting
+
+    def _write_input_one_by_one(self, index: int, data: bytes) -> None:
         off = 0
         while off < len(data):
             sizes = []

@@ -76,10 +76,7 @@ def _run(lib, model, x):
     xin = np.ascontiguousarray(x, dtype=np.int8)
     fn = lib.tflm_depthwise_conv_2d_3x3_s8
     fn.restype = None
-    # filter and bias (what the direct loops read off Cortex-M) are left NULL: the ring reads
-    # the records only
-    fn(ctypes.byref(s), xin.ctypes.data_as(ctypes.c_void_p), None, None,
-       rec.ctypes.data_as(ctypes.c_void_p),
+    fn(ctypes.byref(s), xin.ctypes.data_as(ctypes.c_void_p), rec.ctypes.data_as(ctypes.c_void_p),
        y.ctypes.data_as(ctypes.c_void_p), scratch.ctypes.data_as(ctypes.c_void_p))
     assert np.all(scratch[-16:] == 0x5A5A5A5A), "scratch overrun"
     assert np.all(scratch[n // 4:] == 0x5A5A5A5A), "scratch overrun"

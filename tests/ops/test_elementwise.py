@@ -411,7 +411,7 @@ UNSUPPORTED = [
     ("QUANTIZE size mismatch", lambda: _unary_model("QUANTIZE", np.float32, np.int8, None,
                                                     out_shape=(2, 4)), "differ in size"),
     ("DEQUANTIZE to int8", lambda: _unary_model("DEQUANTIZE", np.int8, np.int8), "output type int8"),
-    ("DEQUANTIZE from uint8", lambda: _unary_model("DEQUANTIZE", np.uint8, np.float32, (0.1, 128),
+    ("DEQUANTIZE from int32", lambda: _unary_model("DEQUANTIZE", np.int32, np.float32, (0.1, 0),
                                                    None), "input type"),
 ]
 

@@ -31,6 +31,8 @@ def _every_pair_model(op_type, rng, count=3):
         s1, s2 = np.exp(rng.uniform(np.log(0.004), np.log(0.3), 2))
         if k == 0:
             s2 = s1   # equal scales: both ADD/SUB terms are exact shifts
+        if k == 2 and op_type != "MUL":
+            so = max(s1, s2) * 60   # output rescale shift above 24: zp * 2^e leaves int8 range
         z1, z2, zo = (int(z) for z in rng.integers(-128, 128, 3))
         so = s1 * s2 * 128 * rng.uniform(0.5, 2) if op_type == "MUL" else \
             max(s1, s2) * rng.uniform(0.8, 2.5)
@@ -49,11 +51,13 @@ def _int16_pairs_model():
     extremes, equal and unequal scales, and int16 SUB (the reference path)"""
     b = ModelBuilder()
     ins, outs = [], []
-    for op_type, s1, s2, so in (("ADD", 3e-4, 3e-4, 5e-4), ("ADD", 2e-4, 7e-4, 9e-4),
-                                ("ADD", 1e-3, 1e-3, 1.2e-4), ("SUB", 4e-4, 3e-4, 6e-4)):
+    for op_type, s1, s2, so, zo in (("ADD", 3e-4, 3e-4, 5e-4, 0), ("ADD", 2e-4, 7e-4, 9e-4, 0),
+                                    ("ADD", 1e-3, 1e-3, 1.2e-4, 0), ("SUB", 4e-4, 3e-4, 6e-4, 0),
+                                    ("ADD", 3e-4, 2e-4, 5e-4, 1000),     # zp * 2^e fits
+                                    ("ADD", 3e-4, 2e-4, 3e-3, 30000)):   # it does not
         x1 = b.activation((256, 1), dtype=np.int16, scale=s1, zero_point=0)
         x2 = b.activation((1, 256), dtype=np.int16, scale=s2, zero_point=0)
-        y = b.activation((256, 256), dtype=np.int16, scale=so, zero_point=0)
+        y = b.activation((256, 256), dtype=np.int16, scale=so, zero_point=zo)
         b.op(op_type, [x1, x2], [y], fused_activation_function="NONE")
         ins += [x1, x2]
         outs.append(y)
@@ -77,17 +81,20 @@ def _long_softmax_model():
 
 def _big_window_pool_model():
     """windows of more than 256 taps (int16 lanes are flushed in chunks of rows, or of one
-    long row), SAME padding, 4 + 8 + 3 channels, a narrow activation range"""
+    long row), SAME padding, 4 + 8 + 3 channels, a narrow activation range; int8 and int16"""
     b = ModelBuilder()
     ins, outs = [], []
-    for op_type in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
+    for op_type, dtype in (("AVERAGE_POOL_2D", np.int8), ("MAX_POOL_2D", np.int8),
+                           ("AVERAGE_POOL_2D", np.int16), ("MAX_POOL_2D", np.int16)):
         for shape, (fh, fw), pad, act in (((1, 20, 20, 15), (20, 20), "VALID", "NONE"),
                                           ((1, 2, 300, 12), (2, 290), "SAME", "RELU"),
                                           ((2, 17, 17, 9), (16, 17), "SAME", "RELU_N1_TO_1")):
-            x = b.activation(shape, scale=0.05, zero_point=-3)
+            zp = -3 if dtype == np.int8 else 0
+            x = b.activation(shape, dtype=dtype, scale=0.05, zero_point=zp)
             oh = shape[1] - fh + 1 if pad == "VALID" else shape[1]
             ow = shape[2] - fw + 1 if pad == "VALID" else shape[2]
-            y = b.activation((shape[0], oh, ow, shape[3]), scale=0.05, zero_point=-3)
+            y = b.activation((shape[0], oh, ow, shape[3]), dtype=dtype, scale=0.05,
+                             zero_point=zp)
             b.op(op_type, [x], [y], padding=pad, stride_h=1, stride_w=1, filter_height=fh,
                  filter_width=fw, fused_activation_function=act)
             ins.append(x)

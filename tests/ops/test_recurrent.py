@@ -215,7 +215,8 @@ def harness(tmp_path_factory):
     cc = shutil.which("gcc") or "cc"
     out = tmp_path_factory.mktemp("recurrent") / "harness"
     base = [cc, "-std=c99", "-Wall", "-Wextra", "-Werror", "-O1", "-g", "-I", str(KERNELS),
-            str(HARNESS), str(KERNELS / "lstm.c"), str(KERNELS / "svdf.c"), "-o", str(out)]
+            str(HARNESS), str(KERNELS / "lstm.c"), str(KERNELS / "sigmoid_s16.c"),
+            str(KERNELS / "svdf.c"), "-o", str(out)]
     san = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all"]
     r = subprocess.run(base[:1] + san + base[1:], capture_output=True, text=True)
     if r.returncode != 0:   # sanitizers unavailable: plain build
@@ -420,7 +421,7 @@ def test_emit_calls():
     op = m.operators[0]
     cg = _FakeEmitter()
     s = lstm.emit(op, m, lstm.prepare(op, m), cg)
-    assert cg.kernels == ["lstm"] and s.startswith("tflm_lstm_s8(&lstm_0, ") and s.endswith(");")
+    assert cg.kernels == ["sigmoid_s16", "lstm"] and s.startswith("tflm_lstm_s8(&lstm_0, ") and s.endswith(");")
     assert s.count(",") == 16
     assert cg.structs[0][1]["in_mult"].startswith("{")
     m = tflm_py.load_model(svdf_model(rng, state_dtype=np.int8))

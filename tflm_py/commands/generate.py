@@ -24,7 +24,8 @@ def add_parser(sub):
     p.add_argument("--mlperf-input", choices=INPUT_MODES, metavar="MODE",
                    help="with --protocol mlperf-tiny: how the `db` bytes become the input: "
                         + ", ".join(INPUT_MODES) + " (default: the benchmark's own format, "
-                        "int8 for kws01/sww01, u8-minus-128 for vww01/ic01, float32 for ad01)")
+                        "int8 for kws01/sww01, u8-minus-128 for vww01/ic01 (uint8 for a uint8 "
+                        "input), float32 for ad01)")
     p.add_argument("--report", action="store_true",
                    help="cross-compile for Cortex-M4 (-Os) and report flash/RAM")
     p.add_argument("--no-inplace", action="store_true", help="plan without in-place/overlap rules")
@@ -99,8 +100,8 @@ def print_budget(project_dir) -> None:
 def format_report(rep: dict) -> str:
     lines = ["Cortex-M4 (-Os) sizes, from arm-none-eabi-size:",
              f"  {'part':<14}{'flash':>10}{'ram':>10}{'(code)':>10}"]
-    for part, label in (("model_data", "constants"), ("kernels", "kernels"), ("rest", "glue"),
-                        ("total", "total")):
-        r = rep[part]
+    for part, label in (("model_data", "model data"), ("tables", "tables"),
+                        ("kernels", "kernels"), ("rest", "glue"), ("total", "total")):
+        r = rep.get(part, {"flash": 0, "ram": 0, "code": 0})
         lines.append(f"  {label:<14}{r['flash']:>10}{r['ram']:>10}{r['code']:>10}")
     return "\n".join(lines)

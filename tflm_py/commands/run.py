@@ -35,7 +35,8 @@ def add_parser(sub):
     p.add_argument("--mlperf-input", choices=INPUT_MODES, metavar="MODE",
                    help="with --protocol mlperf-tiny: how the `db` bytes become the input: "
                         + ", ".join(INPUT_MODES) + " (default: the benchmark's own format, "
-                        "int8 for kws01/sww01, u8-minus-128 for vww01/ic01, float32 for ad01)")
+                        "int8 for kws01/sww01, u8-minus-128 for vww01/ic01 (uint8 for a uint8 "
+                        "input), float32 for ad01)")
     add_force(p)
     from ..options import add_optimize_options
     add_optimize_options(p)

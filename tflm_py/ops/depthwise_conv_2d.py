@@ -12,7 +12,7 @@ for an int64 bias or none, wrapping int32 path for an int32 bias).
 Kernels (kernel_variants, the planner chooses): a 3x3 filter with depth_multiplier 1, no
 dilation and stride_w 1 or 2 runs tflm_depthwise_conv_2d_3x3_s8 when the plan grants its
 scratch, a ring of 3 channel-planar int16 input rows (on Cortex-M: SMLAD on tap pairs over
-per-channel records the generator lays out, about 2.5 / 3.3 instructions per MAC for stride
+per-channel records the generator lays out, about 2.6 / 3.4 instructions per MAC for stride
 1 / 2); one input channel with M > 1 runs as a CONV_2D; everything else, and the 3x3 shapes
 without scratch, the direct loops of tflm_depthwise_conv_2d_s8.
 """
@@ -110,8 +110,9 @@ def _ring_loops(p) -> bool:
 
 def fast3x3_scratch_bytes(channels, input_w, pad_w) -> int:
     """TFLM_DW3X3_SCRATCH_BYTES of kernels_c/depthwise_conv_2d.h: the ring of 3 int16 rows,
-    12 bytes per channel and column pair, and one zero column pair."""
-    return 12 * channels * ((input_w + pad_w + 1) // 2) + 12
+    12 bytes per channel and column pair, and one zero column pair (off Cortex-M: the
+    unpacked bias and filter, 13 bytes per channel, if that is more)."""
+    return max(12 * channels * ((input_w + pad_w + 1) // 2) + 12, 13 * channels)
 
 
 def scratch_bytes(op, model) -> int:
@@ -129,7 +130,7 @@ def scratch_bytes(op, model) -> int:
 # Instructions per MAC of the kernel's paths on a Cortex-M4 (-Os), measured with `tflm-py
 # bench` on the QEMU board (scripts/bench_depthwise.py: kws_ref_model's layers and stand-ins
 # for vww's / person_detect's): estimates for the planner's speed/RAM trade-off, not promises.
-INSTRUCTIONS_PER_MAC = {"ring3x3_s1": 2.5, "ring3x3_s2": 3.3, "direct": 6.4, "as_conv": 2.6,
+INSTRUCTIONS_PER_MAC = {"ring3x3_s1": 2.6, "ring3x3_s2": 3.4, "direct": 6.4, "as_conv": 2.6,
                         "reference": 19.7}
 
 
@@ -275,22 +276,22 @@ def emit(op, model, params, cg) -> str:
     fields["shifts"] = shift
     fields["small_acc"] = int(p.small_acc)
     name = cg.param_struct("tflm_depthwise_conv_2d_params_t", fields, h)
-    bias = cg.ptr(op.inputs[2]) if len(op.inputs) > 2 else "NULL"
     if scratch != "NULL":
         rec = channel_records(model.tensor(op.inputs[1]).data, cc.bias_values(model, op), p)
         rec = cc.c_array_or_name(cg, "int32_t", rec, h + "_records")
-        return (f"tflm_depthwise_conv_2d_3x3_s8(&{name}, {cg.ptr(op.inputs[0])}, "
-                f"{cg.ptr(op.inputs[1])}, {bias}, {rec}, {cg.ptr(op.outputs[0])}, {scratch});")
+        return (f"tflm_depthwise_conv_2d_3x3_s8(&{name}, {cg.ptr(op.inputs[0])}, {rec}, "
+                f"{cg.ptr(op.outputs[0])}, {scratch});")
+    bias = cg.ptr(op.inputs[2]) if len(op.inputs) > 2 else "NULL"
     return (f"tflm_depthwise_conv_2d_s8(&{name}, {cg.ptr(op.inputs[0])}, "
             f"{cg.ptr(op.inputs[1])}, {bias}, {cg.ptr(op.outputs[0])});")
 
 
 def channel_records(w, bias, p) -> np.ndarray:
-    """The per-channel records the 3x3 kernel reads (kernels_c/depthwise_conv_2d.h), 11 int32
-    words each: the bias twice; per filter row ky the words (w[ky][0] | w[ky][1] << 16) and
-    (w[ky][1] | w[ky][2] << 16) (int16 halves); the multiplier; c1k = (1 + 2 * output_zp) << k
-    (wrapped to int32) and k = -shift - 1. Bias and weights are doubled when small_acc (the
-    kernel's requantisation starts from 2x the accumulator, which then fits: |acc| < 2^30)."""
+    """The per-channel records the 3x3 kernel reads (kernels_c/depthwise_conv_2d.h), 9 int32
+    words each: the bias; per filter row ky the words (w[ky][0] | w[ky][1] << 16) and
+    (w[ky][1] | w[ky][2] << 16) (int16 halves); the multiplier and k = -shift - 1. Bias and
+    weights are doubled when small_acc (the kernel's requantisation starts from 2x the
+    accumulator, which then fits: |acc| < 2^30)."""
     n = p.output_c
     k2 = 2 if p.small_acc else 1
     b = np.zeros(n, np.int64) if bias is None else np.asarray(bias, np.int64).reshape(-1)
@@ -300,7 +301,5 @@ def channel_records(w, bias, p) -> np.ndarray:
     words = (lo | hi).transpose(2, 0, 1).reshape(n, 6)       # [c, ky * 2 + word]
     mult = _expand(p.multipliers, n).astype(np.int64)
     k = -_expand(p.shifts, n).astype(np.int64) - 1
-    c1k = np.where((k >= 0) & (k < 32), (1 + 2 * int(p.output_offset)) << np.clip(k, 0, 31), 0)
-    rec = np.concatenate([(b * k2)[:, None], (b * k2)[:, None], words, mult[:, None],
-                          c1k[:, None], k[:, None]], axis=1)
+    rec = np.concatenate([(b * k2)[:, None], words, mult[:, None], k[:, None]], axis=1)
     return cc.wrap_int32(rec).astype(np.int32).reshape(-1)

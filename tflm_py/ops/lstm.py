@@ -37,6 +37,7 @@ import numpy as np
 
 from ..errors import UnsupportedError
 from .. import quant
+from ._lut16 import logistic_s16, tanh_s16
 
 OPS = ("UNIDIRECTIONAL_SEQUENCE_LSTM",)
 INPLACE = None
@@ -55,30 +56,6 @@ LAYER_NORM = (20, 21, 22, 23)
 GATE_PRE_SCALE = 2.0 ** -12    # Q3.12 gate pre-activations
 GATE_OUT_SCALE = 2.0 ** -15    # Q0.15 gate outputs
 
-# sigmoid(i / 24) in unsigned 0.16 fixed point, as tabulated by TFLM / CMSIS-NN
-SIGMOID_TABLE_U16 = np.array([
-    32768, 33451, 34133, 34813, 35493, 36169, 36843, 37513, 38180, 38841, 39498, 40149,
-    40794, 41432, 42064, 42688, 43304, 43912, 44511, 45102, 45683, 46255, 46817, 47369,
-    47911, 48443, 48964, 49475, 49975, 50464, 50942, 51409, 51865, 52311, 52745, 53169,
-    53581, 53983, 54374, 54755, 55125, 55485, 55834, 56174, 56503, 56823, 57133, 57433,
-    57724, 58007, 58280, 58544, 58800, 59048, 59288, 59519, 59743, 59959, 60168, 60370,
-    60565, 60753, 60935, 61110, 61279, 61441, 61599, 61750, 61896, 62036, 62172, 62302,
-    62428, 62549, 62666, 62778, 62886, 62990, 63090, 63186, 63279, 63368, 63454, 63536,
-    63615, 63691, 63765, 63835, 63903, 63968, 64030, 64090, 64148, 64204, 64257, 64308,
-    64357, 64405, 64450, 64494, 64536, 64576, 64614, 64652, 64687, 64721, 64754, 64786,
-    64816, 64845, 64873, 64900, 64926, 64950, 64974, 64997, 65019, 65039, 65060, 65079,
-    65097, 65115, 65132, 65149, 65164, 65179, 65194, 65208, 65221, 65234, 65246, 65258,
-    65269, 65280, 65291, 65301, 65310, 65319, 65328, 65337, 65345, 65352, 65360, 65367,
-    65374, 65381, 65387, 65393, 65399, 65404, 65410, 65415, 65420, 65425, 65429, 65433,
-    65438, 65442, 65445, 65449, 65453, 65456, 65459, 65462, 65465, 65468, 65471, 65474,
-    65476, 65479, 65481, 65483, 65485, 65488, 65489, 65491, 65493, 65495, 65497, 65498,
-    65500, 65501, 65503, 65504, 65505, 65507, 65508, 65509, 65510, 65511, 65512, 65513,
-    65514, 65515, 65516, 65517, 65517, 65518, 65519, 65520, 65520, 65521, 65522, 65522,
-    65523, 65523, 65524, 65524, 65525, 65525, 65526, 65526, 65526, 65527, 65527, 65528,
-    65528, 65528, 65529, 65529, 65529, 65529, 65530, 65530, 65530, 65530, 65531, 65531,
-    65531, 65531, 65531, 65532, 65532, 65532, 65532, 65532, 65532, 65533, 65533, 65533,
-    65533, 65533, 65533, 65533, 65533, 65534, 65534, 65534, 65534, 65534, 65534, 65534,
-    65534, 65534, 65534, 65535], dtype=np.int64)
 
 
 # ---------------------------------------------------------------------------- int16 nonlinearities
@@ -86,15 +63,7 @@ SIGMOID_TABLE_U16 = np.array([
 def sigmoid_int16(x) -> np.ndarray:
     """reference_integer_ops::Logistic on int16 with input_multiplier = 0, left shift 0
     (Q3.12 in, Q0.15 out)."""
-    v = np.asarray(x, dtype=np.int64) * 3
-    a = np.abs(v)
-    uh = a >> 9
-    idx = np.minimum(uh, 254)
-    ua = SIGMOID_TABLE_U16[idx]
-    ub = SIGMOID_TABLE_U16[idx + 1]
-    r = np.where(uh >= 255, 0x7FFF << 10, (ua << 9) + (a & 0x1FF) * (ub - ua))
-    r = np.where(v >= 0, r + (1 << 9), (1 << 25) - r + (1 << 9) - 1)
-    return (r >> 10).astype(np.int16)
+    return logistic_s16(x, 3, 0)
 
 
 def tanh_params(cell_scale_power: int) -> tuple[int, int]:
@@ -108,17 +77,7 @@ def tanh_params(cell_scale_power: int) -> tuple[int, int]:
 
 def tanh_int16(x, multiplier: int = 3, shift: int = 0) -> np.ndarray:
     """reference_integer_ops::Tanh on int16 (Q0.15 out)."""
-    v = np.asarray(x, dtype=np.int64) * multiplier
-    if shift > 0:
-        v = (v + (1 << (shift - 1))) >> shift
-    a = np.abs(v)
-    uh = a >> 8
-    idx = np.minimum(uh, 254)
-    ua = SIGMOID_TABLE_U16[idx]
-    ub = SIGMOID_TABLE_U16[idx + 1]
-    r = np.where(uh >= 255, 0xFFFF << 8, (ua << 8) + (a & 0xFF) * (ub - ua))
-    r = np.where(v >= 0, r - (1 << 23) + (1 << 7), -r + (1 << 23) + (1 << 7) - 1)
-    return (r >> 8).astype(np.int16)
+    return tanh_s16(x, multiplier, shift)
 
 
 # ---------------------------------------------------------------------------- checks
@@ -369,6 +328,7 @@ def c_fields(p) -> dict:
 
 
 def emit(op, model, params, cg) -> str:
+    cg.use_kernel("sigmoid_s16")    # its table and gate steps
     cg.use_kernel("lstm")
     name = cg.param_struct("tflm_lstm_s8_params_t", c_fields(params), f"lstm_{op.index}")
     args = [cg.ptr(op.inputs[X])]

@@ -2,13 +2,16 @@
 
 - float32 -> int8 / int16: y = clamp(round(x / scale) + zp), the division in float32 and
   round() half away from zero (AffineQuantize).
-- integer -> integer (requantize, reference/requantize.h), for the pairs TFLM's Prepare
-  accepts: int8 -> int8 / int16 / int32 / uint8, int16 -> int8 / int16 / int32,
-  int32 -> int8 / int16, uint8 -> int8 (uint8 I/O of models converted with
-  inference_input_type / inference_output_type tf.uint8):
+- integer -> integer (requantize, reference/requantize.h), for the pairs TFLM's Eval runs:
+  int8 -> int8 / int16 / int32 / uint8, int16 -> int8 / int16 / int32, int32 -> int8 / int16,
+  uint8 -> int8 (the converter's uint8 model inputs and outputs):
   y = clamp(zp_out + MultiplyByQuantizedMultiplier(x - zp_in, in_scale / out_scale)), the
   ratio in double from the float32 scales; the int32 subtraction and addition wrap as in
-  TFLM's int32 arithmetic.
+  TFLM's int32 arithmetic. TFLM's shortcut for int8 <-> uint8 with equal scales and zero
+  points 128 apart (flip the top bit) gives the same values as the general formula (the
+  multiplier of a ratio of 1 is exact and no clamp can bite), so it needs no case here.
+  TFLM refuses uint8 with any other partner (uint8 -> uint8 / int16 / int32, float32 / int16 /
+  int32 -> uint8) at Eval; so does this room.
 
 The output must be quantized per tensor. The C kernels are safe when the output buffer is the
 input buffer (narrowing and same-size conversions run forward, widening ones backward), but
@@ -30,8 +33,7 @@ INPLACE = None
 INT32 = np.dtype(np.int32)
 UINT8 = np.dtype(np.uint8)
 _SUFFIX = {E.FLOAT32: "f32", E.INT8: "s8", E.INT16: "s16", INT32: "s32", UINT8: "u8"}
-# (input, output) pairs of TFLM's reference QUANTIZE (quantize_common.cc). Its uint8 <-> int8
-# fast path (x ^ 0x80 when only the zero point moves by 128) equals the general formula there.
+# (input, output) pairs of TFLM's reference QUANTIZE (quantize_common.cc, EvalQuantizeReference)
 PAIRS = {(E.FLOAT32, E.INT8), (E.FLOAT32, E.INT16),
          (E.INT8, E.INT8), (E.INT8, E.INT16), (E.INT8, INT32), (E.INT8, UINT8), (UINT8, E.INT8),
          (E.INT16, E.INT8), (E.INT16, E.INT16), (E.INT16, INT32),
@@ -43,7 +45,9 @@ _ROUND_LIMIT = 1 << 16
 
 def inplace(op, model):
     x, y = model.tensor(op.inputs[0]), model.tensor(op.outputs[0])
-    return "elementwise" if x.dtype == y.dtype else None
+    # same element size, forward loop: int8 -> int8, int16 -> int16, int8 <-> uint8
+    same = x.dtype.itemsize == y.dtype.itemsize and E.FLOAT32 not in (x.dtype, y.dtype)
+    return "elementwise" if same else None
 
 
 def check(op, model):
@@ -52,7 +56,9 @@ def check(op, model):
     if (x.dtype, y.dtype) not in PAIRS:
         pairs = ", ".join(sorted(f"{a.name}->{b.name}" for a, b in PAIRS))
         raise UnsupportedError(f"{E.type_name(x)} -> {E.type_name(y)} is not a conversion "
-                               f"TFLM's QUANTIZE runs ({pairs})")
+                               f"TFLM's QUANTIZE runs (TFLM: 'Input {E.type_name(x).upper()}, "
+                               f"output {E.type_name(y).upper()} not supported'; it runs "
+                               f"{pairs})")
     E.require_per_tensor(y, "output")
     if x.dtype != E.FLOAT32:
         E.require_per_tensor(x, "input")

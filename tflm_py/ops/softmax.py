@@ -13,6 +13,10 @@ uses no LUT for int8 input):
   (one_over_one_plus_x_for_x_in_0_1 of the normalised sum), and
   out = RDBPOT(SRDHM(reciprocal, e), num_bits_over_unit + 31 - output_bits) + output_min,
   saturated to the output type.
+
+The C kernel reads the exps from a table made here (exp_table: the exp of every difference
+0..-255 an int8 row can hold, at most 1 KB, cut where the exps stop counting), so a row costs
+one lookup per element and one reciprocal; the simulator keeps computing them.
 """
 from __future__ import annotations
 

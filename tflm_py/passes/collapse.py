@@ -29,7 +29,8 @@ def _is_identity(op, model: Model) -> bool:
     if op.type in _RESHAPES:
         return tuple(x.shape) == tuple(y.shape) and same_quantization(x, y)
     if op.type == "QUANTIZE":
-        return (tuple(x.shape) == tuple(y.shape) and x.type_name in ("INT8", "INT16", "UINT8")
+        # uint8 -> uint8 stays: TFLM refuses it at Eval, so must tflm_py
+        return (tuple(x.shape) == tuple(y.shape) and x.type_name in ("INT8", "INT16")
                 and x.quantization is not None and not x.quantization.per_channel
                 and same_quantization(x, y))
     return False
