@@ -114,43 +114,36 @@ static const int8_t *conv_patch(const tflm_conv_2d_params_t *p, const int8_t *in
     return col;
 }
 
+#define CONV_CHUNK 64   /* output channels per requantisation run (int32 on the stack) */
+
 /* one output pixel from its patch x (depth values): all output channels */
-static TFLM_PY_NOINLINE void conv_portable_pixel(const tflm_rq_t *r, const int8_t *x,
-                                                 const int8_t *filter, const int32_t *bias,
-                                                 int32_t depth, int32_t out_c,
-                                                 int32_t in_offset, int8_t *y)
+static TFLM_PY_NOINLINE void conv_portable_pixel(const tflm_rq_t *r, int32_t small_acc,
+                                                 const int8_t *x, const int8_t *filter,
+                                                 const int32_t *bias, int32_t depth,
+                                                 int32_t out_c, int32_t in_offset, int8_t *y)
 {
     const int32_t depth16 = depth & ~15;
-    int32_t o = 0;
-    for (; o + 4 <= out_c; o += 4) {
-        const int8_t *w0 = filter + (size_t)o * depth;
-        int32_t s0, s1, s2, s3;
-        tflm_dot4_s8(x, in_offset, w0, depth, &s0, &s1, &s2, &s3);
-        if (bias != NULL) {
-            s0 = tflm_wrap_add(s0, bias[o]);
-            s1 = tflm_wrap_add(s1, bias[o + 1]);
-            s2 = tflm_wrap_add(s2, bias[o + 2]);
-            s3 = tflm_wrap_add(s3, bias[o + 3]);
+    int32_t acc[CONV_CHUNK];
+    for (int32_t o0 = 0; o0 < out_c; o0 += CONV_CHUNK) {
+        const int32_t n = TFLM_MIN(CONV_CHUNK, out_c - o0);
+        int32_t o = 0;
+        for (; o + 4 <= n; o += 4) {
+            tflm_dot4_s8(x, in_offset, filter + (size_t)(o0 + o) * depth, depth, &acc[o],
+                         &acc[o + 1], &acc[o + 2], &acc[o + 3]);
         }
-        y[o] = tflm_rq_out(r, s0, o);
-        y[o + 1] = tflm_rq_out(r, s1, o + 1);
-        y[o + 2] = tflm_rq_out(r, s2, o + 2);
-        y[o + 3] = tflm_rq_out(r, s3, o + 3);
-    }
-    for (; o < out_c; ++o) {
-        const int8_t *w0 = filter + (size_t)o * depth;
-        int32_t s0 = 0;
-        for (int32_t k = 0; k < depth16; ++k) {
-            const int16_t xv = (int16_t)(x[k] + in_offset);
-            s0 += xv * w0[k];
+        for (; o < n; ++o) {
+            const int8_t *w0 = filter + (size_t)(o0 + o) * depth;
+            int32_t s0 = 0;
+            for (int32_t k = 0; k < depth16; ++k) {
+                const int16_t xv = (int16_t)(x[k] + in_offset);
+                s0 += xv * w0[k];
+            }
+            for (int32_t k = depth16; k < depth; ++k) {
+                s0 += (x[k] + in_offset) * w0[k];
+            }
+            acc[o] = s0;
         }
-        for (int32_t k = depth16; k < depth; ++k) {
-            s0 += (x[k] + in_offset) * w0[k];
-        }
-        if (bias != NULL) {
-            s0 = tflm_wrap_add(s0, bias[o]);
-        }
-        y[o] = tflm_rq_out(r, s0, o);
+        tflm_requantize_run(r, small_acc, acc, bias, o0, n, y + o0);
     }
 }
 
@@ -172,7 +165,8 @@ static void conv_portable(const tflm_conv_2d_params_t *p, const tflm_rq_t *r,
                     ? in_b + ((size_t)oy * p->stride_h * p->input_w +
                           (size_t)ox * p->stride_w) * in_c
                     : conv_patch(p, in_b, oy, ox, scratch, pad_value);
-                conv_portable_pixel(r, x, filter, bias, depth, out_c, p->input_offset, y);
+                conv_portable_pixel(r, p->small_acc, x, filter, bias, depth, out_c, p->input_offset,
+                                    y);
                 y += out_c;
             }
         }

@@ -140,19 +140,106 @@ static void dw_portable_pixel(const tflm_depthwise_conv_2d_params_t *p, const tf
             } else {
                 dw_accumulate_bcast(win, g, oc, n16, in_offset, acc);
             }
-            for (int32_t k = 0; k < n16; ++k) {
-                const int32_t a = bias != NULL ? tflm_wrap_add(acc[k], bias[oc + k]) : acc[k];
-                out[oc + k] = tflm_rq_out(r, a, oc + k);
-            }
+            tflm_requantize_run(r, p->small_acc, acc, bias, oc, n16, out + oc);
             j += n16;
         }
-        for (; j < span; ++j) {
-            const int32_t oc = oc0 + j;
-            int32_t acc = dw_single(win, mult == 1 ? oc : g, oc, in_offset);
-            if (bias != NULL) {
-                acc = tflm_wrap_add(acc, bias[oc]);
+        if (j < span) {
+            int32_t acc[16];
+            for (int32_t k = j; k < span; ++k) {
+                const int32_t oc = oc0 + k;
+                acc[k - j] = dw_single(win, mult == 1 ? oc : g, oc, in_offset);
             }
-            out[oc] = tflm_rq_out(r, acc, oc);
+            tflm_requantize_run(r, p->small_acc, acc, bias, oc0 + j, span - j, out + oc0 + j);
+        }
+    }
+}
+
+/* ---- the portable row path: depth_multiplier 1, stride_w 1, up to 9 taps, fewer than 16
+ * channels (more take dw_portable_pixel's channel loop). B adjacent interior output pixels
+ * of a row (all filter columns inside the image) read, per tap, one contiguous run of B * C
+ * input bytes; against the tap's weights tiled B times (int16, built once per call) that is
+ * one vector loop of B * C (a multiple of 16) lanes: few channels no longer mean short
+ * loops. Border pixels and a row's last few interior ones take dw_portable_pixel.
+ * Memory-order contract: a block's windows are read before any of its pixels is written. */
+#define DW_ROW_SPAN 64
+#define DW_ROW_TAPS 9
+
+/* acc[j] += (int16)(x[j] + in_offset) * w[j], j < n (a multiple of 16) */
+static TFLM_PY_NOINLINE void dw_row_mac(const int8_t *restrict x, const int16_t *restrict w,
+                                        int32_t n, int32_t in_offset, int32_t *restrict acc)
+{
+    const int32_t n16 = n & ~15;   /* tells gcc -O2 the trip count suits its vectors */
+    for (int32_t j = 0; j < n16; ++j) {
+        acc[j] += (int16_t)(x[j] + in_offset) * w[j];
+    }
+}
+
+/* pixels of one block for C channels: a multiple of 16 / gcd(C, 16) with B * C <= 64; 0 if
+ * none */
+static int32_t dw_row_block(const tflm_depthwise_conv_2d_params_t *p)
+{
+    const int32_t c = p->input_c;
+    if (p->depth_multiplier != 1 || p->stride_w != 1 || c >= 16 ||
+        p->filter_h * p->filter_w > DW_ROW_TAPS) {
+        return 0;
+    }
+    int32_t g = 16;
+    while (c % g != 0) {
+        g >>= 1;
+    }
+    const int32_t b0 = 16 / g;
+    return (DW_ROW_SPAN / c) / b0 * b0;
+}
+
+static void dw_portable_rows(const tflm_depthwise_conv_2d_params_t *p, const tflm_rq_t *r,
+                             int32_t blk, const int8_t *in_b, const int8_t *filter,
+                             const int32_t *bias, int8_t *out)
+{
+    const int32_t c = p->input_c, k_w = p->filter_w;
+    const int32_t taps = p->filter_h * k_w;
+    const int32_t span = blk * c;
+    const int32_t out_w = p->output_w;
+    int16_t wt[DW_ROW_TAPS * DW_ROW_SPAN];
+    for (int32_t t = 0; t < taps; ++t) {
+        for (int32_t j = 0; j < span; ++j) {
+            wt[t * span + j] = filter[t * c + j % c];
+        }
+    }
+    /* interior columns: ox - pad_w >= 0 and ox - pad_w + (k_w - 1) * dilation_w < input_w */
+    const int32_t ox_lo = TFLM_MIN(p->pad_w, out_w);
+    int32_t ox_hi = TFLM_MIN(out_w, p->input_w + p->pad_w - (k_w - 1) * p->dilation_w);
+    ox_hi = TFLM_MAX(ox_hi, ox_lo);
+    for (int32_t oy = 0; oy < p->output_h; ++oy) {
+        const int32_t iy0 = oy * p->stride_h - p->pad_h;
+        int32_t ky0, ky1;
+        tflm_tap_range(iy0, p->dilation_h, p->input_h, p->filter_h, &ky0, &ky1);
+        int8_t *out_row = out + (size_t)oy * out_w * c;
+        int32_t ox = 0;
+        while (ox < out_w) {
+            if (ox >= ox_lo && ox + blk <= ox_hi) {
+                int32_t acc[DW_ROW_SPAN];
+                for (int32_t j = 0; j < span; ++j) {
+                    acc[j] = 0;
+                }
+                for (int32_t ky = ky0; ky < ky1; ++ky) {
+                    const int8_t *row = in_b + ((size_t)(iy0 + ky * p->dilation_h) * p->input_w +
+                                                (size_t)(ox - p->pad_w)) * c;
+                    for (int32_t kx = 0; kx < k_w; ++kx) {
+                        dw_row_mac(row + (size_t)kx * p->dilation_w * c,
+                                   wt + (ky * k_w + kx) * span, span, p->input_offset, acc);
+                    }
+                }
+                for (int32_t b = 0; b < blk; ++b) {
+                    tflm_requantize_run(r, p->small_acc, acc + b * c, bias, 0, c,
+                                        out_row + (size_t)(ox + b) * c);
+                }
+                ox += blk;
+            } else {
+                dw_window_t win;
+                dw_window(p, in_b, filter, oy, ox, &win);
+                dw_portable_pixel(p, r, &win, bias, out_row + (size_t)ox * c);
+                ++ox;
+            }
         }
     }
 }
@@ -401,6 +488,17 @@ void tflm_depthwise_conv_2d_s8(const tflm_depthwise_conv_2d_params_t *p, const i
     rd.small_acc = p->small_acc;
 #endif
     int8_t *out = output;
+#if !TFLM_PY_USE_DSP
+    const int32_t blk = dw_row_block(p);
+    if (blk > 0) {
+        for (int32_t b = 0; b < p->batches; ++b) {
+            const size_t in_size = (size_t)p->input_h * p->input_w * in_c;
+            const size_t out_size = (size_t)p->output_h * p->output_w * out_c;
+            dw_portable_rows(p, &r, blk, input + b * in_size, filter, bias, out + b * out_size);
+        }
+        return;
+    }
+#endif
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *in_b = input + (size_t)b * p->input_h * p->input_w * in_c;
         for (int32_t oy = 0; oy < p->output_h; ++oy) {

@@ -465,4 +465,112 @@ static inline int64_t tflm_dot_s16_s8(const int16_t *x, const int8_t *w, int32_t
     return total;
 }
 
+/* ---- requantisation of a run of accumulators (the portable kernels), with an x86 SSE2 path
+ * (the x86-64 baseline ISA; -DTFLM_PY_PORTABLE forces the scalar C) ---------------------- */
+#if defined(__SSE2__) && !defined(TFLM_PY_PORTABLE) && !TFLM_PY_USE_DSP
+#define TFLM_PY_USE_SSE2 1
+#include <emmintrin.h>
+#else
+#define TFLM_PY_USE_SSE2 0
+#endif
+
+#if TFLM_PY_USE_SSE2
+/* R >> k per lane for 4 accumulators x (|x| < 2^30: small_acc) where, as in
+ * tflm_requantize_small_run, R = floor((2x m + 2^31) / 2^32) - [x < 0] and k = -shift - 1
+ * in [0, 30]. SSE2 has no signed 32x32->64 multiply: the unsigned product of (uint32)2x and
+ * m (< 2^31) exceeds the signed one by 2^32 m when x < 0, so the high word loses m there.
+ * Nor a per-lane shift: with u = R + 2^31 (flip the sign bit, u >= 0), u * 2^(31-k) / 2^31
+ * is u >> k = (R >> k) + 2^(31-k); pk holds 2^(31-k) per lane. */
+static TFLM_PY_INLINE __m128i tflm_rq4_sse2(__m128i x, __m128i m, __m128i pk)
+{
+    const __m128i half = _mm_set1_epi64x(0x80000000LL);
+    const __m128i high = _mm_set1_epi64x((long long)0xFFFFFFFF00000000ULL);
+    const __m128i sign = _mm_set1_epi32((int)0x80000000u);
+    const __m128i neg = _mm_srai_epi32(x, 31);
+    const __m128i x2 = _mm_add_epi32(x, x);
+    const __m128i pe = _mm_add_epi64(_mm_mul_epu32(x2, m), half);
+    const __m128i po = _mm_add_epi64(_mm_mul_epu32(_mm_srli_epi64(x2, 32),
+                                                   _mm_srli_epi64(m, 32)), half);
+    __m128i r = _mm_or_si128(_mm_srli_epi64(pe, 32), _mm_and_si128(po, high));
+    r = _mm_sub_epi32(r, _mm_and_si128(neg, _mm_sub_epi32(m, _mm_set1_epi32(-1))));
+    const __m128i u = _mm_xor_si128(r, sign);
+    const __m128i ue = _mm_mul_epu32(u, pk);
+    const __m128i uo = _mm_mul_epu32(_mm_srli_epi64(u, 32), _mm_srli_epi64(pk, 32));
+    const __m128i s = _mm_or_si128(_mm_srli_epi64(ue, 31),
+                                   _mm_and_si128(_mm_slli_epi64(uo, 1), high));
+    return _mm_sub_epi32(s, pk);
+}
+
+/* 2^(32 + shift) for the 4 shifts at sh (each in [-31, -1]), built as a float's exponent;
+ * 2^31 converts to 0x80000000 (CVTTPS2DQ's out-of-range value), which is 2^31 unsigned */
+static TFLM_PY_INLINE __m128i tflm_rq_pk4_sse2(const int8_t *sh)
+{
+    __m128i v = _mm_cvtsi32_si128(tflm_load_s32(sh));
+    v = _mm_unpacklo_epi8(v, v);
+    v = _mm_srai_epi32(_mm_unpacklo_epi16(v, v), 24);
+    v = _mm_slli_epi32(_mm_add_epi32(v, _mm_set1_epi32(127 + 32)), 23);
+    return _mm_cvttps_epi32(_mm_castsi128_ps(v));
+}
+
+/* the first n & ~7 outputs of tflm_requantize_run (small_acc); returns how many */
+static TFLM_PY_NOINLINE int32_t tflm_requantize_run_sse2(const tflm_rq_t *r, const int32_t *acc,
+                                                         const int32_t *bias, int32_t oc0,
+                                                         int32_t n, int8_t *out)
+{
+    const __m128i c1 = _mm_set1_epi32(1 + 2 * r->output_offset);
+    const __m128i lo = _mm_set1_epi16((int16_t)r->act_min);
+    const __m128i hi = _mm_set1_epi16((int16_t)r->act_max);
+    const int32_t pc = r->per_channel != 0;
+    __m128i m0 = _mm_set1_epi32(r->multipliers[0]);
+    __m128i m1 = m0;
+    __m128i pk0 = _mm_set1_epi32((int32_t)(1u << (32 + r->shifts[0])));
+    __m128i pk1 = pk0;
+    int32_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m128i x0 = _mm_loadu_si128((const __m128i *)(const void *)(acc + i));
+        __m128i x1 = _mm_loadu_si128((const __m128i *)(const void *)(acc + i + 4));
+        if (bias != NULL) {
+            x0 = _mm_add_epi32(x0, _mm_loadu_si128((const __m128i *)(const void *)(bias + oc0 + i)));
+            x1 = _mm_add_epi32(x1, _mm_loadu_si128((const __m128i *)(const void *)(bias + oc0 + i + 4)));
+        }
+        if (pc) {
+            m0 = _mm_loadu_si128((const __m128i *)(const void *)(r->multipliers + oc0 + i));
+            m1 = _mm_loadu_si128((const __m128i *)(const void *)(r->multipliers + oc0 + i + 4));
+            pk0 = tflm_rq_pk4_sse2(r->shifts + oc0 + i);
+            pk1 = tflm_rq_pk4_sse2(r->shifts + oc0 + i + 4);
+        }
+        __m128i t0 = _mm_srai_epi32(_mm_add_epi32(tflm_rq4_sse2(x0, m0, pk0), c1), 1);
+        __m128i t1 = _mm_srai_epi32(_mm_add_epi32(tflm_rq4_sse2(x1, m1, pk1), c1), 1);
+        __m128i v = _mm_packs_epi32(t0, t1);
+        v = _mm_min_epi16(_mm_max_epi16(v, lo), hi);
+        _mm_storel_epi64((__m128i *)(void *)(out + i), _mm_packs_epi16(v, v));
+    }
+    return i;
+}
+#endif /* TFLM_PY_USE_SSE2 */
+
+/* out[i] = the int8 output of channel oc0 + i from acc[i] + bias[oc0 + i] (bias may be
+ * NULL), for i < n. small_acc: the generator's promise (tflm_rq_dsp_t) that every shift is
+ * < 0 and every accumulator (bias included) lies in [-2^30, 2^30). */
+#if defined(__GNUC__)
+__attribute__((unused))
+#endif
+static TFLM_PY_NOINLINE void tflm_requantize_run(const tflm_rq_t *r, int32_t small_acc,
+                                                 const int32_t *acc, const int32_t *bias,
+                                                 int32_t oc0, int32_t n, int8_t *out)
+{
+    int32_t i = 0;
+#if TFLM_PY_USE_SSE2
+    if (small_acc) {
+        i = tflm_requantize_run_sse2(r, acc, bias, oc0, n, out);
+    }
+#else
+    (void)small_acc;
+#endif
+    for (; i < n; ++i) {
+        const int32_t a = bias != NULL ? tflm_wrap_add(acc[i], bias[oc0 + i]) : acc[i];
+        out[i] = tflm_rq_out(r, a, oc0 + i);
+    }
+}
+
 #endif /* TFLM_COMMON_H */

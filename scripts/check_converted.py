@@ -25,6 +25,8 @@ def _inputs(model, rng):
         t = model.tensors[t_idx]
         if t.dtype == np.int32:   # token ids
             xs.append(rng.integers(0, 50, t.shape).astype(np.int32))
+        elif t.dtype == np.float32:
+            xs.append(rng.normal(0, 1, t.shape).astype(np.float32))
         else:
             info = np.iinfo(t.dtype)
             xs.append(rng.integers(info.min, info.max + 1, t.shape, dtype=np.int64)

@@ -281,6 +281,92 @@ def layer_norm_batch1():
     return keras.Model(i, L.LayerNormalization()(x))
 
 
+def even_kernel_same():
+    i = keras.Input((8, 8, 2))
+    x = L.Conv2D(3, 2, padding="same")(i)
+    x = L.Conv2D(3, 4, strides=2, padding="same")(x)
+    x = L.DepthwiseConv2D(2, padding="same")(x)
+    return keras.Model(i, L.MaxPooling2D(2, strides=1, padding="same")(x))
+
+
+def pool1d():
+    i = keras.Input((20, 3))
+    x = L.Conv1D(4, 3, padding="same")(i)
+    a = L.MaxPooling1D(3, strides=2, padding="same")(x)
+    b = L.AveragePooling1D(2)(x)
+    return keras.Model(i, [L.GlobalAveragePooling1D()(a), L.GlobalMaxPooling1D()(b)])
+
+
+def math_funcs():
+    i = keras.Input((12,))
+    x = L.Dense(12)(i)
+    e = L.Lambda(lambda t: tf.exp(t * 0.5))(x)
+    r = L.Lambda(lambda t: tf.math.rsqrt(tf.abs(t) + 1.0))(x)
+    s = L.Lambda(lambda t: tf.sqrt(tf.abs(t)))(x)
+    ls = L.Lambda(lambda t: tf.nn.log_softmax(t))(x)
+    return keras.Model(i, [e, r, s, ls])
+
+
+def broadcast_arith():
+    i = keras.Input((4, 4, 3))
+    x = L.Conv2D(3, 1)(i)
+    y = L.Lambda(lambda t: (t + tf.constant([0.1, -0.2, 0.3])) * 1.5 - tf.reduce_mean(
+        t, axis=-1, keepdims=True))(x)
+    return keras.Model(i, y)
+
+
+def concat_requant():
+    i = keras.Input((6, 6, 2))
+    a = L.Conv2D(2, 1)(i)
+    b = L.Lambda(lambda t: t * 8.0)(L.Conv2D(3, 1)(i))
+    c = L.ReLU()(i)
+    return keras.Model(i, L.Concatenate()([a, b, c]))
+
+
+def transpose_reverse_pad():
+    i = keras.Input((4, 5, 3))
+    x = L.Conv2D(3, 1)(i)
+    t = L.Lambda(lambda v: tf.transpose(v, [0, 2, 1, 3]))(x)
+    r = L.Lambda(lambda v: tf.reverse(v, axis=[1]))(t)
+    p = L.Lambda(lambda v: tf.pad(v, [[0, 0], [1, 1], [0, 2], [0, 0]], constant_values=0.5))(r)
+    m = L.Lambda(lambda v: tf.pad(v, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="REFLECT"))(r)
+    return keras.Model(i, [p, m])
+
+
+def space_depth():
+    i = keras.Input((8, 8, 2))
+    x = L.Conv2D(4, 1)(i)
+    y = L.Lambda(lambda t: tf.nn.space_to_depth(t, 2))(x)
+    return keras.Model(i, L.Lambda(lambda t: tf.nn.depth_to_space(t, 2))(L.Conv2D(8, 1)(y)))
+
+
+def argmax_int32():
+    i = keras.Input((10,), batch_size=1)
+    x = L.Dense(6)(i)
+    return keras.Model(i, [x, L.Lambda(lambda t: tf.argmax(t, -1, output_type=tf.int32))(x)])
+
+
+def prelu_unshared():
+    i = keras.Input((6, 6, 3))
+    return keras.Model(i, L.PReLU()(L.Conv2D(4, 3)(i)))
+
+
+def resize_nearest():
+    i = keras.Input((5, 5, 2))
+    x = L.Conv2D(2, 1)(i)
+    a = L.Resizing(10, 10, interpolation="nearest")(x)
+    b = L.Lambda(lambda t: tf.compat.v1.image.resize_bilinear(t, (9, 9), align_corners=True))(x)
+    return keras.Model(i, [a, b])
+
+
+def squeeze_expand_mean():
+    i = keras.Input((1, 8, 3))
+    x = L.Lambda(lambda t: tf.squeeze(t, axis=1))(i)
+    x = L.Conv1D(4, 3)(x)
+    x = L.Lambda(lambda t: tf.expand_dims(t, 1))(x)
+    return keras.Model(i, L.Lambda(lambda t: tf.reduce_mean(t, axis=-1))(x))
+
+
 MODELS = {f.__name__: f for f in (
     separable_conv, dilated_conv, grouped_conv, depthwise_multiplier, causal_conv1d,
     global_max_pool, maxpool_same_stride, dense_batchnorm, layer_norm, embedding_pool,
@@ -289,10 +375,90 @@ MODELS = {f.__name__: f for f in (
     lambda_clip_abs, fixed_batch2, two_in_two_out, dilated_conv_batch1, causal_conv1d_batch1,
     avgpool_same, conv_stride_valid, concat_axis1, reductions, strided_slices, relu_variants,
     sigmoid_tanh_gate, dense_no_bias_3d, conv1d_transpose, sequence_gate_batch1,
-    softmax_axis1_batch1, layer_norm_batch1)}
+    softmax_axis1_batch1, layer_norm_batch1, even_kernel_same, pool1d,
+    math_funcs, broadcast_arith, concat_requant, transpose_reverse_pad, space_depth,
+    argmax_int32, prelu_unshared, resize_nearest, squeeze_expand_mean)}
+
+# converted a third time with float32 inputs and outputs (the converter's default interface:
+# QUANTIZE / DEQUANTIZE at the edges), `NAME_float_io`, and once with uint8 I/O
+FLOAT_IO = ("separable_conv", "two_in_two_out", "mlp_softmax")
+UINT8_IO = ("separable_conv",)
 
 
-def convert(model, seed: int, int16: bool) -> bytes:
+def _act(kind):
+    def build():
+        i = keras.Input((4, 4, 3))
+        return keras.Model(i, L.Activation(kind)(L.Conv2D(4, 1)(i)))
+    build.__name__ = f"act_{kind}"
+    return build
+
+
+def rescaling_normalization():
+    i = keras.Input((6, 6, 3))
+    x = L.Rescaling(1.0 / 127.5, offset=-1.0)(i)
+    norm = L.Normalization(mean=[0.1, 0.2, 0.3], variance=[1.0, 2.0, 0.5])
+    return keras.Model(i, L.Conv2D(4, 3)(norm(x)))
+
+
+def keras_attention():
+    q = keras.Input((4, 6), name="a_query")
+    v = keras.Input((5, 6), name="b_value")
+    return keras.Model([q, v], L.Attention()([q, v]))
+
+
+def bidirectional_gru():
+    i = keras.Input((4, 3), batch_size=1)
+    return keras.Model(i, L.Bidirectional(L.GRU(4, unroll=True))(i))
+
+
+def depthwise_conv1d():
+    i = keras.Input((16, 4))
+    return keras.Model(i, L.DepthwiseConv1D(3, depth_multiplier=2, padding="same")(i))
+
+
+def time_distributed_repeat():
+    i = keras.Input((5, 4))
+    x = L.TimeDistributed(L.Dense(3))(i)
+    x = L.Flatten()(x)
+    return keras.Model(i, L.RepeatVector(2)(L.Dense(4)(x)))
+
+
+def cumsum_floormod():
+    i = keras.Input((8,), batch_size=1)
+    x = L.Dense(8)(i)
+    return keras.Model(i, L.Lambda(lambda t: tf.math.cumsum(t, axis=-1))(x))
+
+
+def mlp_softmax():
+    i = keras.Input((10,))
+    x = L.Dense(8, activation="relu")(i)
+    return keras.Model(i, L.Dense(4, activation="softmax")(x))
+
+
+MODELS["mlp_softmax"] = mlp_softmax
+for _kind in ("elu", "selu", "softplus", "softsign", "mish", "silu", "exponential", "gelu",
+              "relu6", "log_softmax", "leaky_relu"):
+    MODELS[f"act_{_kind}"] = _act(_kind)
+for _f in (rescaling_normalization, keras_attention, bidirectional_gru, depthwise_conv1d,
+           time_distributed_repeat, cumsum_floormod):
+    MODELS[_f.__name__] = _f
+
+
+# 16x8 conversions of some of the first corpus's models (their int8 ones are there)
+CORPUS1_16X8 = ("mobilenet_v1", "mobilenet_v2", "ds_cnn", "yolo_head", "reshape_dense",
+                "act_swish", "act_softmax", "conv_transpose", "branches_concat")
+
+
+def _corpus1_models():
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import make_keras_corpus
+    return {f"corpus1_{n}": make_keras_corpus.MODELS[n] for n in CORPUS1_16X8}
+
+
+MODELS.update(_corpus1_models())
+
+
+def convert(model, seed: int, int16: bool, io=None) -> bytes:
     rng = np.random.default_rng(seed)
     specs = model.inputs
 
@@ -319,6 +485,9 @@ def convert(model, seed: int, int16: bool) -> bytes:
         conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         conv.inference_input_type = tf.int8
         conv.inference_output_type = tf.int8
+    if io is not None:
+        conv.inference_input_type = io
+        conv.inference_output_type = io
     return conv.convert()
 
 
@@ -358,10 +527,17 @@ def main(argv=None) -> int:
     names = args.names or list(MODELS)
     for name in names:
         k = list(MODELS).index(name)
-        for int16, suffix in ((False, ""), (True, "_16x8")):
+        modes = [(False, "", None), (True, "_16x8", None)]
+        if name.startswith("corpus1_"):
+            modes = modes[1:]
+        if name in FLOAT_IO:
+            modes.append((False, "_float_io", tf.float32))
+        if name in UINT8_IO:
+            modes.append((False, "_uint8_io", tf.uint8))
+        for int16, suffix, io in modes:
             keras.utils.set_random_seed(2000 + k)
             try:
-                data = convert(MODELS[name](), 2000 + k, int16)
+                data = convert(MODELS[name](), 2000 + k, int16, io)
             except Exception as e:  # one model the converter refuses must not stop the rest
                 print(f"{name}{suffix}: conversion failed: {type(e).__name__}: "
                       f"{str(e)[:200]}", file=sys.stderr)

@@ -634,7 +634,10 @@ class Client:
             self.stats["garbage_bytes"] = self.parser.dropped
             self.stats["bad_frames"] = self.parser.bad_frames
             self._learn_errors(wire, f is not None and bool(f.payload))
-            silent_run = silent_run + 1 if report.bytes_in == got0 else 0
+            # silent: timed out with nothing at all received (not answered from bytes
+            # already held, as after a flood of late frames)
+            silent = f is None and self._timed_out and report.bytes_in == got0
+            silent_run = silent_run + 1 if silent else 0
             if f is None:
                 continue
             if not f.payload:
@@ -763,12 +766,14 @@ class Client:
             except Exception as e:
                 raise DeviceError(f"serial link failed: {e}") from None
             sent, got0 = self.clock(), report.bytes_in
+            answers0 = report.rejected + report.cut_short + report.corrupt
             acked, lost = self._collect(issued, done, [q for q, _ in batch], sent,
-                                        sent + nbytes / self.rate +
+                                        sent + 2 * nbytes / self.rate +
                                         self._allowance(self._timeouts), report)
             for q, frame in batch:
                 self._learn_errors(len(frame) + 1 + OVERHEAD + 2 * len(PAD), q not in lost)
-            silent_run = silent_run + 1 if report.bytes_in == got0 else 0
+            answered = acked or report.rejected + report.cut_short + report.corrupt > answers0
+            silent_run = silent_run + 1 if report.bytes_in == got0 and not answered else 0
             stalled = 0 if acked else stalled + 1
 
     def _collect(self, issued: dict, done: bytearray, batch: list, sent: float,
@@ -789,11 +794,13 @@ class Client:
                     answered += self.parser.bad_frames - bad0
                     bad0 = self.parser.bad_frames
                     continue
-                quiet = self.clock() - self._last_byte
-                if report.bytes_in > got0 and (quiet >= 2 * self.QUIET or quiet >= self.QUIET and
-                                               (self.parser.dropped > dropped0 or
-                                                len(self.parser.buf) > 1)):
-                    break       # answers came, then silence: the rest was lost
+                if report.bytes_in > got0 and (self.parser.dropped > dropped0 or
+                                               len(self.parser.buf) > 1) and \
+                        self.clock() - self._last_byte >= self.QUIET:
+                    break       # stray bytes or a frame cut short, then silence
+                if answered == len(batch) - 1 and report.bytes_in > got0 and \
+                        self.clock() - self._last_byte >= 3 * self.QUIET:
+                    break       # all but the last answered, then silence: it was lost
                 if not self._read_some(deadline, report):
                     if len(self.parser.buf) > 1 and \
                             self.clock() - self._last_byte < self.QUIET:

@@ -15,6 +15,7 @@ private copy made by `optimize`) and returns one note per change, for `tflm-py i
   static shape SHAPE reads) becomes a constant tensor: no code and no arena on the device;
 - `float_islands`: DEQUANTIZE -> float32 op(s) -> QUANTIZE between int8 tensors becomes one
   int8 lookup table (TFLM's float32 arithmetic evaluated for the 256 inputs);
+- `argmax_of_dequantize`: ARG_MAX / ARG_MIN of a DEQUANTIZE compare the int8 values;
 - `collapse`: RESHAPE of RESHAPE, identity reshapes, QUANTIZE between equal quantizations;
 - `dead_ops`: ops whose outputs nobody reads (and that change no state).
 
@@ -30,9 +31,11 @@ from typing import Union
 
 from ..ir import Model
 from ..reader import read_model
-from . import collapse, dead_ops, float_islands, fold_constants, pin_batch, variables
+from . import (argmax_of_dequantize, collapse, dead_ops, float_islands, fold_constants,
+               pin_batch, variables)
 
-PASSES = (variables, pin_batch, fold_constants, float_islands, collapse, dead_ops)
+PASSES = (variables, pin_batch, fold_constants, float_islands, argmax_of_dequantize, collapse,
+          dead_ops)
 _MAX_ROUNDS = 8
 
 
