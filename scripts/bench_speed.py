@@ -4,6 +4,7 @@ kernels (x86) and against ARM's CMSIS-NN on the QEMU Cortex-M4 (the anchor figur
 
     python scripts/bench_speed.py tests/data/models/kws_ref_model.tflite ... [--json] [--runs N]
         [--anchor ../shared/anchors/cmsis-nn-cortex-m4.md] [--no-x86] [--no-portable]
+        [--pair INT8.tflite=INT16.tflite ...]
 
 Per model, on one random input (seed 0):
 * ours on qemu-mps2-an386 (Cortex-M4F, -Os as the firmware), DSP kernels: instructions per
@@ -21,6 +22,9 @@ Per model, on one random input (seed 0):
   path), callgrind as well; the ratio TFLM / ours.
 * ours on QEMU with the portable C (-DTFLM_PY_PORTABLE) and flash of both Cortex-M4 -Os
   builds (tflm_py.report.size_report) unless --no-portable.
+* int16 beside int8: for each pair (--pair, or an int8 model X measured with a 16x8 model
+  X_16x8 / X_like_16x8), both models' Cortex-M4 instructions, instructions per MAC and the
+  ratio int16 / int8 per MAC.
 Every run's outputs are checked against the simulator (bit-exact column).
 """
 from __future__ import annotations
@@ -132,7 +136,8 @@ def measure(path: str, runs: int, anchors: dict, x86: bool = True,
     model = load_model(path)
     sample = random_inputs(model, np.random.default_rng(0))
     macs = sum(layer_macs(model).values())
-    row = {"model": os.path.basename(path), "macs": macs}
+    row = {"model": os.path.basename(path), "path": path, "macs": macs,
+           "activations": activation_type(model)}
     plan = planner.plan(model)
     row["arena"] = int(plan.arena_bytes)
     dsp = bench(model, board=QEMU_BOARD, sample=sample, profile=True)
@@ -264,21 +269,80 @@ def portable_table(rows) -> str:
     return "\n".join(lines)
 
 
+def activation_type(model) -> str:
+    """int16 when the model's first input is int16 (a 16x8 model), else its dtype name."""
+    t = model.tensors[model.inputs[0]] if model.inputs else None
+    return np.dtype(t.dtype).name if t is not None else "?"
+
+
+def _stem(name: str) -> str:
+    stem = os.path.splitext(os.path.basename(name))[0]
+    for suffix in ("_16x8", "_int16", "_s16", "_like"):
+        if stem.endswith(suffix):
+            stem = stem[:-len(suffix)]
+    return stem
+
+
+def auto_pairs(rows) -> list:
+    """(int8 path, int16 path) of models measured together whose names differ only by a
+    16x8 suffix (ds_cnn.tflite and ds_cnn_like_16x8.tflite)."""
+    int8 = {_stem(r["model"]): r["path"] for r in rows if r["activations"] == "int8"}
+    return [(int8[_stem(r["model"])], r["path"]) for r in rows
+            if r["activations"] == "int16" and _stem(r["model"]) in int8]
+
+
+def pair_table(rows, pairs) -> str:
+    """int16 beside int8 per model pair: instructions, instructions per MAC, ratio."""
+    by_path = {r["path"]: r for r in rows}
+    if not pairs:
+        return ""
+    head = ("| int8 model | int16 (16x8) model | MACs int8 / int16 | instr int8 | instr int16 | "
+            "instr/MAC int8 | instr/MAC int16 | int16 / int8 (per MAC) |")
+    lines = [head, "|" + "|".join(["---"] * (head.count("|") - 1)) + "|"]
+    for a, b in pairs:
+        r8, r16 = by_path[a], by_path[b]
+        m8, m16 = _ratio(r8["qemu_dsp"], r8["macs"]), _ratio(r16["qemu_dsp"], r16["macs"])
+        lines.append(f"| {r8['model']} | {r16['model']} | {r8['macs']:,} / {r16['macs']:,} | "
+                     f"{r8['qemu_dsp']:,} | {r16['qemu_dsp']:,} | {_fmt(m8, '.2f')} | "
+                     f"{_fmt(m16, '.2f')} | {_fmt(_ratio(m16, m8), '.2f')} |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("models", nargs="+", help=".tflite files")
+    ap.add_argument("models", nargs="*", help=".tflite files")
     ap.add_argument("--runs", type=int, default=3, help="invokes counted per model (default 3)")
     ap.add_argument("--anchor", default=ANCHOR, help="the CMSIS-NN anchor file (markdown)")
     ap.add_argument("--no-x86", action="store_true", help="skip the callgrind columns")
     ap.add_argument("--no-portable", action="store_true",
                     help="skip the portable-C QEMU run and the flash columns")
     ap.add_argument("--json", action="store_true", help="print JSON rows instead of tables")
+    ap.add_argument("--pair", action="append", default=[], metavar="INT8.tflite=INT16.tflite",
+                    help="also measure this int8 / 16x8 pair and print int16 beside int8 "
+                         "(repeatable; models named X and X[_like]_16x8 are paired anyway)")
     args = ap.parse_args(argv)
+    pairs = []
+    for spec in args.pair:
+        a, sep, b = spec.partition("=")
+        if not sep or not a or not b:
+            print(f"error: --pair wants INT8.tflite=INT16.tflite, got {spec!r}", file=sys.stderr)
+            return 2
+        pairs.append((a, b))
+    paths = list(args.models)
+    for a, b in pairs:
+        paths += [x for x in (a, b) if x not in paths]
+    if not paths:
+        print("error: no model given", file=sys.stderr)
+        return 2
+    for x in paths:
+        if not os.path.isfile(x):
+            print(f"error: no such model file: {x}", file=sys.stderr)
+            return 2
     anchors = parse_anchor(args.anchor) if os.path.isfile(args.anchor) else {}
     if not anchors:
         print(f"note: no anchor figures ({args.anchor} missing)", file=sys.stderr)
     rows = []
-    for path in args.models:
+    for path in paths:
         print(f"measuring {path} ...", file=sys.stderr)
         rows.append(measure(path, args.runs, anchors, x86=not args.no_x86,
                             portable=not args.no_portable))
@@ -286,6 +350,10 @@ def main(argv=None) -> int:
         print(json.dumps(rows, indent=2))
     else:
         print(model_table(rows))
+        pairs += [pr for pr in auto_pairs(rows) if pr not in pairs]
+        pt16 = pair_table(rows, pairs)
+        if pt16:
+            print("\n" + pt16)
         pt = portable_table(rows)
         if pt:
             print("\n" + pt)
