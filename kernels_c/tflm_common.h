@@ -390,6 +390,13 @@ typedef struct {
     const int32_t *bias32;     /* the bias narrowed to int32, or NULL */
     const int32_t *reduced;    /* acc64: the multipliers rounded to 16 bits as TFLM does */
     const int8_t *rshift;      /* acc64: 15 - shift (in [1, 46]) */
+    /* acc64 with every rshift >= 16 (else NULL): the requantisation from the high word of
+     * one 32x32 product. rshift t in [16, 32]: mhi = reduced * 2^(32 - t), post = 0,
+     * v = (acc * mhi + 2^31) >> 32; t > 32: mhi = reduced, post = t - 32,
+     * v = ((acc * mhi >> 32) + 2^(post - 1)) >> post. Both equal
+     * (acc * reduced + 2^(t - 1)) >> t exactly (the low word cannot carry into the floor). */
+    const int32_t *mhi;
+    const int8_t *post;
 } tflm_rq16_t;
 
 /* the int16 output of channel oc from `sum`, the exact sum of its products; bias (int64_t
@@ -423,7 +430,17 @@ static TFLM_PY_INLINE int16_t tflm_rq16_out32(const tflm_rq16_t *r, int32_t acc,
     if (r->bias32 != NULL) {
         acc += r->bias32[oc];
     }
-    if (r->acc64) {
+    if (r->mhi != NULL) {
+        const int32_t post = r->post[q];
+        int64_t prod = (int64_t)acc * r->mhi[q];
+        if (post == 0) {
+            prod += (int64_t)1 << 31;
+        }
+        v = (int32_t)(prod >> 32);
+        if (post != 0) {
+            v = (v + (1 << (post - 1))) >> post;
+        }
+    } else if (r->acc64) {
         const int32_t ts = r->rshift[q];
         const int64_t prod = (int64_t)acc * r->reduced[q] + ((int64_t)1 << (ts - 1));
         v = (int32_t)(uint32_t)(uint64_t)(prod >> ts);

@@ -92,3 +92,22 @@ def test_fast_and_int64_paths_on_qemu(tmp_path):
         for want, got in zip(ref, r["outputs"]):
             assert got is not None and np.array_equal(np.asarray(want[0]).ravel(),
                                                       np.asarray(got[0]).ravel()), name
+
+
+def test_high_word_requantisation_is_exact():
+    """The identity behind tflm_rq16_t.mhi / post (kernels_c/tflm_common.h), on big integers:
+    for every total shift t in [16, 46], reduced multipliers up to 0x7FFF and int32 sums
+    (extremes included), the high word of one product gives (acc * reduced + 2^(t-1)) >> t."""
+    rng = np.random.default_rng(12)
+    accs = [-(1 << 31), (1 << 31) - 1, -1, 0, 1] + rng.integers(-(1 << 31), 1 << 31,
+                                                                 300).tolist()
+    for t in range(16, 47):
+        for red in [0, 1, 0x7FFF] + rng.integers(0, 0x8000, 6).tolist():
+            mhi = red << (32 - t) if t <= 32 else red
+            post = max(t - 32, 0)
+            assert mhi < (1 << 31)
+            for acc in accs:
+                want = (acc * red + (1 << (t - 1))) >> t
+                hi = (acc * mhi + ((1 << 31) if post == 0 else 0)) >> 32
+                got = (hi + (1 << (post - 1))) >> post if post else hi
+                assert got == want, (acc, red, t)

@@ -202,12 +202,20 @@ def rq16_init(cg, p, hint) -> str:
         bias = "NULL" if p.bias32 is None else c_array_or_name(cg, "int32_t", p.bias32,
                                                                 hint + "_bias32")
         reduced = rshift = "NULL"
+        mhi = post = "NULL"
         if p.acc64:
-            reduced = c_array_or_name(cg, "int32_t", quant.reduced_multiplier(p.multipliers),
-                                      hint + "_mult16")
-            rshift = shift_array(cg, 15 - np.asarray(p.shifts, dtype=np.int64),
-                                 hint + "_rshift")
-        fast = f", .fits32 = 1, .bias32 = {bias}, .reduced = {reduced}, .rshift = {rshift}"
+            red = quant.reduced_multiplier(p.multipliers).astype(np.int64)
+            ts = 15 - np.asarray(p.shifts, dtype=np.int64)
+            if np.all(ts >= 16):
+                # kernels_c/tflm_common.h tflm_rq16_t.mhi: the high word of one product
+                hi = np.where(ts <= 32, red << np.clip(32 - ts, 0, 16), red)
+                mhi = c_array_or_name(cg, "int32_t", hi, hint + "_mhi")
+                post = shift_array(cg, np.maximum(ts - 32, 0), hint + "_post")
+            else:
+                reduced = c_array_or_name(cg, "int32_t", red, hint + "_mult16")
+                rshift = shift_array(cg, ts, hint + "_rshift")
+        fast = (f", .fits32 = 1, .bias32 = {bias}, .reduced = {reduced}, .rshift = {rshift}, "
+                f".mhi = {mhi}, .post = {post}")
     return (f"{{ .multipliers = {mult}, .shifts = {shift}, .per_channel = {int(p.per_channel)}, "
             f".acc64 = {int(p.acc64)}, .act_min = {int(p.act_min)}, .act_max = {int(p.act_max)}"
             f"{fast} }}")
