@@ -58,7 +58,8 @@ void tflm_conv_2d_s16(const tflm_conv_2d_s16_params_t *p, const int16_t *input,
 
 /* *s0 += x . w0 and *s1 += x . w1 over n int16 elements (int32 sums: the caller proved they
  * cannot overflow). DSP: one word of two inputs feeds both channels' SMLAD. */
-static TFLM_PY_INLINE void conv16_dot2(const int16_t *x, const int16_t *w0, const int16_t *w1,
+/* out of line: inlined, -Os spills the loop's sums and pointers to the stack */
+static TFLM_PY_NOINLINE void conv16_dot2(const int16_t *x, const int16_t *w0, const int16_t *w1,
                                        int32_t n, int32_t *s0, int32_t *s1)
 {
     int32_t a = *s0, b = *s1;
