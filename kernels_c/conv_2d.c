@@ -256,7 +256,11 @@ static TFLM_PY_NOINLINE void conv_dot2_sse2(const int16_t *x0, const int16_t *x1
 
 static void conv_widen_sse2(const int8_t *x, int32_t depth, int32_t in_offset, int16_t *dst)
 {
-    for (int32_t k = 0; k < depth; ++k) {
+    const int32_t d16 = depth & ~15;   /* a trip count gcc -O2 vectorises */
+    for (int32_t k = 0; k < d16; ++k) {
+        dst[k] = (int16_t)(x[k] + in_offset);
+    }
+    for (int32_t k = d16; k < depth; ++k) {
         dst[k] = (int16_t)(x[k] + in_offset);
     }
 }
