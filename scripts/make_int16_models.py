@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 import tensorflow as tf
+from full_integer import convert_keras  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "data", "int16")
 keras = tf.keras
@@ -68,14 +69,7 @@ def convert(model, shape, seed):
         for _ in range(64):
             yield [rng.standard_normal(shape).astype(np.float32)]
 
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [
-        tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
-    conv.inference_input_type = tf.int16
-    conv.inference_output_type = tf.int16
-    return conv.convert()
+    return convert_keras(model, rep, activations="int16")
 
 
 def main():

@@ -17,6 +17,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from full_integer import convert_keras  # noqa: E402
 
 keras = tf.keras
 L = keras.layers
@@ -308,13 +309,7 @@ def convert(model, seed: int) -> bytes:
                     out.append(rng.normal(0, 1, shape).astype(np.float32))
             yield out
 
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = representative
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
-    return conv.convert()
+    return convert_keras(model, representative)
 
 
 def main(argv=None) -> int:

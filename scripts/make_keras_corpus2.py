@@ -18,6 +18,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from full_integer import convert_keras  # noqa: E402
 
 keras = tf.keras
 L = keras.layers
@@ -473,22 +474,8 @@ def convert(model, seed: int, int16: bool, io=None) -> bytes:
                     out.append(rng.normal(0, 1, shape).astype(np.float32))
             yield out
 
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = representative
-    if int16:
-        conv.target_spec.supported_ops = [
-            tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
-        conv.inference_input_type = tf.int16
-        conv.inference_output_type = tf.int16
-    else:
-        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        conv.inference_input_type = tf.int8
-        conv.inference_output_type = tf.int8
-    if io is not None:
-        conv.inference_input_type = io
-        conv.inference_output_type = io
-    return conv.convert()
+    return convert_keras(model, representative, "int16" if int16 else "int8",
+                         io.name if io is not None else None)
 
 
 # Models TFLM refuses (FILL with dims computed from SHAPE) that tflm_py runs after folding:

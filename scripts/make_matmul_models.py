@@ -9,9 +9,9 @@ import os
 import sys
 
 import numpy as np
-import tensorflow as tf
 import keras
 from keras import layers
+from full_integer import convert_keras  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "data", "converted_matmul")
 
@@ -71,19 +71,7 @@ def convert(model, mode):
         for _ in range(64):
             yield [rng.standard_normal(s).astype(np.float32) for s in shapes]
 
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = rep
-    if mode == "int8":
-        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        conv.inference_input_type = tf.int8
-        conv.inference_output_type = tf.int8
-    else:
-        conv.target_spec.supported_ops = [
-            tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
-        conv.inference_input_type = tf.int16
-        conv.inference_output_type = tf.int16
-    return conv.convert()
+    return convert_keras(model, rep, "int8" if mode == "int8" else "int16")
 
 
 def main():

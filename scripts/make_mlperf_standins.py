@@ -16,6 +16,7 @@ import os
 
 import numpy as np
 import tensorflow as tf
+from full_integer import convert_keras  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "data", "mlperf")
 keras = tf.keras
@@ -118,13 +119,7 @@ def convert(model, shape, seed):
         for _ in range(32):
             yield [rng.uniform(-1.0, 1.0, shape).astype(np.float32)]
 
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
-    return conv.convert()
+    return convert_keras(model, rep)
 
 
 MODELS = {"vww_96_standin": vww_96, "person_detect_standin": person_detect,

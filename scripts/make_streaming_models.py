@@ -31,6 +31,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from full_integer import configure  # noqa: E402
 
 
 class RingConv1D(tf.Module):
@@ -115,11 +116,7 @@ def convert(module, seed: int, quantize_variables: bool = True) -> bytes:
 
     conv = tf.lite.TFLiteConverter.from_concrete_functions([fn], module)
     conv.experimental_enable_resource_variables = True
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = representative
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
+    configure(conv, representative)
     # quantize the variables too (else they stay float32 between QUANTIZE / DEQUANTIZE)
     conv._experimental_variable_quantization = quantize_variables
     return conv.convert()

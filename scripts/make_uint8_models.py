@@ -12,6 +12,7 @@ import sys
 
 import numpy as np
 import tensorflow as tf
+from full_integer import convert_keras  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "data", "uint8")
 keras = tf.keras
@@ -51,13 +52,7 @@ def convert(model, shape, kind, seed):
             else:
                 yield [(rng.standard_normal(shape) * 2).astype(np.float32)]
 
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.uint8
-    conv.inference_output_type = tf.uint8
-    return conv.convert()
+    return convert_keras(model, rep, io="uint8")
 
 
 def main():

@@ -91,7 +91,8 @@ def supported_ops() -> list[str]:
 def room(op_type: str) -> ModuleType:
     reg = registry()
     if op_type not in reg:
-        raise UnsupportedError(f"{_no_room_message(op_type)} (supported: {', '.join(sorted(reg))})")
+        raise UnsupportedError(f"{_no_room_message(op_type)}; docs/ops.md lists the "
+                               f"{len(supported_ops())} ops tflm_py runs and the types each takes")
     return reg[op_type]
 
 
