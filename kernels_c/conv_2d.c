@@ -17,7 +17,10 @@
  *   which the offset turns into 0, so the sum equals the reference's sum over valid taps;
  *   a 1x1 filter reads the input pixel in place), then a GEMM row: four filters share one
  *   pass over the patch, (int16)(x + input_offset) * w accumulated in int32 over a trip count
- *   that is a multiple of 16 (gcc -O2 vectorises it with PMADDWD on x86).
+ *   that is a multiple of 16 (gcc -O2 vectorises it with PMADDWD).
+ * - x86 (SSE2, the x86-64 baseline; off with -DTFLM_PY_PORTABLE), groups == 1, depth up to
+ *   CONV_X86_DEPTH: two pixels per pass of the weights with PMADDWD intrinsics and the
+ *   SSE2 run requantisation, see conv_x86.
  * - DSP (Cortex-M4/M7/M33, TFLM_PY_USE_DSP), groups == 1: four pixels' windows are widened
  *   to int16 with the offset added (SXTAB16, in the pair order SXTB16 gives the weights;
  *   taps outside the image become 0), straight from the input when its depth is a multiple
