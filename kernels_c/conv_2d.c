@@ -17,7 +17,10 @@
  *   which the offset turns into 0, so the sum equals the reference's sum over valid taps;
  *   a 1x1 filter reads the input pixel in place), then a GEMM row: four filters share one
  *   pass over the patch, (int16)(x + input_offset) * w accumulated in int32 over a trip count
- *   that is a multiple of 16 (gcc -O2 vectorises it with PMADDWD on x86).
+ *   that is a multiple of 16 (gcc -O2 vectorises it with PMADDWD).
+ * - x86 (SSE2, the x86-64 baseline; off with -DTFLM_PY_PORTABLE), groups == 1, depth up to
+ *   CONV_X86_DEPTH: two pixels per pass of the weights with PMADDWD intrinsics and the
+ *   SSE2 run requantisation, see conv_x86.
  * - DSP (Cortex-M4/M7/M33, TFLM_PY_USE_DSP), groups == 1: four pixels' windows are widened
  *   to int16 with the offset added (SXTAB16, in the pair order SXTB16 gives the weights;
  *   taps outside the image become 0), straight from the input when its depth is a multiple
@@ -172,6 +175,143 @@ static void conv_portable(const tflm_conv_2d_params_t *p, const tflm_rq_t *r,
         }
     }
 }
+
+#if TFLM_PY_USE_SSE2
+/* ---- the x86 path (SSE2, the x86-64 baseline), groups == 1: two output pixels at a time.
+ * Their windows (in place for a 1x1 filter, else through the int8 patch in scratch) are
+ * widened once to int16 with the input offset added; then per block of four filters each
+ * group of 8 weights is widened once and multiplied into both pixels with PMADDWD (16 MACs
+ * in 7 instructions), eight int32 accumulators in registers, summed across lanes at the end;
+ * the depth's last (< 8) values in scalar C. Accumulators of up to CONV_CHUNK channels are
+ * then requantised per pixel (tflm_requantize_run). Memory-order contract: both windows are
+ * read before either pixel is written. */
+#define CONV_X86_DEPTH 512   /* the widened windows live on the stack */
+
+static TFLM_PY_INLINE __m128i conv_w8_sse2(const int8_t *w)
+{
+    const __m128i v = _mm_loadl_epi64((const __m128i *)(const void *)w);
+    return _mm_srai_epi16(_mm_unpacklo_epi8(v, v), 8);
+}
+
+/* (sum a0, sum a1, sum a2, sum a3) */
+static TFLM_PY_INLINE __m128i conv_hsum4_sse2(__m128i a0, __m128i a1, __m128i a2, __m128i a3)
+{
+    const __m128i t0 = _mm_add_epi32(_mm_unpacklo_epi32(a0, a1), _mm_unpackhi_epi32(a0, a1));
+    const __m128i t1 = _mm_add_epi32(_mm_unpacklo_epi32(a2, a3), _mm_unpackhi_epi32(a2, a3));
+    return _mm_add_epi32(_mm_unpacklo_epi64(t0, t1), _mm_unpackhi_epi64(t0, t1));
+}
+
+/* acc0[o] / acc1[o] = the dot products of filters o < n (rows of depth int8 at w) with the
+ * widened windows x0 / x1 */
+static TFLM_PY_NOINLINE void conv_dot2_sse2(const int16_t *x0, const int16_t *x1,
+                                            const int8_t *w, int32_t depth, int32_t n,
+                                            int32_t *acc0, int32_t *acc1)
+{
+    const int32_t d8 = depth & ~7;
+    int32_t o = 0;
+    for (; o + 4 <= n; o += 4) {
+        const int8_t *w0 = w + (size_t)o * depth;
+        const int8_t *w1 = w0 + depth;
+        const int8_t *w2 = w1 + depth;
+        const int8_t *w3 = w2 + depth;
+        __m128i a0 = _mm_setzero_si128(), a1 = a0, a2 = a0, a3 = a0;
+        __m128i b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        for (int32_t k = 0; k < d8; k += 8) {
+            const __m128i xa = _mm_loadu_si128((const __m128i *)(const void *)(x0 + k));
+            const __m128i xb = _mm_loadu_si128((const __m128i *)(const void *)(x1 + k));
+            __m128i v = conv_w8_sse2(w0 + k);
+            a0 = _mm_add_epi32(a0, _mm_madd_epi16(xa, v));
+            b0 = _mm_add_epi32(b0, _mm_madd_epi16(xb, v));
+            v = conv_w8_sse2(w1 + k);
+            a1 = _mm_add_epi32(a1, _mm_madd_epi16(xa, v));
+            b1 = _mm_add_epi32(b1, _mm_madd_epi16(xb, v));
+            v = conv_w8_sse2(w2 + k);
+            a2 = _mm_add_epi32(a2, _mm_madd_epi16(xa, v));
+            b2 = _mm_add_epi32(b2, _mm_madd_epi16(xb, v));
+            v = conv_w8_sse2(w3 + k);
+            a3 = _mm_add_epi32(a3, _mm_madd_epi16(xa, v));
+            b3 = _mm_add_epi32(b3, _mm_madd_epi16(xb, v));
+        }
+        _mm_storeu_si128((__m128i *)(void *)(acc0 + o), conv_hsum4_sse2(a0, a1, a2, a3));
+        _mm_storeu_si128((__m128i *)(void *)(acc1 + o), conv_hsum4_sse2(b0, b1, b2, b3));
+        for (int32_t k = d8; k < depth; ++k) {
+            acc0[o] += x0[k] * w0[k];
+            acc0[o + 1] += x0[k] * w1[k];
+            acc0[o + 2] += x0[k] * w2[k];
+            acc0[o + 3] += x0[k] * w3[k];
+            acc1[o] += x1[k] * w0[k];
+            acc1[o + 1] += x1[k] * w1[k];
+            acc1[o + 2] += x1[k] * w2[k];
+            acc1[o + 3] += x1[k] * w3[k];
+        }
+    }
+    for (; o < n; ++o) {
+        const int8_t *w0 = w + (size_t)o * depth;
+        int32_t s0 = 0, s1 = 0;
+        for (int32_t k = 0; k < depth; ++k) {
+            s0 += x0[k] * w0[k];
+            s1 += x1[k] * w0[k];
+        }
+        acc0[o] = s0;
+        acc1[o] = s1;
+    }
+}
+
+static void conv_widen_sse2(const int8_t *x, int32_t depth, int32_t in_offset, int16_t *dst)
+{
+    const int32_t d16 = depth & ~15;   /* a trip count gcc -O2 vectorises */
+    for (int32_t k = 0; k < d16; ++k) {
+        dst[k] = (int16_t)(x[k] + in_offset);
+    }
+    for (int32_t k = d16; k < depth; ++k) {
+        dst[k] = (int16_t)(x[k] + in_offset);
+    }
+}
+
+static int conv_x86_ok(const tflm_conv_2d_params_t *p)
+{
+    return p->filter_h * p->filter_w * p->input_c <= CONV_X86_DEPTH;
+}
+
+static void conv_x86(const tflm_conv_2d_params_t *p, const tflm_rq_t *r, const int8_t *input,
+                     const int8_t *filter, const int32_t *bias, int8_t *output, int8_t *scratch)
+{
+    const int32_t in_c = p->input_c, out_c = p->output_c;
+    const int32_t depth = p->filter_h * p->filter_w * in_c;
+    const int is_1x1 = p->filter_h == 1 && p->filter_w == 1 && p->pad_h == 0 && p->pad_w == 0;
+    const int8_t pad_value = (int8_t)(-p->input_offset);
+    const int32_t pixels = p->output_h * p->output_w;
+    int16_t xw[2][CONV_X86_DEPTH];
+    int32_t acc[2][CONV_CHUNK];
+    int8_t *y = output;
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int8_t *in_b = input + (size_t)b * p->input_h * p->input_w * in_c;
+        for (int32_t px = 0; px < pixels; px += 2) {
+            const int32_t count = TFLM_MIN(2, pixels - px);
+            for (int32_t i = 0; i < 2; ++i) {
+                /* an odd last pixel: the second lane repeats it, its results unused */
+                const int32_t q = px + (i < count ? i : 0);
+                const int32_t oy = q / p->output_w, ox = q % p->output_w;
+                const int8_t *x = is_1x1
+                    ? in_b + ((size_t)oy * p->stride_h * p->input_w +
+                              (size_t)ox * p->stride_w) * in_c
+                    : conv_patch(p, in_b, oy, ox, scratch, pad_value);
+                conv_widen_sse2(x, depth, p->input_offset, xw[i]);
+            }
+            for (int32_t o0 = 0; o0 < out_c; o0 += CONV_CHUNK) {
+                const int32_t n = TFLM_MIN(CONV_CHUNK, out_c - o0);
+                conv_dot2_sse2(xw[0], xw[1], filter + (size_t)o0 * depth, depth, n, acc[0],
+                               acc[1]);
+                for (int32_t i = 0; i < count; ++i) {
+                    tflm_requantize_run(r, p->small_acc, acc[i], bias, o0, n,
+                                        y + (size_t)i * out_c + o0);
+                }
+            }
+            y += (size_t)count * out_c;
+        }
+    }
+}
+#endif /* TFLM_PY_USE_SSE2 */
 
 #if TFLM_PY_USE_DSP
 #define CONV_SLOTS 4                       /* pixels computed together */
@@ -589,6 +729,12 @@ void tflm_conv_2d_s8(const tflm_conv_2d_params_t *p, const int8_t *input,
         conv_reference(p, &r, input, filter, bias, output);
         return;
     }
+#if TFLM_PY_USE_SSE2
+    if (conv_x86_ok(p)) {
+        conv_x86(p, &r, input, filter, bias, output, scratch);
+        return;
+    }
+#endif
     if (scratch == NULL) {   /* 1x1 without scratch: the portable GEMM reads pixels in place */
         conv_portable(p, &r, input, filter, bias, output, scratch);
         return;

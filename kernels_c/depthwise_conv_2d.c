@@ -16,6 +16,9 @@
  *   channels innermost: a loop gcc -O2 vectorises on x86. depth_multiplier 1 reads the
  *   same channels of the input, depth_multiplier > 1 broadcasts one input value over the
  *   outputs of its channel. Fewer than 16 channels left: one channel at a time.
+ *   Fewer than 16 channels in all (depth_multiplier 1, stride_w 1): the row path over
+ *   blocks of pixels, dw_portable_rows. On x86 the accumulators are requantised with SSE2
+ *   (tflm_requantize_run).
  * - DSP (Cortex-M4/M7/M33, TFLM_PY_USE_DSP): 4 channels per step; per tap one word of
  *   inputs and one of weights are widened with SXTAB16 / SXTB16 (the input offset added on
  *   the way) and multiplied per channel with SMLABB / SMLATT. A 3x3 filter (depth_multiplier

@@ -44,6 +44,88 @@ static void fc_reference_row(const tflm_fully_connected_params_t *p, const int8_
     }
 }
 
+#if TFLM_PY_USE_SSE2
+/* ---- the x86 path (SSE2, the x86-64 baseline), no weight zero point: the input row is
+ * widened once to int16 with the input offset added; per block of four filters each group
+ * of 8 weights is widened and multiplied in with PMADDWD (four int32 accumulators in
+ * registers, summed across lanes at the end), the depth's last (< 8) values in scalar C;
+ * up to FC_X86_CHUNK outputs are then requantised at once (tflm_requantize_run). */
+#define FC_X86_DEPTH 2048   /* the widened row lives on the stack */
+#define FC_X86_CHUNK 64
+
+static TFLM_PY_INLINE __m128i fc_w8_sse2(const int8_t *w)
+{
+    const __m128i v = _mm_loadl_epi64((const __m128i *)(const void *)w);
+    return _mm_srai_epi16(_mm_unpacklo_epi8(v, v), 8);
+}
+
+static TFLM_PY_NOINLINE void fc_dot_sse2(const int16_t *x, const int8_t *w, int32_t depth,
+                                         int32_t n, int32_t *acc)
+{
+    const int32_t d8 = depth & ~7;
+    int32_t o = 0;
+    for (; o + 4 <= n; o += 4) {
+        const int8_t *w0 = w + (size_t)o * depth;
+        const int8_t *w1 = w0 + depth;
+        const int8_t *w2 = w1 + depth;
+        const int8_t *w3 = w2 + depth;
+        __m128i a0 = _mm_setzero_si128(), a1 = a0, a2 = a0, a3 = a0;
+        for (int32_t k = 0; k < d8; k += 8) {
+            const __m128i xv = _mm_loadu_si128((const __m128i *)(const void *)(x + k));
+            a0 = _mm_add_epi32(a0, _mm_madd_epi16(xv, fc_w8_sse2(w0 + k)));
+            a1 = _mm_add_epi32(a1, _mm_madd_epi16(xv, fc_w8_sse2(w1 + k)));
+            a2 = _mm_add_epi32(a2, _mm_madd_epi16(xv, fc_w8_sse2(w2 + k)));
+            a3 = _mm_add_epi32(a3, _mm_madd_epi16(xv, fc_w8_sse2(w3 + k)));
+        }
+        const __m128i t0 = _mm_add_epi32(_mm_unpacklo_epi32(a0, a1), _mm_unpackhi_epi32(a0, a1));
+        const __m128i t1 = _mm_add_epi32(_mm_unpacklo_epi32(a2, a3), _mm_unpackhi_epi32(a2, a3));
+        _mm_storeu_si128((__m128i *)(void *)(acc + o),
+                         _mm_add_epi32(_mm_unpacklo_epi64(t0, t1), _mm_unpackhi_epi64(t0, t1)));
+        for (int32_t k = d8; k < depth; ++k) {
+            acc[o] += x[k] * w0[k];
+            acc[o + 1] += x[k] * w1[k];
+            acc[o + 2] += x[k] * w2[k];
+            acc[o + 3] += x[k] * w3[k];
+        }
+    }
+    for (; o < n; ++o) {
+        const int8_t *w0 = w + (size_t)o * depth;
+        int32_t s0 = 0;
+        for (int32_t k = 0; k < depth; ++k) {
+            s0 += x[k] * w0[k];
+        }
+        acc[o] = s0;
+    }
+}
+
+static void fc_x86_row(const tflm_fully_connected_params_t *p, const int8_t *x,
+                       const int8_t *filter, const int32_t *bias, int8_t *y)
+{
+    const int32_t depth = p->accum_depth;
+    const int32_t d16 = depth & ~15;   /* a trip count gcc -O2 vectorises */
+    int16_t xw[FC_X86_DEPTH];
+    int32_t acc[FC_X86_CHUNK];
+    tflm_rq_t r;
+    r.multipliers = p->multipliers;
+    r.shifts = p->shifts;
+    r.per_channel = p->per_channel;
+    r.output_offset = p->output_offset;
+    r.act_min = p->act_min;
+    r.act_max = p->act_max;
+    for (int32_t k = 0; k < d16; ++k) {
+        xw[k] = (int16_t)(x[k] + p->input_offset);
+    }
+    for (int32_t k = d16; k < depth; ++k) {
+        xw[k] = (int16_t)(x[k] + p->input_offset);
+    }
+    for (int32_t o0 = 0; o0 < p->output_depth; o0 += FC_X86_CHUNK) {
+        const int32_t n = TFLM_MIN(FC_X86_CHUNK, p->output_depth - o0);
+        fc_dot_sse2(xw, filter + (size_t)o0 * depth, depth, n, acc);
+        tflm_requantize_run(&r, p->small_acc, acc, bias, o0, n, y + o0);
+    }
+}
+#endif /* TFLM_PY_USE_SSE2 */
+
 #if !TFLM_PY_USE_DSP
 static void fc_portable_row(const tflm_fully_connected_params_t *p, const int8_t *x,
                             const int8_t *filter, const int32_t *bias, int8_t *y)
@@ -265,6 +347,12 @@ void tflm_fully_connected_s8(const tflm_fully_connected_params_t *p, const int8_
             fc_reference_row(p, x, filter, bias, y);   /* no folded bias given */
         }
 #else
+#if TFLM_PY_USE_SSE2
+        if (p->accum_depth <= FC_X86_DEPTH) {
+            fc_x86_row(p, x, filter, bias, y);
+            continue;
+        }
+#endif
         fc_portable_row(p, x, filter, bias, y);
 #endif
     }

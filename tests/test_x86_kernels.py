@@ -1,6 +1,7 @@
 """The host (x86) paths of the portable kernels: the SSE2 requantisation of accumulator runs
-(kernels_c/tflm_common.h, tflm_requantize_run) and the row-block depthwise path for few
-channels (kernels_c/depthwise_conv_2d.c, dw_portable_rows), against TFLM exactly, built with
+(kernels_c/tflm_common.h, tflm_requantize_run), the row-block depthwise path for few
+channels (kernels_c/depthwise_conv_2d.c, dw_portable_rows), the SSE2 CONV_2D and
+FULLY_CONNECTED dot products, against TFLM exactly, built with
 the host gcc as is (SSE2) and with -DTFLM_PY_PORTABLE (the scalar C), under ASan/UBSan."""
 from __future__ import annotations
 
@@ -12,6 +13,22 @@ from tflm_py.hostbuild import run_host
 from tflm_py.oracle import run_oracle
 from tflm_py.sweep import random_inputs
 from tflm_py.testing import ModelBuilder
+
+
+def _fc(batches, depth, units, seed, w_zp=0, per_channel=False, act="NONE"):
+    rng = np.random.default_rng(seed)
+    b = ModelBuilder()
+    x = b.activation((batches, depth), scale=0.03, zero_point=-9)
+    wv = rng.integers(-120, 121, size=(units, depth)).astype(np.int8)
+    if per_channel:
+        wq = b.constant(wv, scales=rng.uniform(0.002, 0.01, size=units),
+                        zero_points=[0] * units, quantized_dimension=0)
+    else:
+        wq = b.constant(wv, scales=[0.004], zero_points=[w_zp])
+    bq = b.constant(rng.integers(-500, 500, units).astype(np.int32), scales=[0.00012])
+    y = b.activation((batches, units), scale=0.05, zero_point=3)
+    b.op("FULLY_CONNECTED", [x, wq, bq], [y], fused_activation_function=act)
+    return load_model(b.build([x], [y]))
 
 
 def _layer(op, shape, oc, kh, kw, seed, per_channel=True, big_bias=False, out_scale=0.5,
@@ -67,15 +84,27 @@ CASES = [
     ("CONV_2D", (1, 5, 5, 8), 16, 1, 1, {"per_channel": False,
                                          "fused_activation_function": "RELU"}),
     ("CONV_2D", (1, 4, 3, 8), 6, 3, 3, {"big_bias": True, "out_scale": 2e5}),
+    # FULLY_CONNECTED: the SSE2 row (depth tails, > 64 outputs), a weight zero point (reference)
+    ("FC", 2, 37, 9, None, {"act": "RELU"}),
+    ("FC", 1, 640, 130, None, {}),
+    ("FC", 3, 24, 7, None, {"per_channel": True}),
+    ("FC", 1, 40, 5, None, {"w_zp": -7}),
 ]
+
+
+def _conv_case(op, shape, oc, kh, kw, i, opts):
+    opts = dict(opts)
+    kwargs = {k: opts.pop(k) for k in ("per_channel", "big_bias", "out_scale") if k in opts}
+    return _layer(op, shape, oc, kh, kw, seed=300 + i, **kwargs, **opts)
 
 
 @pytest.mark.parametrize("portable", [False, True], ids=["sse2", "portable"])
 def test_host_kernels_bit_exact(portable):
     for i, (op, shape, oc, kh, kw, opts) in enumerate(CASES):
-        opts = dict(opts)
-        kwargs = {k: opts.pop(k) for k in ("per_channel", "big_bias", "out_scale") if k in opts}
-        model = _layer(op, shape, oc, kh, kw, seed=300 + i, **kwargs, **opts)
+        if op == "FC":
+            model = _fc(shape, oc, kh, seed=300 + i, **opts)
+        else:
+            model = _conv_case(op, shape, oc, kh, kw, i, opts)
         rng = np.random.default_rng(400 + i)
         samples = [random_inputs(model, rng) for _ in range(2)]
         ref = run_oracle(model.data, samples)
