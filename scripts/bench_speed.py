@@ -18,8 +18,9 @@ Per model, on one random input (seed 0):
   skipped); a layer whose MACs differ from the anchor's is not compared.
 * TFLM x86: instructions per MicroInterpreter::Invoke of PyPI tflite-micro, counted by
   valgrind callgrind (--toggle-collect='*MicroInterpreter::Invoke*') over N invokes; ours x86:
-  instructions per <prefix>_invoke of the host build (gcc -O2: the portable C, the x86 fast
-  path), callgrind as well; the ratio TFLM / ours.
+  instructions per <prefix>_invoke of the host build (gcc -O2, baseline x86-64: the kernels'
+  SSE2 paths where they have one, else their portable C), callgrind as well; the ratio
+  TFLM / ours.
 * ours on QEMU with the portable C (-DTFLM_PY_PORTABLE) and flash of both Cortex-M4 -Os
   builds (tflm_py.report.size_report) unless --no-portable.
 * int16 beside int8: for each pair (--pair, or an int8 model X measured with a 16x8 model
