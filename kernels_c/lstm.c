@@ -32,6 +32,26 @@ static int32_t lstm_fc_row(const int8_t *w, const int8_t *v, int32_t n, int32_t 
     return TFLM_CLAMP(tflm_requantize(acc32, mult, shift), -32768, 32767);
 }
 
+/* The gates (input, forget, cell, output; Q0.15) to the new cell value, written to *c, and
+ * the new hidden value tanh(c) * o before its saturation to the output type. */
+static int32_t lstm_cell_and_hidden(const tflm_lstm_s8_params_t *p, const int16_t gate[4],
+                                    int16_t *c)
+{
+    /* cell: f * c + i * g, saturated, clipped */
+    const int32_t kept = TFLM_CLAMP(
+        tflm_requantize((int32_t)gate[1] * *c, p->fc_mult, p->fc_shift), -32768, 32767);
+    const int32_t added = TFLM_CLAMP(
+        tflm_requantize((int32_t)gate[0] * gate[2], p->ic_mult, p->ic_shift), -32768, 32767);
+    int32_t cell = TFLM_CLAMP(kept + added, -32768, 32767);
+    if (p->cell_clip > 0) {
+        cell = TFLM_CLAMP(cell, -p->cell_clip, p->cell_clip);
+    }
+    *c = (int16_t)cell;
+    /* hidden: tanh(c) * o */
+    const int16_t t = tflm_lstm_tanh_s16((int16_t)cell, p->tanh_mult, p->tanh_shift);
+    return tflm_requantize((int32_t)t * gate[3], p->h_mult, p->h_shift) + p->hidden_zp;
+}
+
 void tflm_lstm_s8(const tflm_lstm_s8_params_t *p, const int8_t *input,
                   const int8_t *w_in_input, const int8_t *w_in_forget,
                   const int8_t *w_in_cell, const int8_t *w_in_output,
@@ -69,23 +89,7 @@ void tflm_lstm_s8(const tflm_lstm_s8_params_t *p, const int8_t *input,
                     gate[g] = g == 2 ? tflm_lstm_tanh_s16(pre, 3, 0)
                                      : tflm_lstm_sigmoid_s16(pre);
                 }
-                /* cell: f * c + i * g, saturated, clipped */
-                const int32_t kept = TFLM_CLAMP(
-                    tflm_requantize((int32_t)gate[1] * c[j], p->fc_mult, p->fc_shift),
-                    -32768, 32767);
-                const int32_t added = TFLM_CLAMP(
-                    tflm_requantize((int32_t)gate[0] * gate[2], p->ic_mult, p->ic_shift),
-                    -32768, 32767);
-                int32_t cell = TFLM_CLAMP(kept + added, -32768, 32767);
-                if (p->cell_clip > 0) {
-                    cell = TFLM_CLAMP(cell, -p->cell_clip, p->cell_clip);
-                }
-                c[j] = (int16_t)cell;
-                /* hidden: tanh(c) * o */
-                const int16_t t = tflm_lstm_tanh_s16((int16_t)cell, p->tanh_mult, p->tanh_shift);
-                const int32_t hv =
-                    tflm_requantize((int32_t)t * gate[3], p->h_mult, p->h_shift) + p->hidden_zp;
-                y[j] = tflm_sat_s8(hv);
+                y[j] = tflm_sat_s8(lstm_cell_and_hidden(p, gate, &c[j]));
             }
             memcpy(h, y, (size_t)n_state);
         }
@@ -141,23 +145,7 @@ void tflm_lstm_s16(const tflm_lstm_s8_params_t *p, const int16_t *input,
                     gate[g] = g == 2 ? tflm_lstm_tanh_s16(pre, 3, 0)
                                      : tflm_lstm_sigmoid_s16(pre);
                 }
-                /* cell: f * c + i * g, saturated, clipped */
-                const int32_t kept = TFLM_CLAMP(
-                    tflm_requantize((int32_t)gate[1] * c[j], p->fc_mult, p->fc_shift),
-                    -32768, 32767);
-                const int32_t added = TFLM_CLAMP(
-                    tflm_requantize((int32_t)gate[0] * gate[2], p->ic_mult, p->ic_shift),
-                    -32768, 32767);
-                int32_t cell = TFLM_CLAMP(kept + added, -32768, 32767);
-                if (p->cell_clip > 0) {
-                    cell = TFLM_CLAMP(cell, -p->cell_clip, p->cell_clip);
-                }
-                c[j] = (int16_t)cell;
-                /* hidden: tanh(c) * o, in int16 */
-                const int16_t t = tflm_lstm_tanh_s16((int16_t)cell, p->tanh_mult, p->tanh_shift);
-                const int32_t hv =
-                    tflm_requantize((int32_t)t * gate[3], p->h_mult, p->h_shift) + p->hidden_zp;
-                y[j] = tflm_sat_s16(hv);
+                y[j] = tflm_sat_s16(lstm_cell_and_hidden(p, gate, &c[j]));
             }
             memcpy(h, y, (size_t)n_state * sizeof(int16_t));
         }
