@@ -9,6 +9,7 @@ and every other op counts 0.
 from __future__ import annotations
 
 import math
+import re
 from typing import Optional
 
 from .errors import ModelError
@@ -217,7 +218,10 @@ def passes_summary(model: Model) -> dict:
     # a float island of k ops became one LOOKUP_TABLE op: k - 1 ops fewer
     collapsed += sum(n.split(" (float32", 1)[0].count(" -> ") for n in notes
                      if n.startswith("float_islands:"))
-    return {"ops_before": len(model.operators) + folded + dropped + collapsed + lowered,
+    # a QUANTIZE of a float CONCATENATION became one QUANTIZE per input: "(+k ops)"
+    added = sum(int(m.group(1)) for n in notes if n.startswith("float_islands:")
+                for m in [re.search(r"\(\+(\d+) ops\)$", n)] if m)
+    return {"ops_before": len(model.operators) + folded + dropped + collapsed + lowered - added,
             "ops_after": len(model.operators), "folded": folded, "dropped": dropped,
             "collapsed": collapsed, "lowered": lowered, "notes": notes}
 

@@ -18,12 +18,13 @@ op: TFLM's conversion of such values to int32 is undefined behaviour.
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import ctypes.util
 
 import numpy as np
 
 from ..ir import Model, Operator, Tensor
-from ._graph import describe, readers
+from ._graph import describe, is_known, readers
 
 TABLE_OP = "LOOKUP_TABLE"
 
@@ -118,75 +119,234 @@ def quantize_s8(values: np.ndarray, t: Tensor):
     return np.clip(r.astype(np.int64) + q.zero_point, -128, 127).astype(np.int8)
 
 
-def _island(start: Operator, model: Model, reads, outputs):
-    """[DEQUANTIZE, float ops..., QUANTIZE] starting at `start`, or None."""
-    x = model.tensors[start.inputs[0]] if start.inputs and start.inputs[0] >= 0 else None
-    if x is None or not _per_tensor_int8(x) or len(start.outputs) != 1:
-        return None
-    chain, t = [start], start.outputs[0]
-    while True:
+def _round_half_even(op, x):
+    # reference_ops::Round: to the nearest, halves to the even neighbour
+    return np.round(x).astype(F32)
+
+
+def _logf(op, x):
+    return _cfun("logf")(x)
+
+
+def _rsqrt(op, x):
+    return (F32(1) / np.sqrt(x).astype(F32)).astype(F32)
+
+
+FLOAT_OPS.update({
+    "FLOOR": lambda op, x: np.floor(x).astype(F32),
+    "CEIL": lambda op, x: np.ceil(x).astype(F32),
+    "ROUND": _round_half_even,
+    "LOG": _logf,
+    "RSQRT": _rsqrt,
+})
+
+_ACT_LIMITS = {"NONE": (-np.inf, np.inf), "RELU": (0, np.inf), "RELU6": (0, 6),
+               "RELU_N1_TO_1": (-1, 1)}
+
+
+def _fused(op, y):
+    act = getattr(op.options, "fused_activation_function", "NONE") or "NONE"
+    if act not in _ACT_LIMITS:
+        raise ValueError(f"fused activation {act}")
+    lo, hi = _ACT_LIMITS[act]
+    return np.minimum(np.maximum(y, F32(lo)), F32(hi)).astype(F32)
+
+
+# float32 binary ops (their reference kernels: the operation in float, then the fused
+# activation's clamp)
+FLOAT_BINARY = {
+    "ADD": lambda a, b: a + b,
+    "SUB": lambda a, b: a - b,
+    "MUL": lambda a, b: a * b,
+    "DIV": lambda a, b: a / b,
+    "MAXIMUM": np.maximum,
+    "MINIMUM": np.minimum,
+    "SQUARED_DIFFERENCE": lambda a, b: (a - b) * (a - b),
+}
+COMPARISONS = {"EQUAL": np.equal, "NOT_EQUAL": np.not_equal, "LESS": np.less,
+               "LESS_EQUAL": np.less_equal, "GREATER": np.greater,
+               "GREATER_EQUAL": np.greater_equal}
+LOGICAL = {"LOGICAL_AND": np.logical_and, "LOGICAL_OR": np.logical_or}
+# every op an island may hold besides DEQUANTIZE and its closing QUANTIZE
+ISLAND_OPS = (set(FLOAT_OPS) | set(FLOAT_BINARY) | set(COMPARISONS) | set(LOGICAL)
+              | {"LOGICAL_NOT", "SELECT", "SELECT_V2", "CAST"})
+_BOOL = np.dtype(np.bool_)
+
+
+def _compare_int8(op, model, a, b):
+    """TFLM's int8 comparison (both inputs rescaled to a common scale), as ops/comparisons."""
+    from ..ops import comparisons
+    p = comparisons.prepare(op, model)
+    a = comparisons._scaled(a, p["offset1"], p["multiplier1"], p["shift1"])
+    b = comparisons._scaled(b, p["offset2"], p["multiplier2"], p["shift2"])
+    return COMPARISONS[op.type](a, b)
+
+
+def _evaluate(op, model, args):
+    """One island op on 1-D value arrays (the source's 256 values, or scalars)."""
+    t = op.type
+    types = [model.tensors[i].dtype for i in op.inputs]
+    if t == "DEQUANTIZE":
+        return dequantize_f32(args[0], model.tensors[op.inputs[0]])
+    if t == "CAST":
+        out = model.tensors[op.outputs[0]].dtype
+        if out not in (np.dtype(np.float32), _BOOL) or types[0] not in (
+                np.dtype(np.float32), _BOOL, np.dtype(np.int8)):
+            raise ValueError("cast")
+        return args[0].astype(F32) if out == np.float32 else args[0] != 0
+    if t in COMPARISONS:
+        if types[0] != types[1]:
+            raise ValueError("mixed comparison")
+        if types[0] == np.int8:
+            if not all(_per_tensor_int8(model.tensors[i]) for i in op.inputs[:2]):
+                raise ValueError("int8 comparison needs per-tensor quantization")
+            return _compare_int8(op, model, args[0], args[1])
+        if types[0] not in (np.dtype(np.float32), _BOOL):
+            raise ValueError("comparison type")
+        return COMPARISONS[t](args[0], args[1])
+    if t in LOGICAL:
+        return LOGICAL[t](args[0], args[1])
+    if t == "LOGICAL_NOT":
+        return np.logical_not(args[0])
+    if t in ("SELECT", "SELECT_V2"):
+        if types[1] != np.float32 or types[2] != np.float32:
+            raise ValueError("select type")
+        return np.where(args[0], args[1], args[2]).astype(F32)
+    if any(d != np.float32 for d in types):
+        raise ValueError(f"{t} on {types}")
+    if t in FLOAT_BINARY:
+        return _fused(op, FLOAT_BINARY[t](args[0], args[1]).astype(F32))
+    if getattr(op.options, "fused_activation_function", "NONE") not in (None, "NONE"):
+        raise ValueError("fused activation")
+    return FLOAT_OPS[t](op, args[0])
+
+
+def _cone(quant: Operator, model: Model, producer):
+    """The ops computing the float32 input of `quant` from one int8 tensor, elementwise:
+    (source tensor, ops in graph order), or None."""
+    out_shape = model.tensors[quant.outputs[0]].shape
+    source, ops, todo, seen = None, {}, [quant.inputs[0]], set()
+    while todo:
+        t = todo.pop()
+        if t in seen:
+            continue
+        seen.add(t)
         tt = model.tensors[t]
-        if (tt.dtype != np.float32 or t in outputs or tt.is_variable or tt.data is not None
-                or len(reads.get(t, [])) != 1):
+        if is_known(model, t):
+            if tt.data.size != 1:
+                return None
+            continue
+        if tt.is_variable or tuple(tt.shape) != tuple(out_shape):
             return None
-        op = reads[t][0]
-        if len([i for i in op.inputs if i >= 0]) != 1 or op.inputs[0] != t \
-                or len(op.outputs) != 1 or op.intermediates:
+        if tt.dtype == np.int8:
+            if source is not None or not _per_tensor_int8(tt):
+                return None
+            source = t
+            continue
+        op = producer.get(t)
+        if (op is None or tt.dtype not in (np.dtype(np.float32), _BOOL)
+                or op.type not in ISLAND_OPS | {"DEQUANTIZE"} or len(op.outputs) != 1
+                or op.intermediates or any(i < 0 for i in op.inputs)):
             return None
-        chain.append(op)
-        if op.type == "QUANTIZE":
-            return chain if _per_tensor_int8(model.tensors[op.outputs[0]]) else None
-        if op.type not in FLOAT_OPS:
-            return None
-        if getattr(op.options, "fused_activation_function", "NONE") not in (None, "NONE"):
-            return None
-        t = op.outputs[0]
-
-
-def table_of(chain, model: Model):
-    """The island's int8 -> int8 table (input -128..127), or None where TFLM's result is
-    undefined (a value not finite, or beyond int32 once quantized)."""
-    v = dequantize_f32(np.arange(-128, 128), model.tensors[chain[0].inputs[0]])
-    with np.errstate(all="ignore"):
-        for op in chain[1:-1]:
-            v = FLOAT_OPS[op.type](op, v)
-    if not np.all(np.isfinite(v)):
+        ops[id(op)] = op
+        todo.extend(op.inputs)
+    if source is None or len(ops) > 64:
         return None
-    return quantize_s8(v, model.tensors[chain[-1].outputs[0]])
+    order = {id(o): k for k, o in enumerate(model.operators)}
+    return source, sorted(ops.values(), key=lambda o: order[id(o)])
+
+
+def table_of(source: int, ops, quant: Operator, model: Model):
+    """The island's int8 -> int8 table (source value -128..127), or None where TFLM's result
+    is undefined (a value not finite, or beyond int32 once quantized)."""
+    values = {source: np.arange(-128, 128).astype(np.int8)}
+
+    def arg(i):
+        if i in values:
+            return values[i]
+        return np.asarray(model.tensors[i].data).reshape(())
+    with np.errstate(all="ignore"):
+        for op in ops:
+            v = np.asarray(_evaluate(op, model, [arg(i) for i in op.inputs]))
+            v = np.broadcast_to(v, (256,))
+            if v.dtype == np.float32 and not np.all(np.isfinite(v)):
+                return None
+            values[op.outputs[0]] = v
+    v = values[quant.inputs[0]]
+    if v.dtype != np.float32:
+        return None
+    return quantize_s8(v, model.tensors[quant.outputs[0]])
+
+
+def _split_concat(model: Model, reads, producer) -> list[str]:
+    """QUANTIZE of a float32 CONCATENATION (read only there) becomes QUANTIZEs of its inputs
+    and an int8 CONCATENATION (quantizing is elementwise: the same values, exactly), so each
+    input can become its own table."""
+    for q in model.operators:
+        if q.type != "QUANTIZE" or not _per_tensor_int8(model.tensors[q.outputs[0]]):
+            continue
+        c = producer.get(q.inputs[0])
+        if (c is None or c.type != "CONCATENATION" or q.inputs[0] in model.outputs
+                or len(reads.get(q.inputs[0], [])) != 1
+                or getattr(c.options, "fused_activation_function", "NONE") not in (None, "NONE")
+                or any(i < 0 or model.tensors[i].dtype != np.float32 or is_known(model, i)
+                       for i in c.inputs)):
+            continue
+        qt = model.tensors[q.outputs[0]]
+        new_ops, ins = [], []
+        for i in c.inputs:
+            t = dataclasses.replace(qt, index=len(model.tensors), name=f"{qt.name}_part{len(ins)}",
+                                    shape=tuple(model.tensors[i].shape), shape_signature=None,
+                                    dynamic_signature=None)
+            model.tensors.append(t)
+            ins.append(t.index)
+            new_ops.append(Operator(index=c.index, type="QUANTIZE", inputs=(i,),
+                                    outputs=(t.index,), source_index=q.source_index))
+        cat = dataclasses.replace(c, inputs=tuple(ins), outputs=tuple(q.outputs))
+        ops = []
+        for o in model.operators:
+            if o is c:
+                ops += new_ops + [cat]
+            elif o is not q:
+                ops.append(o)
+        model.operators = ops
+        return [f"{describe(q)} of float32 {describe(c)} became {len(new_ops)} QUANTIZE ops "
+                f"and an int8 CONCATENATION (+{len(new_ops) - 1} ops)"]
+    return []
 
 
 def run(model: Model) -> list[str]:
     notes = []
-    outputs = set(model.outputs)
     while True:
         reads = readers(model)
-        for op in model.operators:
-            if op.type != "DEQUANTIZE":
+        producer = {t: op for op in model.operators for t in op.outputs}
+        split = _split_concat(model, reads, producer)
+        if split:
+            notes += split
+            continue
+        for q in model.operators:
+            if q.type != "QUANTIZE" or not _per_tensor_int8(model.tensors[q.outputs[0]]) \
+                    or model.tensors[q.inputs[0]].dtype != np.float32:
                 continue
-            chain = _island(op, model, reads, outputs)
+            cone = _cone(q, model, producer)
+            if cone is None:
+                continue
             try:
-                table = None if chain is None else table_of(chain, model)
-            except ValueError:      # a C library without the float function: keep the island
+                table = table_of(cone[0], cone[1], q, model)
+            except ValueError:      # an op or type not evaluated here: keep the island
                 table = None
             if table is not None:
                 break
         else:
             return notes
+        source, island = cone
         table.setflags(write=False)
         tt = Tensor(index=len(model.tensors), name=f"float_island_table_{len(model.tensors)}",
                     shape=(256,), dtype=np.dtype(np.int8), quantization=None, data=table,
                     type_name="INT8")
         model.tensors.append(tt)
-        lut = Operator(index=chain[0].index, type=TABLE_OP,
-                       inputs=(chain[0].inputs[0], tt.index), outputs=(chain[-1].outputs[0],),
-                       source_index=chain[-1].source_index)
-        drop = {id(o) for o in chain}
-        ops = []
-        for o in model.operators:
-            if o is chain[-1]:
-                ops.append(lut)
-            elif id(o) not in drop:
-                ops.append(o)
-        model.operators = ops
-        notes.append(" -> ".join(describe(o) for o in chain)
+        lut = Operator(index=q.index, type=TABLE_OP, inputs=(source, tt.index),
+                       outputs=(q.outputs[0],), source_index=q.source_index)
+        model.operators = [lut if o is q else o for o in model.operators]
+        notes.append(f"{describe(q)} of " + ", ".join(describe(o) for o in island)
                      + f" (float32 in TFLM) became {TABLE_OP} with a 256-entry int8 table")
