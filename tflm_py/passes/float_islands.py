@@ -9,17 +9,24 @@ kernel computes it, with the C library's float functions as TFLM calls them; qua
 round(y / scale) + zp, clamped) and replaces the island by one LOOKUP_TABLE op (ops/
 lookup_table.py) reading the table as a 256-byte constant. No float code runs on the device.
 
-Only chains are folded: every float tensor has exactly one reader, is neither a graph output
-nor state; the island's ends are per-tensor int8. An island whose float values are not all
-finite (a SQRT of negative inputs; LOG and RSQRT reach 0 for every int8 zero point), or
-whose quantized values leave int32 (an EXP of large inputs), stays and is refused as a float
-op: TFLM's conversion of such values to int32 is undefined behaviour.
+An island is everything a QUANTIZE (float32 -> per-tensor int8) reads back to one int8
+tensor, elementwise: DEQUANTIZEs of that tensor, float32 unary ops, binary ops (ADD, SUB, MUL,
+DIV, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE, with their fused activation) whose other input is
+a one-value constant or computed from the same tensor, comparisons (in float, or in int8 on
+the tensor itself as TFLM's quantized comparison), logical ops, SELECT_V2 and CAST; every
+tensor of the same shape. The float tensors may have other readers (a DEQUANTIZE read by
+FLOOR and CEIL gives two tables); ops left unread afterwards go in `dead_ops`. A QUANTIZE of a
+float32 CONCATENATION becomes QUANTIZEs of its inputs and an int8 CONCATENATION first
+(quantizing is elementwise).
+An island whose float values are not all finite (a SQRT of negative inputs; LOG and RSQRT of
+0), or whose quantized values leave int32 (an EXP of large inputs), stays and is refused as a
+float op: TFLM's conversion of such values to int32 is undefined behaviour.
 """
 from __future__ import annotations
 
 import ctypes
-import dataclasses
 import ctypes.util
+import dataclasses
 
 import numpy as np
 
