@@ -180,6 +180,33 @@ def test_float_concatenation_feeding_quantize():
     assert np.array_equal(run_host(model, [sample], sanitize=True)[0][0], got)
 
 
+@pytest.mark.parametrize("ops", [["FLOOR"], ["ELU", "ROUND"], ["DEQUANTIZE"]])
+def test_island_ending_at_a_float32_output(ops):
+    """int8 -> DEQUANTIZE -> float op(s) -> float32 graph output (a model converted with
+    float32 I/O whose last op the converter leaves in float): one int8 -> float32 table, bit
+    for bit TFLM's float32 values, in C too. A DEQUANTIZE alone stays as it is."""
+    b = ModelBuilder()
+    x = b.activation((256,), np.int8, 0.037, -6)
+    t = b.activation((256,), np.float32)
+    b.op("DEQUANTIZE", [x], [t])
+    for name in ops[1:] if ops[0] == "DEQUANTIZE" else ops:
+        g = b.activation((256,), np.float32)
+        b.op(name, [t], [g])
+        t = g
+    data = b.build([x], [t])
+    model = load_model(data)
+    want_ops = ["DEQUANTIZE"] if ops == ["DEQUANTIZE"] else ["LOOKUP_TABLE"]
+    assert [op.type for op in model.operators] == want_ops
+    check_model(model)
+    got = simulate(model, [ALL_INT8])[0]
+    assert got.dtype == np.float32
+    want = np.asarray(run_oracle(data, [[ALL_INT8]])[0][0], dtype=np.float32)
+    assert np.array_equal(want.view(np.uint32), got.view(np.uint32))
+    host = run_host(model, [[ALL_INT8]], sanitize=True)[0][0]
+    assert np.array_equal(np.asarray(host, dtype=np.float32).view(np.uint32),
+                          got.view(np.uint32))
+
+
 def test_left_alone():
     # SQRT of negative values: NaN, whose int8 conversion TFLM leaves undefined
     model = load_model(_island(["SQRT"], (0.04, 5), (0.01, -20)))

@@ -127,8 +127,14 @@ def quantize_s8(values: np.ndarray, t: Tensor):
 
 
 def _round_half_even(op, x):
-    # reference_ops::Round: to the nearest, halves to the even neighbour
-    return np.round(x).astype(F32)
+    """reference_ops::Round: floor, plus 1 unless the rest is below a half (or a half above
+    an even floor); so -0.3 rounds to +0.0 (floor -1, plus 1), as TFLM writes it."""
+    fl = np.floor(x).astype(F32)
+    diff = (x - fl).astype(F32)
+    with np.errstate(invalid="ignore"):
+        even = np.where(np.isfinite(fl), np.fmod(fl, 2) == 0, False)
+    keep = (diff < F32(0.5)) | ((diff == F32(0.5)) & even)
+    return np.where(keep, fl, (fl + F32(1)).astype(F32)).astype(F32)
 
 
 def _logf(op, x):
@@ -228,11 +234,10 @@ def _evaluate(op, model, args):
     return FLOAT_OPS[t](op, args[0])
 
 
-def _cone(quant: Operator, model: Model, producer):
-    """The ops computing the float32 input of `quant` from one int8 tensor, elementwise:
+def _cone(end: int, out_shape, model: Model, producer):
+    """The ops computing the float32 tensor `end` from one int8 tensor, elementwise:
     (source tensor, ops in graph order), or None."""
-    out_shape = model.tensors[quant.outputs[0]].shape
-    source, ops, todo, seen = None, {}, [quant.inputs[0]], set()
+    source, ops, todo, seen = None, {}, [end], set()
     while todo:
         t = todo.pop()
         if t in seen:
@@ -263,9 +268,10 @@ def _cone(quant: Operator, model: Model, producer):
     return source, sorted(ops.values(), key=lambda o: order[id(o)])
 
 
-def table_of(source: int, ops, quant: Operator, model: Model):
+def table_of(source: int, ops, quant, model: Model):
     """The island's int8 -> int8 table (source value -128..127), or None where TFLM's result
-    is undefined (a value not finite, or beyond int32 once quantized)."""
+    is undefined (a value not finite, or beyond int32 once quantized). With `quant` a tensor
+    index (a float32 graph output) instead of the QUANTIZE op: its float32 table."""
     values = {source: np.arange(-128, 128).astype(np.int8)}
 
     def arg(i):
@@ -279,9 +285,11 @@ def table_of(source: int, ops, quant: Operator, model: Model):
             if v.dtype == np.float32 and not np.all(np.isfinite(v)):
                 return None
             values[op.outputs[0]] = v
-    v = values[quant.inputs[0]]
+    v = values[quant if isinstance(quant, int) else quant.inputs[0]]
     if v.dtype != np.float32:
         return None
+    if isinstance(quant, int):
+        return np.array(v, dtype=F32)
     return quantize_s8(v, model.tensors[quant.outputs[0]])
 
 
@@ -331,15 +339,12 @@ def run(model: Model) -> list[str]:
         if split:
             notes += split
             continue
-        for q in model.operators:
-            if q.type != "QUANTIZE" or not _per_tensor_int8(model.tensors[q.outputs[0]]) \
-                    or model.tensors[q.inputs[0]].dtype != np.float32:
-                continue
-            cone = _cone(q, model, producer)
+        for q, end, out in _ends(model, producer):
+            cone = _cone(end, model.tensors[out].shape, model, producer)
             if cone is None:
                 continue
             try:
-                table = table_of(cone[0], cone[1], q, model)
+                table = table_of(cone[0], cone[1], q if q.type == "QUANTIZE" else out, model)
             except ValueError:      # an op or type not evaluated here: keep the island
                 table = None
             if table is not None:
@@ -348,12 +353,29 @@ def run(model: Model) -> list[str]:
             return notes
         source, island = cone
         table.setflags(write=False)
+        kind = "int8" if table.dtype == np.int8 else "float32"
         tt = Tensor(index=len(model.tensors), name=f"float_island_table_{len(model.tensors)}",
-                    shape=(256,), dtype=np.dtype(np.int8), quantization=None, data=table,
-                    type_name="INT8")
+                    shape=(256,), dtype=table.dtype, quantization=None, data=table,
+                    type_name=kind.upper())
         model.tensors.append(tt)
         lut = Operator(index=q.index, type=TABLE_OP, inputs=(source, tt.index),
-                       outputs=(q.outputs[0],), source_index=q.source_index)
+                       outputs=(out,), source_index=q.source_index)
         model.operators = [lut if o is q else o for o in model.operators]
-        notes.append(f"{describe(q)} of " + ", ".join(describe(o) for o in island)
-                     + f" (float32 in TFLM) became {TABLE_OP} with a 256-entry int8 table")
+        head = f"{describe(q)} of " if q.type == "QUANTIZE" else "graph output of "
+        notes.append(head + ", ".join(describe(o) for o in island)
+                     + f" (float32 in TFLM) became {TABLE_OP} with a 256-entry {kind} table")
+
+
+def _ends(model: Model, producer):
+    """(op replaced, float32 tensor the island computes, tensor the table writes): every
+    QUANTIZE float32 -> per-tensor int8, and every float32 graph output an island op (not a
+    DEQUANTIZE, which runs as it is) writes."""
+    for q in model.operators:
+        if q.type == "QUANTIZE" and _per_tensor_int8(model.tensors[q.outputs[0]]) \
+                and model.tensors[q.inputs[0]].dtype == np.float32:
+            yield q, q.inputs[0], q.outputs[0]
+    for t in model.outputs:
+        op = producer.get(t)
+        if (op is not None and op.type in ISLAND_OPS and len(op.outputs) == 1
+                and model.tensors[t].dtype == np.float32):
+            yield op, t, t
