@@ -253,3 +253,11 @@ def test_validate_on_an_echoing_pty_is_one_line(tmp_path):
     assert r.returncode == 2 and len(err) == 1, err
     assert err[0].startswith("error: INFO: ") and "sends back exactly what the host sends" \
         in err[0], err
+
+
+def test_an_echoing_port_under_the_mlperf_protocol_is_named_as_such():
+    from tflm_py.mlperf import MlperfClient
+    port = _EchoPort()
+    c = MlperfClient(port, clock=port.clock)
+    with pytest.raises(P.DeviceError, match="sends back exactly what the host sends"):
+        c.name()
