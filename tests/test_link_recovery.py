@@ -210,7 +210,7 @@ def test_a_port_that_echoes_what_is_sent_is_named_as_such():
     assert msg.startswith("INFO: ") and "sends back exactly what the host sends" in msg, msg
     assert "raise --timeout" not in msg and "nothing at all" not in msg
     # found in the first attempts, not after the noisy link's 30 retries
-    assert "(2 attempts echoed)" in msg and port.now < 5.0
+    assert "no valid reply after 2 attempts" in msg and port.now < 5.0
 
 
 def test_validate_on_an_echoing_pty_is_one_line(tmp_path):

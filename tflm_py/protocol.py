@@ -673,9 +673,10 @@ class Client:
             return f.payload[1:]
         if report.echo_only():
             port = getattr(self.port, "name", None) or getattr(self.port, "port", None)
-            raise DeviceError(f"{COMMAND_NAMES.get(cmd, hex(cmd))}: "
+            raise DeviceError(f"{COMMAND_NAMES.get(cmd, hex(cmd))}: no valid reply after "
+                              f"{report.attempts} attempts: "
                               + (f"{port}: " if isinstance(port, str) else "")
-                              + f"{report.describe()} ({report.attempts} attempts echoed)")
+                              + report.describe())
         raise DeviceError(f"{COMMAND_NAMES.get(cmd, hex(cmd))}: no valid reply after "
                           f"{report.attempts} attempts in {self.clock() - t0:.1f} s: "
                           f"{report.describe()} (a slow or laggy link: raise --timeout, now "
