@@ -161,3 +161,17 @@ def test_seeds_and_long_waits_out_of_range(tmp_path, capsys):
                                                    "--build-timeout", "1e12"])
     # the largest seed works
     assert main(["simulate", str(m), "--seed", "4294967295"]) == 0
+
+
+def test_bench_and_inspect_of_a_huge_tensor_model(tmp_path, capsys):
+    import tracemalloc
+    m = _relu(tmp_path, (1, 1024, 1024, 1024))
+    tracemalloc.start()
+    for board in ("host", "qemu-mps2-an386"):
+        assert "limit" in _one_line(capsys, ["bench", str(m), "--board", board])
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 64 << 20
+    assert main(["inspect", str(m)]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith("supported: no (tensor 0") and "limit" in last, last
