@@ -146,3 +146,32 @@ def test_bad_option_values(tmp_path, capsys):
         assert opt in line
     assert "--build-timeout" in _one_line(capsys, ["run", str(m), "--board", "host",
                                                    "--build-timeout", "0"])
+
+
+def test_seeds_and_long_waits_out_of_range(tmp_path, capsys):
+    m = _relu(tmp_path, (1, 8))
+    for cmd in (["simulate", str(m)], ["bench", str(m), "--board", "host"],
+                ["validate", "--port", "socket://127.0.0.1:9", "--model", str(m)]):
+        for bad in ("-5", "4294967296", "99999999999999999999999"):
+            assert "--seed" in _one_line(capsys, [*cmd, f"--seed={bad}"])
+    for opt, bad in (("--timeout", "1e9"), ("--timeout", "inf")):
+        assert opt in _one_line(capsys, ["validate", "--port", "socket://127.0.0.1:9",
+                                         "--model", str(m), opt, bad])
+    assert "--build-timeout" in _one_line(capsys, ["run", str(m), "--board", "host",
+                                                   "--build-timeout", "1e12"])
+    # the largest seed works
+    assert main(["simulate", str(m), "--seed", "4294967295"]) == 0
+
+
+def test_bench_and_inspect_of_a_huge_tensor_model(tmp_path, capsys):
+    import tracemalloc
+    m = _relu(tmp_path, (1, 1024, 1024, 1024))
+    tracemalloc.start()
+    for board in ("host", "qemu-mps2-an386"):
+        assert "limit" in _one_line(capsys, ["bench", str(m), "--board", board])
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 64 << 20
+    assert main(["inspect", str(m)]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith("supported: no (tensor 0") and "limit" in last, last

@@ -184,3 +184,76 @@ def test_npz_members_in_order_and_memory_samples(tmp_path):
     assert len(s) == 2 and s[1][0].dtype == np.int8 and s[1][0].ravel()[0] == 8
     with pytest.raises(inputs.InputError, match="NaN"):
         inputs.memory_samples(np.full((1, 8), np.nan), [FSPEC])
+
+
+def test_inputs_of_another_shape_are_refused_with_both_shapes(tmp_path, capsys):
+    b = ModelBuilder()
+    x = b.activation((1, 4, 2, 1), scale=0.1)
+    y = b.activation((1, 4, 2, 1), scale=0.1)
+    b.op("RELU", [x], [y])
+    m = tmp_path / "m.tflite"
+    m.write_bytes(b.build([x], [y]))
+    for shape in ((8,), (1, 2, 4, 1), (4, 2), (2, 8)):
+        np.save(tmp_path / "x.npy", np.zeros(shape, np.int8))
+        line = _one_error_line(capsys, main(["simulate", str(m), "-i",
+                                             str(tmp_path / "x.npy")]))
+        assert str(list(shape)) in line and "[1, 4, 2, 1]" in line, line
+        argv = ["validate", "--port", "socket://127.0.0.1:9", "--model", str(m),
+                "--inputs", str(tmp_path / "x.npy")]
+        line = _one_error_line(capsys, main(argv))
+        assert str(list(shape)) in line and "[1, 4, 2, 1]" in line, line
+    spec = inputs.InputSpec("x", np.dtype(np.int8), (1, 4, 2, 1))
+    with pytest.raises(inputs.InputError, match=r"\[3, 2, 4, 1\].*\[1, 4, 2, 1\]"):
+        inputs.memory_samples(np.zeros((3, 2, 4, 1), np.int8), [spec])
+    # the input's own shape (with or without its batch of one), or N of them, are taken
+    for shape, n in (((1, 4, 2, 1), 1), ((4, 2, 1), 1), ((3, 4, 2, 1), 3),
+                     ((3, 1, 4, 2, 1), 3)):
+        a = np.arange(np.prod(shape), dtype=np.int8).reshape(shape)
+        np.save(tmp_path / "ok.npy", a)
+        s = inputs.file_samples(tmp_path / "ok.npy", [spec])
+        assert len(s) == n and s[n - 1][0].shape == (1, 4, 2, 1)
+        assert np.array_equal(s[n - 1][0].ravel(), a.reshape(n, -1)[n - 1])
+
+
+def test_input_paths_that_are_not_regular_files(tmp_path, capsys, relu_model):
+    import os
+    import subprocess
+    import sys
+    (tmp_path / "d.npy").mkdir()
+    os.symlink("loop_b", tmp_path / "loop_a")
+    os.symlink("loop_a", tmp_path / "loop_b")
+    os.symlink("gone.npy", tmp_path / "dangling.npy")
+    os.mkfifo(tmp_path / "f.npy")
+    cases = {"d.npy": "directory", "loop_a": "symbolic link loop",
+             "dangling.npy": "broken symbolic link", "f.npy": "fifo", "/dev/zero": "device"}
+    for name, words in cases.items():
+        path = str(tmp_path / name)
+        for argv in (["simulate", str(relu_model), "-i", path],
+                     ["validate", "--port", "socket://127.0.0.1:9", "--model",
+                      str(relu_model), "--inputs", path]):
+            # in a child process: reading a fifo would block for ever
+            r = subprocess.run([sys.executable, "-m", "tflm_py", *argv], capture_output=True,
+                               text=True, timeout=60)
+            err = r.stderr.strip().splitlines()
+            assert r.returncode == 2 and len(err) == 1 and words in err[0], (argv, err)
+
+
+def test_npy_headers_with_too_many_dims_or_absurd_lengths(tmp_path, capsys, relu_model):
+    cases = {
+        "dims33": (_npy_header((1,) * 25 + (2, 2, 2) + (1,) * 5) + bytes(8), "33 dimensions"),
+        "dims70": (_npy_header((1,) * 70) + bytes(1), "70 dimensions"),
+        # a version 2.0 header claiming 4 GiB of header text: refused before reading it
+        "hlen": (b"\x93NUMPY\x02\x00" + struct.pack("<I", 0xFFFFFFF0) + b"{'descr'",
+                 "4,294,967,280 bytes"),
+        "hlen_cut": (b"\x93NUMPY\x01\x00" + struct.pack("<H", 5000) + b"{'descr'",
+                     "truncated"),
+        "nested": (_npy_header(()).replace(b"()", b"(" * 400 + b")" * 400), "not a .npy"),
+    }
+    for name, (raw, words) in cases.items():
+        p = tmp_path / f"{name}.npy"
+        p.write_bytes(raw)
+        tracemalloc.start()
+        line = _one_error_line(capsys, main(["simulate", str(relu_model), "-i", str(p)]))
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert words in line and len(line) < 400 and peak < 64 << 20, (name, line)

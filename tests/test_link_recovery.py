@@ -169,3 +169,95 @@ def test_large_inputs_through_a_noisy_wire(seed):
     r = harness.validate_device(c, _AddOneRef(), harness.random_inputs(info.inputs, 4, seed))
     assert r.bit_exact and len(r.samples) == 4 and r.link["retries"] > 0
     assert fake.now < 30
+
+
+class _EchoPort:
+    """A port that sends back every byte written to it (a loopback plug, an echoing board),
+    on a virtual clock."""
+
+    def __init__(self):
+        self.buf = bytearray()
+        self.now = 0.0
+        self.timeout = 0.1
+        self.baudrate = 115200
+
+    def clock(self):
+        return self.now
+
+    def write(self, data):
+        self.buf += data
+        self.now += len(data) / 11520.0
+
+    def read(self, n=1):
+        if not self.buf:
+            self.now += self.timeout
+            return b""
+        out = bytes(self.buf[:n])
+        del self.buf[:n]
+        return out
+
+    @property
+    def in_waiting(self):
+        return len(self.buf)
+
+
+def test_a_port_that_echoes_what_is_sent_is_named_as_such():
+    port = _EchoPort()
+    c = P.Client(port, clock=port.clock, seed=0, reply_timeout=1.0, **P.NOISY_LINK_OPTIONS)
+    with pytest.raises(P.DeviceError) as e:
+        c.hello()
+    msg = str(e.value)
+    assert msg.startswith("INFO: ") and "sends back exactly what the host sends" in msg, msg
+    assert "raise --timeout" not in msg and "nothing at all" not in msg
+    # found in the first attempts, not after the noisy link's 30 retries
+    assert "no valid reply after 2 attempts" in msg and port.now < 5.0
+
+
+def test_validate_on_an_echoing_pty_is_one_line(tmp_path):
+    """A pty whose other end writes back what it reads: `validate` says so in one line."""
+    import os
+    import pty
+    import subprocess
+    import sys
+    import threading
+
+    from tflm_py.testing import ModelBuilder
+    b = ModelBuilder()
+    x = b.activation((1, 8), scale=0.1)
+    y = b.activation((1, 8), scale=0.1)
+    b.op("RELU", [x], [y])
+    m = tmp_path / "relu.tflite"
+    m.write_bytes(b.build([x], [y]))
+    master, slave = pty.openpty()
+    name = os.ttyname(slave)
+    stop = threading.Event()
+
+    def echo():
+        while not stop.is_set():
+            try:
+                data = os.read(master, 4096)
+            except OSError:
+                return
+            os.write(master, data)
+    t = threading.Thread(target=echo, daemon=True)
+    t.start()
+    try:
+        r = subprocess.run([sys.executable, "-m", "tflm_py", "validate", "--port", name,
+                            "--model", str(m), "--samples", "2"], capture_output=True,
+                           text=True, timeout=120)
+    finally:
+        stop.set()
+        os.close(slave)
+        os.close(master)
+    err = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(err) == 1, err
+    assert err[0].startswith("error: INFO: ") and "sends back exactly what the host sends" \
+        in err[0], err
+
+
+def test_an_echoing_port_under_the_mlperf_protocol_is_named_as_such():
+    from tflm_py.mlperf import MlperfClient
+    port = _EchoPort()
+    c = MlperfClient(port, clock=port.clock)
+    with pytest.raises(P.DeviceError, match="sends back exactly what the host sends"):
+        c.name()

@@ -139,3 +139,34 @@ def test_report_rewrites_the_manifest_and_its_record(tmp_path):
     assert read_record(out)["files"]["manifest.json"] == sha256_file(out / "manifest.json")
     assert main(["generate", str(m), "-o", str(out)]) == 0      # not seen as an edit
     assert RECORD in os.listdir(out)
+
+
+def test_output_paths_in_symbolic_link_loops_and_odd_places(tmp_path, capsys):
+    m = _model(tmp_path / "relu.tflite")
+    os.symlink("loop_b", tmp_path / "loop_a")
+    os.symlink("loop_a", tmp_path / "loop_b")
+    os.symlink("gone", tmp_path / "dangling")
+    loop = str(tmp_path / "loop_a")
+    for out in (tmp_path / "loop_a", tmp_path / "loop_a" / "sub"):
+        for argv in (["generate", str(m), "-o", str(out)],
+                     ["generate", str(m), "--board", "host", "-o", str(out)],
+                     ["run", str(m), "--board", "host", "-o", str(out)],
+                     ["simulate", str(m), "-o", str(out)],
+                     ["simulate", str(m), "--dump-dir", str(out)]):
+            code, err = _gen(capsys, *argv)
+            assert code == 2 and err == [f"error: cannot write {out}: {loop} is a symbolic "
+                                         "link loop"], (argv, err)
+    afile = tmp_path / "afile.npy"
+    afile.write_bytes(b"x")
+    bad = {tmp_path / "dangling" / "y.npy": "broken symbolic link",
+           afile / "y.npy": f"{afile} is a file, not a folder",
+           tmp_path: "it is a folder", tmp_path / "nodir" / "y.npy": "no folder"}
+    for out, words in bad.items():
+        code, err = _gen(capsys, "simulate", str(m), "-o", str(out))
+        assert code == 2 and len(err) == 1 and words in err[0], (out, err)
+    # the output goes to exactly the path named: no ".npy" added
+    code, _ = _gen(capsys, "simulate", str(m), "-o", str(tmp_path / "y.out"))
+    assert code == 0 and np.load(tmp_path / "y.out").shape == (1, 8)
+    assert not (tmp_path / "y.out.npy").exists()
+    code, err = _gen(capsys, "simulate", str(m), "--dump-dir", str(afile / "d"))
+    assert code == 2 and len(err) == 1 and "is a file" in err[0], err

@@ -551,6 +551,8 @@ def bench(model_path, board: str = QEMU_BOARD, portable: bool = False, sample=No
     from .simulator import Simulator
     from .sweep import random_inputs
     model = model_path if isinstance(model_path, Model) else load_model(model_path)
+    from .limits import check_tensor_sizes
+    check_tensor_sizes(model)       # before any input is made: a 2^30-element one is refused
     if sample is None:
         sample = random_inputs(model, np.random.default_rng(seed))
     if board == QEMU_BOARD:

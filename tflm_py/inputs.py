@@ -20,7 +20,9 @@ Default samples (`default_samples`) mix extremes with random data: sample 0 is r
 """
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import zipfile
 from dataclasses import dataclass
 from typing import Callable, Iterator, Optional, Sequence
@@ -34,6 +36,10 @@ from .errors import ModelError
 MAX_FILE_ELEMENTS = 1 << 28
 # the most samples one run may ask for
 MAX_SAMPLES = 1 << 40
+# the most dimensions an input array may have (numpy 1.x's own limit; numpy 2 allows 64)
+MAX_NDIM = 32
+# the longest .npy header read (numpy's own default limit; its writer never comes close)
+MAX_HEADER_BYTES = 10_000
 
 
 class InputError(ModelError):
@@ -156,23 +162,48 @@ class _Array:
     where: str
 
 
-def _npy_header(f, where: str):
+def _npy_header(f, where: str, size: int):
+    """(shape, fortran, dtype) from the header of the .npy stream `f` of `size` bytes. The
+    header's own length is checked against MAX_HEADER_BYTES and the stream's size before
+    numpy reads it: an absurd length is an error, not a huge read."""
     fmt = np.lib.format
+    start = f.tell()
+    lead = f.read(12)
+    if len(lead) < 10:
+        raise InputError(f"{where}: not a .npy array (cut short in its header)")
+    version = (lead[6], lead[7])
+    if version == (1, 0):
+        hlen, hstart = int.from_bytes(lead[8:10], "little"), 10
+    elif version in ((2, 0), (3, 0)) and len(lead) == 12:
+        hlen, hstart = int.from_bytes(lead[8:12], "little"), 12
+    else:
+        raise InputError(f"{where}: not a .npy array (unknown .npy version {version})")
+    if hlen > MAX_HEADER_BYTES:
+        raise InputError(f"{where}: not a .npy array (its header claims {hlen:,} bytes, more "
+                         f"than the {MAX_HEADER_BYTES:,} numpy.save ever writes)")
+    if hstart + hlen > size:
+        raise InputError(f"{where}: not a .npy array (its header claims {hlen:,} bytes, the "
+                         f"file holds {max(size - hstart, 0):,}: truncated)")
+    f.seek(start)
     try:
         version = fmt.read_magic(f)
         if version == (1, 0):
             shape, fortran, dtype = fmt.read_array_header_1_0(f)
-        elif version in ((2, 0), (3, 0)):
-            shape, fortran, dtype = fmt.read_array_header_2_0(f)
         else:
-            raise ValueError(f"unknown .npy version {version}")
-    except (ValueError, OSError, EOFError, SyntaxError, TypeError) as e:
-        raise InputError(f"{where}: not a .npy array ({e})") from None
+            shape, fortran, dtype = fmt.read_array_header_2_0(f)
+    except Exception as e:      # untrusted text: whatever numpy's parser raises (tokenize
+        # errors for a header whose length field is wrong, ...) means "not an array"
+        why = " ".join(str(e).split())
+        why = why if len(why) <= 160 else why[:157] + "..."
+        raise InputError(f"{where}: not a .npy array ({why})") from None
     return tuple(int(v) for v in shape), bool(fortran), np.dtype(dtype)
 
 
 def _check_header(shape, dtype, where: str, data_bytes: Optional[int]) -> int:
     check_dtype(dtype, where)
+    if len(shape) > MAX_NDIM:
+        raise InputError(f"{where} has {len(shape)} dimensions; an input array may have at "
+                         f"most {MAX_NDIM}")
     if not shape:
         raise InputError(f"{where} is a 0-d array (a single number without a shape); give "
                          "an array of shape (samples, *input shape) or the input's shape")
@@ -194,10 +225,11 @@ def _check_header(shape, dtype, where: str, data_bytes: Optional[int]) -> int:
 
 
 def _read_npy(path: str) -> _Array:
+    size = os.path.getsize(path)
     with open(path, "rb") as f:
-        shape, fortran, dtype = _npy_header(f, path)
+        shape, fortran, dtype = _npy_header(f, path, size)
         offset = f.tell()
-    _check_header(shape, dtype, path, os.path.getsize(path) - offset)
+    _check_header(shape, dtype, path, size - offset)
     data = np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape,
                      order="F" if fortran else "C")
     return _Array(data, path)
@@ -219,7 +251,7 @@ def _read_npz(path: str) -> list[_Array]:
                 raise InputError(f"{where}: not a .npy member")
             info = z.getinfo(name)
             with z.open(name) as f:
-                shape, fortran, dtype = _npy_header(f, where)
+                shape, fortran, dtype = _npy_header(f, where, info.file_size)
                 header_len = f.tell()
                 _check_header(shape, dtype, where, info.file_size - header_len)
                 count = int(np.prod(shape, dtype=np.int64))
@@ -230,13 +262,36 @@ def _read_npz(path: str) -> list[_Array]:
     return out
 
 
+def check_file(path) -> str:
+    """`path` as a string if it names a regular file; else InputError saying what it is (a
+    folder, a symbolic link loop, a fifo or a device would hang or mislead a reader)."""
+    path = os.fspath(path)
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise InputError(f"{path}: a symbolic link loop, not a file") from None
+        if e.errno == errno.ENOENT:
+            if os.path.islink(path):
+                raise InputError(f"{path}: a broken symbolic link (to "
+                                 f"{os.readlink(path)!r})") from None
+            raise InputError(f"{path}: no such file") from None
+        if e.errno == errno.ENOTDIR:
+            raise InputError(f"{path}: no such file (a part of the path is a file, not a "
+                             "folder)") from None
+        raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
+    mode = st.st_mode
+    if stat.S_ISREG(mode):
+        return path
+    what = ("a directory" if stat.S_ISDIR(mode) else "a fifo (named pipe)"
+            if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "a special file")
+    raise InputError(f"{path}: is {what}, not a .npy/.npz file")
+
+
 def read_arrays(path) -> list[_Array]:
     """The arrays of a .npy (one) or .npz (one per member, in order), checked (see module doc)."""
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise InputError(f"{path}: no such file")
-    if os.path.isdir(path):
-        raise InputError(f"{path}: is a directory, not a .npy/.npz file")
+    path = check_file(path)
     try:
         with open(path, "rb") as f:
             magic = f.read(6)
@@ -252,15 +307,50 @@ def read_arrays(path) -> list[_Array]:
                      "numpy.savez)")
 
 
+def _core(shape) -> tuple:
+    """A shape without its leading 1s: (1, 49, 10, 1) and (49, 10, 1) hold the same sample."""
+    shape = tuple(int(d) for d in shape)
+    k = 0
+    while k < len(shape) and shape[k] == 1:
+        k += 1
+    return shape[k:]
+
+
+def same_shape(shape, spec_shape) -> bool:
+    """True if an array of `shape` is one sample of an input of `spec_shape`: the same shape,
+    leading 1s (a batch of one) aside. Nothing else is reshaped: a (490,) array for a
+    [1, 49, 10, 1] input, or a transposed one, is refused rather than guessed at."""
+    return _core(shape) == _core(spec_shape)
+
+
+def sample_count_of(shape, spec: InputSpec, where: str, k: int = 0) -> int:
+    """How many samples an array of `shape` holds for `spec`: 1 for the input's own shape,
+    N for (N, *input shape); else InputError naming both shapes."""
+    shape = tuple(int(d) for d in shape)
+    if same_shape(shape, spec.shape):
+        return 1
+    if shape and same_shape(shape[1:], spec.shape):
+        return shape[0]
+    size = int(np.prod(shape, dtype=np.int64))
+    if size % spec.size:
+        raise InputError(f"{where} has shape {list(shape)} ({size} values), not a multiple "
+                         f"of input {k}'s {spec.size} values (shape {list(spec.shape)})")
+    raise InputError(f"{where} has shape {list(shape)}, input {k} ({spec.name}) has shape "
+                     f"{list(spec.shape)}: give that shape, or (N, *shape) for N samples "
+                     "(inputs are never reshaped)")
+
+
 def load_single(path, spec: InputSpec, quantize: bool = False) -> np.ndarray:
-    """One sample for one input (simulate -i, bench -i): exactly the input's element count."""
+    """One sample for one input (simulate -i, bench -i): the input's shape (leading 1s
+    aside), never reshaped from another."""
     arrays = read_arrays(path)
     if len(arrays) != 1:
         raise InputError(f"{path} holds {len(arrays)} arrays; give one .npy per input")
     a = arrays[0]
-    if a.data.size != spec.size:
-        raise InputError(f"{a.where} has {a.data.size} values (shape {list(a.data.shape)}); "
-                         f"{spec.name} needs {spec.size} (shape {list(spec.shape)})")
+    if not same_shape(a.data.shape, spec.shape):
+        raise InputError(f"{a.where} has shape {list(a.data.shape)}, {spec.name} has shape "
+                         f"{list(spec.shape)}: give an array of that shape (inputs are never "
+                         "reshaped)")
     return convert(np.array(a.data).reshape(spec.shape), spec, quantize, a.where)
 
 
@@ -365,9 +455,7 @@ def file_samples(path, specs: Sequence, n: Optional[int] = None,
                          f"{len(specs)} input(s)")
     rows = []
     for k, (a, s) in enumerate(zip(arrays, specs)):
-        if a.data.size % s.size:
-            raise InputError(f"{a.where}: array {k} has {a.data.size} values, not a multiple "
-                             f"of input {k}'s {s.size} (shape {list(s.shape)})")
+        sample_count_of(a.data.shape, s, a.where, k)
         flat = a.data.reshape(-1, s.size) if a.data.flags.c_contiguous or \
             a.data.flags.f_contiguous else np.asarray(a.data).reshape(-1, s.size)
         rows.append(flat)
@@ -396,9 +484,9 @@ def memory_samples(inputs, specs: Sequence, quantize: bool = False) -> list[list
                              "each a list of arrays")
         s = specs[0]
         check_dtype(inputs.dtype, "the inputs")
-        if inputs.size == 0 or inputs.size % s.size:
-            raise InputError(f"inputs have {inputs.size} values, not a multiple of the "
-                             f"input's {s.size} (shape {list(s.shape)})")
+        if inputs.size == 0:
+            raise InputError("the inputs are empty")
+        sample_count_of(inputs.shape, s, "the inputs")
         inputs = [[a] for a in inputs.reshape(-1, *s.shape)]
     out = []
     for n, xs in enumerate(inputs):
@@ -408,9 +496,9 @@ def memory_samples(inputs, specs: Sequence, quantize: bool = False) -> list[list
         row = []
         for k, (x, s) in enumerate(zip(xs, specs)):
             a = np.asarray(x)
-            if a.size != s.size:
-                raise InputError(f"sample {n} input {k} has {a.size} values, the input's "
-                                 f"shape is {list(s.shape)}")
+            if not same_shape(a.shape, s.shape):
+                raise InputError(f"sample {n} input {k} has shape {list(a.shape)}, the "
+                                 f"input's shape is {list(s.shape)}")
             row.append(convert(a, s, quantize, f"sample {n} input {k}").reshape(s.shape))
         out.append(row)
     return out

@@ -189,6 +189,13 @@ def inspect_model(model: Model) -> dict:
                            if not t.is_constant and not t.is_variable
                            and t.type_name != "RESOURCE")   # a variable's handle: no bytes
     variable_bytes = sum(t.nbytes for t in model.tensors if t.is_variable)
+    from .errors import UnsupportedError
+    from .limits import check_tensor_sizes
+    try:
+        check_tensor_sizes(model)
+        limit = None
+    except UnsupportedError as e:     # plan, simulate and generate refuse it
+        limit = str(e)
     return {
         "model": model.name, "file_bytes": len(model.data), "description": model.description,
         "schema_version": model.version,
@@ -197,7 +204,7 @@ def inspect_model(model: Model) -> dict:
         "macs": total, "constant_bytes": constant_bytes, "activation_bytes": activation_bytes,
         "variable_bytes": variable_bytes, "peak_live_bytes": _lifetimes(model),
         "op_types": list(types.values()),
-        "supported": all(o["supported"] for o in ops),
+        "supported": all(o["supported"] for o in ops) and limit is None, "limit": limit,
         "metadata": _metadata_dict(model), "labels": model.labels,
         "room_problems": problems,
         "passes": passes_summary(model),
@@ -317,5 +324,6 @@ def format_text(info: dict) -> str:
         out += [f"  {n}" for n in passes["notes"]]
     out.append("")
     out.append("supported: " + ("yes" if info["supported"] else
+                                f"no ({info['limit']})" if info.get("limit") else
                                 "no (* marks the ops tflm_py cannot generate yet)"))
     return "\n".join(out)

@@ -236,6 +236,11 @@ class MlperfClient:
                     pass
                 self.synced = True
                 return
+            if self.buf and not bytes(self.buf).strip(b"%") and len(self.buf) > 1:
+                # our bare '%' came back, twice, and nothing else: a loopback, not a board
+                raise DeviceError("the port sends back exactly what the host sends (a "
+                                  "loopback, or a port that echoes), and no MLPerf Tiny "
+                                  "firmware answers on it: is the port right?")
         raise DeviceError("no m-ready from the device: is it running MLPerf Tiny firmware "
                           "(tflm-py generate --protocol mlperf-tiny) and is the port right?")
 

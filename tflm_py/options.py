@@ -30,10 +30,24 @@ def sample_count(text: str) -> int:
     return v
 
 
+MAX_SECONDS = 86_400.0      # a day: any wait longer than that is a typo, not a slow link
+MAX_SEED = (1 << 32) - 1    # seeds beyond 32 bits would repeat the samples of smaller ones
+
+
 def positive_seconds(text: str) -> float:
     v = _number(text, float)
-    if not math.isfinite(v) or v <= 0:
-        raise argparse.ArgumentTypeError(f"must be a number of seconds > 0, got {text}")
+    if not math.isfinite(v) or v <= 0 or v > MAX_SECONDS:
+        raise argparse.ArgumentTypeError(
+            f"must be a number of seconds > 0 and at most {MAX_SECONDS:.0f}, got {text}")
+    return v
+
+
+def seed_value(text: str) -> int:
+    """argparse type: a random seed, a whole number from 0 to 2^32 - 1."""
+    v = _number(text, int)
+    if not 0 <= v <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {MAX_SEED}, "
+                                         f"got {text}")
     return v
 
 
@@ -94,7 +108,8 @@ def add_link_options(p):
     p.add_argument("--inputs", metavar="X.npy",
                    help="inputs: .npy (N, *shape) for one input, .npz one array per input; "
                         "random if omitted")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
+    p.add_argument("--seed", type=seed_value, default=0,
+                   help="seed of the random inputs (0 to 4294967295)")
     p.add_argument("--timeout", type=positive_seconds, default=1.0, metavar="S",
                    help="reply timeout for a slow or laggy link, seconds: the most a first "
                         "attempt waits for a reply beyond its expected transfer time and the "

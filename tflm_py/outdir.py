@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 from typing import Mapping, Optional, Union
@@ -57,6 +58,8 @@ def _os_error(path, e: OSError, doing: str = "write") -> OutputError:
     why = {errno.EACCES: "permission denied", errno.EPERM: "operation not permitted",
            errno.EROFS: "read-only file system", errno.ENOSPC: "no space left on the device",
            errno.ENOTDIR: "a part of the path is a file, not a folder",
+           errno.ELOOP: "a symbolic link loop", errno.ENOENT: "no such folder",
+           errno.EISDIR: "it is a folder",
            errno.EEXIST: "exists"}.get(e.errno, e.strerror or str(e))
     return OutputError(f"cannot {doing} {path}: {why}")
 
@@ -89,15 +92,73 @@ def read_record(out_dir) -> Optional[dict]:
 
 
 def check_path(out: Path) -> None:
-    """Refuse an output path under a file (`-o AFILE/sub`) or that is itself a file."""
-    p = Path(os.path.abspath(out))
+    """Refuse an output path under a file (`-o AFILE/sub`), under or at a symbolic link loop
+    or a broken link, or that is itself a file."""
+    _check_under(out, Path(os.path.abspath(out)))
+
+
+def _check_under(out, p: Path, itself: Optional[Path] = None) -> None:
+    """check_path for `out` from the folder p up (itself: the path `out` names, default p)."""
+    itself = p if itself is None else itself
+    loop = None
     for anc in [p, *p.parents]:
-        if anc.exists() or anc.is_symlink():
-            if not anc.is_dir():
-                if anc == p:
-                    raise OutputError(f"cannot write {out}: it is a file, not a folder")
-                raise OutputError(f"cannot write {out}: {anc} is a file, not a folder")
-            return
+        try:
+            st = os.stat(anc)
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                loop = anc      # the loop is this one or an ancestor: the topmost says it
+                continue
+            if loop is not None:
+                break
+            if os.path.islink(anc):
+                raise OutputError(f"cannot write {out}: {anc} is a broken symbolic link (to "
+                                  f"{os.readlink(anc)!r})") from None
+            continue
+        if loop is not None:
+            break
+        if not stat.S_ISDIR(st.st_mode):
+            if anc == itself:
+                raise OutputError(f"cannot write {out}: it is a file, not a folder")
+            raise OutputError(f"cannot write {out}: {anc} is a file, not a folder")
+        return
+    if loop is not None:
+        raise OutputError(f"cannot write {out}: {loop} is a symbolic link loop")
+
+
+def check_file_path(path) -> None:
+    """Refuse a path for one output file whose folder cannot hold it (missing, a file, a
+    link loop) or that is a folder or a link loop itself."""
+    p = Path(os.path.abspath(path))
+    _check_under(path, p.parent, p)     # a file or a link loop above it
+    try:
+        if stat.S_ISDIR(os.stat(p).st_mode):
+            raise OutputError(f"cannot write {path}: it is a folder")
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise OutputError(f"cannot write {path}: {p} is a symbolic link loop") from None
+    if not p.parent.is_dir():
+        raise OutputError(f"cannot write {path}: no folder {p.parent}")
+
+
+def write_file(path, data: bytes) -> None:
+    """Write `data` to exactly `path` (no suffix added), refusing bad paths in one line."""
+    check_file_path(path)
+    try:
+        with open(path, "wb") as f:
+            f.write(data)
+    except OSError as e:
+        raise _os_error(path, e) from None
+
+
+def make_folder(path) -> Path:
+    """`path` as a folder (made with its parents if missing), refusing bad paths in one
+    line."""
+    check_path(Path(path))
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as e:
+        raise _os_error(path, e) from None
+    return Path(path)
 
 
 def _is_empty(d: Path) -> bool:

@@ -347,8 +347,18 @@ class LinkReport:
         self.rejected = 0        # ERROR frames: the board got our command damaged (host -> board)
         self.cut_short = 0       # ERROR frames: our command stopped coming (bytes lost)
         self.stale = 0           # good frames answering something else
+        self.echoed = 0          # our own commands, come back (a loopback or an echo)
+
+    def echo_only(self) -> bool:
+        """Every attempt (two at least) got its own command back and no reply: the port
+        echoes what is sent (a loopback, a board or terminal echoing), no firmware answers."""
+        return self.echoed >= 2 and self.echoed >= self.attempts and not (
+            self.rejected or self.cut_short)
 
     def describe(self) -> str:
+        if self.echoed and self.echoed >= self.attempts and not self.rejected:
+            return ("the port sends back exactly what the host sends (a loopback, or a port "
+                    "that echoes), and no tflm-py firmware answers on it: is the port right?")
         if not self.bytes_in:
             return ("nothing at all came back from the board: is it running the tflm-py "
                     "validation firmware, and is the port right?")
@@ -546,6 +556,9 @@ class Client:
                 return None
             if f.type == (cmd | REPLY) and f.seq == seq:
                 return f
+            if f.type < REPLY:      # a command: the firmware never sends one, ours came back
+                report.echoed += 1
+                continue
             report.stale += 1
             self.stats["stale_frames"] += 1   # a late reply to an earlier attempt
 
@@ -639,6 +652,8 @@ class Client:
             silent = f is None and self._timed_out and report.bytes_in == got0
             silent_run = silent_run + 1 if silent else 0
             if f is None:
+                if report.echo_only():
+                    break
                 continue
             if not f.payload:
                 report.corrupt += 1
@@ -656,6 +671,12 @@ class Client:
                 raise DeviceError(f"{COMMAND_NAMES.get(cmd, cmd)} failed on the device: "
                                   f"{STATUS_NAMES.get(status, f'status {status}')}")
             return f.payload[1:]
+        if report.echo_only():
+            port = getattr(self.port, "name", None) or getattr(self.port, "port", None)
+            raise DeviceError(f"{COMMAND_NAMES.get(cmd, hex(cmd))}: no valid reply after "
+                              f"{report.attempts} attempts: "
+                              + (f"{port}: " if isinstance(port, str) else "")
+                              + report.describe())
         raise DeviceError(f"{COMMAND_NAMES.get(cmd, hex(cmd))}: no valid reply after "
                           f"{report.attempts} attempts in {self.clock() - t0:.1f} s: "
                           f"{report.describe()} (a slow or laggy link: raise --timeout, now "

@@ -75,8 +75,9 @@ def run_validation(project_dir, args, board_label=None) -> int:
     from .inputs import check_count, default_samples, file_samples
     check_count(args.samples)
     quantize = bool(getattr(args, "quantize", False))
-    if args.inputs and not os.path.isfile(args.inputs):
-        raise UsageError(f"{args.inputs}: no such file")
+    if args.inputs:     # a folder, a fifo or a link loop: an error before any board
+        from .inputs import check_file
+        check_file(args.inputs)
     # a noisy link costs retries, not a failed run; a silent board is still found quickly
     from .protocol import NOISY_LINK_OPTIONS
     opts = {"reply_timeout": args.timeout, **NOISY_LINK_OPTIONS}

@@ -15,7 +15,8 @@ def add_parser(sub):
     p.add_argument("--output", "-o", metavar="OUT.npy",
                    help="write the output (.npy; .npz when the model has several outputs)")
     p.add_argument("--dump-dir", metavar="DIR", help="write every tensor as DIR/<index>_<name>.npy")
-    p.add_argument("--seed", type=int, default=0, help="seed for random inputs")
+    from ..options import seed_value
+    p.add_argument("--seed", type=seed_value, default=0, help="seed for random inputs (0 to 4294967295)")
     p.add_argument("--labels", metavar="FILE", help="class names, one per line (top-1 is printed)")
     from ..options import add_quantize
     add_quantize(p)
@@ -26,8 +27,11 @@ def run(args) -> int:
     from ..passes import load_model
     from ..inputs import default_samples, load_singles, model_specs
     from ..simulator import Simulator, dump_tensors
+    from ..outdir import OutputError, check_file_path, make_folder, write_file
 
     model = load_model(args.model)
+    if args.output:     # a bad output path is found before the simulation, not after
+        check_file_path(args.output)
     sim = Simulator(model)
     specs = model_specs(model)
     if args.input:
@@ -48,12 +52,20 @@ def run(args) -> int:
             k = int(np.argmax(flat))
             print(f"  top-1: {labels[k]} ({flat[k]})")
     if args.output:
+        import io
+        buf = io.BytesIO()
         if len(outs) == 1:
-            np.save(args.output, outs[0])
+            np.save(buf, outs[0])
         else:
-            np.savez(args.output, *outs)
+            np.savez(buf, *outs)
+        write_file(args.output, buf.getvalue())     # exactly that name, no suffix added
         print(f"wrote {args.output}")
     if args.dump_dir:
-        files = dump_tensors(model, values, args.dump_dir)
+        make_folder(args.dump_dir)
+        try:
+            files = dump_tensors(model, values, args.dump_dir)
+        except OSError as e:
+            raise OutputError(f"cannot write into {args.dump_dir}: "
+                              f"{e.strerror or e}") from None
         print(f"wrote {len(files)} tensors to {args.dump_dir}/")
     return 0
