@@ -1,9 +1,11 @@
-"""MLPerf Tiny's official runner, replayed: for each benchmark (kws01, vww01, ic01, ad01) the
+"""MLPerf Tiny's official runner, replayed: for each benchmark (kws01, vww01, ic01, ad01, sww01) the
 exact byte stream the runner sends (`name%`, `profile%`, `db load N%`, `db HEX%` in 31-byte
 chunks, `infer N W%`, `results%`, each answer read up to the line holding `m-ready`) goes to
 the MLPerf Tiny firmware on the QEMU board, with the benchmark's own payload (int8 features,
 U8C3 image bytes, float32 log-mel values); every `m-results-[...]` is checked against the
-simulator fed the input converted as the reference submissions convert it. Also: the U8C3
+simulator fed the input converted as the reference submissions convert it; every line read
+must be printable ASCII (the runner decodes byte by byte), sww01's streaming commands get one
+error line and m-ready, a garbled command an ASCII answer. Also: the U8C3
 conversion on a fixed image, the declared virtual clock in the name line and in m-lap-us,
 `tflm-py serve` behind a pty, and the runner's port-discovery shim."""
 import os
@@ -73,6 +75,26 @@ def test_input_modes_follow_the_benchmark():
         spec([i8((1, 96, 96, 3))], [i8((1, 2))], "vww01", input_mode="float32")
 
 
+def test_example_devices_yaml_matches_the_shim():
+    """examples/mlperf_tiny/devices.yaml: one active DUT entry, with the baud rates the
+    runner looks up for its performance and accuracy modes and the USB id the port shim
+    gives the pty; the Nucleo's entry (commented out) as its ST-LINK port."""
+    import yaml
+    text = (ROOT / "examples" / "mlperf_tiny" / "devices.yaml").read_text()
+    devices = yaml.safe_load(text)
+    duts = [d for d in devices if d["type"] == "dut"]
+    assert len(duts) == 1
+    shim = (boards.boards_dir() / "mlperf_runner" / "sitecustomize.py").read_text()
+    vid = int(re.search(r'"TFLM_PY_MLPERF_VID", "(0x[0-9a-fA-F]+)"', shim).group(1), 16)
+    pid = int(re.search(r'"TFLM_PY_MLPERF_PID", "(0x[0-9a-fA-F]+)"', shim).group(1), 16)
+    assert duts[0]["usb"] == {vid: pid}
+    assert duts[0]["baud"]["performance"] == duts[0]["baud"]["accuracy"] == 115200
+    nucleo = yaml.safe_load("\n".join(ln.replace("# ", "", 1) for ln in text.splitlines()
+                                      if ln.startswith("# ") and ln[2:3] in ("-", " ")))
+    assert nucleo == [{"name": "l4r5zi", "type": "dut", "usb": {0x0483: 0x374B},
+                       "baud": {"performance": 115200, "accuracy": 115200}}]
+
+
 def test_model_id_is_printable_and_short():
     io = {"dtype": "int8", "shape": [1, 8], "bytes": 8}
     assert mlperf_firmware.firmware_spec([io], [io], "my-model_1.0")["model_id"] == "my-model_1.0"
@@ -129,7 +151,8 @@ class RunnerLink:
 
     def send_bytes(self, command):
         self.sent.append(command)
-        self.port.write(command + b"%")
+        self.port.write(command)      # the runner writes the command, then its delimiter
+        self.port.write(b"%")
         lines = []
         while True:
             line = self._line()
