@@ -1,9 +1,11 @@
-"""MLPerf Tiny's official runner, replayed: for each benchmark (kws01, vww01, ic01, ad01) the
+"""MLPerf Tiny's official runner, replayed: for each benchmark (kws01, vww01, ic01, ad01, sww01) the
 exact byte stream the runner sends (`name%`, `profile%`, `db load N%`, `db HEX%` in 31-byte
 chunks, `infer N W%`, `results%`, each answer read up to the line holding `m-ready`) goes to
 the MLPerf Tiny firmware on the QEMU board, with the benchmark's own payload (int8 features,
 U8C3 image bytes, float32 log-mel values); every `m-results-[...]` is checked against the
-simulator fed the input converted as the reference submissions convert it. Also: the U8C3
+simulator fed the input converted as the reference submissions convert it; every line read
+must be printable ASCII (the runner decodes byte by byte), sww01's streaming commands get one
+error line and m-ready, a garbled command an ASCII answer. Also: the U8C3
 conversion on a fixed image, the declared virtual clock in the name line and in m-lap-us,
 `tflm-py serve` behind a pty, and the runner's port-discovery shim."""
 import os
@@ -73,6 +75,34 @@ def test_input_modes_follow_the_benchmark():
         spec([i8((1, 96, 96, 3))], [i8((1, 2))], "vww01", input_mode="float32")
 
 
+def test_example_devices_yaml_matches_the_shim():
+    """examples/mlperf_tiny/devices.yaml: one active DUT entry, with the baud rates the
+    runner looks up for its performance and accuracy modes and the USB id the port shim
+    gives the pty; the Nucleo's entry (commented out) as its ST-LINK port."""
+    import yaml
+    text = (ROOT / "examples" / "mlperf_tiny" / "devices.yaml").read_text()
+    devices = yaml.safe_load(text)
+    duts = [d for d in devices if d["type"] == "dut"]
+    assert len(duts) == 1
+    shim = (boards.boards_dir() / "mlperf_runner" / "sitecustomize.py").read_text()
+    vid = int(re.search(r'"TFLM_PY_MLPERF_VID", "(0x[0-9a-fA-F]+)"', shim).group(1), 16)
+    pid = int(re.search(r'"TFLM_PY_MLPERF_PID", "(0x[0-9a-fA-F]+)"', shim).group(1), 16)
+    assert duts[0]["usb"] == {vid: pid}
+    assert duts[0]["baud"]["performance"] == duts[0]["baud"]["accuracy"] == 115200
+    nucleo = yaml.safe_load("\n".join(ln.replace("# ", "", 1) for ln in text.splitlines()
+                                      if ln.startswith("# ") and ln[2:3] in ("-", " ")))
+    assert nucleo == [{"name": "l4r5zi", "type": "dut", "usb": {0x0483: 0x374B},
+                       "baud": {"performance": 115200, "accuracy": 115200}}]
+
+
+def test_model_id_is_printable_and_short():
+    io = {"dtype": "int8", "shape": [1, 8], "bytes": 8}
+    assert mlperf_firmware.firmware_spec([io], [io], "my-model_1.0")["model_id"] == "my-model_1.0"
+    for bad in ("", "kws01]", 'a"b', "x" * 33, "kws\u00e901", "a b"):
+        with pytest.raises(ValueError, match="model id"):
+            mlperf_firmware.firmware_spec([io], [io], bad)
+
+
 def test_runner_shim_lists_a_port_without_usb_id(tmp_path):
     shim = boards.boards_dir() / "mlperf_runner"
     code = ("from serial.tools import list_ports\n"
@@ -98,6 +128,7 @@ class RunnerLink:
         self.line_timeout = line_timeout
         self.buf = b""
         self.sent = []
+        self.lines = []     # every line read
 
     def _line(self):
         deadline = time.monotonic() + self.line_timeout
@@ -108,11 +139,20 @@ class RunnerLink:
             self.port.timeout = 0.05
             self.buf += self.port.read(max(1, getattr(self.port, "in_waiting", 0) or 1))
         line, self.buf = self.buf.split(b"\n", 1)
-        return line.replace(b"\r", b"").replace(b"\0", b"").decode()
+        line = line.replace(b"\r", b"").replace(b"\0", b"")
+        # the runner decodes byte by byte in its reader thread: one byte that is not
+        # printable ASCII would end its reading
+        assert all(0x20 <= b < 0x7F for b in line), f"not printable ASCII: {line!r}"
+        self.lines.append(line.decode("ascii"))
+        return self.lines[-1]
 
     def send(self, command):
+        return self.send_bytes(command.encode("ascii"))
+
+    def send_bytes(self, command):
         self.sent.append(command)
-        self.port.write((command + "%").encode())
+        self.port.write(command)      # the runner writes the command, then its delimiter
+        self.port.write(b"%")
         lines = []
         while True:
             line = self._line()
@@ -156,6 +196,11 @@ def _benchmark_case(name, tmp_path_factory):
         payloads = [rng.integers(-128, 128, size=490, dtype=np.int8).tobytes(),
                     np.full(490, -128, np.int8).tobytes()]
         return data, payloads, 10, 1
+    if name == "sww01":
+        # str_ww_ref_model is not in the repository: kws_ref_model stands in, reported as
+        # sww01 (int8 feature frames through db/infer, as the keyword model's)
+        data = Path(MODELS["kws_ref_model"]).read_bytes()
+        return data, [rng.integers(-128, 128, size=490, dtype=np.int8).tobytes()], 3, 0
     if name == "ad01":
         data = Path(MODELS["ad01_int8"]).read_bytes()
         payloads = [rng.normal(-20, 8, size=640).astype("<f4").tobytes()]
@@ -168,7 +213,7 @@ def _benchmark_case(name, tmp_path_factory):
                   rng.integers(0, 256, size=3072, dtype=np.uint8).tobytes()], 1, 0
 
 
-@pytest.mark.parametrize("bench", ["kws01", "vww01", "ic01", "ad01"])
+@pytest.mark.parametrize("bench", ["kws01", "vww01", "ic01", "ad01", "sww01"])
 def test_runner_byte_stream_on_qemu(bench, tmp_path_factory):
     for t in ("arm-none-eabi-gcc", "qemu-system-arm"):
         assert shutil.which(t), f"{t} not installed: run scripts/setup.sh"
@@ -180,7 +225,7 @@ def test_runner_byte_stream_on_qemu(bench, tmp_path_factory):
                                mlperf_model=bench)
     assert boards.load_project(proj)["mlperf"]["input_mode"] == \
         {"kws01": "int8", "vww01": "u8-minus-128", "ic01": "u8-minus-128",
-         "ad01": "float32"}[bench]
+         "ad01": "float32", "sww01": "int8"}[bench]
     harness.build_project(proj)
     tin, tout = model.tensors[model.inputs[0]], model.tensors[model.outputs[0]]
     sim = Simulator(model)
@@ -218,6 +263,16 @@ def test_runner_byte_stream_on_qemu(bench, tmp_path_factory):
                 laps = [int(m.group(1)) for m in
                         (re.match(r"^m-lap-us-(\d+)$", ln) for ln in lines) if m]
                 assert len(laps) == 2 and laps[1] > laps[0]
+            # the streaming commands (sww01's `stop`, `start`, as the runner sends them before
+            # and after playing audio) are refused with one error line, then m-ready
+            for cmd in ("stop", "start", "print_detections"):
+                lines = link.send(cmd)
+                assert lines[-1] == "m-ready" and len(lines) == 2, lines
+                assert lines[0].startswith(f"e-[{cmd}: streaming"), lines
+            # a garbled command is answered in printable ASCII (checked by the link)
+            lines = link.send_bytes(b"\xff\xfe\x80z\x01")
+            assert lines == ["e-[Unknown command: ???z?]", "m-ready"], lines
+            assert _results(link.send("results")) == got
         finally:
             port.close()
 

@@ -13,6 +13,8 @@ device answers with lines (CR LF) and ends every answer with `m-ready`:
     infer N W          m-warmup-start-W m-warmup-done m-infer-start-N m-lap-us-<t0>
                        m-lap-us-<t1> m-infer-done m-results-[v0,v1,...]
     results            m-results-[v0,v1,...]
+    start, stop, print_detections
+                       e-[...] (sww01's streaming mode needs an I2S audio path)
     errors             e-[...]
 
 At boot the firmware prints m-timestamp-mode-performance, a timestamp, m-init-done and

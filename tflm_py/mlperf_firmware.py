@@ -30,6 +30,7 @@ name line says so.
 """
 from __future__ import annotations
 
+import re
 from typing import Optional, Sequence
 
 import numpy as np
@@ -129,6 +130,9 @@ def firmware_spec(inputs: Sequence, outputs: Sequence, model_id: str,
     is quantized on the device, to int8, int16 or uint8: in_elem_bytes, in_uint8), db_bytes
     (the `db` buffer), ad01 (results = the anomaly score) and virtual_clock_hz (what a virtual
     board's instruction count is timed at)."""
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,32}", model_id or ""):
+        raise ValueError(f"MLPerf Tiny model id {model_id!r} must be 1 to 32 letters, digits, "
+                         "'_', '.' or '-' (it is printed in m-model-[...])")
     mode = input_mode or default_input_mode(model_id, inputs)
     why = check_input_mode(mode, inputs)
     if why:

@@ -97,9 +97,10 @@ def run(args) -> int:
                 if per_inference:
                     n = max(1, int(WINDOW_SECONDS / per_inference))
                     print(f"one inference takes {per_inference * 1e3:.1f} ms of wall time "
-                          f"here: for the runner's performance mode use `infer {n} 1` in its "
-                          f"tests.yaml (about {WINDOW_SECONDS:g} s a window, under its 5 s "
-                          "line timeout; 5 windows pass its 10 s minimum)", file=log)
+                          f"here: for the runner's performance mode use `infer {n} 1` under "
+                          f"`loop 5` in its tests_performance.yaml (about {WINDOW_SECONDS:g} s "
+                          "a window, under its 5 s line timeout; 5 windows pass its 10 s "
+                          "minimum)", file=log)
                 log.flush()
                 while not bridge.wait(1.0):
                     pass
