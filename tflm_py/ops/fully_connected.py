@@ -162,7 +162,7 @@ def _emit_s16(op, model, p, cg) -> str:
     h = f"fully_connected_{op.index}"
     fields = {k: int(getattr(p, k)) for k in (
         "batches", "accum_depth", "output_depth", "filter_offset")}
-    fields["rq"] = cc.rq16_init(cg, p, h)
+    fields["rq"] = cc.rq16_init(cg, p, h, p.output_depth)
     name = cg.param_struct("tflm_fully_connected_s16_params_t", fields, h)
     if getattr(p, "fits32", 0):
         w16 = model.tensor(op.inputs[1]).data.astype(np.int64) + p.filter_offset
