@@ -270,10 +270,17 @@ def _emit_s16(op, model, p, cg, h, w_ptr) -> str:
     if getattr(p, "fits32", 0) and w_ptr is None:
         w = model.tensor(op.inputs[1]).data.astype(np.int64).reshape(p.output_c, -1)
         w = np.pad(w, ((0, 0), (0, _row16(w.shape[1]) - w.shape[1])))
-        w16 = cg.const_array("int16_t", w, h + "_filter16")
         scratch = cg.scratch(op) if scratch_bytes_16x8(p) else "NULL"
+        if scratch != "NULL":
+            # int8 rows, each group of four as 0, 2, 1, 3 (SXTB16 pairs): the flash of the
+            # .tflite's weights, no int16 copy
+            w8 = w.reshape(p.output_c, -1, 4)[:, :, [0, 2, 1, 3]]
+            w8 = cg.const_array("int8_t", w8, h + "_filter8")
+            return (f"tflm_conv_2d_s16_pairs(&{name}, {cg.ptr(op.inputs[0])}, {w8}, "
+                    f"{cg.ptr(op.outputs[0])}, {scratch});")
+        w16 = cg.const_array("int16_t", w, h + "_filter16")
         return (f"tflm_conv_2d_s16_fast(&{name}, {cg.ptr(op.inputs[0])}, {w16}, "
-                f"{cg.ptr(op.outputs[0])}, {scratch});")
+                f"{cg.ptr(op.outputs[0])});")
     if w_ptr is None:
         w_ptr = cg.ptr(op.inputs[1])
     bias = cg.ptr(op.inputs[2]) if len(op.inputs) > 2 else "NULL"
