@@ -63,7 +63,7 @@
 
 /* sums[0..3] of channels c .. c + 3 over the valid taps (rows x cols >= 1 x 1): x and w at
  * the first valid tap, channel c; steps in elements */
-static TFLM_PY_NOINLINE void dw16_sum4(const int16_t *x, const int8_t *w, int32_t rows,
+static TFLM_PY_INLINE void dw16_sum4(const int16_t *x, const int8_t *w, int32_t rows,
                                        int32_t cols, int32_t x_row, int32_t x_col,
                                        int32_t w_row, int32_t w_col, int32_t *sums)
 {

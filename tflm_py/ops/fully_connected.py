@@ -164,9 +164,10 @@ def _emit_s16(op, model, p, cg) -> str:
         "batches", "accum_depth", "output_depth", "filter_offset")}
     fields["rq"] = cc.rq16_init(cg, p, h, p.output_depth)
     name = cg.param_struct("tflm_fully_connected_s16_params_t", fields, h)
-    if getattr(p, "fits32", 0):
+    if getattr(p, "fits32", 0) and not cg.int8_weights():
+        # int16 copy of the weights (twice their flash; optimize="flash": the int8 loop)
         w16 = model.tensor(op.inputs[1]).data.astype(np.int64) + p.filter_offset
-        w16 = cg.const_array("int16_t", w16, h + "_filter16")
+        w16 = cg.widened_array(w16, h + "_filter16")
         return (f"tflm_fully_connected_s16_fast(&{name}, {cg.ptr(op.inputs[0])}, {w16}, "
                 f"{cg.ptr(op.outputs[0])});")
     bias = cg.ptr(op.inputs[2]) if len(op.inputs) > 2 else "NULL"
