@@ -207,7 +207,9 @@ static void conv16_patch(const tflm_conv_2d_s16_params_t *p, const int16_t *in_b
             continue;
         }
         const int16_t *src = in_b + (size_t)iy * p->input_w * c;
-        conv16_zero(d, i, kx0 * c);
+        if (kx0 > 0) {
+            conv16_zero(d, i, kx0 * c);
+        }
         if (p->dilation_w == 1) {
             conv16_copy(d, i + kx0 * c, src + (size_t)(x0 + kx0) * c, (kx1 - kx0) * c);
         } else {
@@ -215,7 +217,9 @@ static void conv16_patch(const tflm_conv_2d_s16_params_t *p, const int16_t *in_b
                 conv16_copy(d, i + kx * c, src + (size_t)(x0 + kx * p->dilation_w) * c, c);
             }
         }
-        conv16_zero(d, i + kx1 * c, (p->filter_w - kx1) * c);
+        if (kx1 < p->filter_w) {
+            conv16_zero(d, i + kx1 * c, (p->filter_w - kx1) * c);
+        }
     }
 }
 

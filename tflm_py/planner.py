@@ -889,8 +889,9 @@ def plan(model: Model, align: int = DEFAULT_ALIGN, inplace: bool = True,
     that costs the fewest added instructions per arena byte saved goes first, until the arena
     fits. optimize="ram": the smallest arena, scratch dropped wherever that lowers the peak.
     optimize="flash": scratch as with "speed", but no kernel gets weights widened at
-    generation time (16x8 CONV_2D without its scratch and FULLY_CONNECTED then read their int8
-    weights, more slowly, instead of int16 copies twice their size): Plan.int8_weights.
+    generation time (a 16x8 CONV_2D without its scratch, or a 16x8 FULLY_CONNECTED with a
+    weight zero point, then reads its int8 weights, more slowly, instead of an int16 copy
+    twice their size): Plan.int8_weights.
     `Plan.tradeoffs` lists every such choice, taken or refused, with bytes and instructions.
     (scratch="always" / "fit": the older names of optimize="speed" / "ram".)"""
     if scratch is not None:
