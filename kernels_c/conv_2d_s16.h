@@ -22,9 +22,23 @@ void tflm_conv_2d_s16(const tflm_conv_2d_s16_params_t *p, const int16_t *input,
                       const int8_t *filter, const void *bias, int16_t *output);
 
 /* The same when rq.fits32 (every accumulator provably fits int32): filter16 holds the
- * weights widened to int16 at generation time (same OHWI order), so int16 pairs of inputs and
- * weights go straight into SMLAD; the bias is rq.bias32. */
+ * weights widened to int16 at generation time (same OHWI order, each output channel's
+ * filter_h * filter_w * filter_c weights followed by zeros up to TFLM_CONV_2D_S16_ROW), so
+ * int16 pairs of inputs and weights go straight into SMLAD; the bias is rq.bias32. One pixel
+ * at a time, windows read in place. */
+#define TFLM_CONV_2D_S16_ROW(n) (((n) + 3) & ~3)
+
 void tflm_conv_2d_s16_fast(const tflm_conv_2d_s16_params_t *p, const int16_t *input,
                            const int16_t *filter16, int16_t *output);
+
+/* The same (rq.fits32, ungrouped filter) two output pixels by two output channels at a
+ * time: scratch (TFLM_CONV_2D_S16_SCRATCH_BYTES, word-aligned) holds both pixels' windows;
+ * filter8 holds the int8 weights in rows of TFLM_CONV_2D_S16_ROW (zeros after the filter's
+ * own), each group of four in the order 0, 2, 1, 3 (SXTB16 widens it to two SMLAD pairs). */
+#define TFLM_CONV_2D_S16_SCRATCH_BYTES(filter_h, filter_w, input_c) \
+    (4 * TFLM_CONV_2D_S16_ROW((filter_h) * (filter_w) * (input_c)))
+
+void tflm_conv_2d_s16_pairs(const tflm_conv_2d_s16_params_t *p, const int16_t *input,
+                            const int8_t *filter8, int16_t *output, void *scratch);
 
 #endif /* TFLM_CONV_2D_S16_H */

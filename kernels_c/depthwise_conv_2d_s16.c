@@ -14,34 +14,64 @@
  * Otherwise one channel at a time. */
 #include "depthwise_conv_2d_s16.h"
 
-/* sums[0..3] of channels c .. c + 3 over the valid taps: x and w at the first valid tap,
- * channel c; steps in elements */
-static void dw16_sum4(const int16_t *x, const int8_t *w, int32_t rows, int32_t cols,
-                      int32_t x_row, int32_t x_col, int32_t w_row, int32_t w_col,
-                      int32_t *sums)
+/* s0..s3 += the products of channels c .. c + 3 over n >= 1 taps of one window row: x and w
+ * at the first tap, channel c; steps in bytes. Cortex-M DSP: per tap two words of inputs, one
+ * of weights widened with SXTB16, SMLABB / SMLATB / SMLABT / SMLATT (in assembly: -Os keeps
+ * the C loop's steps on the stack). */
+#if TFLM_PY_USE_DSP && defined(__GNUC__) && defined(__OPTIMIZE__)
+#define DW16_ROW4(x, w, n, x_col, w_col, s0, s1, s2, s3)                                    \
+    do {                                                                                   \
+        const int16_t *x_ = (x);                                                           \
+        const int8_t *w_ = (w);                                                            \
+        int32_t n_ = (n), t0_, t1_, t2_, t3_;                                              \
+        __asm__ volatile(                                                                  \
+            "1:\n\t"                                                                       \
+            "ldr    %[t2], [%[pw]]\n\t"                                                    \
+            "ldr    %[t1], [%[px], #4]\n\t"                                                \
+            "ldr    %[t0], [%[px]]\n\t"                                                    \
+            "add    %[pw], %[pw], %[wc]\n\t"                                               \
+            "add    %[px], %[px], %[xc]\n\t"                                               \
+            "sxtb16 %[t3], %[t2]\n\t"                                                      \
+            "sxtb16 %[t2], %[t2], ror #8\n\t"                                              \
+            "smlabb %[a0], %[t0], %[t3], %[a0]\n\t"                                        \
+            "smlatb %[a1], %[t0], %[t2], %[a1]\n\t"                                        \
+            "smlabt %[a2], %[t1], %[t3], %[a2]\n\t"                                        \
+            "smlatt %[a3], %[t1], %[t2], %[a3]\n\t"                                        \
+            "subs   %[cnt], %[cnt], #1\n\t"                                                \
+            "bne    1b\n\t"                                                                \
+            : [a0] "+r"(s0), [a1] "+r"(s1), [a2] "+r"(s2), [a3] "+r"(s3), [px] "+r"(x_),    \
+              [pw] "+r"(w_), [cnt] "+r"(n_), [t0] "=&r"(t0_), [t1] "=&r"(t1_),             \
+              [t2] "=&r"(t2_), [t3] "=&r"(t3_)                                             \
+            : [xc] "r"((x_col) * 2), [wc] "r"(w_col)                                       \
+            : "cc", "memory");                                                             \
+    } while (0)
+#else
+#define DW16_ROW4(x, w, n, x_col, w_col, s0, s1, s2, s3)                                    \
+    do {                                                                                   \
+        const int16_t *x_ = (x);                                                           \
+        const int8_t *w_ = (w);                                                            \
+        for (int32_t k_ = (n); k_ > 0; --k_) {                                             \
+            s0 += x_[0] * w_[0];                                                           \
+            s1 += x_[1] * w_[1];                                                           \
+            s2 += x_[2] * w_[2];                                                           \
+            s3 += x_[3] * w_[3];                                                           \
+            x_ += (x_col);                                                                 \
+            w_ += (w_col);                                                                 \
+        }                                                                                  \
+    } while (0)
+#endif
+
+/* sums[0..3] of channels c .. c + 3 over the valid taps (rows x cols >= 1 x 1): x and w at
+ * the first valid tap, channel c; steps in elements */
+static TFLM_PY_INLINE void dw16_sum4(const int16_t *x, const int8_t *w, int32_t rows,
+                                       int32_t cols, int32_t x_row, int32_t x_col,
+                                       int32_t w_row, int32_t w_col, int32_t *sums)
 {
     int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     for (int32_t r = 0; r < rows; ++r) {
-        const int16_t *xc = x + (size_t)r * x_row;
-        const int8_t *wc = w + (size_t)r * w_row;
-        for (int32_t k = cols; k > 0; --k) {
-#if TFLM_PY_USE_DSP
-            const int32_t x01 = tflm_load_s32(xc), x23 = tflm_load_s32(xc + 2);
-            const int32_t wv = tflm_load_s32(wc);
-            const int32_t w02 = __sxtb16(wv), w13 = tflm_sxtb16_ror8(wv);
-            s0 = __smlabb(x01, w02, s0);
-            s1 = __smlatb(x01, w13, s1);
-            s2 = __smlabt(x23, w02, s2);
-            s3 = __smlatt(x23, w13, s3);
-#else
-            s0 += xc[0] * wc[0];
-            s1 += xc[1] * wc[1];
-            s2 += xc[2] * wc[2];
-            s3 += xc[3] * wc[3];
-#endif
-            xc += x_col;
-            wc += w_col;
-        }
+        DW16_ROW4(x, w, cols, x_col, w_col, s0, s1, s2, s3);
+        x += x_row;
+        w += w_row;
     }
     sums[0] = s0;
     sums[1] = s1;
@@ -62,6 +92,10 @@ static void dw16_channels(const tflm_depthwise_conv_2d_s16_params_t *p, const in
                           const int8_t *filter, const void *bias, int16_t *output)
 {
     const int32_t ch = p->output_c;
+    const int64_t *k64 = p->rq.fits32 ? p->rq.k64 : NULL;
+    const int32_t *mhi = p->rq.mhi;
+    const int8_t *post = p->rq.post;
+    const int32_t lo = p->rq.act_min, hi = p->rq.act_max;
     int16_t *out = output;
     for (int32_t b = 0; b < p->batches; ++b) {
         const int16_t *in_b = input + (size_t)b * p->input_h * p->input_w * ch;
@@ -80,12 +114,22 @@ static void dw16_channels(const tflm_depthwise_conv_2d_s16_params_t *p, const in
                 const int8_t *w = filter + ((size_t)ky0 * p->filter_w + kx0) * ch;
                 const int32_t rows = ky1 - ky0, cols = kx1 - kx0;
                 int32_t c = 0;
-                for (; c + 4 <= ch; c += 4) {
+                for (; rows > 0 && cols > 0 && c + 4 <= ch; c += 4) {
                     int32_t sums[4];
                     dw16_sum4(x + c, w + c, rows, cols, x_row, x_col, p->filter_w * ch, ch,
                               sums);
-                    for (int32_t k = 0; k < 4; ++k) {
-                        out[c + k] = dw16_out(&p->rq, sums[k], bias, c + k);
+                    if (k64 != NULL) {
+                        /* the one-SMLAL requantisation (tflm_rq16_t.k64), tables held */
+                        for (int32_t k = 0; k < 4; ++k) {
+                            const int32_t o = c + k;
+                            const int32_t v = (int32_t)(((int64_t)sums[k] * mhi[o] + k64[o]) >>
+                                                        32) >> post[o];
+                            out[o] = (int16_t)(v < lo ? lo : v > hi ? hi : v);
+                        }
+                    } else {
+                        for (int32_t k = 0; k < 4; ++k) {
+                            out[c + k] = dw16_out(&p->rq, sums[k], bias, c + k);
+                        }
                     }
                 }
                 for (; c < ch; ++c) {

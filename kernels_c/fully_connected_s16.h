@@ -26,4 +26,14 @@ void tflm_fully_connected_s16_fast(const tflm_fully_connected_s16_params_t *p,
                                    const int16_t *input, const int16_t *filter16,
                                    int16_t *output);
 
+/* The same (rq.fits32, filter_offset 0) from int8 weights: filter8 holds each output's
+ * accum_depth weights in a row of TFLM_FULLY_CONNECTED_S16_ROW (zeros after them), every group
+ * of four in the order 0, 2, 1, 3 (SXTB16 widens a word to the SMLAD pairs (0, 1), (2, 3)):
+ * the weights' own flash, no int16 copy. */
+#define TFLM_FULLY_CONNECTED_S16_ROW(n) (((n) + 3) & ~3)
+
+void tflm_fully_connected_s16_s8w(const tflm_fully_connected_s16_params_t *p,
+                                  const int16_t *input, const int8_t *filter8,
+                                  int16_t *output);
+
 #endif /* TFLM_FULLY_CONNECTED_S16_H */

@@ -397,6 +397,12 @@ typedef struct {
      * (acc * reduced + 2^(t - 1)) >> t exactly (the low word cannot carry into the floor). */
     const int32_t *mhi;
     const int8_t *post;
+    /* with mhi (else NULL): mhi and post hold one entry per output channel and
+     * k64[oc] = bias[oc] * mhi[oc] + 2^(31 + post[oc]), so that
+     * v = ((acc * mhi + k64) >> 32) >> post, one SMLAL: the same value, since
+     * (acc + bias) * mhi + 2^(31 + post) is that sum exactly (|.| < 2^62 + 2^45, no int64
+     * overflow) and ((p >> 32) + 2^(post - 1)) >> post = (p + 2^(31 + post)) >> (32 + post) */
+    const int64_t *k64;
 } tflm_rq16_t;
 
 /* the int16 output of channel oc from `sum`, the exact sum of its products; bias (int64_t
@@ -425,6 +431,11 @@ static inline int16_t tflm_rq16_out(const tflm_rq16_t *r, int64_t sum, const voi
  * same result as the int64 arithmetic, since no value leaves int32 */
 static TFLM_PY_INLINE int16_t tflm_rq16_out32(const tflm_rq16_t *r, int32_t acc, int32_t oc)
 {
+    if (r->k64 != NULL) {
+        const int32_t v = (int32_t)(((int64_t)acc * r->mhi[oc] + r->k64[oc]) >> 32) >>
+                          r->post[oc];
+        return (int16_t)TFLM_CLAMP(v, r->act_min, r->act_max);
+    }
     const int32_t q = r->per_channel ? oc : 0;
     int32_t v;
     if (r->bias32 != NULL) {

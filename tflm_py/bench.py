@@ -276,7 +276,8 @@ def build_qemu_elf(entries: Sequence[tuple[str, Model, Sequence]], work_dir, por
                    opt: str = "-Os", profile: bool = False, extra_flags: Sequence[str] = (),
                    plan=None) -> Path:
     """Generate every (prefix, model, samples) bundle into work_dir, compile them with the
-    board's flags (Cortex-M4F hard float) and link one firmware: work_dir/fw.elf."""
+    board's flags (Cortex-M4F hard float) and link one firmware: work_dir/fw.elf. plan: one
+    plan for a single model, or a function model -> plan."""
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
     kdir = work / "kernels"
@@ -288,7 +289,7 @@ def build_qemu_elf(entries: Sequence[tuple[str, Model, Sequence]], work_dir, por
         bdir = work / f"bundle_{prefix}"
         if bdir.exists():
             shutil.rmtree(bdir)
-        generate(model, bdir, prefix=prefix, plan=plan)
+        generate(model, bdir, prefix=prefix, plan=plan(model) if callable(plan) else plan)
         srcs += [bdir / f"{prefix}.c", bdir / f"{prefix}_model_data.c"]
         incs.append(bdir)
         for f in (bdir / "kernels").iterdir():

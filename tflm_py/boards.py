@@ -249,9 +249,10 @@ def plan_for_budget(model: Model, budget: Optional[dict], optimize: str = "speed
     from .planner import plan as make_plan
     limit = None if budget is None else int(budget["bytes"])
     p = make_plan(model, align=align, inplace=inplace, optimize=optimize, ram_budget=limit)
-    if limit is not None and p.arena_bytes > limit and optimize == "speed":
+    if limit is not None and p.arena_bytes > limit and optimize in ("speed", "flash"):
         small = make_plan(model, align=align, inplace=inplace, optimize="ram", ram_budget=limit)
         if small.arena_bytes < p.arena_bytes:
+            small.int8_weights = p.int8_weights
             p = small
     if limit is not None and p.arena_bytes > limit:
         where = budget["source"] + (f": {budget['detail']}" if budget.get("detail") else "")

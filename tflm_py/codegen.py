@@ -68,6 +68,8 @@ class Emitter:
         self.constants: list[dict] = []           # {tensor, offset, bytes} per packed tensor
         self.tables: list[dict] = []              # {name, bytes} per const_array: constants
                                                   # re-laid out or derived for a kernel
+        self.widened: list[dict] = []             # {op, bytes, int8_bytes}: weights widened
+                                                  # to int16 for a faster kernel
         self._packed_at: dict[int, int] = {}
         self._packed_by_bytes: dict[bytes, int] = {}
         self.plan = plan
@@ -179,6 +181,19 @@ class Emitter:
         body = ",\n".join(f"    .{k} = {v if isinstance(v, str) else c_literal(v)}"
                           for k, v in fields.items())
         self.declarations.append(f"static const {ctype} {name} = {{\n{body},\n}};")
+        return name
+
+    def int8_weights(self) -> bool:
+        """The plan asks for weights at their int8 size (optimize="flash"): no widened copies."""
+        return bool(getattr(self.plan, "int8_weights", False))
+
+    def widened_array(self, values, hint: str) -> str:
+        """const_array("int16_t", ...) of int8 weights widened for a faster kernel, recorded in
+        the manifest (widened_weights) for `generate --report`."""
+        name = self.const_array("int16_t", values, hint)
+        n = int(np.asarray(values).size)
+        self.widened.append({"op": None if self.current_op is None else self.current_op.index,
+                             "array": name, "bytes": 2 * n, "int8_bytes": n})
         return name
 
     def use_kernel(self, name: str) -> None:
@@ -378,6 +393,8 @@ def bundle_files(model: Model, prefix: Optional[str] = None, plan=None,
         # const arrays beside the model data (re-laid-out weights, per-channel requantization,
         # lookup tables): constants in the layout a kernel reads
         "tables": em.tables, "table_bytes": sum(t["bytes"] for t in em.tables),
+        # weights widened to int16 for speed (optimize="flash" keeps them int8)
+        "widened_weights": em.widened,
         "ops": [model.operators[i].type for i in plan.order], "kernels": list(em.kernels),
         "arena_bytes": plan.arena_bytes, "state_bytes": state_bytes,
         # what the validation firmware must report (tflm_py.integrity)

@@ -97,13 +97,16 @@ class Plan:
     live_bytes: list = field(default_factory=list)   # bound per op step 0..len(order)-1
     strategies: dict = field(default_factory=dict)   # {strategy: arena bytes it reached}
     order_source: str = "model"  # which order candidate won ("model", "min-peak", "greedy")
-    optimize: str = "speed"     # what plan() optimized: "speed" or "ram"
+    optimize: str = "speed"     # what plan() optimized: "speed", "ram" or "flash"
     ram_budget: Optional[int] = None    # the arena budget it planned for (None: no limit)
     tradeoffs: list = field(default_factory=list)    # scratch kept or dropped, per op
     ram_budget_source: Optional[str] = None   # where ram_budget came from ("board B", ...)
     # optimize="speed": the arena of the tensors alone without in-place reuse (what TFLM's
     # planner needs); kernels keep their optional scratch only within it (None: no choice)
     arena_ceiling: Optional[int] = None
+    # optimize="flash": kernels read the weights at their int8 size (no int16 copies made at
+    # generation time for the faster 16x8 paths; codegen reads it)
+    int8_weights: bool = False
 
     @property
     def gap_bytes(self) -> int:
@@ -822,7 +825,7 @@ def _scratch_optional(op) -> bool:
     return bool(getattr(_room(op.type), "SCRATCH_OPTIONAL", False))
 
 
-OPTIMIZE = ("speed", "ram")
+OPTIMIZE = ("speed", "ram", "flash")
 
 
 def kernel_variants(op, model) -> list:
@@ -885,6 +888,10 @@ def plan(model: Model, align: int = DEFAULT_ALIGN, inplace: bool = True,
     variant unless the arena exceeds `ram_budget` (bytes, None: no limit); then the scratch
     that costs the fewest added instructions per arena byte saved goes first, until the arena
     fits. optimize="ram": the smallest arena, scratch dropped wherever that lowers the peak.
+    optimize="flash": scratch as with "speed", but no kernel gets weights widened at
+    generation time (a 16x8 CONV_2D without its scratch, or a 16x8 FULLY_CONNECTED with a
+    weight zero point, then reads its int8 weights, more slowly, instead of an int16 copy
+    twice their size): Plan.int8_weights.
     `Plan.tradeoffs` lists every such choice, taken or refused, with bytes and instructions.
     (scratch="always" / "fit": the older names of optimize="speed" / "ram".)"""
     if scratch is not None:
@@ -953,6 +960,7 @@ def plan(model: Model, align: int = DEFAULT_ALIGN, inplace: bool = True,
             dropped[v] = saved
         best.arena_ceiling = ceiling
     best.optimize = optimize
+    best.int8_weights = optimize == "flash"
     best.ram_budget = None if ram_budget is None else int(ram_budget)
     best.tradeoffs = [_tradeoff(model.operators[v], model, variants[v], v in dropped,
                                 dropped.get(v, 0)) for v in sorted(optional)]

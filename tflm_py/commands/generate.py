@@ -76,6 +76,7 @@ def run(args) -> int:
         from ..boards import format_budget
         print(format_budget(budget))
         print(format_tradeoffs(plan))
+        print(format_widened(man, plan))
         from ..report import size_report
         rep = size_report(args.out, man["prefix"])
         man["size_report"] = rep
@@ -83,6 +84,20 @@ def run(args) -> int:
         update_file(args.out, "manifest.json", json.dumps(man, indent=2, sort_keys=True) + "\n")
         print(format_report(rep))
     return 0
+
+
+def format_widened(man: dict, plan) -> str:
+    """The flash choice of the weights: int16 copies made for faster kernels (bytes over the
+    int8 weights), or none (optimize flash)."""
+    wide = man.get("widened_weights") or []
+    if getattr(plan, "int8_weights", False):
+        return "weights: int8 as in the model (optimize flash: no int16 copies)"
+    if not wide:
+        return "weights: no int16 copies (no kernel here reads widened weights)"
+    extra = sum(w["bytes"] - w["int8_bytes"] for w in wide)
+    ops_ = sorted({w["op"] for w in wide if w["op"] is not None})
+    return (f"weights: int16 copies for speed in op(s) {', '.join(f'#{o}' for o in ops_)}: "
+            f"+{extra:,} B flash over their int8 size (--optimize flash keeps them int8)")
 
 
 def print_budget(project_dir) -> None:

@@ -193,8 +193,9 @@ def bias_values(model, op):
     return None if b is None or b.data is None else b.data.astype(np.int64).reshape(-1)
 
 
-def rq16_init(cg, p, hint) -> str:
-    """The C initializer of a tflm_rq16_t (kernels_c/tflm_common.h) from a 16x8 op's params."""
+def rq16_init(cg, p, hint, n_out) -> str:
+    """The C initializer of a tflm_rq16_t (kernels_c/tflm_common.h) from a 16x8 op's params
+    (n_out: its output channels)."""
     mult = c_array_or_name(cg, "int32_t", p.multipliers, hint + "_mult")
     shift = shift_array(cg, p.shifts, hint + "_shift")
     fast = ""
@@ -202,20 +203,28 @@ def rq16_init(cg, p, hint) -> str:
         bias = "NULL" if p.bias32 is None else c_array_or_name(cg, "int32_t", p.bias32,
                                                                 hint + "_bias32")
         reduced = rshift = "NULL"
-        mhi = post = "NULL"
+        mhi = post = k64 = "NULL"
         if p.acc64:
             red = quant.reduced_multiplier(p.multipliers).astype(np.int64)
             ts = 15 - np.asarray(p.shifts, dtype=np.int64)
             if np.all(ts >= 16):
-                # kernels_c/tflm_common.h tflm_rq16_t.mhi: the high word of one product
+                # kernels_c/tflm_common.h tflm_rq16_t.mhi: the high word of one product;
+                # per output channel, with k64 = bias * mhi + 2^(31 + post)
                 hi = np.where(ts <= 32, red << np.clip(32 - ts, 0, 16), red)
+                pst = np.maximum(ts - 32, 0)
+                hi = np.broadcast_to(hi, (n_out,)) if hi.size == 1 else hi
+                pst = np.broadcast_to(pst, (n_out,)) if pst.size == 1 else pst
+                b = np.zeros(n_out, dtype=np.int64) if p.bias32 is None \
+                    else np.asarray(p.bias32, dtype=np.int64).reshape(-1)
+                k = [int(bv) * int(m) + (1 << (31 + int(s))) for bv, m, s in zip(b, hi, pst)]
                 mhi = c_array_or_name(cg, "int32_t", hi, hint + "_mhi")
-                post = shift_array(cg, np.maximum(ts - 32, 0), hint + "_post")
+                post = shift_array(cg, pst, hint + "_post")
+                k64 = cg.const_array("int64_t", k, hint + "_k64")
             else:
                 reduced = c_array_or_name(cg, "int32_t", red, hint + "_mult16")
                 rshift = shift_array(cg, ts, hint + "_rshift")
         fast = (f", .fits32 = 1, .bias32 = {bias}, .reduced = {reduced}, .rshift = {rshift}, "
-                f".mhi = {mhi}, .post = {post}")
+                f".mhi = {mhi}, .post = {post}, .k64 = {k64}")
     return (f"{{ .multipliers = {mult}, .shifts = {shift}, .per_channel = {int(p.per_channel)}, "
             f".acc64 = {int(p.acc64)}, .act_min = {int(p.act_min)}, .act_max = {int(p.act_max)}"
             f"{fast} }}")

@@ -88,9 +88,23 @@ def kernel_scratch_bytes(filter_h, filter_w, filter_c, input_c) -> int:
     return 8 * ((depth + 3) & ~3) + col + 4
 
 
+def scratch_bytes_16x8(g) -> int:
+    """TFLM_CONV_2D_S16_SCRATCH_BYTES of kernels_c/conv_2d_s16.h: two int16 windows (the
+    length rounded up to a multiple of 4) for the two-pixel path, which needs int32 sums
+    (fits32) and an ungrouped filter; 0 otherwise."""
+    if not g.fits32 or g.filter_c != g.input_c:
+        return 0
+    return 4 * _row16(g.filter_h * g.filter_w * g.input_c)
+
+
+def _row16(n: int) -> int:
+    """TFLM_CONV_2D_S16_ROW: one output channel's int16 weights padded to a multiple of 4."""
+    return (n + 3) & ~3
+
+
 def scratch_bytes(op, model) -> int:
     if cc.is_16x8(model, op):
-        return 0
+        return scratch_bytes_16x8(prepare(op, model))
     g = _geometry(op, model)
     return kernel_scratch_bytes(g.filter_h, g.filter_w, g.filter_c, g.input_c)
 
@@ -108,7 +122,7 @@ def kernel_variants(op, model) -> list:
     g = _geometry(op, model)
     n = macs(op, model)
     if cc.is_16x8(model, op):
-        return [variant_16x8(prepare(op, model), n)]
+        return variants_16x8(prepare(op, model), n)
     s = scratch_bytes(op, model)
     slow = ("direct_1x1", "1x1 GEMM in place") if g.filter_h == g.filter_w == 1 \
         else ("reference", "reference loop")
@@ -122,7 +136,18 @@ def kernel_variants(op, model) -> list:
 
 
 # 16x8 (measured as above on the 16x8 DS-CNN / ResNet-8 stand-ins of tests/data/int16)
-INSTRUCTIONS_PER_MAC_16X8 = {"int32": 5.0, "int64": 10.0}
+INSTRUCTIONS_PER_MAC_16X8 = {"pairs": 3.0, "int32": 5.0, "int64": 10.0}
+
+
+def variants_16x8(p, n) -> list:
+    """Fastest first: with its scratch (two windows) a fits32 ungrouped conv runs two pixels
+    by two channels at a time; without it one pixel at a time."""
+    one = variant_16x8(p, n)
+    s = scratch_bytes_16x8(p)
+    if not s:
+        return [one]
+    return [{"name": "16x8 2x2 SMLAD (2 windows in scratch)", "scratch": s,
+             "instructions": round(INSTRUCTIONS_PER_MAC_16X8["pairs"] * n)}, one]
 
 
 def variant_16x8(p, n) -> dict:
@@ -240,13 +265,25 @@ def _emit_s16(op, model, p, cg, h, w_ptr) -> str:
         "batches", "input_h", "input_w", "input_c", "filter_h", "filter_w", "filter_c",
         "output_h", "output_w", "output_c", "stride_h", "stride_w", "dilation_h", "dilation_w",
         "pad_h", "pad_w")}
-    fields["rq"] = cc.rq16_init(cg, p, h)
+    fields["rq"] = cc.rq16_init(cg, p, h, p.output_c)
     name = cg.param_struct("tflm_conv_2d_s16_params_t", fields, h)
     if getattr(p, "fits32", 0) and w_ptr is None:
-        w16 = cg.const_array("int16_t", model.tensor(op.inputs[1]).data.astype(np.int64),
-                             h + "_filter16")
-        return (f"tflm_conv_2d_s16_fast(&{name}, {cg.ptr(op.inputs[0])}, {w16}, "
-                f"{cg.ptr(op.outputs[0])});")
+        w = model.tensor(op.inputs[1]).data.astype(np.int64).reshape(p.output_c, -1)
+        w = np.pad(w, ((0, 0), (0, _row16(w.shape[1]) - w.shape[1])))
+        scratch = cg.scratch(op) if scratch_bytes_16x8(p) else "NULL"
+        if scratch != "NULL":
+            # int8 rows, each group of four as 0, 2, 1, 3 (SXTB16 pairs): the flash of the
+            # .tflite's weights, no int16 copy
+            w8 = w.reshape(p.output_c, -1, 4)[:, :, [0, 2, 1, 3]]
+            w8 = cg.const_array("int8_t", w8, h + "_filter8")
+            return (f"tflm_conv_2d_s16_pairs(&{name}, {cg.ptr(op.inputs[0])}, {w8}, "
+                    f"{cg.ptr(op.outputs[0])}, {scratch});")
+        if not cg.int8_weights():
+            # one pixel at a time from an int16 copy of the weights (twice their flash;
+            # optimize="flash": the int8 loop below)
+            w16 = cg.widened_array(w, h + "_filter16")
+            return (f"tflm_conv_2d_s16_fast(&{name}, {cg.ptr(op.inputs[0])}, {w16}, "
+                    f"{cg.ptr(op.outputs[0])});")
     if w_ptr is None:
         w_ptr = cg.ptr(op.inputs[1])
     bias = cg.ptr(op.inputs[2]) if len(op.inputs) > 2 else "NULL"

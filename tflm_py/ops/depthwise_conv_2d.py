@@ -255,7 +255,7 @@ def _emit_s16(op, model, p, cg) -> str:
         "batches", "input_h", "input_w", "input_c", "filter_h", "filter_w", "output_h",
         "output_w", "output_c", "depth_multiplier", "stride_h", "stride_w", "dilation_h",
         "dilation_w", "pad_h", "pad_w")}
-    fields["rq"] = cc.rq16_init(cg, p, h)
+    fields["rq"] = cc.rq16_init(cg, p, h, p.output_c)
     name = cg.param_struct("tflm_depthwise_conv_2d_s16_params_t", fields, h)
     # with fits32 the kernel reads the bias from rq.bias32
     bias = cg.ptr(op.inputs[2]) if len(op.inputs) > 2 and not p.fits32 else "NULL"

@@ -162,11 +162,22 @@ def _emit_s16(op, model, p, cg) -> str:
     h = f"fully_connected_{op.index}"
     fields = {k: int(getattr(p, k)) for k in (
         "batches", "accum_depth", "output_depth", "filter_offset")}
-    fields["rq"] = cc.rq16_init(cg, p, h)
+    fields["rq"] = cc.rq16_init(cg, p, h, p.output_depth)
     name = cg.param_struct("tflm_fully_connected_s16_params_t", fields, h)
-    if getattr(p, "fits32", 0):
+    if getattr(p, "fits32", 0) and p.filter_offset == 0:
+        # int8 rows padded to a multiple of 4, each group of four as 0, 2, 1, 3 (SXTB16
+        # pairs): the weights' own flash
+        w = model.tensor(op.inputs[1]).data.astype(np.int64).reshape(p.output_depth, -1)
+        w = np.pad(w, ((0, 0), (0, (-w.shape[1]) % 4)))
+        w8 = cg.const_array("int8_t", w.reshape(p.output_depth, -1, 4)[:, :, [0, 2, 1, 3]],
+                            h + "_filter8")
+        return (f"tflm_fully_connected_s16_s8w(&{name}, {cg.ptr(op.inputs[0])}, {w8}, "
+                f"{cg.ptr(op.outputs[0])});")
+    if getattr(p, "fits32", 0) and not cg.int8_weights():
+        # a weight zero point (w + offset may leave int8): an int16 copy of the weights
+        # (twice their flash; optimize="flash": the int8 loop below)
         w16 = model.tensor(op.inputs[1]).data.astype(np.int64) + p.filter_offset
-        w16 = cg.const_array("int16_t", w16, h + "_filter16")
+        w16 = cg.widened_array(w16, h + "_filter16")
         return (f"tflm_fully_connected_s16_fast(&{name}, {cg.ptr(op.inputs[0])}, {w16}, "
                 f"{cg.ptr(op.outputs[0])});")
     bias = cg.ptr(op.inputs[2]) if len(op.inputs) > 2 else "NULL"
