@@ -178,19 +178,30 @@ static void conv_portable(const tflm_conv_2d_params_t *p, const tflm_rq_t *r,
 
 #if TFLM_PY_USE_SSE2
 /* ---- the x86 path (SSE2, the x86-64 baseline), groups == 1: two output pixels at a time.
- * Their windows (in place for a 1x1 filter, else through the int8 patch in scratch) are
- * widened once to int16 with the input offset added; then per block of four filters each
- * group of 8 weights is widened once and multiplied into both pixels with PMADDWD (16 MACs
- * in 7 instructions), eight int32 accumulators in registers, summed across lanes at the end;
- * the depth's last (< 8) values in scalar C. Accumulators of up to CONV_CHUNK channels are
- * then requantised per pixel (tflm_requantize_run). Memory-order contract: both windows are
- * read before either pixel is written. */
-#define CONV_X86_DEPTH 512   /* the widened windows live on the stack */
+ * Their windows are widened once to int16 with the input offset added, straight from the
+ * input (taps outside the image become 0, as the reference skips them) and zero-padded to a
+ * multiple of 8 values; then per block of four filters each group of 8 weights is widened
+ * once and multiplied into both pixels with PMADDWD (16 MACs in 7 instructions), eight
+ * int32 accumulators in registers, summed across lanes at the end. The depth's last (< 8)
+ * values take one more PMADDWD step: the windows' padding is zero, so the weights read past
+ * a filter row (the next row's, never past the end of the filter array) add nothing.
+ * Accumulators of up to CONV_CHUNK channels are then requantised per pixel
+ * (tflm_requantize_run). No scratch. Memory-order contract: both windows are read before
+ * either pixel is written. */
+#define CONV_X86_DEPTH 1152   /* the widened windows live on the stack */
 
 static TFLM_PY_INLINE __m128i conv_w8_sse2(const int8_t *w)
 {
     const __m128i v = _mm_loadl_epi64((const __m128i *)(const void *)w);
     return _mm_srai_epi16(_mm_unpacklo_epi8(v, v), 8);
+}
+
+/* the n (< 8) weights at w widened, zeros after them */
+static TFLM_PY_INLINE __m128i conv_w8_part_sse2(const int8_t *w, int32_t n)
+{
+    int8_t t[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    memcpy(t, w, (size_t)n);
+    return conv_w8_sse2(t);
 }
 
 /* (sum a0, sum a1, sum a2, sum a3) */
@@ -201,22 +212,29 @@ static TFLM_PY_INLINE __m128i conv_hsum4_sse2(__m128i a0, __m128i a1, __m128i a2
     return _mm_add_epi32(_mm_unpacklo_epi64(t0, t1), _mm_unpackhi_epi64(t0, t1));
 }
 
-/* acc0[o] / acc1[o] = the dot products of filters o < n (rows of depth int8 at w) with the
- * widened windows x0 / x1 */
+/* acc0[o] / acc1[o] = the dot products of filters o < n (rows of depth int8 at w, the filter
+ * array ending at w_end) with the widened windows x0 / x1 (zero from depth up to the next
+ * multiple of 8) */
 static TFLM_PY_NOINLINE void conv_dot2_sse2(const int16_t *x0, const int16_t *x1,
-                                            const int8_t *w, int32_t depth, int32_t n,
-                                            int32_t *acc0, int32_t *acc1)
+                                            const int8_t *w, const int8_t *w_end,
+                                            int32_t depth, int32_t n, int32_t *acc0,
+                                            int32_t *acc1)
 {
-    const int32_t d8 = depth & ~7;
+    const int32_t d8 = depth & ~7, rest = depth - d8;
+    const int32_t steps = (depth + 7) & ~7;
     int32_t o = 0;
     for (; o + 4 <= n; o += 4) {
         const int8_t *w0 = w + (size_t)o * depth;
         const int8_t *w1 = w0 + depth;
         const int8_t *w2 = w1 + depth;
         const int8_t *w3 = w2 + depth;
+        /* the group's last step may read 8 weights of w3's row from d8 on: inside the
+         * array unless this is its last row */
+        const int32_t full = rest == 0 || w3 + d8 + 8 <= w_end ? steps : d8;
         __m128i a0 = _mm_setzero_si128(), a1 = a0, a2 = a0, a3 = a0;
         __m128i b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-        for (int32_t k = 0; k < d8; k += 8) {
+        int32_t k = 0;
+        for (; k < full; k += 8) {
             const __m128i xa = _mm_loadu_si128((const __m128i *)(const void *)(x0 + k));
             const __m128i xb = _mm_loadu_si128((const __m128i *)(const void *)(x1 + k));
             __m128i v = conv_w8_sse2(w0 + k);
@@ -232,18 +250,24 @@ static TFLM_PY_NOINLINE void conv_dot2_sse2(const int16_t *x0, const int16_t *x1
             a3 = _mm_add_epi32(a3, _mm_madd_epi16(xa, v));
             b3 = _mm_add_epi32(b3, _mm_madd_epi16(xb, v));
         }
+        if (k < steps) {
+            const __m128i xa = _mm_loadu_si128((const __m128i *)(const void *)(x0 + k));
+            const __m128i xb = _mm_loadu_si128((const __m128i *)(const void *)(x1 + k));
+            __m128i v = conv_w8_part_sse2(w0 + k, rest);
+            a0 = _mm_add_epi32(a0, _mm_madd_epi16(xa, v));
+            b0 = _mm_add_epi32(b0, _mm_madd_epi16(xb, v));
+            v = conv_w8_part_sse2(w1 + k, rest);
+            a1 = _mm_add_epi32(a1, _mm_madd_epi16(xa, v));
+            b1 = _mm_add_epi32(b1, _mm_madd_epi16(xb, v));
+            v = conv_w8_part_sse2(w2 + k, rest);
+            a2 = _mm_add_epi32(a2, _mm_madd_epi16(xa, v));
+            b2 = _mm_add_epi32(b2, _mm_madd_epi16(xb, v));
+            v = conv_w8_part_sse2(w3 + k, rest);
+            a3 = _mm_add_epi32(a3, _mm_madd_epi16(xa, v));
+            b3 = _mm_add_epi32(b3, _mm_madd_epi16(xb, v));
+        }
         _mm_storeu_si128((__m128i *)(void *)(acc0 + o), conv_hsum4_sse2(a0, a1, a2, a3));
         _mm_storeu_si128((__m128i *)(void *)(acc1 + o), conv_hsum4_sse2(b0, b1, b2, b3));
-        for (int32_t k = d8; k < depth; ++k) {
-            acc0[o] += x0[k] * w0[k];
-            acc0[o + 1] += x0[k] * w1[k];
-            acc0[o + 2] += x0[k] * w2[k];
-            acc0[o + 3] += x0[k] * w3[k];
-            acc1[o] += x1[k] * w0[k];
-            acc1[o + 1] += x1[k] * w1[k];
-            acc1[o + 2] += x1[k] * w2[k];
-            acc1[o + 3] += x1[k] * w3[k];
-        }
     }
     for (; o < n; ++o) {
         const int8_t *w0 = w + (size_t)o * depth;
@@ -257,14 +281,64 @@ static TFLM_PY_NOINLINE void conv_dot2_sse2(const int16_t *x0, const int16_t *x1
     }
 }
 
-static void conv_widen_sse2(const int8_t *x, int32_t depth, int32_t in_offset, int16_t *dst)
+/* dst[k] = x[k] + in_offset (int16), k < n */
+static void conv_widen_sse2(const int8_t *x, int32_t n, int32_t in_offset, int16_t *dst)
 {
-    const int32_t d16 = depth & ~15;   /* a trip count gcc -O2 vectorises */
-    for (int32_t k = 0; k < d16; ++k) {
+    const __m128i off = _mm_set1_epi16((int16_t)in_offset);
+    int32_t k = 0;
+    for (; k + 16 <= n; k += 16) {
+        const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(x + k));
+        const __m128i s = _mm_cmpgt_epi8(_mm_setzero_si128(), v);
+        _mm_storeu_si128((__m128i *)(void *)(dst + k),
+                         _mm_add_epi16(_mm_unpacklo_epi8(v, s), off));
+        _mm_storeu_si128((__m128i *)(void *)(dst + k + 8),
+                         _mm_add_epi16(_mm_unpackhi_epi8(v, s), off));
+    }
+    if (k + 8 <= n) {
+        _mm_storeu_si128((__m128i *)(void *)(dst + k), _mm_add_epi16(conv_w8_sse2(x + k), off));
+        k += 8;
+    }
+    for (; k < n; ++k) {
         dst[k] = (int16_t)(x[k] + in_offset);
     }
-    for (int32_t k = d16; k < depth; ++k) {
-        dst[k] = (int16_t)(x[k] + in_offset);
+}
+
+/* the window of output pixel (oy, ox) widened into dst in filter order (ky, kx, c), 0 for
+ * taps outside the image, zeros after it up to a multiple of 8 values */
+static void conv_window_sse2(const tflm_conv_2d_params_t *p, const int8_t *in_b, int32_t oy,
+                             int32_t ox, int16_t *dst)
+{
+    const int32_t in_c = p->input_c;
+    const int32_t row_len = p->filter_w * in_c;
+    const int32_t depth = p->filter_h * row_len;
+    const int32_t iy0 = oy * p->stride_h - p->pad_h;
+    const int32_t ix0 = ox * p->stride_w - p->pad_w;
+    const int whole_rows = p->dilation_w == 1 && ix0 >= 0 && ix0 + p->filter_w <= p->input_w;
+    int16_t *d = dst;
+    for (int32_t ky = 0; ky < p->filter_h; ++ky) {
+        const int32_t iy = iy0 + ky * p->dilation_h;
+        if (iy < 0 || iy >= p->input_h) {
+            memset(d, 0, (size_t)row_len * sizeof(int16_t));
+        } else {
+            const int8_t *row = in_b + (size_t)iy * p->input_w * in_c;
+            if (whole_rows) {
+                conv_widen_sse2(row + (size_t)ix0 * in_c, row_len, p->input_offset, d);
+            } else {
+                for (int32_t kx = 0; kx < p->filter_w; ++kx) {
+                    const int32_t ix = ix0 + kx * p->dilation_w;
+                    if (ix < 0 || ix >= p->input_w) {
+                        memset(d + kx * in_c, 0, (size_t)in_c * sizeof(int16_t));
+                    } else {
+                        conv_widen_sse2(row + (size_t)ix * in_c, in_c, p->input_offset,
+                                        d + kx * in_c);
+                    }
+                }
+            }
+        }
+        d += row_len;
+    }
+    for (int32_t k = depth; k < ((depth + 7) & ~7); ++k) {
+        dst[k] = 0;
     }
 }
 
@@ -274,15 +348,18 @@ static int conv_x86_ok(const tflm_conv_2d_params_t *p)
 }
 
 static void conv_x86(const tflm_conv_2d_params_t *p, const tflm_rq_t *r, const int8_t *input,
-                     const int8_t *filter, const int32_t *bias, int8_t *output, int8_t *scratch)
+                     const int8_t *filter, const int32_t *bias, int8_t *output)
 {
     const int32_t in_c = p->input_c, out_c = p->output_c;
     const int32_t depth = p->filter_h * p->filter_w * in_c;
-    const int is_1x1 = p->filter_h == 1 && p->filter_w == 1 && p->pad_h == 0 && p->pad_w == 0;
-    const int8_t pad_value = (int8_t)(-p->input_offset);
+    const int8_t *w_end = filter + (size_t)out_c * depth;
     const int32_t pixels = p->output_h * p->output_w;
     int16_t xw[2][CONV_X86_DEPTH];
     int32_t acc[2][CONV_CHUNK];
+    int32_t pk[TFLM_RQ_PREP_MAX];
+    tflm_rq_prep_t q;
+    const int prep = p->small_acc && out_c <= TFLM_RQ_PREP_MAX;
+    tflm_rq_prepare_sse2(r, prep ? out_c : 0, pk, &q);
     int8_t *y = output;
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *in_b = input + (size_t)b * p->input_h * p->input_w * in_c;
@@ -291,20 +368,20 @@ static void conv_x86(const tflm_conv_2d_params_t *p, const tflm_rq_t *r, const i
             for (int32_t i = 0; i < 2; ++i) {
                 /* an odd last pixel: the second lane repeats it, its results unused */
                 const int32_t q = px + (i < count ? i : 0);
-                const int32_t oy = q / p->output_w, ox = q % p->output_w;
-                const int8_t *x = is_1x1
-                    ? in_b + ((size_t)oy * p->stride_h * p->input_w +
-                              (size_t)ox * p->stride_w) * in_c
-                    : conv_patch(p, in_b, oy, ox, scratch, pad_value);
-                conv_widen_sse2(x, depth, p->input_offset, xw[i]);
+                conv_window_sse2(p, in_b, q / p->output_w, q % p->output_w, xw[i]);
             }
             for (int32_t o0 = 0; o0 < out_c; o0 += CONV_CHUNK) {
                 const int32_t n = TFLM_MIN(CONV_CHUNK, out_c - o0);
-                conv_dot2_sse2(xw[0], xw[1], filter + (size_t)o0 * depth, depth, n, acc[0],
-                               acc[1]);
+                conv_dot2_sse2(xw[0], xw[1], filter + (size_t)o0 * depth, w_end, depth, n,
+                               acc[0], acc[1]);
                 for (int32_t i = 0; i < count; ++i) {
-                    tflm_requantize_run(r, p->small_acc, acc[i], bias, o0, n,
-                                        y + (size_t)i * out_c + o0);
+                    if (prep) {
+                        tflm_requantize_run_prep_sse2(&q, acc[i], bias, o0, n,
+                                                      y + (size_t)i * out_c + o0);
+                    } else {
+                        tflm_requantize_run(r, p->small_acc, acc[i], bias, o0, n,
+                                            y + (size_t)i * out_c + o0);
+                    }
                 }
             }
             y += (size_t)count * out_c;
@@ -725,16 +802,17 @@ void tflm_conv_2d_s8(const tflm_conv_2d_params_t *p, const int8_t *input,
     r.act_min = p->act_min;
     r.act_max = p->act_max;
     const int is_1x1 = p->filter_h == 1 && p->filter_w == 1 && p->pad_h == 0 && p->pad_w == 0;
+#if TFLM_PY_USE_SSE2
+    /* the x86 path widens the windows itself: it needs no scratch */
+    if (p->filter_c == p->input_c && conv_x86_ok(p)) {
+        conv_x86(p, &r, input, filter, bias, output);
+        return;
+    }
+#endif
     if (p->filter_c != p->input_c || (scratch == NULL && !is_1x1)) {
         conv_reference(p, &r, input, filter, bias, output);
         return;
     }
-#if TFLM_PY_USE_SSE2
-    if (conv_x86_ok(p)) {
-        conv_x86(p, &r, input, filter, bias, output, scratch);
-        return;
-    }
-#endif
     if (scratch == NULL) {   /* 1x1 without scratch: the portable GEMM reads pixels in place */
         conv_portable(p, &r, input, filter, bias, output, scratch);
         return;

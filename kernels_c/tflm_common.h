@@ -590,4 +590,97 @@ static TFLM_PY_NOINLINE void tflm_requantize_run(const tflm_rq_t *r, int32_t sma
     }
 }
 
+#if TFLM_PY_USE_SSE2
+/* ---- x86: requantisation with the lane factors prepared once per layer ------------------
+ * tflm_rq_prepare_sse2 fills what tflm_requantize_run_sse2 rebuilds for every run: per
+ * channel (channels [0, n)) the multiplier's lane factor 2^(32 + shift) for tflm_rq4_sse2.
+ * tflm_requantize_run_prep_sse2 is then tflm_requantize_run for small_acc layers, inlined
+ * into the kernel's loop (its constants stay in registers). */
+#define TFLM_RQ_PREP_MAX 2048   /* channels a kernel prepares on its stack */
+
+typedef struct {
+    const tflm_rq_t *r;
+    const int32_t *pk;       /* per channel (r->per_channel), else NULL */
+    __m128i m, pkv;          /* per tensor */
+    __m128i c1, lo, hi;
+} tflm_rq_prep_t;
+
+/* 2^(32 + shift) for shift in [-31, -1] (small_acc layers; 0 for others, never used) */
+static TFLM_PY_INLINE int32_t tflm_rq_pk_sse2(int32_t shift)
+{
+    return shift < 0 && shift >= -31 ? (int32_t)(1u << (32 + shift)) : 0;
+}
+
+static TFLM_PY_INLINE void tflm_rq_prepare_sse2(const tflm_rq_t *r, int32_t n, int32_t *pk,
+                                                tflm_rq_prep_t *q)
+{
+    q->r = r;
+    q->pk = NULL;
+    q->m = _mm_set1_epi32(r->multipliers[0]);
+    q->pkv = _mm_set1_epi32(tflm_rq_pk_sse2(r->shifts[0]));
+    q->c1 = _mm_set1_epi32(1 + 2 * r->output_offset);
+    q->lo = _mm_set1_epi16((int16_t)r->act_min);
+    q->hi = _mm_set1_epi16((int16_t)r->act_max);
+    if (r->per_channel) {
+        for (int32_t c = 0; c < n; ++c) {
+            pk[c] = tflm_rq_pk_sse2(r->shifts[c]);
+        }
+        q->pk = pk;
+    }
+}
+
+/* the 4 int16 results of tflm_rq4_sse2 for channels oc .. oc + 3 from x (bias added) */
+static TFLM_PY_INLINE __m128i tflm_rq4_prep_sse2(const tflm_rq_prep_t *q, __m128i x,
+                                                 int32_t oc)
+{
+    __m128i m = q->m, pk = q->pkv;
+    if (q->pk != NULL) {
+        m = _mm_loadu_si128((const __m128i *)(const void *)(q->r->multipliers + oc));
+        pk = _mm_loadu_si128((const __m128i *)(const void *)(q->pk + oc));
+    }
+    return _mm_srai_epi32(_mm_add_epi32(tflm_rq4_sse2(x, m, pk), q->c1), 1);
+}
+
+static TFLM_PY_INLINE __m128i tflm_rq_acc4_sse2(const int32_t *acc, const int32_t *bias,
+                                                int32_t oc)
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)acc);
+    if (bias != NULL) {
+        x = _mm_add_epi32(x, _mm_loadu_si128((const __m128i *)(const void *)(bias + oc)));
+    }
+    return x;
+}
+
+/* out[i] from acc[i] + bias[oc0 + i], i < n, for a small_acc layer */
+static TFLM_PY_INLINE void tflm_requantize_run_prep_sse2(const tflm_rq_prep_t *q,
+                                                         const int32_t *acc,
+                                                         const int32_t *bias, int32_t oc0,
+                                                         int32_t n, int8_t *out)
+{
+    int32_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m128i t0 = tflm_rq4_prep_sse2(q, tflm_rq_acc4_sse2(acc + i, bias, oc0 + i),
+                                              oc0 + i);
+        const __m128i t1 = tflm_rq4_prep_sse2(q, tflm_rq_acc4_sse2(acc + i + 4, bias,
+                                                                   oc0 + i + 4), oc0 + i + 4);
+        __m128i v = _mm_packs_epi32(t0, t1);
+        v = _mm_min_epi16(_mm_max_epi16(v, q->lo), q->hi);
+        _mm_storel_epi64((__m128i *)(void *)(out + i), _mm_packs_epi16(v, v));
+    }
+    if (i + 4 <= n) {
+        const __m128i t0 = tflm_rq4_prep_sse2(q, tflm_rq_acc4_sse2(acc + i, bias, oc0 + i),
+                                              oc0 + i);
+        __m128i v = _mm_packs_epi32(t0, t0);
+        v = _mm_min_epi16(_mm_max_epi16(v, q->lo), q->hi);
+        const int32_t w = _mm_cvtsi128_si32(_mm_packs_epi16(v, v));
+        memcpy(out + i, &w, 4);
+        i += 4;
+    }
+    for (; i < n; ++i) {
+        const int32_t a = bias != NULL ? tflm_wrap_add(acc[i], bias[oc0 + i]) : acc[i];
+        out[i] = tflm_rq_out(q->r, a, oc0 + i);
+    }
+}
+#endif /* TFLM_PY_USE_SSE2 */
+
 #endif /* TFLM_COMMON_H */
