@@ -10,17 +10,19 @@
  * own and never overlaps input or output.
  *
  * Paths:
- * - grouped convolution (filter_c < input_c), or no scratch and a filter other than 1x1:
- *   the reference loop; no scratch and a 1x1 filter: the portable path (any target).
- * - portable (the spec, and the x86 fast path), groups == 1: per output pixel the window is
+ * - grouped convolution (filter_c < input_c): the reference loop. Off x86, no scratch and a
+ *   filter other than 1x1: the reference loop too; no scratch and a 1x1 filter: the
+ *   portable path.
+ * - portable (the spec), groups == 1: per output pixel the window is
  *   gathered into an int8 patch (im2col; taps outside the image hold the input zero point,
  *   which the offset turns into 0, so the sum equals the reference's sum over valid taps;
  *   a 1x1 filter reads the input pixel in place), then a GEMM row: four filters share one
  *   pass over the patch, (int16)(x + input_offset) * w accumulated in int32 over a trip count
  *   that is a multiple of 16 (gcc -O2 vectorises it with PMADDWD).
  * - x86 (SSE2, the x86-64 baseline; off with -DTFLM_PY_PORTABLE), groups == 1, depth up to
- *   CONV_X86_DEPTH: two pixels per pass of the weights with PMADDWD intrinsics and the
- *   SSE2 run requantisation, see conv_x86.
+ *   CONV_X86_DEPTH, with or without scratch: two pixels' windows widened straight from the
+ *   input, one pass of the weights with PMADDWD intrinsics for both, and the requantisation
+ *   prepared once per layer, see conv_x86.
  * - DSP (Cortex-M4/M7/M33, TFLM_PY_USE_DSP), groups == 1: four pixels' windows are widened
  *   to int16 with the offset added (SXTAB16, in the pair order SXTB16 gives the weights;
  *   taps outside the image become 0), straight from the input when its depth is a multiple
@@ -204,6 +206,12 @@ static TFLM_PY_INLINE __m128i conv_w8_part_sse2(const int8_t *w, int32_t n)
     return conv_w8_sse2(t);
 }
 
+/* the 8 weights at w, or only the first n (< 8) where 8 would pass w_end */
+static TFLM_PY_INLINE __m128i conv_w8_tail_sse2(const int8_t *w, int32_t n, const int8_t *w_end)
+{
+    return w_end - w >= 8 ? conv_w8_sse2(w) : conv_w8_part_sse2(w, n);
+}
+
 /* (sum a0, sum a1, sum a2, sum a3) */
 static TFLM_PY_INLINE __m128i conv_hsum4_sse2(__m128i a0, __m128i a1, __m128i a2, __m128i a3)
 {
@@ -251,18 +259,19 @@ static TFLM_PY_NOINLINE void conv_dot2_sse2(const int16_t *x0, const int16_t *x1
             b3 = _mm_add_epi32(b3, _mm_madd_epi16(xb, v));
         }
         if (k < steps) {
+            /* a row whose 8 bytes from k would pass the array's end: its rest only */
             const __m128i xa = _mm_loadu_si128((const __m128i *)(const void *)(x0 + k));
             const __m128i xb = _mm_loadu_si128((const __m128i *)(const void *)(x1 + k));
-            __m128i v = conv_w8_part_sse2(w0 + k, rest);
+            __m128i v = conv_w8_tail_sse2(w0 + k, rest, w_end);
             a0 = _mm_add_epi32(a0, _mm_madd_epi16(xa, v));
             b0 = _mm_add_epi32(b0, _mm_madd_epi16(xb, v));
-            v = conv_w8_part_sse2(w1 + k, rest);
+            v = conv_w8_tail_sse2(w1 + k, rest, w_end);
             a1 = _mm_add_epi32(a1, _mm_madd_epi16(xa, v));
             b1 = _mm_add_epi32(b1, _mm_madd_epi16(xb, v));
-            v = conv_w8_part_sse2(w2 + k, rest);
+            v = conv_w8_tail_sse2(w2 + k, rest, w_end);
             a2 = _mm_add_epi32(a2, _mm_madd_epi16(xa, v));
             b2 = _mm_add_epi32(b2, _mm_madd_epi16(xb, v));
-            v = conv_w8_part_sse2(w3 + k, rest);
+            v = conv_w8_tail_sse2(w3 + k, rest, w_end);
             a3 = _mm_add_epi32(a3, _mm_madd_epi16(xa, v));
             b3 = _mm_add_epi32(b3, _mm_madd_epi16(xb, v));
         }
@@ -281,8 +290,11 @@ static TFLM_PY_NOINLINE void conv_dot2_sse2(const int16_t *x0, const int16_t *x1
     }
 }
 
-/* dst[k] = x[k] + in_offset (int16), k < n */
-static void conv_widen_sse2(const int8_t *x, int32_t n, int32_t in_offset, int16_t *dst)
+/* dst[k] = x[k] + in_offset (int16), k < n. Steps of 8 may run past n (reading input bytes
+ * before x_end, writing up to 7 values past dst + n, which the caller writes again or
+ * clears afterwards): short rows (few channels) cost one step, not a scalar loop. */
+static void conv_widen_sse2(const int8_t *x, int32_t n, int32_t in_offset, int16_t *dst,
+                            const int8_t *x_end)
 {
     const __m128i off = _mm_set1_epi16((int16_t)in_offset);
     int32_t k = 0;
@@ -294,9 +306,8 @@ static void conv_widen_sse2(const int8_t *x, int32_t n, int32_t in_offset, int16
         _mm_storeu_si128((__m128i *)(void *)(dst + k + 8),
                          _mm_add_epi16(_mm_unpackhi_epi8(v, s), off));
     }
-    if (k + 8 <= n) {
+    for (; k < n && x_end - (x + k) >= 8; k += 8) {
         _mm_storeu_si128((__m128i *)(void *)(dst + k), _mm_add_epi16(conv_w8_sse2(x + k), off));
-        k += 8;
     }
     for (; k < n; ++k) {
         dst[k] = (int16_t)(x[k] + in_offset);
@@ -304,9 +315,11 @@ static void conv_widen_sse2(const int8_t *x, int32_t n, int32_t in_offset, int16
 }
 
 /* the window of output pixel (oy, ox) widened into dst in filter order (ky, kx, c), 0 for
- * taps outside the image, zeros after it up to a multiple of 8 values */
-static void conv_window_sse2(const tflm_conv_2d_params_t *p, const int8_t *in_b, int32_t oy,
-                             int32_t ox, int16_t *dst)
+ * taps outside the image, zeros after it up to a multiple of 8 values; dst has room for 8
+ * values more (conv_widen_sse2's last step) */
+static TFLM_PY_INLINE void conv_window_sse2(const tflm_conv_2d_params_t *p,
+                                             const int8_t *in_b, int32_t oy, int32_t ox,
+                                             int16_t *dst)
 {
     const int32_t in_c = p->input_c;
     const int32_t row_len = p->filter_w * in_c;
@@ -314,6 +327,7 @@ static void conv_window_sse2(const tflm_conv_2d_params_t *p, const int8_t *in_b,
     const int32_t iy0 = oy * p->stride_h - p->pad_h;
     const int32_t ix0 = ox * p->stride_w - p->pad_w;
     const int whole_rows = p->dilation_w == 1 && ix0 >= 0 && ix0 + p->filter_w <= p->input_w;
+    const int8_t *in_end = in_b + (size_t)p->input_h * p->input_w * in_c;
     int16_t *d = dst;
     for (int32_t ky = 0; ky < p->filter_h; ++ky) {
         const int32_t iy = iy0 + ky * p->dilation_h;
@@ -322,7 +336,7 @@ static void conv_window_sse2(const tflm_conv_2d_params_t *p, const int8_t *in_b,
         } else {
             const int8_t *row = in_b + (size_t)iy * p->input_w * in_c;
             if (whole_rows) {
-                conv_widen_sse2(row + (size_t)ix0 * in_c, row_len, p->input_offset, d);
+                conv_widen_sse2(row + (size_t)ix0 * in_c, row_len, p->input_offset, d, in_end);
             } else {
                 for (int32_t kx = 0; kx < p->filter_w; ++kx) {
                     const int32_t ix = ix0 + kx * p->dilation_w;
@@ -330,7 +344,7 @@ static void conv_window_sse2(const tflm_conv_2d_params_t *p, const int8_t *in_b,
                         memset(d + kx * in_c, 0, (size_t)in_c * sizeof(int16_t));
                     } else {
                         conv_widen_sse2(row + (size_t)ix * in_c, in_c, p->input_offset,
-                                        d + kx * in_c);
+                                        d + kx * in_c, in_end);
                     }
                 }
             }
@@ -341,6 +355,96 @@ static void conv_window_sse2(const tflm_conv_2d_params_t *p, const int8_t *in_b,
         dst[k] = 0;
     }
 }
+
+/* ---- x86, small depth (up to CONV_X86_SMALL values, e.g. 3x3x3 or 1x1 over 8 channels):
+ * output channels in the lanes instead of across them, so no lane sums. The filters are
+ * widened and interleaved once per call (pairs of depth values of 4 channels, zero past
+ * depth and past the last channel); per pixel each pair of window values is broadcast and
+ * PMADDWD multiplies it into 4 channels' accumulators, all (up to 16) channels in one pass.
+ * One pixel at a time: its window is read before it is written. */
+#define CONV_X86_SMALL 32       /* depth */
+#define CONV_X86_SMALL_OUT 16   /* output channels (more: conv_x86 is faster) */
+#define CONV_X86_SMALL_W (CONV_X86_SMALL * CONV_X86_SMALL_OUT)   /* interleaved filters */
+
+static int conv_x86_small_ok(const tflm_conv_2d_params_t *p)
+{
+    const int32_t depth = p->filter_h * p->filter_w * p->input_c;
+    const int32_t oc4 = (p->output_c + 3) & ~3;
+    return depth <= CONV_X86_SMALL && oc4 <= CONV_X86_SMALL_OUT;
+}
+
+/* acc[v] (v < NV) += the products of the window pairs xw with 4 channels' pairs each */
+#define CONV_SMALL_PASS(NV)                                                                  \
+    do {                                                                                     \
+        __m128i a[4];                                                                        \
+        for (int32_t v = 0; v < (NV); ++v) {                                                 \
+            a[v] = _mm_setzero_si128();                                                      \
+        }                                                                                    \
+        for (int32_t j = 0; j < pairs; ++j) {                                                \
+            int32_t xv;                                                                      \
+            memcpy(&xv, xw + 2 * j, 4);                                                      \
+            const __m128i xb = _mm_set1_epi32(xv);                                           \
+            const int16_t *wj = wq + ((size_t)j * oc4 + o0) * 2;                            \
+            for (int32_t v = 0; v < (NV); ++v) {                                             \
+                a[v] = _mm_add_epi32(a[v], _mm_madd_epi16(                                   \
+                    xb, _mm_loadu_si128((const __m128i *)(const void *)(wj + 8 * v))));      \
+            }                                                                                \
+        }                                                                                    \
+        for (int32_t v = 0; v < (NV); ++v) {                                                 \
+            _mm_storeu_si128((__m128i *)(void *)(acc + o0 + 4 * v), a[v]);                   \
+        }                                                                                    \
+    } while (0)
+
+static void conv_x86_small(const tflm_conv_2d_params_t *p, const tflm_rq_t *r,
+                           const int8_t *input, const int8_t *filter, const int32_t *bias,
+                           int8_t *output)
+{
+    const int32_t in_c = p->input_c, out_c = p->output_c;
+    const int32_t depth = p->filter_h * p->filter_w * in_c;
+    const int32_t pairs = (depth + 1) / 2, oc4 = (out_c + 3) & ~3;
+    int16_t wq[CONV_X86_SMALL_W];      /* [pair][channel][2] */
+    int16_t xw[CONV_X86_SMALL + 8];
+    int32_t acc[CONV_X86_SMALL_OUT];
+    int32_t pk[4 * CONV_X86_SMALL_OUT];
+    tflm_rq_prep_t q;
+    tflm_rq_prepare_sse2(r, p->small_acc ? out_c : 0, pk, &q);
+    for (int32_t j = 0; j < pairs; ++j) {
+        for (int32_t o = 0; o < oc4; ++o) {
+            for (int32_t h = 0; h < 2; ++h) {
+                const int32_t k = 2 * j + h;
+                wq[((size_t)j * oc4 + o) * 2 + h] =
+                    (o < out_c && k < depth) ? filter[(size_t)o * depth + k] : 0;
+            }
+        }
+    }
+    int8_t *y = output;
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int8_t *in_b = input + (size_t)b * p->input_h * p->input_w * in_c;
+        for (int32_t oy = 0; oy < p->output_h; ++oy) {
+            for (int32_t ox = 0; ox < p->output_w; ++ox) {
+                conv_window_sse2(p, in_b, oy, ox, xw);
+                int32_t o0 = 0;
+                for (; o0 + 16 <= oc4; o0 += 16) {
+                    CONV_SMALL_PASS(4);
+                }
+                if (o0 + 8 <= oc4) {
+                    CONV_SMALL_PASS(2);
+                    o0 += 8;
+                }
+                if (o0 < oc4) {
+                    CONV_SMALL_PASS(1);
+                }
+                if (p->small_acc) {
+                    tflm_requantize_run_prep_sse2(&q, acc, bias, 0, out_c, y);
+                } else {
+                    tflm_requantize_run(r, 0, acc, bias, 0, out_c, y);
+                }
+                y += out_c;
+            }
+        }
+    }
+}
+#undef CONV_SMALL_PASS
 
 static int conv_x86_ok(const tflm_conv_2d_params_t *p)
 {
@@ -354,9 +458,9 @@ static void conv_x86(const tflm_conv_2d_params_t *p, const tflm_rq_t *r, const i
     const int32_t depth = p->filter_h * p->filter_w * in_c;
     const int8_t *w_end = filter + (size_t)out_c * depth;
     const int32_t pixels = p->output_h * p->output_w;
-    int16_t xw[2][CONV_X86_DEPTH];
+    int16_t xw[2][CONV_X86_DEPTH + 8];
     int32_t acc[2][CONV_CHUNK];
-    int32_t pk[TFLM_RQ_PREP_MAX];
+    int32_t pk[4 * TFLM_RQ_PREP_MAX];
     tflm_rq_prep_t q;
     const int prep = p->small_acc && out_c <= TFLM_RQ_PREP_MAX;
     tflm_rq_prepare_sse2(r, prep ? out_c : 0, pk, &q);
@@ -804,6 +908,10 @@ void tflm_conv_2d_s8(const tflm_conv_2d_params_t *p, const int8_t *input,
     const int is_1x1 = p->filter_h == 1 && p->filter_w == 1 && p->pad_h == 0 && p->pad_w == 0;
 #if TFLM_PY_USE_SSE2
     /* the x86 path widens the windows itself: it needs no scratch */
+    if (p->filter_c == p->input_c && conv_x86_small_ok(p)) {
+        conv_x86_small(p, &r, input, filter, bias, output);
+        return;
+    }
     if (p->filter_c == p->input_c && conv_x86_ok(p)) {
         conv_x86(p, &r, input, filter, bias, output);
         return;

@@ -11,7 +11,9 @@
  *
  * Paths (all of them visit only the valid taps of each output pixel, for any filter size,
  * stride, dilation and padding):
- * - portable (the spec, and the x86 fast path): up to 64 output channels at a time (a
+ * - x86 (SSE2; off with -DTFLM_PY_PORTABLE), depth_multiplier 1, up to DW_X86_TAPS taps and
+ *   DW_X86_CH channels: taps in pairs, 16 channels per PMADDWD step, see dw_x86.
+ * - portable (the spec, and x86 otherwise): up to 64 output channels at a time (a
  *   multiple of 16) accumulate (int16)(x + input_offset) * w into int32 lanes, tap after tap,
  *   channels innermost: a loop gcc -O2 vectorises on x86. depth_multiplier 1 reads the
  *   same channels of the input, depth_multiplier > 1 broadcasts one input value over the
@@ -538,6 +540,50 @@ static TFLM_PY_NOINLINE void dw_x86_border(const tflm_depthwise_conv_2d_params_t
     }
 }
 
+/* acc[c] for all channels of one pixel: tap t reads base + offs[t] (inner: a window inside
+ * the image, written out when pairs is a constant) or xp[t] */
+static TFLM_PY_INLINE void dw_x86_acc(int inner, const int8_t *base, const size_t *offs,
+                                      const int8_t *const *xp, int32_t pairs, int32_t ch,
+                                      const int16_t *wp, int32_t in_offset, int32_t *acc)
+{
+    const int32_t c16 = ch & ~15, c8 = ch & ~7;
+    const __m128i off = _mm_set1_epi16((int16_t)in_offset);
+#define DW_X86_TAP(t) (inner ? base + offs[t] : xp[t])
+    int32_t c = 0;
+    for (; c < c16; c += 16) {
+        __m128i a[4];
+        a[0] = a[1] = a[2] = a[3] = _mm_setzero_si128();
+        for (int32_t j = 0; j < pairs; ++j) {
+            dw_x86_pair16(DW_X86_TAP(2 * j) + c, DW_X86_TAP(2 * j + 1) + c,
+                          wp + ((size_t)j * ch + c) * 2, off, a);
+        }
+        for (int32_t i = 0; i < 4; ++i) {
+            _mm_storeu_si128((__m128i *)(void *)(acc + c + 4 * i), a[i]);
+        }
+    }
+    if (c < c8) {
+        __m128i a[2];
+        a[0] = a[1] = _mm_setzero_si128();
+        for (int32_t j = 0; j < pairs; ++j) {
+            dw_x86_pair8(DW_X86_TAP(2 * j) + c, DW_X86_TAP(2 * j + 1) + c,
+                         wp + ((size_t)j * ch + c) * 2, off, a);
+        }
+        _mm_storeu_si128((__m128i *)(void *)(acc + c), a[0]);
+        _mm_storeu_si128((__m128i *)(void *)(acc + c + 4), a[1]);
+        c += 8;
+    }
+    for (; c < ch; ++c) {
+        int32_t s = 0;
+        for (int32_t j = 0; j < pairs; ++j) {
+            const int16_t *w = wp + ((size_t)j * ch + c) * 2;
+            s += (DW_X86_TAP(2 * j)[c] + in_offset) * w[0] +
+                 (DW_X86_TAP(2 * j + 1)[c] + in_offset) * w[1];
+        }
+        acc[c] = s;
+    }
+#undef DW_X86_TAP
+}
+
 static void dw_x86(const tflm_depthwise_conv_2d_params_t *p, const tflm_rq_t *r,
                    const int8_t *input, const int8_t *filter, const int32_t *bias,
                    int8_t *output)
@@ -545,7 +591,6 @@ static void dw_x86(const tflm_depthwise_conv_2d_params_t *p, const tflm_rq_t *r,
     const int32_t ch = p->output_c, k_h = p->filter_h, k_w = p->filter_w;
     const int32_t taps = k_h * k_w, pairs = (taps + 1) / 2;
     const int32_t in_offset = p->input_offset;
-    const int32_t c16 = ch & ~15, c8 = ch & ~7;
     int16_t wp[(DW_X86_TAPS + 1) * DW_X86_CH];   /* [pair][channel][2] */
     int8_t pad[DW_X86_CH];                       /* the input zero point */
     int32_t acc[DW_X86_CH];
@@ -557,17 +602,17 @@ static void dw_x86(const tflm_depthwise_conv_2d_params_t *p, const tflm_rq_t *r,
             wp[((size_t)j * ch + c) * 2 + 1] = t1 < taps ? filter[(size_t)t1 * ch + c] : 0;
         }
     }
-    size_t offs[DW_X86_TAPS];   /* tap t's input bytes from the window origin */
+    size_t offs[DW_X86_TAPS + 1];   /* tap t's input bytes from the window origin */
     for (int32_t ky = 0; ky < k_h; ++ky) {
         for (int32_t kx = 0; kx < k_w; ++kx) {
             offs[ky * k_w + kx] = ((size_t)ky * p->dilation_h * p->input_w +
                                    (size_t)kx * p->dilation_w) * ch;
         }
     }
+    offs[taps] = 0;   /* the zero-weight tap of an odd count: any bytes of the window */
     memset(pad, (int8_t)(-in_offset), (size_t)ch);
     xp[taps] = pad;
-    const __m128i off = _mm_set1_epi16((int16_t)in_offset);
-    int32_t pk[DW_X86_CH];
+    int32_t pk[4 * DW_X86_CH];
     tflm_rq_prep_t q;
     tflm_rq_prepare_sse2(r, ch, pk, &q);
     int8_t *out = output;
@@ -580,43 +625,14 @@ static void dw_x86(const tflm_depthwise_conv_2d_params_t *p, const tflm_rq_t *r,
                 if (iy0 >= 0 && iy0 + (k_h - 1) * p->dilation_h < p->input_h && ix0 >= 0 &&
                     ix0 + (k_w - 1) * p->dilation_w < p->input_w) {
                     const int8_t *base = in_b + ((size_t)iy0 * p->input_w + (size_t)ix0) * ch;
-                    for (int32_t t = 0; t < taps; ++t) {
-                        xp[t] = base + offs[t];
+                    if (pairs == 5) {   /* 3x3 */
+                        dw_x86_acc(1, base, offs, xp, 5, ch, wp, in_offset, acc);
+                    } else {
+                        dw_x86_acc(1, base, offs, xp, pairs, ch, wp, in_offset, acc);
                     }
                 } else {
                     dw_x86_border(p, in_b, iy0, ix0, pad, xp);
-                }
-                int32_t c = 0;
-                for (; c < c16; c += 16) {
-                    __m128i a[4];
-                    a[0] = a[1] = a[2] = a[3] = _mm_setzero_si128();
-                    for (int32_t j = 0; j < pairs; ++j) {
-                        dw_x86_pair16(xp[2 * j] + c, xp[2 * j + 1] + c,
-                                      wp + ((size_t)j * ch + c) * 2, off, a);
-                    }
-                    for (int32_t i = 0; i < 4; ++i) {
-                        _mm_storeu_si128((__m128i *)(void *)(acc + c + 4 * i), a[i]);
-                    }
-                }
-                if (c < c8) {
-                    __m128i a[2];
-                    a[0] = a[1] = _mm_setzero_si128();
-                    for (int32_t j = 0; j < pairs; ++j) {
-                        dw_x86_pair8(xp[2 * j] + c, xp[2 * j + 1] + c,
-                                     wp + ((size_t)j * ch + c) * 2, off, a);
-                    }
-                    _mm_storeu_si128((__m128i *)(void *)(acc + c), a[0]);
-                    _mm_storeu_si128((__m128i *)(void *)(acc + c + 4), a[1]);
-                    c += 8;
-                }
-                for (; c < ch; ++c) {
-                    int32_t s = 0;
-                    for (int32_t j = 0; j < pairs; ++j) {
-                        const int16_t *w = wp + ((size_t)j * ch + c) * 2;
-                        s += (xp[2 * j][c] + in_offset) * w[0] +
-                             (xp[2 * j + 1][c] + in_offset) * w[1];
-                    }
-                    acc[c] = s;
+                    dw_x86_acc(0, NULL, offs, xp, pairs, ch, wp, in_offset, acc);
                 }
                 if (p->small_acc) {
                     tflm_requantize_run_prep_sse2(&q, acc, bias, 0, ch, out);

@@ -47,9 +47,10 @@ static void fc_reference_row(const tflm_fully_connected_params_t *p, const int8_
 #if TFLM_PY_USE_SSE2
 /* ---- the x86 path (SSE2, the x86-64 baseline), no weight zero point: the input row is
  * widened once to int16 with the input offset added; per block of four filters each group
- * of 8 weights is widened and multiplied in with PMADDWD (four int32 accumulators in
- * registers, summed across lanes at the end), the depth's last (< 8) values in scalar C;
- * up to FC_X86_CHUNK outputs are then requantised at once (tflm_requantize_run). */
+ * of 16 weights is widened (sign mask and two unpacks) and multiplied in with PMADDWD (four
+ * int32 accumulators in registers, summed across lanes at the end), a last group of 8 the
+ * same way, the depth's last (< 8) values in scalar C; up to FC_X86_CHUNK outputs are then
+ * requantised at once (tflm_requantize_run_prep_sse2 with the operands prepared once). */
 #define FC_X86_DEPTH 2048   /* the widened row lives on the stack */
 #define FC_X86_CHUNK 64
 
@@ -136,7 +137,7 @@ static void fc_x86_row(const tflm_fully_connected_params_t *p, const int8_t *x,
     for (int32_t k = d16; k < depth; ++k) {
         xw[k] = (int16_t)(x[k] + p->input_offset);
     }
-    int32_t pk[TFLM_RQ_PREP_MAX];
+    int32_t pk[4 * TFLM_RQ_PREP_MAX];
     tflm_rq_prep_t q;
     const int prep = p->small_acc && p->output_depth <= TFLM_RQ_PREP_MAX;
     tflm_rq_prepare_sse2(&r, prep ? p->output_depth : 0, pk, &q);

@@ -1,7 +1,8 @@
 """The x86 (SSE2) fast paths' edges against TFLM exactly, host build under ASan/UBSan:
 CONV_2D's windows widened straight from the input (padding, dilation, depth tails of 1..7
 values read through a last PMADDWD step, filter counts not a multiple of 4, depths past 512
-up to the path's 1152 and beyond it), DEPTHWISE_CONV_2D's tap-pair path (odd tap counts,
+up to the path's 1152 and beyond it; small depths with few filters, output channels in the
+lanes), DEPTHWISE_CONV_2D's tap-pair path (odd tap counts,
 channel counts around 8 and 16, borders, strides, dilation, filters past its 25 taps and
 channels past its 1024: the portable loops), and the requantisation prepared once per layer
 (per-tensor and per-channel, scales spread over many powers of two, accumulators past 2^30
@@ -61,6 +62,10 @@ CONV = [
     ((1, 3, 5, 31), 7, 1, 1, {"fused_activation_function": "RELU6"}),
     ((1, 3, 5, 33), 13, 1, 1, {}),
     ((2, 2, 3, 6), 9, 1, 1, {"stride_h": 2, "stride_w": 2, "padding": "VALID"}),
+    # depths below 8 with more than 16 filters: the last step's rows near the array's end
+    ((1, 3, 3, 1), 20, 1, 1, {}),
+    ((1, 3, 3, 3), 17, 1, 1, {}),
+    ((1, 2, 3, 5), 24, 1, 1, {"per_channel": False}),
     # windows at the border, strides, dilation, odd depths (3x3x3 = 27)
     ((1, 7, 9, 3), 8, 3, 3, {"stride_h": 2, "stride_w": 2}),
     ((1, 6, 6, 5), 6, 3, 3, {"dilation_h_factor": 2, "dilation_w_factor": 2}),
@@ -78,6 +83,12 @@ CONV = [
     ((1, 3, 4, 8), 6, 3, 3, {"big_bias": True, "out_scale": 2e5}),
     ((1, 3, 4, 8), 6, 3, 3, {"per_channel": False, "scale_span": (0.9, 0.9),
                              "out_scale": 1e-4}),
+    # small depth, few filters: output channels in the lanes (depth <= 32, <= 16 filters)
+    ((1, 3, 4, 2), 6, 3, 3, {"big_bias": True, "out_scale": 2e5}),
+    ((2, 4, 4, 32), 13, 1, 1, {"scale_span": (2.0 ** -20, 1.0), "out_scale": 0.001}),
+    ((1, 5, 5, 1), 16, 3, 3, {"per_channel": False, "in_zp": -128}),
+    ((1, 6, 5, 3), 11, 3, 3, {"stride_h": 2, "stride_w": 2, "padding": "VALID",
+                              "fused_activation_function": "RELU"}),
 ]
 
 DEPTHWISE = [
