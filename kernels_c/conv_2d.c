@@ -10,17 +10,19 @@
  * own and never overlaps input or output.
  *
  * Paths:
- * - grouped convolution (filter_c < input_c), or no scratch and a filter other than 1x1:
- *   the reference loop; no scratch and a 1x1 filter: the portable path (any target).
- * - portable (the spec, and the x86 fast path), groups == 1: per output pixel the window is
+ * - grouped convolution (filter_c < input_c): the reference loop. Off x86, no scratch and a
+ *   filter other than 1x1: the reference loop too; no scratch and a 1x1 filter: the
+ *   portable path.
+ * - portable (the spec), groups == 1: per output pixel the window is
  *   gathered into an int8 patch (im2col; taps outside the image hold the input zero point,
  *   which the offset turns into 0, so the sum equals the reference's sum over valid taps;
  *   a 1x1 filter reads the input pixel in place), then a GEMM row: four filters share one
  *   pass over the patch, (int16)(x + input_offset) * w accumulated in int32 over a trip count
  *   that is a multiple of 16 (gcc -O2 vectorises it with PMADDWD).
  * - x86 (SSE2, the x86-64 baseline; off with -DTFLM_PY_PORTABLE), groups == 1, depth up to
- *   CONV_X86_DEPTH: two pixels per pass of the weights with PMADDWD intrinsics and the
- *   SSE2 run requantisation, see conv_x86.
+ *   CONV_X86_DEPTH, with or without scratch: two pixels' windows widened straight from the
+ *   input, one pass of the weights with PMADDWD intrinsics for both, and the requantisation
+ *   prepared once per layer, see conv_x86.
  * - DSP (Cortex-M4/M7/M33, TFLM_PY_USE_DSP), groups == 1: four pixels' windows are widened
  *   to int16 with the offset added (SXTAB16, in the pair order SXTB16 gives the weights;
  *   taps outside the image become 0), straight from the input when its depth is a multiple
@@ -178,19 +180,36 @@ static void conv_portable(const tflm_conv_2d_params_t *p, const tflm_rq_t *r,
 
 #if TFLM_PY_USE_SSE2
 /* ---- the x86 path (SSE2, the x86-64 baseline), groups == 1: two output pixels at a time.
- * Their windows (in place for a 1x1 filter, else through the int8 patch in scratch) are
- * widened once to int16 with the input offset added; then per block of four filters each
- * group of 8 weights is widened once and multiplied into both pixels with PMADDWD (16 MACs
- * in 7 instructions), eight int32 accumulators in registers, summed across lanes at the end;
- * the depth's last (< 8) values in scalar C. Accumulators of up to CONV_CHUNK channels are
- * then requantised per pixel (tflm_requantize_run). Memory-order contract: both windows are
- * read before either pixel is written. */
-#define CONV_X86_DEPTH 512   /* the widened windows live on the stack */
+ * Their windows are widened once to int16 with the input offset added, straight from the
+ * input (taps outside the image become 0, as the reference skips them) and zero-padded to a
+ * multiple of 8 values; then per block of four filters each group of 8 weights is widened
+ * once and multiplied into both pixels with PMADDWD (16 MACs in 7 instructions), eight
+ * int32 accumulators in registers, summed across lanes at the end. The depth's last (< 8)
+ * values take one more PMADDWD step: the windows' padding is zero, so the weights read past
+ * a filter row (the next row's, never past the end of the filter array) add nothing.
+ * Accumulators of up to CONV_CHUNK channels are then requantised per pixel
+ * (tflm_requantize_run). No scratch. Memory-order contract: both windows are read before
+ * either pixel is written. */
+#define CONV_X86_DEPTH 1152   /* the widened windows live on the stack */
 
 static TFLM_PY_INLINE __m128i conv_w8_sse2(const int8_t *w)
 {
     const __m128i v = _mm_loadl_epi64((const __m128i *)(const void *)w);
     return _mm_srai_epi16(_mm_unpacklo_epi8(v, v), 8);
+}
+
+/* the n (< 8) weights at w widened, zeros after them */
+static TFLM_PY_INLINE __m128i conv_w8_part_sse2(const int8_t *w, int32_t n)
+{
+    int8_t t[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    memcpy(t, w, (size_t)n);
+    return conv_w8_sse2(t);
+}
+
+/* the 8 weights at w, or only the first n (< 8) where 8 would pass w_end */
+static TFLM_PY_INLINE __m128i conv_w8_tail_sse2(const int8_t *w, int32_t n, const int8_t *w_end)
+{
+    return w_end - w >= 8 ? conv_w8_sse2(w) : conv_w8_part_sse2(w, n);
 }
 
 /* (sum a0, sum a1, sum a2, sum a3) */
@@ -201,22 +220,29 @@ static TFLM_PY_INLINE __m128i conv_hsum4_sse2(__m128i a0, __m128i a1, __m128i a2
     return _mm_add_epi32(_mm_unpacklo_epi64(t0, t1), _mm_unpackhi_epi64(t0, t1));
 }
 
-/* acc0[o] / acc1[o] = the dot products of filters o < n (rows of depth int8 at w) with the
- * widened windows x0 / x1 */
+/* acc0[o] / acc1[o] = the dot products of filters o < n (rows of depth int8 at w, the filter
+ * array ending at w_end) with the widened windows x0 / x1 (zero from depth up to the next
+ * multiple of 8) */
 static TFLM_PY_NOINLINE void conv_dot2_sse2(const int16_t *x0, const int16_t *x1,
-                                            const int8_t *w, int32_t depth, int32_t n,
-                                            int32_t *acc0, int32_t *acc1)
+                                            const int8_t *w, const int8_t *w_end,
+                                            int32_t depth, int32_t n, int32_t *acc0,
+                                            int32_t *acc1)
 {
-    const int32_t d8 = depth & ~7;
+    const int32_t d8 = depth & ~7, rest = depth - d8;
+    const int32_t steps = (depth + 7) & ~7;
     int32_t o = 0;
     for (; o + 4 <= n; o += 4) {
         const int8_t *w0 = w + (size_t)o * depth;
         const int8_t *w1 = w0 + depth;
         const int8_t *w2 = w1 + depth;
         const int8_t *w3 = w2 + depth;
+        /* the group's last step may read 8 weights of w3's row from d8 on: inside the
+         * array unless this is its last row */
+        const int32_t full = rest == 0 || w3 + d8 + 8 <= w_end ? steps : d8;
         __m128i a0 = _mm_setzero_si128(), a1 = a0, a2 = a0, a3 = a0;
         __m128i b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-        for (int32_t k = 0; k < d8; k += 8) {
+        int32_t k = 0;
+        for (; k < full; k += 8) {
             const __m128i xa = _mm_loadu_si128((const __m128i *)(const void *)(x0 + k));
             const __m128i xb = _mm_loadu_si128((const __m128i *)(const void *)(x1 + k));
             __m128i v = conv_w8_sse2(w0 + k);
@@ -232,18 +258,25 @@ static TFLM_PY_NOINLINE void conv_dot2_sse2(const int16_t *x0, const int16_t *x1
             a3 = _mm_add_epi32(a3, _mm_madd_epi16(xa, v));
             b3 = _mm_add_epi32(b3, _mm_madd_epi16(xb, v));
         }
+        if (k < steps) {
+            /* a row whose 8 bytes from k would pass the array's end: its rest only */
+            const __m128i xa = _mm_loadu_si128((const __m128i *)(const void *)(x0 + k));
+            const __m128i xb = _mm_loadu_si128((const __m128i *)(const void *)(x1 + k));
+            __m128i v = conv_w8_tail_sse2(w0 + k, rest, w_end);
+            a0 = _mm_add_epi32(a0, _mm_madd_epi16(xa, v));
+            b0 = _mm_add_epi32(b0, _mm_madd_epi16(xb, v));
+            v = conv_w8_tail_sse2(w1 + k, rest, w_end);
+            a1 = _mm_add_epi32(a1, _mm_madd_epi16(xa, v));
+            b1 = _mm_add_epi32(b1, _mm_madd_epi16(xb, v));
+            v = conv_w8_tail_sse2(w2 + k, rest, w_end);
+            a2 = _mm_add_epi32(a2, _mm_madd_epi16(xa, v));
+            b2 = _mm_add_epi32(b2, _mm_madd_epi16(xb, v));
+            v = conv_w8_tail_sse2(w3 + k, rest, w_end);
+            a3 = _mm_add_epi32(a3, _mm_madd_epi16(xa, v));
+            b3 = _mm_add_epi32(b3, _mm_madd_epi16(xb, v));
+        }
         _mm_storeu_si128((__m128i *)(void *)(acc0 + o), conv_hsum4_sse2(a0, a1, a2, a3));
         _mm_storeu_si128((__m128i *)(void *)(acc1 + o), conv_hsum4_sse2(b0, b1, b2, b3));
-        for (int32_t k = d8; k < depth; ++k) {
-            acc0[o] += x0[k] * w0[k];
-            acc0[o + 1] += x0[k] * w1[k];
-            acc0[o + 2] += x0[k] * w2[k];
-            acc0[o + 3] += x0[k] * w3[k];
-            acc1[o] += x1[k] * w0[k];
-            acc1[o + 1] += x1[k] * w1[k];
-            acc1[o + 2] += x1[k] * w2[k];
-            acc1[o + 3] += x1[k] * w3[k];
-        }
     }
     for (; o < n; ++o) {
         const int8_t *w0 = w + (size_t)o * depth;
@@ -257,16 +290,161 @@ static TFLM_PY_NOINLINE void conv_dot2_sse2(const int16_t *x0, const int16_t *x1
     }
 }
 
-static void conv_widen_sse2(const int8_t *x, int32_t depth, int32_t in_offset, int16_t *dst)
+/* dst[k] = x[k] + in_offset (int16), k < n. Steps of 8 may run past n (reading input bytes
+ * before x_end, writing up to 7 values past dst + n, which the caller writes again or
+ * clears afterwards): short rows (few channels) cost one step, not a scalar loop. */
+static void conv_widen_sse2(const int8_t *x, int32_t n, int32_t in_offset, int16_t *dst,
+                            const int8_t *x_end)
 {
-    const int32_t d16 = depth & ~15;   /* a trip count gcc -O2 vectorises */
-    for (int32_t k = 0; k < d16; ++k) {
-        dst[k] = (int16_t)(x[k] + in_offset);
+    const __m128i off = _mm_set1_epi16((int16_t)in_offset);
+    int32_t k = 0;
+    for (; k + 16 <= n; k += 16) {
+        const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(x + k));
+        const __m128i s = _mm_cmpgt_epi8(_mm_setzero_si128(), v);
+        _mm_storeu_si128((__m128i *)(void *)(dst + k),
+                         _mm_add_epi16(_mm_unpacklo_epi8(v, s), off));
+        _mm_storeu_si128((__m128i *)(void *)(dst + k + 8),
+                         _mm_add_epi16(_mm_unpackhi_epi8(v, s), off));
     }
-    for (int32_t k = d16; k < depth; ++k) {
+    for (; k < n && x_end - (x + k) >= 8; k += 8) {
+        _mm_storeu_si128((__m128i *)(void *)(dst + k), _mm_add_epi16(conv_w8_sse2(x + k), off));
+    }
+    for (; k < n; ++k) {
         dst[k] = (int16_t)(x[k] + in_offset);
     }
 }
+
+/* the window of output pixel (oy, ox) widened into dst in filter order (ky, kx, c), 0 for
+ * taps outside the image, zeros after it up to a multiple of 8 values; dst has room for 8
+ * values more (conv_widen_sse2's last step) */
+static TFLM_PY_INLINE void conv_window_sse2(const tflm_conv_2d_params_t *p,
+                                             const int8_t *in_b, int32_t oy, int32_t ox,
+                                             int16_t *dst)
+{
+    const int32_t in_c = p->input_c;
+    const int32_t row_len = p->filter_w * in_c;
+    const int32_t depth = p->filter_h * row_len;
+    const int32_t iy0 = oy * p->stride_h - p->pad_h;
+    const int32_t ix0 = ox * p->stride_w - p->pad_w;
+    const int whole_rows = p->dilation_w == 1 && ix0 >= 0 && ix0 + p->filter_w <= p->input_w;
+    const int8_t *in_end = in_b + (size_t)p->input_h * p->input_w * in_c;
+    int16_t *d = dst;
+    for (int32_t ky = 0; ky < p->filter_h; ++ky) {
+        const int32_t iy = iy0 + ky * p->dilation_h;
+        if (iy < 0 || iy >= p->input_h) {
+            memset(d, 0, (size_t)row_len * sizeof(int16_t));
+        } else {
+            const int8_t *row = in_b + (size_t)iy * p->input_w * in_c;
+            if (whole_rows) {
+                conv_widen_sse2(row + (size_t)ix0 * in_c, row_len, p->input_offset, d, in_end);
+            } else {
+                for (int32_t kx = 0; kx < p->filter_w; ++kx) {
+                    const int32_t ix = ix0 + kx * p->dilation_w;
+                    if (ix < 0 || ix >= p->input_w) {
+                        memset(d + kx * in_c, 0, (size_t)in_c * sizeof(int16_t));
+                    } else {
+                        conv_widen_sse2(row + (size_t)ix * in_c, in_c, p->input_offset,
+                                        d + kx * in_c, in_end);
+                    }
+                }
+            }
+        }
+        d += row_len;
+    }
+    for (int32_t k = depth; k < ((depth + 7) & ~7); ++k) {
+        dst[k] = 0;
+    }
+}
+
+/* ---- x86, small depth (up to CONV_X86_SMALL values, e.g. 3x3x3 or 1x1 over 8 channels):
+ * output channels in the lanes instead of across them, so no lane sums. The filters are
+ * widened and interleaved once per call (pairs of depth values of 4 channels, zero past
+ * depth and past the last channel); per pixel each pair of window values is broadcast and
+ * PMADDWD multiplies it into 4 channels' accumulators, all (up to 16) channels in one pass.
+ * One pixel at a time: its window is read before it is written. */
+#define CONV_X86_SMALL 32       /* depth */
+#define CONV_X86_SMALL_OUT 16   /* output channels (more: conv_x86 is faster) */
+#define CONV_X86_SMALL_W (CONV_X86_SMALL * CONV_X86_SMALL_OUT)   /* interleaved filters */
+
+static int conv_x86_small_ok(const tflm_conv_2d_params_t *p)
+{
+    const int32_t depth = p->filter_h * p->filter_w * p->input_c;
+    const int32_t oc4 = (p->output_c + 3) & ~3;
+    return depth <= CONV_X86_SMALL && oc4 <= CONV_X86_SMALL_OUT;
+}
+
+/* acc[v] (v < NV) += the products of the window pairs xw with 4 channels' pairs each */
+#define CONV_SMALL_PASS(NV)                                                                  \
+    do {                                                                                     \
+        __m128i a[4];                                                                        \
+        for (int32_t v = 0; v < (NV); ++v) {                                                 \
+            a[v] = _mm_setzero_si128();                                                      \
+        }                                                                                    \
+        for (int32_t j = 0; j < pairs; ++j) {                                                \
+            int32_t xv;                                                                      \
+            memcpy(&xv, xw + 2 * j, 4);                                                      \
+            const __m128i xb = _mm_set1_epi32(xv);                                           \
+            const int16_t *wj = wq + ((size_t)j * oc4 + o0) * 2;                            \
+            for (int32_t v = 0; v < (NV); ++v) {                                             \
+                a[v] = _mm_add_epi32(a[v], _mm_madd_epi16(                                   \
+                    xb, _mm_loadu_si128((const __m128i *)(const void *)(wj + 8 * v))));      \
+            }                                                                                \
+        }                                                                                    \
+        for (int32_t v = 0; v < (NV); ++v) {                                                 \
+            _mm_storeu_si128((__m128i *)(void *)(acc + o0 + 4 * v), a[v]);                   \
+        }                                                                                    \
+    } while (0)
+
+static void conv_x86_small(const tflm_conv_2d_params_t *p, const tflm_rq_t *r,
+                           const int8_t *input, const int8_t *filter, const int32_t *bias,
+                           int8_t *output)
+{
+    const int32_t in_c = p->input_c, out_c = p->output_c;
+    const int32_t depth = p->filter_h * p->filter_w * in_c;
+    const int32_t pairs = (depth + 1) / 2, oc4 = (out_c + 3) & ~3;
+    int16_t wq[CONV_X86_SMALL_W];      /* [pair][channel][2] */
+    int16_t xw[CONV_X86_SMALL + 8];
+    int32_t acc[CONV_X86_SMALL_OUT];
+    int32_t pk[4 * CONV_X86_SMALL_OUT];
+    tflm_rq_prep_t q;
+    tflm_rq_prepare_sse2(r, p->small_acc ? out_c : 0, pk, &q);
+    for (int32_t j = 0; j < pairs; ++j) {
+        for (int32_t o = 0; o < oc4; ++o) {
+            for (int32_t h = 0; h < 2; ++h) {
+                const int32_t k = 2 * j + h;
+                wq[((size_t)j * oc4 + o) * 2 + h] =
+                    (o < out_c && k < depth) ? filter[(size_t)o * depth + k] : 0;
+            }
+        }
+    }
+    int8_t *y = output;
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int8_t *in_b = input + (size_t)b * p->input_h * p->input_w * in_c;
+        for (int32_t oy = 0; oy < p->output_h; ++oy) {
+            for (int32_t ox = 0; ox < p->output_w; ++ox) {
+                conv_window_sse2(p, in_b, oy, ox, xw);
+                int32_t o0 = 0;
+                for (; o0 + 16 <= oc4; o0 += 16) {
+                    CONV_SMALL_PASS(4);
+                }
+                if (o0 + 8 <= oc4) {
+                    CONV_SMALL_PASS(2);
+                    o0 += 8;
+                }
+                if (o0 < oc4) {
+                    CONV_SMALL_PASS(1);
+                }
+                if (p->small_acc) {
+                    tflm_requantize_run_prep_sse2(&q, acc, bias, 0, out_c, y);
+                } else {
+                    tflm_requantize_run(r, 0, acc, bias, 0, out_c, y);
+                }
+                y += out_c;
+            }
+        }
+    }
+}
+#undef CONV_SMALL_PASS
 
 static int conv_x86_ok(const tflm_conv_2d_params_t *p)
 {
@@ -274,15 +452,18 @@ static int conv_x86_ok(const tflm_conv_2d_params_t *p)
 }
 
 static void conv_x86(const tflm_conv_2d_params_t *p, const tflm_rq_t *r, const int8_t *input,
-                     const int8_t *filter, const int32_t *bias, int8_t *output, int8_t *scratch)
+                     const int8_t *filter, const int32_t *bias, int8_t *output)
 {
     const int32_t in_c = p->input_c, out_c = p->output_c;
     const int32_t depth = p->filter_h * p->filter_w * in_c;
-    const int is_1x1 = p->filter_h == 1 && p->filter_w == 1 && p->pad_h == 0 && p->pad_w == 0;
-    const int8_t pad_value = (int8_t)(-p->input_offset);
+    const int8_t *w_end = filter + (size_t)out_c * depth;
     const int32_t pixels = p->output_h * p->output_w;
-    int16_t xw[2][CONV_X86_DEPTH];
+    int16_t xw[2][CONV_X86_DEPTH + 8];
     int32_t acc[2][CONV_CHUNK];
+    int32_t pk[4 * TFLM_RQ_PREP_MAX];
+    tflm_rq_prep_t q;
+    const int prep = p->small_acc && out_c <= TFLM_RQ_PREP_MAX;
+    tflm_rq_prepare_sse2(r, prep ? out_c : 0, pk, &q);
     int8_t *y = output;
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *in_b = input + (size_t)b * p->input_h * p->input_w * in_c;
@@ -291,20 +472,20 @@ static void conv_x86(const tflm_conv_2d_params_t *p, const tflm_rq_t *r, const i
             for (int32_t i = 0; i < 2; ++i) {
                 /* an odd last pixel: the second lane repeats it, its results unused */
                 const int32_t q = px + (i < count ? i : 0);
-                const int32_t oy = q / p->output_w, ox = q % p->output_w;
-                const int8_t *x = is_1x1
-                    ? in_b + ((size_t)oy * p->stride_h * p->input_w +
-                              (size_t)ox * p->stride_w) * in_c
-                    : conv_patch(p, in_b, oy, ox, scratch, pad_value);
-                conv_widen_sse2(x, depth, p->input_offset, xw[i]);
+                conv_window_sse2(p, in_b, q / p->output_w, q % p->output_w, xw[i]);
             }
             for (int32_t o0 = 0; o0 < out_c; o0 += CONV_CHUNK) {
                 const int32_t n = TFLM_MIN(CONV_CHUNK, out_c - o0);
-                conv_dot2_sse2(xw[0], xw[1], filter + (size_t)o0 * depth, depth, n, acc[0],
-                               acc[1]);
+                conv_dot2_sse2(xw[0], xw[1], filter + (size_t)o0 * depth, w_end, depth, n,
+                               acc[0], acc[1]);
                 for (int32_t i = 0; i < count; ++i) {
-                    tflm_requantize_run(r, p->small_acc, acc[i], bias, o0, n,
-                                        y + (size_t)i * out_c + o0);
+                    if (prep) {
+                        tflm_requantize_run_prep_sse2(&q, acc[i], bias, o0, n,
+                                                      y + (size_t)i * out_c + o0);
+                    } else {
+                        tflm_requantize_run(r, p->small_acc, acc[i], bias, o0, n,
+                                            y + (size_t)i * out_c + o0);
+                    }
                 }
             }
             y += (size_t)count * out_c;
@@ -725,16 +906,21 @@ void tflm_conv_2d_s8(const tflm_conv_2d_params_t *p, const int8_t *input,
     r.act_min = p->act_min;
     r.act_max = p->act_max;
     const int is_1x1 = p->filter_h == 1 && p->filter_w == 1 && p->pad_h == 0 && p->pad_w == 0;
+#if TFLM_PY_USE_SSE2
+    /* the x86 path widens the windows itself: it needs no scratch */
+    if (p->filter_c == p->input_c && conv_x86_small_ok(p)) {
+        conv_x86_small(p, &r, input, filter, bias, output);
+        return;
+    }
+    if (p->filter_c == p->input_c && conv_x86_ok(p)) {
+        conv_x86(p, &r, input, filter, bias, output);
+        return;
+    }
+#endif
     if (p->filter_c != p->input_c || (scratch == NULL && !is_1x1)) {
         conv_reference(p, &r, input, filter, bias, output);
         return;
     }
-#if TFLM_PY_USE_SSE2
-    if (conv_x86_ok(p)) {
-        conv_x86(p, &r, input, filter, bias, output, scratch);
-        return;
-    }
-#endif
     if (scratch == NULL) {   /* 1x1 without scratch: the portable GEMM reads pixels in place */
         conv_portable(p, &r, input, filter, bias, output, scratch);
         return;

@@ -11,7 +11,9 @@
  *
  * Paths (all of them visit only the valid taps of each output pixel, for any filter size,
  * stride, dilation and padding):
- * - portable (the spec, and the x86 fast path): up to 64 output channels at a time (a
+ * - x86 (SSE2; off with -DTFLM_PY_PORTABLE), depth_multiplier 1, up to DW_X86_TAPS taps and
+ *   DW_X86_CH channels: taps in pairs, 16 channels per PMADDWD step, see dw_x86.
+ * - portable (the spec, and x86 otherwise): up to 64 output channels at a time (a
  *   multiple of 16) accumulate (int16)(x + input_offset) * w into int32 lanes, tap after tap,
  *   channels innermost: a loop gcc -O2 vectorises on x86. depth_multiplier 1 reads the
  *   same channels of the input, depth_multiplier > 1 broadcasts one input value over the
@@ -467,6 +469,183 @@ static TFLM_PY_NOINLINE void dw_dsp_pixel(const tflm_depthwise_conv_2d_params_t 
 }
 #endif /* TFLM_PY_USE_DSP */
 
+#if TFLM_PY_USE_SSE2
+/* ---- the x86 path (SSE2), depth_multiplier 1, up to DW_X86_TAPS taps: one output pixel at
+ * a time, channels innermost. The taps are taken in pairs (the last one of an odd count
+ * paired with a zero weight); the weights of each pair are widened to int16 and interleaved
+ * per channel once per call, so PMADDWD multiplies one pair of taps for 4 channels: per tap
+ * pair, 16 channels of both taps' inputs are interleaved byte-wise, widened, offset and
+ * multiplied in 4 PMADDWD (32 MACs in about 24 instructions). Taps outside the image read
+ * a row of the input zero point (which the offset turns into 0: the reference skips those
+ * taps, a zero adds nothing). The last (< 8) channels in scalar C. All channels of the pixel
+ * are then requantised in one run (tflm_requantize_run). No scratch; memory-order contract:
+ * each pixel's window is read before the pixel is written. */
+#define DW_X86_TAPS 25          /* filter taps (5x5) */
+#define DW_X86_CH 1024          /* channels */
+
+static int dw_x86_ok(const tflm_depthwise_conv_2d_params_t *p)
+{
+    return p->depth_multiplier == 1 && p->filter_h * p->filter_w <= DW_X86_TAPS &&
+           p->output_c <= DW_X86_CH;
+}
+
+/* 16 channels of one tap pair: acc0..acc3 (channels 0-3, .., 12-15) += (x0 + off) * w0 +
+ * (x1 + off) * w1, wp the pair's interleaved int16 weights of these channels */
+static TFLM_PY_INLINE void dw_x86_pair16(const int8_t *x0, const int8_t *x1, const int16_t *wp,
+                                         __m128i off, __m128i *acc)
+{
+    const __m128i a = _mm_loadu_si128((const __m128i *)(const void *)x0);
+    const __m128i b = _mm_loadu_si128((const __m128i *)(const void *)x1);
+    const __m128i lo = _mm_unpacklo_epi8(a, b);
+    const __m128i hi = _mm_unpackhi_epi8(a, b);
+    const __m128i v0 = _mm_add_epi16(_mm_srai_epi16(_mm_unpacklo_epi8(lo, lo), 8), off);
+    const __m128i v1 = _mm_add_epi16(_mm_srai_epi16(_mm_unpackhi_epi8(lo, lo), 8), off);
+    const __m128i v2 = _mm_add_epi16(_mm_srai_epi16(_mm_unpacklo_epi8(hi, hi), 8), off);
+    const __m128i v3 = _mm_add_epi16(_mm_srai_epi16(_mm_unpackhi_epi8(hi, hi), 8), off);
+    const __m128i *w = (const __m128i *)(const void *)wp;
+    acc[0] = _mm_add_epi32(acc[0], _mm_madd_epi16(v0, _mm_loadu_si128(w)));
+    acc[1] = _mm_add_epi32(acc[1], _mm_madd_epi16(v1, _mm_loadu_si128(w + 1)));
+    acc[2] = _mm_add_epi32(acc[2], _mm_madd_epi16(v2, _mm_loadu_si128(w + 2)));
+    acc[3] = _mm_add_epi32(acc[3], _mm_madd_epi16(v3, _mm_loadu_si128(w + 3)));
+}
+
+/* the same for 8 channels (acc0, acc1) */
+static TFLM_PY_INLINE void dw_x86_pair8(const int8_t *x0, const int8_t *x1, const int16_t *wp,
+                                        __m128i off, __m128i *acc)
+{
+    const __m128i a = _mm_loadl_epi64((const __m128i *)(const void *)x0);
+    const __m128i b = _mm_loadl_epi64((const __m128i *)(const void *)x1);
+    const __m128i lo = _mm_unpacklo_epi8(a, b);
+    const __m128i v0 = _mm_add_epi16(_mm_srai_epi16(_mm_unpacklo_epi8(lo, lo), 8), off);
+    const __m128i v1 = _mm_add_epi16(_mm_srai_epi16(_mm_unpackhi_epi8(lo, lo), 8), off);
+    const __m128i *w = (const __m128i *)(const void *)wp;
+    acc[0] = _mm_add_epi32(acc[0], _mm_madd_epi16(v0, _mm_loadu_si128(w)));
+    acc[1] = _mm_add_epi32(acc[1], _mm_madd_epi16(v1, _mm_loadu_si128(w + 1)));
+}
+
+/* the tap inputs of a window that crosses the image border: `pad` outside it */
+static TFLM_PY_NOINLINE void dw_x86_border(const tflm_depthwise_conv_2d_params_t *p,
+                                           const int8_t *in_b, int32_t iy0, int32_t ix0,
+                                           const int8_t *pad, const int8_t **xp)
+{
+    const int32_t ch = p->output_c, k_w = p->filter_w;
+    for (int32_t ky = 0; ky < p->filter_h; ++ky) {
+        const int32_t iy = iy0 + ky * p->dilation_h;
+        for (int32_t kx = 0; kx < k_w; ++kx) {
+            const int32_t ix = ix0 + kx * p->dilation_w;
+            const int inside = iy >= 0 && iy < p->input_h && ix >= 0 && ix < p->input_w;
+            xp[ky * k_w + kx] = inside ? in_b + ((size_t)iy * p->input_w + (size_t)ix) * ch
+                                       : pad;
+        }
+    }
+}
+
+/* acc[c] for all channels of one pixel: tap t reads base + offs[t] (inner: a window inside
+ * the image, written out when pairs is a constant) or xp[t] */
+static TFLM_PY_INLINE void dw_x86_acc(int inner, const int8_t *base, const size_t *offs,
+                                      const int8_t *const *xp, int32_t pairs, int32_t ch,
+                                      const int16_t *wp, int32_t in_offset, int32_t *acc)
+{
+    const int32_t c16 = ch & ~15, c8 = ch & ~7;
+    const __m128i off = _mm_set1_epi16((int16_t)in_offset);
+#define DW_X86_TAP(t) (inner ? base + offs[t] : xp[t])
+    int32_t c = 0;
+    for (; c < c16; c += 16) {
+        __m128i a[4];
+        a[0] = a[1] = a[2] = a[3] = _mm_setzero_si128();
+        for (int32_t j = 0; j < pairs; ++j) {
+            dw_x86_pair16(DW_X86_TAP(2 * j) + c, DW_X86_TAP(2 * j + 1) + c,
+                          wp + ((size_t)j * ch + c) * 2, off, a);
+        }
+        for (int32_t i = 0; i < 4; ++i) {
+            _mm_storeu_si128((__m128i *)(void *)(acc + c + 4 * i), a[i]);
+        }
+    }
+    if (c < c8) {
+        __m128i a[2];
+        a[0] = a[1] = _mm_setzero_si128();
+        for (int32_t j = 0; j < pairs; ++j) {
+            dw_x86_pair8(DW_X86_TAP(2 * j) + c, DW_X86_TAP(2 * j + 1) + c,
+                         wp + ((size_t)j * ch + c) * 2, off, a);
+        }
+        _mm_storeu_si128((__m128i *)(void *)(acc + c), a[0]);
+        _mm_storeu_si128((__m128i *)(void *)(acc + c + 4), a[1]);
+        c += 8;
+    }
+    for (; c < ch; ++c) {
+        int32_t s = 0;
+        for (int32_t j = 0; j < pairs; ++j) {
+            const int16_t *w = wp + ((size_t)j * ch + c) * 2;
+            s += (DW_X86_TAP(2 * j)[c] + in_offset) * w[0] +
+                 (DW_X86_TAP(2 * j + 1)[c] + in_offset) * w[1];
+        }
+        acc[c] = s;
+    }
+#undef DW_X86_TAP
+}
+
+static void dw_x86(const tflm_depthwise_conv_2d_params_t *p, const tflm_rq_t *r,
+                   const int8_t *input, const int8_t *filter, const int32_t *bias,
+                   int8_t *output)
+{
+    const int32_t ch = p->output_c, k_h = p->filter_h, k_w = p->filter_w;
+    const int32_t taps = k_h * k_w, pairs = (taps + 1) / 2;
+    const int32_t in_offset = p->input_offset;
+    int16_t wp[(DW_X86_TAPS + 1) * DW_X86_CH];   /* [pair][channel][2] */
+    int8_t pad[DW_X86_CH];                       /* the input zero point */
+    int32_t acc[DW_X86_CH];
+    const int8_t *xp[DW_X86_TAPS + 1];
+    for (int32_t j = 0; j < pairs; ++j) {
+        for (int32_t c = 0; c < ch; ++c) {
+            const int32_t t1 = 2 * j + 1;
+            wp[((size_t)j * ch + c) * 2] = filter[(size_t)(2 * j) * ch + c];
+            wp[((size_t)j * ch + c) * 2 + 1] = t1 < taps ? filter[(size_t)t1 * ch + c] : 0;
+        }
+    }
+    size_t offs[DW_X86_TAPS + 1];   /* tap t's input bytes from the window origin */
+    for (int32_t ky = 0; ky < k_h; ++ky) {
+        for (int32_t kx = 0; kx < k_w; ++kx) {
+            offs[ky * k_w + kx] = ((size_t)ky * p->dilation_h * p->input_w +
+                                   (size_t)kx * p->dilation_w) * ch;
+        }
+    }
+    offs[taps] = 0;   /* the zero-weight tap of an odd count: any bytes of the window */
+    memset(pad, (int8_t)(-in_offset), (size_t)ch);
+    xp[taps] = pad;
+    int32_t pk[4 * DW_X86_CH];
+    tflm_rq_prep_t q;
+    tflm_rq_prepare_sse2(r, ch, pk, &q);
+    int8_t *out = output;
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int8_t *in_b = input + (size_t)b * p->input_h * p->input_w * ch;
+        for (int32_t oy = 0; oy < p->output_h; ++oy) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_h;
+            for (int32_t ox = 0; ox < p->output_w; ++ox) {
+                const int32_t ix0 = ox * p->stride_w - p->pad_w;
+                if (iy0 >= 0 && iy0 + (k_h - 1) * p->dilation_h < p->input_h && ix0 >= 0 &&
+                    ix0 + (k_w - 1) * p->dilation_w < p->input_w) {
+                    const int8_t *base = in_b + ((size_t)iy0 * p->input_w + (size_t)ix0) * ch;
+                    if (pairs == 5) {   /* 3x3 */
+                        dw_x86_acc(1, base, offs, xp, 5, ch, wp, in_offset, acc);
+                    } else {
+                        dw_x86_acc(1, base, offs, xp, pairs, ch, wp, in_offset, acc);
+                    }
+                } else {
+                    dw_x86_border(p, in_b, iy0, ix0, pad, xp);
+                    dw_x86_acc(0, NULL, offs, xp, pairs, ch, wp, in_offset, acc);
+                }
+                if (p->small_acc) {
+                    tflm_requantize_run_prep_sse2(&q, acc, bias, 0, ch, out);
+                } else {
+                    tflm_requantize_run(r, 0, acc, bias, 0, ch, out);
+                }
+                out += ch;
+            }
+        }
+    }
+}
+#endif /* TFLM_PY_USE_SSE2 */
+
 void tflm_depthwise_conv_2d_s8(const tflm_depthwise_conv_2d_params_t *p, const int8_t *input,
                                const int8_t *filter, const int32_t *bias, int8_t *output)
 {
@@ -491,6 +670,12 @@ void tflm_depthwise_conv_2d_s8(const tflm_depthwise_conv_2d_params_t *p, const i
     rd.small_acc = p->small_acc;
 #endif
     int8_t *out = output;
+#if TFLM_PY_USE_SSE2
+    if (dw_x86_ok(p)) {
+        dw_x86(p, &r, input, filter, bias, output);
+        return;
+    }
+#endif
 #if !TFLM_PY_USE_DSP
     const int32_t blk = dw_row_block(p);
     if (blk > 0) {

@@ -47,9 +47,10 @@ static void fc_reference_row(const tflm_fully_connected_params_t *p, const int8_
 #if TFLM_PY_USE_SSE2
 /* ---- the x86 path (SSE2, the x86-64 baseline), no weight zero point: the input row is
  * widened once to int16 with the input offset added; per block of four filters each group
- * of 8 weights is widened and multiplied in with PMADDWD (four int32 accumulators in
- * registers, summed across lanes at the end), the depth's last (< 8) values in scalar C;
- * up to FC_X86_CHUNK outputs are then requantised at once (tflm_requantize_run). */
+ * of 16 weights is widened (sign mask and two unpacks) and multiplied in with PMADDWD (four
+ * int32 accumulators in registers, summed across lanes at the end), a last group of 8 the
+ * same way, the depth's last (< 8) values in scalar C; up to FC_X86_CHUNK outputs are then
+ * requantised at once (tflm_requantize_run_prep_sse2 with the operands prepared once). */
 #define FC_X86_DEPTH 2048   /* the widened row lives on the stack */
 #define FC_X86_CHUNK 64
 
@@ -59,10 +60,19 @@ static TFLM_PY_INLINE __m128i fc_w8_sse2(const int8_t *w)
     return _mm_srai_epi16(_mm_unpacklo_epi8(v, v), 8);
 }
 
+/* a += the products of the 16 int16 inputs xl, xh with the 16 weights at w */
+static TFLM_PY_INLINE __m128i fc_mac16_sse2(__m128i a, __m128i xl, __m128i xh, const int8_t *w)
+{
+    const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)w);
+    const __m128i s = _mm_cmpgt_epi8(_mm_setzero_si128(), v);
+    a = _mm_add_epi32(a, _mm_madd_epi16(xl, _mm_unpacklo_epi8(v, s)));
+    return _mm_add_epi32(a, _mm_madd_epi16(xh, _mm_unpackhi_epi8(v, s)));
+}
+
 static TFLM_PY_NOINLINE void fc_dot_sse2(const int16_t *x, const int8_t *w, int32_t depth,
                                          int32_t n, int32_t *acc)
 {
-    const int32_t d8 = depth & ~7;
+    const int32_t d16 = depth & ~15, d8 = depth & ~7;
     int32_t o = 0;
     for (; o + 4 <= n; o += 4) {
         const int8_t *w0 = w + (size_t)o * depth;
@@ -70,7 +80,16 @@ static TFLM_PY_NOINLINE void fc_dot_sse2(const int16_t *x, const int8_t *w, int3
         const int8_t *w2 = w1 + depth;
         const int8_t *w3 = w2 + depth;
         __m128i a0 = _mm_setzero_si128(), a1 = a0, a2 = a0, a3 = a0;
-        for (int32_t k = 0; k < d8; k += 8) {
+        int32_t k = 0;
+        for (; k < d16; k += 16) {
+            const __m128i xl = _mm_loadu_si128((const __m128i *)(const void *)(x + k));
+            const __m128i xh = _mm_loadu_si128((const __m128i *)(const void *)(x + k + 8));
+            a0 = fc_mac16_sse2(a0, xl, xh, w0 + k);
+            a1 = fc_mac16_sse2(a1, xl, xh, w1 + k);
+            a2 = fc_mac16_sse2(a2, xl, xh, w2 + k);
+            a3 = fc_mac16_sse2(a3, xl, xh, w3 + k);
+        }
+        if (k < d8) {
             const __m128i xv = _mm_loadu_si128((const __m128i *)(const void *)(x + k));
             a0 = _mm_add_epi32(a0, _mm_madd_epi16(xv, fc_w8_sse2(w0 + k)));
             a1 = _mm_add_epi32(a1, _mm_madd_epi16(xv, fc_w8_sse2(w1 + k)));
@@ -81,7 +100,7 @@ static TFLM_PY_NOINLINE void fc_dot_sse2(const int16_t *x, const int8_t *w, int3
         const __m128i t1 = _mm_add_epi32(_mm_unpacklo_epi32(a2, a3), _mm_unpackhi_epi32(a2, a3));
         _mm_storeu_si128((__m128i *)(void *)(acc + o),
                          _mm_add_epi32(_mm_unpacklo_epi64(t0, t1), _mm_unpackhi_epi64(t0, t1)));
-        for (int32_t k = d8; k < depth; ++k) {
+        for (k = d8; k < depth; ++k) {
             acc[o] += x[k] * w0[k];
             acc[o + 1] += x[k] * w1[k];
             acc[o + 2] += x[k] * w2[k];
@@ -118,10 +137,18 @@ static void fc_x86_row(const tflm_fully_connected_params_t *p, const int8_t *x,
     for (int32_t k = d16; k < depth; ++k) {
         xw[k] = (int16_t)(x[k] + p->input_offset);
     }
+    int32_t pk[4 * TFLM_RQ_PREP_MAX];
+    tflm_rq_prep_t q;
+    const int prep = p->small_acc && p->output_depth <= TFLM_RQ_PREP_MAX;
+    tflm_rq_prepare_sse2(&r, prep ? p->output_depth : 0, pk, &q);
     for (int32_t o0 = 0; o0 < p->output_depth; o0 += FC_X86_CHUNK) {
         const int32_t n = TFLM_MIN(FC_X86_CHUNK, p->output_depth - o0);
         fc_dot_sse2(xw, filter + (size_t)o0 * depth, depth, n, acc);
-        tflm_requantize_run(&r, p->small_acc, acc, bias, o0, n, y + o0);
+        if (prep) {
+            tflm_requantize_run_prep_sse2(&q, acc, bias, o0, n, y + o0);
+        } else {
+            tflm_requantize_run(&r, p->small_acc, acc, bias, o0, n, y + o0);
+        }
     }
 }
 #endif /* TFLM_PY_USE_SSE2 */

@@ -601,4 +601,139 @@ static TFLM_PY_NOINLINE void tflm_requantize_run(const tflm_rq_t *r, int32_t sma
     }
 }
 
+#if TFLM_PY_USE_SSE2
+/* ---- x86: requantisation with its per-channel operands prepared once per layer ----------
+ * tflm_rq_prepare_sse2 lays out what tflm_rq4_sse2 derives from the multipliers and shifts
+ * on every call: per channel c (channels [0, n)) the lane factor pk = 2^(32 + shift), m + 1,
+ * and for even c the odd neighbours' m and pk (the operands PMULUDQ reads for lanes 1 and
+ * 3). tflm_requantize_run_prep_sse2 is then tflm_requantize_run for small_acc layers,
+ * inlined into the kernel's loop (its constants stay in registers). */
+#define TFLM_RQ_PREP_MAX 2048   /* channels a kernel prepares on its stack */
+
+typedef struct {
+    const tflm_rq_t *r;
+    const int32_t *m;        /* per channel (r->per_channel), else NULL */
+    const int32_t *pk, *m1, *mo, *pko;
+    __m128i vm, vpk, vm1, vmo, vpko;   /* per tensor */
+    __m128i c1, lo, hi;
+} tflm_rq_prep_t;
+
+/* 2^(32 + shift) for shift in [-31, -1] (small_acc layers; 0 for others, never used) */
+static TFLM_PY_INLINE int32_t tflm_rq_pk_sse2(int32_t shift)
+{
+    return shift < 0 && shift >= -31 ? (int32_t)(1u << (32 + shift)) : 0;
+}
+
+/* buf: 4 * n int32 */
+static TFLM_PY_INLINE void tflm_rq_prepare_sse2(const tflm_rq_t *r, int32_t n, int32_t *buf,
+                                                tflm_rq_prep_t *q)
+{
+    const int32_t m0 = r->multipliers[0], pk0 = tflm_rq_pk_sse2(r->shifts[0]);
+    q->r = r;
+    q->m = NULL;
+    q->pk = q->m1 = q->mo = q->pko = NULL;
+    q->vm = _mm_set1_epi32(m0);
+    q->vpk = _mm_set1_epi32(pk0);
+    q->vm1 = _mm_set1_epi32((int32_t)((uint32_t)m0 + 1u));
+    q->vmo = q->vm;
+    q->vpko = q->vpk;
+    q->c1 = _mm_set1_epi32(1 + 2 * r->output_offset);
+    q->lo = _mm_set1_epi16((int16_t)r->act_min);
+    q->hi = _mm_set1_epi16((int16_t)r->act_max);
+    if (r->per_channel) {
+        int32_t *pk = buf, *m1 = buf + n, *mo = buf + 2 * (size_t)n, *pko = buf + 3 * (size_t)n;
+        for (int32_t c = 0; c < n; ++c) {
+            pk[c] = tflm_rq_pk_sse2(r->shifts[c]);
+            m1[c] = (int32_t)((uint32_t)r->multipliers[c] + 1u);
+        }
+        for (int32_t c = 0; c < n; ++c) {
+            const int32_t odd = (c & 1) == 0 && c + 1 < n;
+            mo[c] = odd ? r->multipliers[c + 1] : 0;
+            pko[c] = odd ? pk[c + 1] : 0;
+        }
+        q->m = r->multipliers;
+        q->pk = pk;
+        q->m1 = m1;
+        q->mo = mo;
+        q->pko = pko;
+    }
+}
+
+static TFLM_PY_INLINE __m128i tflm_rq_ld4(const int32_t *p)
+{
+    return _mm_loadu_si128((const __m128i *)(const void *)p);
+}
+
+/* tflm_rq4_sse2 with the prepared operands, then the last rounding bit and the offset: the
+ * 4 int32 results for channels oc .. oc + 3 from x (bias added) */
+static TFLM_PY_INLINE __m128i tflm_rq4_prep_sse2(const tflm_rq_prep_t *q, __m128i x,
+                                                 int32_t oc)
+{
+    __m128i m = q->vm, pk = q->vpk, m1 = q->vm1, mo = q->vmo, pko = q->vpko;
+    if (q->m != NULL) {
+        m = tflm_rq_ld4(q->m + oc);
+        pk = tflm_rq_ld4(q->pk + oc);
+        m1 = tflm_rq_ld4(q->m1 + oc);
+        mo = tflm_rq_ld4(q->mo + oc);
+        pko = tflm_rq_ld4(q->pko + oc);
+    }
+    const __m128i half = _mm_set1_epi64x(0x80000000LL);
+    const __m128i high = _mm_set1_epi64x((long long)0xFFFFFFFF00000000ULL);
+    const __m128i sign = _mm_set1_epi32((int)0x80000000u);
+    const __m128i neg = _mm_srai_epi32(x, 31);
+    const __m128i x2 = _mm_add_epi32(x, x);
+    const __m128i pe = _mm_add_epi64(_mm_mul_epu32(x2, m), half);
+    const __m128i po = _mm_add_epi64(_mm_mul_epu32(_mm_srli_epi64(x2, 32), mo), half);
+    __m128i r = _mm_or_si128(_mm_srli_epi64(pe, 32), _mm_and_si128(po, high));
+    r = _mm_sub_epi32(r, _mm_and_si128(neg, m1));
+    const __m128i u = _mm_xor_si128(r, sign);
+    const __m128i ue = _mm_mul_epu32(u, pk);
+    const __m128i uo = _mm_mul_epu32(_mm_srli_epi64(u, 32), pko);
+    const __m128i t = _mm_or_si128(_mm_srli_epi64(ue, 31),
+                                   _mm_and_si128(_mm_slli_epi64(uo, 1), high));
+    return _mm_srai_epi32(_mm_add_epi32(_mm_sub_epi32(t, pk), q->c1), 1);
+}
+
+static TFLM_PY_INLINE __m128i tflm_rq_acc4_sse2(const int32_t *acc, const int32_t *bias,
+                                                int32_t oc)
+{
+    __m128i x = tflm_rq_ld4(acc);
+    if (bias != NULL) {
+        x = _mm_add_epi32(x, tflm_rq_ld4(bias + oc));
+    }
+    return x;
+}
+
+/* out[i] from acc[i] + bias[oc0 + i], i < n, for a small_acc layer; oc0 even */
+static TFLM_PY_INLINE void tflm_requantize_run_prep_sse2(const tflm_rq_prep_t *q,
+                                                         const int32_t *acc,
+                                                         const int32_t *bias, int32_t oc0,
+                                                         int32_t n, int8_t *out)
+{
+    int32_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m128i t0 = tflm_rq4_prep_sse2(q, tflm_rq_acc4_sse2(acc + i, bias, oc0 + i),
+                                              oc0 + i);
+        const __m128i t1 = tflm_rq4_prep_sse2(q, tflm_rq_acc4_sse2(acc + i + 4, bias,
+                                                                   oc0 + i + 4), oc0 + i + 4);
+        __m128i v = _mm_packs_epi32(t0, t1);
+        v = _mm_min_epi16(_mm_max_epi16(v, q->lo), q->hi);
+        _mm_storel_epi64((__m128i *)(void *)(out + i), _mm_packs_epi16(v, v));
+    }
+    if (i + 4 <= n) {
+        const __m128i t0 = tflm_rq4_prep_sse2(q, tflm_rq_acc4_sse2(acc + i, bias, oc0 + i),
+                                              oc0 + i);
+        __m128i v = _mm_packs_epi32(t0, t0);
+        v = _mm_min_epi16(_mm_max_epi16(v, q->lo), q->hi);
+        const int32_t w = _mm_cvtsi128_si32(_mm_packs_epi16(v, v));
+        memcpy(out + i, &w, 4);
+        i += 4;
+    }
+    for (; i < n; ++i) {
+        const int32_t a = bias != NULL ? tflm_wrap_add(acc[i], bias[oc0 + i]) : acc[i];
+        out[i] = tflm_rq_out(q->r, a, oc0 + i);
+    }
+}
+#endif /* TFLM_PY_USE_SSE2 */
+
 #endif /* TFLM_COMMON_H */
