@@ -129,6 +129,24 @@ def test_a_board_left_by_upload_ends_with_the_run_that_owns_it(qemu_project):
         load_vboard().stop_state(state)
 
 
+def _compiling(out) -> bool:
+    """True while the compiler runs in the project folder `out` (its command line names
+    the folder only relatively: found by its working folder)."""
+    want = str(Path(out).resolve())
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cwd = os.readlink(f"/proc/{pid}/cwd")
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read()
+        except OSError:
+            continue
+        if cwd == want and b"arm-none-eabi-gcc" in cmd:
+            return True
+    return False
+
+
 def _run_then_signal(qemu_project, out, sig, phase):
     """`tflm-py run` of the fixture's model into `out`, `sig` sent during the build (phase
     "build": the compiler is running) or the validation (phase "board": the board is up and
@@ -143,8 +161,7 @@ def _run_then_signal(qemu_project, out, sig, phase):
                          text=True, preexec_fn=sigint_as_in_a_terminal)
     try:
         if phase == "build":    # `pio run -t upload` started, the board not yet
-            seen = lambda: not _board_up(out) and any(                # noqa: E731
-                "platformio" in c for c in _running(out))
+            seen = lambda: _compiling(out)                            # noqa: E731
         else:
             seen = lambda: _board_up(out) and not any(               # noqa: E731
                 "platformio" in c for c in _running(out))
