@@ -127,3 +127,62 @@ def test_a_board_left_by_upload_ends_with_the_run_that_owns_it(qemu_project):
     finally:
         owner.kill()
         load_vboard().stop_state(state)
+
+
+def _compiling(out) -> bool:
+    """True while the compiler runs in the project folder `out` (its command line names
+    the folder only relatively: found by its working folder)."""
+    want = str(Path(out).resolve())
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cwd = os.readlink(f"/proc/{pid}/cwd")
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read()
+        except OSError:
+            continue
+        if cwd == want and b"arm-none-eabi-gcc" in cmd:
+            return True
+    return False
+
+
+def _run_then_signal(qemu_project, out, sig, phase):
+    """`tflm-py run` of the fixture's model into `out`, `sig` sent during the build (phase
+    "build": the compiler is running) or the validation (phase "board": the board is up and
+    the build is over); returns (exit code, stderr)."""
+    model = ROOT / "tests" / "data" / "models" / "hello_world_int8.tflite"
+
+    def sigint_as_in_a_terminal():
+        signal.signal(signal.SIGINT, signal.SIG_DFL)    # not ignored, whatever runs pytest
+    p = subprocess.Popen([sys.executable, "-m", "tflm_py", "run", str(model), "--board",
+                          "qemu-mps2-an386", "-o", str(out), "--samples", "100000000"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env(),
+                         text=True, preexec_fn=sigint_as_in_a_terminal)
+    try:
+        if phase == "build":    # `pio run -t upload` started, the board not yet
+            seen = lambda: _compiling(out)                            # noqa: E731
+        else:
+            seen = lambda: _board_up(out) and not any(               # noqa: E731
+                "platformio" in c for c in _running(out))
+        assert _wait(seen, 300), f"no {phase} seen: {_running(out)}"
+        p.send_signal(sig)
+        rc = p.wait(timeout=30)
+        return rc, p.stderr.read()
+    finally:
+        p.kill()
+        p.wait()
+
+
+@pytest.mark.parametrize("phase", ["build", "board"])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
+def test_a_signal_during_run_leaves_no_process(qemu_project, tmp_path, sig, phase):
+    """Ctrl-C, SIGTERM or SIGKILL while `tflm-py run` builds or validates on the QEMU board:
+    no qemu-system-arm, `platformio run` or SCons is left behind."""
+    out = tmp_path / "p"
+    rc, err = _run_then_signal(qemu_project, out, sig, phase)
+    if sig != signal.SIGKILL:
+        name = "interrupted" if sig == signal.SIGINT else f"stopped by {sig.name}"
+        assert rc == 128 + sig and err.strip().splitlines()[-1] == f"error: {name}", err
+        assert "Traceback" not in err
+    assert _wait(lambda: not _running(out), 8), _running(out)

@@ -180,7 +180,7 @@ def run_pio(args: Sequence[str], project_dir=None, timeout: float = 600, check: 
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE if capture else None,
                             stderr=subprocess.STDOUT if capture else None,
                             stdin=subprocess.DEVNULL, env=env, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_die_with_parent())
     try:
         out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -201,6 +201,26 @@ def run_pio(args: Sequence[str], project_dir=None, timeout: float = 600, check: 
         tail = "\n".join((out or "").strip().splitlines()[-40:])
         raise PioError(f"`pio {' '.join(args)}` failed (exit {proc.returncode}):\n{tail}")
     return result
+
+
+def _die_with_parent():
+    """A preexec_fn: on Linux the child gets SIGTERM when this process ends, however it ends
+    (SIGKILL included), so no `pio run` outlives the tflm-py that started it (its own
+    `finally` ends it on any other exit); elsewhere None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+    parent = os.getpid()
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+    def pre():
+        prctl(1, int(signal.SIGTERM), 0, 0, 0)     # PR_SET_PDEATHSIG
+        if os.getppid() != parent:                 # the parent died before the line above
+            os._exit(1)
+    return pre
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
