@@ -14,7 +14,7 @@ _SHAPES = [((2, 3), (2, 3)), ((2, 3), (1, 3)), ((4,), ()), ((3, 1, 5), (1,)),
 
 def gen_lookup_table(rng: np.random.Generator) -> bytes:
     """An island of one to three float ops with inputs that keep every value finite."""
-    names = sorted(set(FLOAT_OPS) - {"SQRT", "EXP"})
+    names = sorted(set(FLOAT_OPS) - {"SQRT", "EXP", "LOG", "RSQRT"})  # these reach 0 or NaN
     chain = [names[int(rng.integers(len(names)))] for _ in range(int(rng.integers(1, 4)))]
     shape = [(1, 8, 8, 4), (1, 16), (3, 5)][int(rng.integers(3))]
     b = ModelBuilder()
