@@ -1094,3 +1094,23 @@ void tflm_depthwise_conv_2d_3x3_s2_s8(const tflm_depthwise_conv_2d_params_t *p,
 {
     dw3_run(p, input, records, output, scratch, 2, 1);
 }
+
+void tflm_depthwise_conv_2d_3x3_records(const tflm_depthwise_conv_2d_params_t *p,
+                                        const int8_t *filter, const int32_t *bias,
+                                        int32_t *records)
+{
+    const int32_t ch = p->output_c, k2 = p->small_acc ? 2 : 1;
+    for (int32_t c = 0; c < ch; ++c) {
+        int32_t *rec = records + (size_t)c * DW3_REC;
+        const int32_t q = p->per_channel ? c : 0;
+        /* the bias doubled with small_acc wraps like the generator's (uint32 arithmetic) */
+        rec[0] = bias != NULL ? (int32_t)((uint32_t)bias[c] * (uint32_t)k2) : 0;
+        for (int32_t r = 0; r < 3; ++r) {
+            const int8_t *w = filter + (size_t)3 * r * ch + c;
+            rec[1 + 2 * r] = dw3_pack(w[0] * k2, w[ch] * k2);
+            rec[2 + 2 * r] = dw3_pack(w[ch] * k2, w[2 * ch] * k2);
+        }
+        rec[7] = p->multipliers[q];
+        rec[8] = -(int32_t)p->shifts[q] - 1;
+    }
+}

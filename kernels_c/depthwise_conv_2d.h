@@ -59,6 +59,13 @@ void tflm_depthwise_conv_2d_3x3_s8(const tflm_depthwise_conv_2d_params_t *p,
                                    const int8_t *input, const int32_t *records,
                                    int8_t *output, void *scratch);
 
+/* Writes the records the 3x3 kernel reads (layout above) from the model's filter [1, 3, 3,
+ * C] and bias (or NULL) and p's multipliers / shifts: what a generator builds in RAM once
+ * instead of storing them in flash (9 words per channel against 18 bytes of sources). */
+void tflm_depthwise_conv_2d_3x3_records(const tflm_depthwise_conv_2d_params_t *p,
+                                        const int8_t *filter, const int32_t *bias,
+                                        int32_t *records);
+
 /* The same for one stride_w (1 or 2) known when the code is generated, for a layer whose
  * generator proved the Cortex-M loops' conditions (tflm_py's _ring_loops: small_acc, no clamp
  * beyond int8, every k <= 21; they are not checked again): a firmware links only that

@@ -249,7 +249,7 @@ def plan_for_budget(model: Model, budget: Optional[dict], optimize: str = "speed
     from .planner import plan as make_plan
     limit = None if budget is None else int(budget["bytes"])
     p = make_plan(model, align=align, inplace=inplace, optimize=optimize, ram_budget=limit)
-    if limit is not None and p.arena_bytes > limit and optimize == "speed":
+    if limit is not None and p.arena_bytes > limit and optimize != "ram":
         small = make_plan(model, align=align, inplace=inplace, optimize="ram", ram_budget=limit)
         if small.arena_bytes < p.arena_bytes:
             p = small

@@ -74,6 +74,8 @@ class Emitter:
         self.prefix = prefix
         self.state_offsets = state_offsets
         self.declarations: list[str] = []
+        # statements run once, at the first invoke: tables built in RAM (optimize="flash")
+        self.first_invoke: list[str] = []
         self.kernels: list[str] = []
         self._arrays: dict[tuple, str] = {}
         self._names: set[str] = set()
@@ -180,6 +182,19 @@ class Emitter:
                           for k, v in fields.items())
         self.declarations.append(f"static const {ctype} {name} = {{\n{body},\n}};")
         return name
+
+    def ram_table(self, ctype: str, count: int, hint: str, build: str) -> str:
+        """A table of `count` ctype built in RAM at the first invoke by the C statement
+        `build` (with {name} for the table) instead of stored in flash: optimize="flash"."""
+        name = self._name(hint)
+        self.declarations.append(f"static {ctype} {name}[{count}];   /* built at the first "
+                                 f"invoke */")
+        self.first_invoke.append(build.format(name=name))
+        return name
+
+    def flash_first(self) -> bool:
+        """The plan asks for the least flash (optimize="flash"): derive tables in RAM."""
+        return getattr(self.plan, "optimize", "speed") == "flash"
 
     def use_kernel(self, name: str) -> None:
         if name not in self.kernels:
@@ -357,6 +372,7 @@ def bundle_files(model: Model, prefix: Optional[str] = None, plan=None,
                state_bytes=state_bytes, align=max(getattr(plan, "align", 16), 16),
                strategy=getattr(plan, "strategy", "?"),
                inputs=inputs, outputs=outputs, calls=calls, declarations=em.declarations,
+               first_invoke=em.first_invoke,
                kernel_headers=[f"{k}.h" for k in em.kernels], state_init=state_init,
                state_initializer=state_initializer, layers=layers, data_ops=data_ops)
     data = np.frombuffer(packed, dtype=np.uint8)

@@ -57,9 +57,12 @@ def byte_count(text: str) -> int:
 
 def add_optimize_options(p) -> None:
     """--optimize / --ram-budget: how the planner trades kernel speed for arena bytes."""
-    p.add_argument("--optimize", choices=("speed", "ram"), default="speed",
+    p.add_argument("--optimize", choices=("speed", "ram", "flash"), default="speed",
                    help="speed (default): every kernel's fastest variant within --ram-budget; "
-                        "ram: the smallest arena (kernels drop optional scratch)")
+                        "ram: the smallest arena (kernels drop optional scratch); flash: as "
+                        "speed, but tables a kernel can derive from the model's constants "
+                        "(3x3 depthwise channel records) are built in RAM at the first "
+                        "invoke instead of stored in flash")
     p.add_argument("--ram-budget", type=byte_count, metavar="BYTES",
                    help="largest arena for --optimize speed: slower scratch-free variants "
                         "are chosen, fewest added instructions per byte first, until it fits "

@@ -97,7 +97,8 @@ class Plan:
     live_bytes: list = field(default_factory=list)   # bound per op step 0..len(order)-1
     strategies: dict = field(default_factory=dict)   # {strategy: arena bytes it reached}
     order_source: str = "model"  # which order candidate won ("model", "min-peak", "greedy")
-    optimize: str = "speed"     # what plan() optimized: "speed" or "ram"
+    optimize: str = "speed"     # what plan() optimized: "speed", "ram" or "flash" (planned
+    #                             as "speed"; the generator then trades RAM for flash)
     ram_budget: Optional[int] = None    # the arena budget it planned for (None: no limit)
     tradeoffs: list = field(default_factory=list)    # scratch kept or dropped, per op
     ram_budget_source: Optional[str] = None   # where ram_budget came from ("board B", ...)
@@ -822,7 +823,7 @@ def _scratch_optional(op) -> bool:
     return bool(getattr(_room(op.type), "SCRATCH_OPTIONAL", False))
 
 
-OPTIMIZE = ("speed", "ram")
+OPTIMIZE = ("speed", "ram", "flash")
 
 
 def kernel_variants(op, model) -> list:
@@ -885,6 +886,8 @@ def plan(model: Model, align: int = DEFAULT_ALIGN, inplace: bool = True,
     variant unless the arena exceeds `ram_budget` (bytes, None: no limit); then the scratch
     that costs the fewest added instructions per arena byte saved goes first, until the arena
     fits. optimize="ram": the smallest arena, scratch dropped wherever that lowers the peak.
+    optimize="flash": planned as "speed"; the generator stores less in flash for it (tables
+    that kernels can derive are built in RAM, outside the arena).
     `Plan.tradeoffs` lists every such choice, taken or refused, with bytes and instructions.
     (scratch="always" / "fit": the older names of optimize="speed" / "ram".)"""
     if scratch is not None:

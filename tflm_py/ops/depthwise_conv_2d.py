@@ -274,7 +274,12 @@ def emit(op, model, params, cg) -> str:
     cg.use_kernel("depthwise_conv_2d")
     h = f"depthwise_conv_2d_{op.index}"
     scratch = cg.scratch(op) if _fast3x3(p) and _ring_loops(p) else "NULL"
-    if scratch != "NULL":   # the 3x3 kernel reads the requantisation from its records
+    # optimize="flash": the records are built in RAM from the model's constants (a bias that
+    # is not a constant keeps them in flash)
+    has_bias = len(op.inputs) > 2 and op.inputs[2] >= 0
+    in_ram = (scratch != "NULL" and cg.flash_first()
+              and (not has_bias or cc.bias_values(model, op) is not None))
+    if scratch != "NULL" and not in_ram:   # the kernel reads the requantisation from its records
         mult = shift = "NULL"
     else:
         mult = cc.c_array_or_name(cg, "int32_t", p.multipliers, h + "_mult")
@@ -288,9 +293,16 @@ def emit(op, model, params, cg) -> str:
     fields["shifts"] = shift
     fields["small_acc"] = int(p.small_acc)
     name = cg.param_struct("tflm_depthwise_conv_2d_params_t", fields, h)
+    if in_ram:   # the records built from the model's filter and bias at the first invoke
+        bias = cg.ptr(op.inputs[2]) if len(op.inputs) > 2 else "NULL"
+        rec = cg.ram_table("int32_t", 9 * p.output_c, h + "_records",
+                           f"tflm_depthwise_conv_2d_3x3_records(&{name}, "
+                           f"{cg.ptr(op.inputs[1])}, {bias}, {{name}});")
     if scratch != "NULL":
-        rec = channel_records(model.tensor(op.inputs[1]).data, cc.bias_values(model, op), p)
-        rec = cc.c_array_or_name(cg, "int32_t", rec, h + "_records")
+        if not in_ram:
+            rec = channel_records(model.tensor(op.inputs[1]).data, cc.bias_values(model, op),
+                                  p)
+            rec = cc.c_array_or_name(cg, "int32_t", rec, h + "_records")
         # the one-stride entry: the firmware links only that stride's loops
         return (f"tflm_depthwise_conv_2d_3x3_s{p.stride_w}_s8(&{name}, {cg.ptr(op.inputs[0])}, "
                 f"{rec}, {cg.ptr(op.outputs[0])}, {scratch});")
