@@ -70,6 +70,10 @@ def _expected_entries(model, p) -> list:
     return out
 
 
+def op_out_c(model, op):
+    return model.tensors[op.outputs[0]].shape[-1]
+
+
 def _kernel_calls(calls):
     keep = ("tflm_conv_2d", "tflm_depthwise_conv_2d", "tflm_fully_connected")
     return [c for c in calls if c.startswith(keep)]
@@ -100,6 +104,15 @@ def test_kws_bundle_calls_only_the_entries_its_layers_need(tmp_path):
             # records in RAM (not const), the filters they are built from in the model data
             assert not re.search(r"static const int32_t kws_depthwise_conv_2d_\d+_records", text)
             assert re.search(r"static int32_t kws_depthwise_conv_2d_\d+_records\[576\];", text)
+            # the manifest counts them (the board fit check adds them to RAM)
+            assert man["ram_table_bytes"] == sum(4 * 9 * op_out_c(kws, op) for op in
+                                                 kws.operators
+                                                 if op.type == "DEPTHWISE_CONV_2D")
+            assert man["table_bytes"] < stored_tables
+        else:
+            assert man["ram_table_bytes"] == 0
+        if optimize == "speed":
+            stored_tables = man["table_bytes"]
         if optimize == "ram":
             assert "tflm_depthwise_conv_2d_3x3" not in text
 

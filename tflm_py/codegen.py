@@ -76,6 +76,7 @@ class Emitter:
         self.declarations: list[str] = []
         # statements run once, at the first invoke: tables built in RAM (optimize="flash")
         self.first_invoke: list[str] = []
+        self.ram_tables: list[dict] = []          # {name, bytes} per table built in RAM
         self.kernels: list[str] = []
         self._arrays: dict[tuple, str] = {}
         self._names: set[str] = set()
@@ -189,6 +190,8 @@ class Emitter:
         name = self._name(hint)
         self.declarations.append(f"static {ctype} {name}[{count}];   /* built at the first "
                                  f"invoke */")
+        size = {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "int32_t": 4, "float": 4}[ctype]
+        self.ram_tables.append({"name": name, "bytes": size * int(count)})
         self.first_invoke.append(build.format(name=name))
         return name
 
@@ -394,6 +397,8 @@ def bundle_files(model: Model, prefix: Optional[str] = None, plan=None,
         # const arrays beside the model data (re-laid-out weights, per-channel requantization,
         # lookup tables): constants in the layout a kernel reads
         "tables": em.tables, "table_bytes": sum(t["bytes"] for t in em.tables),
+        # tables built in RAM at the first invoke instead (optimize="flash"): statics
+        "ram_tables": em.ram_tables, "ram_table_bytes": sum(t["bytes"] for t in em.ram_tables),
         "ops": [model.operators[i].type for i in plan.order], "kernels": list(em.kernels),
         "arena_bytes": plan.arena_bytes, "state_bytes": state_bytes,
         # what the validation firmware must report (tflm_py.integrity)
