@@ -349,6 +349,18 @@ static TFLM_PY_INLINE void fc_fast_row(const tflm_fully_connected_params_t *p, c
 #endif
 }
 
+#if !TFLM_PY_USE_DSP
+/* raw inputs and the folded bias: sum_k x w + (bias + input_offset sum_k w) wraps to the
+ * same int32 as sum_k (x + input_offset) w + bias */
+static TFLM_PY_INLINE void fc_folded_row(const tflm_fully_connected_params_t *p,
+                                         const int8_t *x, const int8_t *filter, int8_t *y)
+{
+    tflm_fully_connected_params_t q = *p;
+    q.input_offset = 0;
+    fc_fast_row(&q, x, filter, p->folded_bias, y);
+}
+#endif
+
 void tflm_fully_connected_s8(const tflm_fully_connected_params_t *p, const int8_t *input,
                              const int8_t *filter, const int32_t *bias, int8_t *output)
 {
@@ -368,8 +380,14 @@ void tflm_fully_connected_fast_s8(const tflm_fully_connected_params_t *p,
                                   const int8_t *input, const int8_t *filter,
                                   const int32_t *bias, int8_t *output)
 {
+    (void)bias;
     for (int32_t b = 0; b < p->batches; ++b) {
-        fc_fast_row(p, input + (size_t)b * p->accum_depth, filter, bias,
+#if TFLM_PY_USE_DSP
+        fc_fast_row(p, input + (size_t)b * p->accum_depth, filter, NULL,
                     output + (size_t)b * p->output_depth);
+#else
+        fc_folded_row(p, input + (size_t)b * p->accum_depth, filter,
+                      output + (size_t)b * p->output_depth);
+#endif
     }
 }
