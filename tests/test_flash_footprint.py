@@ -101,7 +101,8 @@ def test_kws_bundle_calls_only_the_entries_its_layers_need(tmp_path):
             assert not re.search(r"kws_depthwise_conv_2d_\d+_(mult|shift)\b", text)
             assert re.search(r"static const int32_t kws_depthwise_conv_2d_\d+_records\[", text)
             # the FC reads its folded bias: the model's bias is not passed (nor packed)
-            fc = re.search(r"tflm_fully_connected_fast_s8\(&\w+, [^,]+, [^,]+, (\w+),", text)
+            fc = re.search(r"tflm_fully_connected_fast_s8\(\s*&\w+,\s*[^,]+,\s*[^,]+,\s*(\w+),",
+                           text)
             assert fc is not None and fc.group(1) == "NULL", fc
             fc_op = next(op for op in kws.operators if op.type == "FULLY_CONNECTED")
             assert fc_op.inputs[2] not in {c["tensor"] for c in man["constants"]}
