@@ -97,8 +97,10 @@ def size_report(bundle_dir, prefix: str, extra_flags=()) -> dict:
     library = {"flash": 0, "ram": 0, "code": 0}
     linked = False
     with tempfile.TemporaryDirectory() as tmp:
-        srcs = [p for p in sorted(bundle_dir.glob("*.c")) if p.name != "host_runner_main.c"]
-        srcs += sorted((bundle_dir / "kernels").glob("*.c"))
+        # the kernels first: of a helper defined weak in every file that includes the kernel
+        # header (tflm_common.h), the linker keeps the first copy, which is a kernel's
+        srcs = sorted((bundle_dir / "kernels").glob("*.c"))
+        srcs += [p for p in sorted(bundle_dir.glob("*.c")) if p.name != "host_runner_main.c"]
         objs = {}
         for src in srcs:
             obj = Path(tmp) / (("k_" if src.parent.name == "kernels" else "b_") + src.stem + ".o")
