@@ -270,16 +270,10 @@ static TFLM_PY_INLINE void tflm_requantize_small_run(const int32_t *mult, const 
     }
 }
 
-/* One copy per firmware with GCC: a weak definition in every kernel file that includes this
- * header, of which the linker keeps one (--gc-sections drops the rest); else one per file. */
 #if defined(__GNUC__)
-#define TFLM_RQ_RUN_DSP_STORAGE __attribute__((weak, noinline))
-TFLM_RQ_RUN_DSP_STORAGE void tflm_requantize_run_dsp(const tflm_rq_dsp_t *r, const int32_t *acc,
-                                                     int32_t oc0, int32_t n, int8_t *out);
-#else
-#define TFLM_RQ_RUN_DSP_STORAGE static
+__attribute__((unused))
 #endif
-TFLM_RQ_RUN_DSP_STORAGE void tflm_requantize_run_dsp(const tflm_rq_dsp_t *r, const int32_t *acc,
+static TFLM_PY_NOINLINE void tflm_requantize_run_dsp(const tflm_rq_dsp_t *r, const int32_t *acc,
                                                      int32_t oc0, int32_t n, int8_t *out)
 {
     const int32_t *mults = r->multipliers;
