@@ -243,3 +243,34 @@ def test_generate_report_shows_linked_constants_kernels_and_glue(tmp_path):
     text = format_report(rep)
     for word in ("constants", "kernels", "glue", "linked"):
         assert word in text
+
+
+def test_optimize_flash_on_a_board_counts_its_ram_tables(tmp_path, capsys):
+    """generate --board --optimize flash: the project records the choice, the manifest the
+    tables built in RAM, and the fit check adds them to the RAM needed (a board whose RAM
+    leaves room for the speed project but not for those tables is refused, exit 2)."""
+    import dataclasses
+    import json
+    from tflm_py import boards
+    from tflm_py.cli import main as cli
+    kws_path = MODELS["kws_ref_model"]
+    kws = load_model(kws_path.read_bytes())
+    assert cli(["generate", str(kws_path), "--board", "nucleo_l4r5zi", "--optimize", "flash",
+                "-o", str(tmp_path / "f")]) == 0
+    capsys.readouterr()
+    info = boards.load_project(tmp_path / "f")
+    man = json.loads((tmp_path / "f" / "lib" / info["prefix"] / "manifest.json").read_text())
+    assert info["optimize"] == "flash"
+    assert man["ram_table_bytes"] == 4 * 9 * 64 * 4
+    fit = info["fit"]["ram"]
+    assert fit["ram_tables"] == man["ram_table_bytes"]
+    assert fit["needed"] == (fit["arena"] + fit["state"] + fit["ram_tables"] + fit["stack"]
+                             + fit["firmware"] + fit["framework_estimate"])
+    # a board with just the RAM the speed project needs
+    speed = boards.make_project(kws, "nucleo_l4r5zi", tmp_path / "s")
+    need = boards.load_project(speed)["fit"]["ram"]["needed"]
+    tight = dataclasses.replace(boards.get_board("nucleo_l4r5zi"), ram_bytes=need)
+    assert boards.fit_report(tight, man)["ram"]["fits"] is False
+    sp = boards.load_project(speed)["prefix"]
+    man_speed = json.loads((speed / "lib" / sp / "manifest.json").read_text())
+    assert boards.fit_report(tight, man_speed)["ram"]["fits"] is True
