@@ -13,8 +13,9 @@ built in RAM at the first invoke; "+RAM" is what those tables add to RAM).
 Without models: the shared real models (../shared/models). "whole .tflite" is what the same
 validation firmware weighed when NAME_model_data held the file: flash - packed + tflite bytes.
 Constants = the packed model data + the tables beside it (the manifest's `tables`: weights
-re-laid out for a kernel, per-channel requantization, lookup tables); glue = the rest of
-NAME.c (schedule, parameter structs, API).
+re-laid out for a kernel, per-channel requantization, lookup tables); kernels and glue (the
+rest of NAME.c: schedule, parameter structs, API) as linked with --gc-sections
+(tflm_py.report.size_report), so only the kernel entries the layers call count.
 """
 from __future__ import annotations
 
