@@ -894,37 +894,40 @@ static void conv_dsp(const tflm_conv_2d_params_t *p, const tflm_rq_dsp_t *r, con
 }
 #endif /* TFLM_PY_USE_DSP */
 
-void tflm_conv_2d_s8(const tflm_conv_2d_params_t *p, const int8_t *input,
-                     const int8_t *filter, const int32_t *bias, int8_t *output,
-                     int8_t *scratch)
+static TFLM_PY_INLINE void conv_rq(const tflm_conv_2d_params_t *p, tflm_rq_t *r)
 {
-    tflm_rq_t r;
-    r.multipliers = p->multipliers;
-    r.shifts = p->shifts;
-    r.per_channel = p->per_channel;
-    r.output_offset = p->output_offset;
-    r.act_min = p->act_min;
-    r.act_max = p->act_max;
-    const int is_1x1 = p->filter_h == 1 && p->filter_w == 1 && p->pad_h == 0 && p->pad_w == 0;
+    r->multipliers = p->multipliers;
+    r->shifts = p->shifts;
+    r->per_channel = p->per_channel;
+    r->output_offset = p->output_offset;
+    r->act_min = p->act_min;
+    r->act_max = p->act_max;
+}
+
 #if TFLM_PY_USE_SSE2
-    /* the x86 path widens the windows itself: it needs no scratch */
-    if (p->filter_c == p->input_c && conv_x86_small_ok(p)) {
-        conv_x86_small(p, &r, input, filter, bias, output);
-        return;
+/* groups == 1: the x86 paths widen the windows themselves and need no scratch;
+   0 when the shape is beyond them */
+static TFLM_PY_INLINE int conv_x86_any(const tflm_conv_2d_params_t *p, const tflm_rq_t *r,
+                                       const int8_t *input, const int8_t *filter,
+                                       const int32_t *bias, int8_t *output)
+{
+    if (conv_x86_small_ok(p)) {
+        conv_x86_small(p, r, input, filter, bias, output);
+        return 1;
     }
-    if (p->filter_c == p->input_c && conv_x86_ok(p)) {
-        conv_x86(p, &r, input, filter, bias, output);
-        return;
+    if (conv_x86_ok(p)) {
+        conv_x86(p, r, input, filter, bias, output);
+        return 1;
     }
+    return 0;
+}
 #endif
-    if (p->filter_c != p->input_c || (scratch == NULL && !is_1x1)) {
-        conv_reference(p, &r, input, filter, bias, output);
-        return;
-    }
-    if (scratch == NULL) {   /* 1x1 without scratch: the portable GEMM reads pixels in place */
-        conv_portable(p, &r, input, filter, bias, output, scratch);
-        return;
-    }
+
+/* groups == 1 and scratch given: the target's fast path */
+static TFLM_PY_INLINE void conv_fast(const tflm_conv_2d_params_t *p, const int8_t *input,
+                                     const int8_t *filter, const int32_t *bias,
+                                     int8_t *output, int8_t *scratch)
+{
 #if TFLM_PY_USE_DSP
     tflm_rq_dsp_t rd;
     rd.multipliers = p->multipliers;
@@ -936,6 +939,43 @@ void tflm_conv_2d_s8(const tflm_conv_2d_params_t *p, const int8_t *input,
     rd.small_acc = p->small_acc;
     conv_dsp(p, &rd, input, filter, bias, output, scratch);
 #else
+    tflm_rq_t r;
+    conv_rq(p, &r);
+#if TFLM_PY_USE_SSE2
+    if (conv_x86_any(p, &r, input, filter, bias, output)) {
+        return;
+    }
+#endif
     conv_portable(p, &r, input, filter, bias, output, scratch);
 #endif
+}
+
+void tflm_conv_2d_s8(const tflm_conv_2d_params_t *p, const int8_t *input,
+                     const int8_t *filter, const int32_t *bias, int8_t *output,
+                     int8_t *scratch)
+{
+    tflm_rq_t r;
+    conv_rq(p, &r);
+    const int is_1x1 = p->filter_h == 1 && p->filter_w == 1 && p->pad_h == 0 && p->pad_w == 0;
+#if TFLM_PY_USE_SSE2
+    if (p->filter_c == p->input_c && conv_x86_any(p, &r, input, filter, bias, output)) {
+        return;
+    }
+#endif
+    if (p->filter_c != p->input_c || (scratch == NULL && !is_1x1)) {
+        conv_reference(p, &r, input, filter, bias, output);
+        return;
+    }
+    if (scratch == NULL) {   /* 1x1 without scratch: the portable GEMM reads pixels in place */
+        conv_portable(p, &r, input, filter, bias, output, scratch);
+        return;
+    }
+    conv_fast(p, input, filter, bias, output, scratch);
+}
+
+void tflm_conv_2d_fast_s8(const tflm_conv_2d_params_t *p, const int8_t *input,
+                          const int8_t *filter, const int32_t *bias, int8_t *output,
+                          int8_t *scratch)
+{
+    conv_fast(p, input, filter, bias, output, scratch);
 }

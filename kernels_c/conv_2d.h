@@ -42,4 +42,11 @@ void tflm_conv_2d_s8(const tflm_conv_2d_params_t *p, const int8_t *input,
                      const int8_t *filter, const int32_t *bias, int8_t *output,
                      int8_t *scratch);
 
+/* The same for a layer the generator knows runs fast: groups == 1 (filter_c == input_c) and
+ * scratch given (not NULL). A firmware whose convolutions all qualify links neither the
+ * reference loop nor (on Cortex-M) the portable path. */
+void tflm_conv_2d_fast_s8(const tflm_conv_2d_params_t *p, const int8_t *input,
+                          const int8_t *filter, const int32_t *bias, int8_t *output,
+                          int8_t *scratch);
+
 #endif /* TFLM_CONV_2D_H */

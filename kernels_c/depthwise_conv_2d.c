@@ -919,7 +919,7 @@ static void dw3_out_row_c(const tflm_depthwise_conv_2d_params_t *p, const int32_
 {
     const int32_t ch = p->input_c, cols = TFLM_DW3X3_COL_PAIRS(p->input_w, p->pad_w);
     for (int32_t c = 0; c < ch; ++c, rec += DW3_REC) {
-        const int32_t q = p->per_channel ? c : 0;
+        const int32_t mult = rec[7], shift = -rec[8] - 1;   /* the record's requantisation */
         for (int32_t ox = 0; ox < p->output_w; ++ox) {
             int32_t acc = rec[0];
             for (int32_t r = 0; r < 3; ++r) {
@@ -934,7 +934,7 @@ static void dw3_out_row_c(const tflm_depthwise_conv_2d_params_t *p, const int32_
             }
             /* with small_acc the record holds 2x weights and bias: acc is even */
             const int32_t x = p->small_acc ? acc / 2 : acc;
-            int32_t v = tflm_requantize_fast(x, p->multipliers[q], p->shifts[q]);
+            int32_t v = tflm_requantize_fast(x, mult, shift);
             v += p->output_offset;
             out[(size_t)ox * ch + c] = (int8_t)TFLM_CLAMP(v, p->act_min, p->act_max);
         }
@@ -1114,29 +1114,37 @@ DW3_LOOP_TAIL1(dw3_tail1_r2, DW3_R2_ROW0, DW3_R2_ROW1, DW3_R2_ROW2, "8", "0", "4
 typedef void (*dw3_loop_fn)(const dw3_job_t *);
 
 /* the written-out loops' conditions: small_acc (2x records), no clamp beyond int8, every
- * k = -shift - 1 <= 21 (c1k stays clear of the accumulator range) */
-static int dw3_fast_ok(const tflm_depthwise_conv_2d_params_t *p)
+ * record's k = -shift - 1 <= 21 (c1k stays clear of the accumulator range) */
+static int dw3_fast_ok(const tflm_depthwise_conv_2d_params_t *p, const int32_t *records)
 {
     if (!p->small_acc || p->act_min > -128 || p->act_max < 127) {
         return 0;
     }
-    const int32_t n = p->per_channel ? p->output_c : 1;
-    for (int32_t c = 0; c < n; ++c) {
-        if (-p->shifts[c] - 1 > 21) {
+    for (int32_t c = 0; c < p->output_c; ++c) {
+        if (records[(size_t)c * DW3_REC + 8] > 21) {
             return 0;
         }
     }
     return 1;
 }
 
-static void dw3_out_row_dsp(const tflm_depthwise_conv_2d_params_t *p, const int32_t *ring,
-                            const int32_t *rec, int32_t py0, int8_t *out)
+/* one table of loops per stride (a call with a constant stride links only its own loops):
+ * the rotations' full-pair loops, then their one-pixel tails */
+static const dw3_loop_fn dw3_s1_loops[2][3] = {{dw3_s1_r0, dw3_s1_r1, dw3_s1_r2},
+                                               {dw3_tail1_r0, dw3_tail1_r1, dw3_tail1_r2}};
+static const dw3_loop_fn dw3_s2_loops[2][3] = {{dw3_s2_r0, dw3_s2_r1, dw3_s2_r2},
+                                               {dw3_tail1_r0, dw3_tail1_r1, dw3_tail1_r2}};
+static const dw3_loop_fn dw3_s2_tail2[3] = {dw3_tail_r0, dw3_tail_r1, dw3_tail_r2};
+
+/* sw: the layer's stride_w, 1 or 2 (a constant where the entry is one stride's). A stride-1
+ * row leaves at most one pixel for the tails (SAME or VALID: pairs = out_w / 2 whenever
+ * out_w / 2 <= cols - 1); stride 2 may leave two, R not stored. */
+static TFLM_PY_INLINE void dw3_out_row_dsp(const tflm_depthwise_conv_2d_params_t *p,
+                                           const int32_t *ring, const int32_t *rec,
+                                           int32_t py0, int8_t *out, int32_t sw)
 {
-    static const dw3_loop_fn full[2][3] = {{dw3_s1_r0, dw3_s1_r1, dw3_s1_r2},
-                                           {dw3_s2_r0, dw3_s2_r1, dw3_s2_r2}};
-    static const dw3_loop_fn tails[2][3] = {{dw3_tail1_r0, dw3_tail1_r1, dw3_tail1_r2},
-                                            {dw3_tail_r0, dw3_tail_r1, dw3_tail_r2}};
-    const int32_t ch = p->input_c, sw = p->stride_w, out_w = p->output_w;
+    const dw3_loop_fn(*loops)[3] = sw == 1 ? dw3_s1_loops : dw3_s2_loops;
+    const int32_t ch = p->input_c, out_w = p->output_w;
     const int32_t cols = TFLM_DW3X3_COL_PAIRS(p->input_w, p->pad_w);
     const int32_t rot = py0 % 3, step = 3 * ch;
     /* iterations of two output pixels that read stored pairs only */
@@ -1152,7 +1160,7 @@ static void dw3_out_row_dsp(const tflm_depthwise_conv_2d_params_t *p, const int3
         job.rec = rec;
         job.o = out + (size_t)2 * k * ch;
         job.end = job.o + ch;
-        full[sw - 1][rot](&job);
+        loops[0][rot](&job);
     }
     const int32_t left = out_w - 2 * pairs;
     if (left > 0) {
@@ -1164,7 +1172,11 @@ static void dw3_out_row_dsp(const tflm_depthwise_conv_2d_params_t *p, const int3
         job.o = out + (size_t)2 * pairs * ch;
         job.end = job.o + ch;
         job.second = ch;
-        tails[left - 1][rot](&job);
+        if (sw == 2 && left == 2) {
+            dw3_s2_tail2[rot](&job);
+        } else {
+            loops[1][rot](&job);
+        }
     }
 }
 #define DW3_WRITTEN_OUT 1
@@ -1173,16 +1185,22 @@ static void dw3_out_row_dsp(const tflm_depthwise_conv_2d_params_t *p, const int3
 #endif
 #endif /* DW3_RING */
 
-void tflm_depthwise_conv_2d_3x3_s8(const tflm_depthwise_conv_2d_params_t *p,
-                                   const int8_t *input, const int32_t *records,
-                                   int8_t *output, void *scratch)
+/* sw: stride_w, 1 or 2 (a constant in the one-stride entries); proven: the generator
+ * proved the written-out loops' conditions (dw3_fast_ok), so they are not checked */
+static TFLM_PY_INLINE void dw3_run(const tflm_depthwise_conv_2d_params_t *p,
+                                   const int8_t *input, const int32_t *records, int8_t *output,
+                                   void *scratch, int32_t sw, int proven)
 {
 #if !DW3_RING
-    /* elsewhere (x86) the direct loops are the fast path (they vectorise): the filter and
-     * bias they read are unpacked from the records into the scratch */
+    /* elsewhere (x86) the direct loops are the fast path (they vectorise): the filter, bias
+     * and requantisation they read are unpacked from the records into the scratch */
     const int32_t ch = p->output_c, k2 = p->small_acc ? 2 : 1;   /* doubled records */
     int32_t *bias = (int32_t *)scratch;
-    int8_t *filter = (int8_t *)(bias + ch);
+    int32_t *mult = bias + ch;
+    int8_t *filter = (int8_t *)(mult + ch);
+    int8_t *shift = filter + (size_t)9 * ch;
+    (void)sw;
+    (void)proven;
     for (int32_t c = 0; c < ch; ++c) {
         const int32_t *rec = records + (size_t)c * DW3_REC;
         bias[c] = rec[0] / k2;
@@ -1192,8 +1210,14 @@ void tflm_depthwise_conv_2d_3x3_s8(const tflm_depthwise_conv_2d_params_t *p,
             filter[(size_t)(3 * r + 1) * ch + c] = (int8_t)(dw3_half(a, 1) / k2);
             filter[(size_t)(3 * r + 2) * ch + c] = (int8_t)(dw3_half(b, 1) / k2);
         }
+        mult[c] = rec[7];
+        shift[c] = (int8_t)(-rec[8] - 1);
     }
-    tflm_depthwise_conv_2d_s8(p, input, filter, bias, output);
+    tflm_depthwise_conv_2d_params_t q = *p;
+    q.per_channel = 1;
+    q.multipliers = mult;
+    q.shifts = shift;
+    tflm_depthwise_conv_2d_s8(&q, input, filter, bias, output);
 #else
     const int32_t ch = p->input_c, out_w = p->output_w, sh = p->stride_h;
     const int32_t cols = TFLM_DW3X3_COL_PAIRS(p->input_w, p->pad_w);
@@ -1202,7 +1226,10 @@ void tflm_depthwise_conv_2d_3x3_s8(const tflm_depthwise_conv_2d_params_t *p,
     int32_t *zero_pair = ring + (size_t)cols * 3 * ch;
     zero_pair[0] = zero_pair[1] = zero_pair[2] = 0;
 #if DW3_WRITTEN_OUT
-    const int fast = dw3_fast_ok(p);
+    const int fast = proven || dw3_fast_ok(p, records);
+#else
+    (void)sw;
+    (void)proven;
 #endif
     int8_t *out = output;
     for (int32_t b = 0; b < p->batches; ++b) {
@@ -1216,7 +1243,7 @@ void tflm_depthwise_conv_2d_3x3_s8(const tflm_depthwise_conv_2d_params_t *p,
             filled = py0 + 3;
 #if DW3_WRITTEN_OUT
             if (fast) {
-                dw3_out_row_dsp(p, ring, records, py0, out);
+                dw3_out_row_dsp(p, ring, records, py0, out, sw);
             } else
 #endif
             {
@@ -1226,4 +1253,49 @@ void tflm_depthwise_conv_2d_3x3_s8(const tflm_depthwise_conv_2d_params_t *p,
         }
     }
 #endif
+}
+
+void tflm_depthwise_conv_2d_3x3_s8(const tflm_depthwise_conv_2d_params_t *p,
+                                   const int8_t *input, const int32_t *records,
+                                   int8_t *output, void *scratch)
+{
+    if (p->stride_w == 1) {
+        dw3_run(p, input, records, output, scratch, 1, 0);
+    } else {
+        dw3_run(p, input, records, output, scratch, 2, 0);
+    }
+}
+
+void tflm_depthwise_conv_2d_3x3_s1_s8(const tflm_depthwise_conv_2d_params_t *p,
+                                      const int8_t *input, const int32_t *records,
+                                      int8_t *output, void *scratch)
+{
+    dw3_run(p, input, records, output, scratch, 1, 1);
+}
+
+void tflm_depthwise_conv_2d_3x3_s2_s8(const tflm_depthwise_conv_2d_params_t *p,
+                                      const int8_t *input, const int32_t *records,
+                                      int8_t *output, void *scratch)
+{
+    dw3_run(p, input, records, output, scratch, 2, 1);
+}
+
+void tflm_depthwise_conv_2d_3x3_records(const tflm_depthwise_conv_2d_params_t *p,
+                                        const int8_t *filter, const int32_t *bias,
+                                        int32_t *records)
+{
+    const int32_t ch = p->output_c, k2 = p->small_acc ? 2 : 1;
+    for (int32_t c = 0; c < ch; ++c) {
+        int32_t *rec = records + (size_t)c * DW3_REC;
+        const int32_t q = p->per_channel ? c : 0;
+        /* the bias doubled with small_acc wraps like the generator's (uint32 arithmetic) */
+        rec[0] = bias != NULL ? (int32_t)((uint32_t)bias[c] * (uint32_t)k2) : 0;
+        for (int32_t r = 0; r < 3; ++r) {
+            const int8_t *w = filter + (size_t)3 * r * ch + c;
+            rec[1 + 2 * r] = dw3_pack(w[0] * k2, w[ch] * k2);
+            rec[2 + 2 * r] = dw3_pack(w[ch] * k2, w[2 * ch] * k2);
+        }
+        rec[7] = p->multipliers[q];
+        rec[8] = -(int32_t)p->shifts[q] - 1;
+    }
 }

@@ -35,26 +35,46 @@ void tflm_depthwise_conv_2d_s8(const tflm_depthwise_conv_2d_params_t *p, const i
  * row needs are copied once into a ring of 3 rows in `scratch`, channel-planar, as int16
  * with the input offset added and zeros in the padding, so every output pixel is an
  * interior one and each SMLAD takes two taps of one channel (see the kernel file).
- * Elsewhere it unpacks the records into filter and bias in `scratch` and runs the direct
- * loops (tflm_depthwise_conv_2d_s8). The model's filter and bias are not read.
+ * Elsewhere it unpacks the records into filter, bias and requantisation in `scratch` and
+ * runs the direct loops (tflm_depthwise_conv_2d_s8). The model's filter and bias and the
+ * params' multipliers and shifts are not read (they may be NULL): the records hold them.
  * records: per channel c, 9 int32 words written by the generator: the bias (0 without
  * one); per filter row ky, (w[ky][0] | w[ky][1] << 16) and (w[ky][1] | w[ky][2] << 16) as
  * int16 halves; the multiplier m and k = -shift - 1 of channel c (or the only ones). With
  * small_acc the bias and the weights in the records are twice the model's.
  * scratch: TFLM_DW3X3_SCRATCH_BYTES bytes, 4-byte aligned: the ring (12 bytes per channel
- * and column pair) and one zero column pair (12 bytes), or the unpacked bias and filter.
+ * and column pair) and one zero column pair (12 bytes), or the unpacked bias, multipliers,
+ * filter and shifts (18 bytes per channel).
  * Outputs are written one output row at a time, after every input byte that row reads has
  * been copied: the overlap contract of tflm_depthwise_conv_2d_s8 holds. */
 #define TFLM_DW3X3_COL_PAIRS(input_w, pad_w) (((input_w) + (pad_w) + 1) / 2)
 #define TFLM_DW3X3_RING_BYTES(channels, input_w, pad_w)                                   \
     (12 * (channels) * TFLM_DW3X3_COL_PAIRS(input_w, pad_w) + 12)
 #define TFLM_DW3X3_SCRATCH_BYTES(channels, input_w, pad_w)                                \
-    (TFLM_DW3X3_RING_BYTES(channels, input_w, pad_w) > 13 * (channels)                     \
+    (TFLM_DW3X3_RING_BYTES(channels, input_w, pad_w) > 18 * (channels)                     \
          ? TFLM_DW3X3_RING_BYTES(channels, input_w, pad_w)                                 \
-         : 13 * (channels))
+         : 18 * (channels))
 
 void tflm_depthwise_conv_2d_3x3_s8(const tflm_depthwise_conv_2d_params_t *p,
                                    const int8_t *input, const int32_t *records,
                                    int8_t *output, void *scratch);
+
+/* Writes the records the 3x3 kernel reads (layout above) from the model's filter [1, 3, 3,
+ * C] and bias (or NULL) and p's multipliers / shifts: what a generator builds in RAM once
+ * instead of storing them in flash (9 words per channel against 18 bytes of sources). */
+void tflm_depthwise_conv_2d_3x3_records(const tflm_depthwise_conv_2d_params_t *p,
+                                        const int8_t *filter, const int32_t *bias,
+                                        int32_t *records);
+
+/* The same for one stride_w (1 or 2) known when the code is generated, for a layer whose
+ * generator proved the Cortex-M loops' conditions (tflm_py's _ring_loops: small_acc, no clamp
+ * beyond int8, every k <= 21; they are not checked again): a firmware links only that
+ * stride's loops. */
+void tflm_depthwise_conv_2d_3x3_s1_s8(const tflm_depthwise_conv_2d_params_t *p,
+                                      const int8_t *input, const int32_t *records,
+                                      int8_t *output, void *scratch);
+void tflm_depthwise_conv_2d_3x3_s2_s8(const tflm_depthwise_conv_2d_params_t *p,
+                                      const int8_t *input, const int32_t *records,
+                                      int8_t *output, void *scratch);
 
 #endif /* TFLM_DEPTHWISE_CONV_2D_H */

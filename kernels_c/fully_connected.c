@@ -349,38 +349,72 @@ static void fc_dsp_row(const tflm_fully_connected_params_t *p, const tflm_rq_dsp
 }
 #endif /* TFLM_PY_USE_DSP */
 
+/* one input row, no weight zero point (and on Cortex-M a folded bias): the target's fast
+ * path */
+static TFLM_PY_INLINE void fc_fast_row(const tflm_fully_connected_params_t *p, const int8_t *x,
+                                       const int8_t *filter, const int32_t *bias, int8_t *y)
+{
+#if TFLM_PY_USE_DSP
+    tflm_rq_dsp_t rq;
+    rq.multipliers = p->multipliers;
+    rq.shifts = p->shifts;
+    rq.per_channel = p->per_channel;
+    rq.output_offset = p->output_offset;
+    rq.act_min = p->act_min;
+    rq.act_max = p->act_max;
+    rq.small_acc = p->small_acc;
+    (void)bias;
+    fc_dsp_row(p, &rq, x, filter, y);
+#else
+#if TFLM_PY_USE_SSE2
+    if (p->accum_depth <= FC_X86_DEPTH) {
+        fc_x86_row(p, x, filter, bias, y);
+        return;
+    }
+#endif
+    fc_portable_row(p, x, filter, bias, y);
+#endif
+}
+
+#if !TFLM_PY_USE_DSP
+/* raw inputs and the folded bias: sum_k x w + (bias + input_offset sum_k w) wraps to the
+ * same int32 as sum_k (x + input_offset) w + bias */
+static TFLM_PY_INLINE void fc_folded_row(const tflm_fully_connected_params_t *p,
+                                         const int8_t *x, const int8_t *filter, int8_t *y)
+{
+    tflm_fully_connected_params_t q = *p;
+    q.input_offset = 0;
+    fc_fast_row(&q, x, filter, p->folded_bias, y);
+}
+#endif
+
 void tflm_fully_connected_s8(const tflm_fully_connected_params_t *p, const int8_t *input,
                              const int8_t *filter, const int32_t *bias, int8_t *output)
 {
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *x = input + (size_t)b * p->accum_depth;
         int8_t *y = output + (size_t)b * p->output_depth;
-        if (p->filter_offset != 0) {
+        if (p->filter_offset != 0 || (TFLM_PY_USE_DSP && p->folded_bias == NULL)) {
+            /* a weight zero point; or no folded bias given for the DSP path */
             fc_reference_row(p, x, filter, bias, y);
             continue;
         }
+        fc_fast_row(p, x, filter, bias, y);
+    }
+}
+
+void tflm_fully_connected_fast_s8(const tflm_fully_connected_params_t *p,
+                                  const int8_t *input, const int8_t *filter,
+                                  const int32_t *bias, int8_t *output)
+{
+    (void)bias;
+    for (int32_t b = 0; b < p->batches; ++b) {
 #if TFLM_PY_USE_DSP
-        if (p->folded_bias != NULL) {
-            tflm_rq_dsp_t rq;
-            rq.multipliers = p->multipliers;
-            rq.shifts = p->shifts;
-            rq.per_channel = p->per_channel;
-            rq.output_offset = p->output_offset;
-            rq.act_min = p->act_min;
-            rq.act_max = p->act_max;
-            rq.small_acc = p->small_acc;
-            fc_dsp_row(p, &rq, x, filter, y);
-        } else {
-            fc_reference_row(p, x, filter, bias, y);   /* no folded bias given */
-        }
+        fc_fast_row(p, input + (size_t)b * p->accum_depth, filter, NULL,
+                    output + (size_t)b * p->output_depth);
 #else
-#if TFLM_PY_USE_SSE2
-        if (p->accum_depth <= FC_X86_DEPTH) {
-            fc_x86_row(p, x, filter, bias, y);
-            continue;
-        }
-#endif
-        fc_portable_row(p, x, filter, bias, y);
+        fc_folded_row(p, input + (size_t)b * p->accum_depth, filter,
+                      output + (size_t)b * p->output_depth);
 #endif
     }
 }

@@ -30,4 +30,11 @@ typedef struct {
 void tflm_fully_connected_s8(const tflm_fully_connected_params_t *p, const int8_t *input,
                              const int8_t *filter, const int32_t *bias, int8_t *output);
 
+/* The same for a layer the generator knows runs fast: no weight zero point (filter_offset 0)
+ * and folded_bias given. A firmware whose layers all qualify does not link the reference
+ * loop. bias is not read (it may be NULL): every path starts from folded_bias. */
+void tflm_fully_connected_fast_s8(const tflm_fully_connected_params_t *p,
+                                  const int8_t *input, const int8_t *filter,
+                                  const int32_t *bias, int8_t *output);
+
 #endif /* TFLM_FULLY_CONNECTED_H */

@@ -7,12 +7,15 @@ carry, and the linked firmware for a board (stub port, -Os), constants + kernels
 Three firmwares: "production" (the tflm-py firmware as a user builds it: no profiling, no
 validation checks; the issue's goal, <= constants + 16 KB), "validation" (what `tflm-py run`
 flashes: -DTFLM_PY_PROFILE -DTFLM_PY_VALIDATION, per-layer CRCs and ticks) and, with
---mlperf, the MLPerf Tiny benchmark firmware (--protocol mlperf-tiny).
+--mlperf, the MLPerf Tiny benchmark firmware (--protocol mlperf-tiny). "prod --optimize
+flash": the production firmware generated with --optimize flash (tables a kernel can derive
+built in RAM at the first invoke; "+RAM" is what those tables add to RAM).
 Without models: the shared real models (../shared/models). "whole .tflite" is what the same
 validation firmware weighed when NAME_model_data held the file: flash - packed + tflite bytes.
 Constants = the packed model data + the tables beside it (the manifest's `tables`: weights
-re-laid out for a kernel, per-channel requantization, lookup tables); glue = the rest of
-NAME.c (schedule, parameter structs, API).
+re-laid out for a kernel, per-channel requantization, lookup tables); kernels and glue (the
+rest of NAME.c: schedule, parameter structs, API) as linked with --gc-sections
+(tflm_py.report.size_report), so only the kernel entries the layers call count.
 """
 from __future__ import annotations
 
@@ -34,6 +37,19 @@ from tflm_py.report import size_report  # noqa: E402
 def _firmware(model, board, work: Path, protocol: str, checks=None) -> int:
     proj = boards.make_project(model, board, work / "p", check_fit=False, protocol=protocol)
     return boards.compile_check(proj, board, work / "build", checks=checks)["size"]["flash"]
+
+
+def production_firmware(model, board, work: Path, optimize: str = "speed") -> dict:
+    """The production firmware (no profiling, no validation checks) generated with
+    `optimize`: {"flash", "ram", "constants", "elf"} in bytes (constants: the packed model
+    data + the manifest's tables)."""
+    proj = boards.make_project(model, board, work / "p", check_fit=False, optimize=optimize)
+    prefix = boards.load_project(proj)["prefix"]
+    man = json.loads((proj / "lib" / prefix / "manifest.json").read_text())
+    built = boards.compile_check(proj, board, work / "build", checks=False)
+    tables = sum(t["bytes"] for t in man.get("tables", []))
+    return {"flash": built["size"]["flash"], "ram": built["size"]["ram"],
+            "constants": man["model_bytes"] + tables, "elf": built["elf"]}
 
 
 def largest_symbols(elf: str, n: int) -> list:
@@ -79,6 +95,8 @@ def main() -> int:
             parts = size_report(proj / "lib" / prefix, prefix)
             mlperf = _firmware(model, args.board, Path(tmp) / "mlperf", "mlperf-tiny") \
                 if args.mlperf else None
+            speed = production_firmware(model, args.board, Path(tmp) / "speed")
+            small = production_firmware(model, args.board, Path(tmp) / "flash", "flash")
         tables = parts["tables"]["flash"]
         const = man["model_bytes"] + tables
         rows.append({"model": path.stem, "tflite": man["tflite_bytes"],
@@ -90,6 +108,9 @@ def main() -> int:
                      "over_constants": fw - const,
                      "production_over_constants": prod - const,
                      "goal_met": prod - const <= 16384,
+                     "firmware_production_optimize_flash": small["flash"],
+                     "optimize_flash_constants": small["constants"],
+                     "optimize_flash_ram_added": small["ram"] - speed["ram"],
                      "largest_symbols": symbols})
     if args.json:
         print(json.dumps(rows, indent=2))
@@ -97,7 +118,8 @@ def main() -> int:
     print(f"board {args.board}; bytes; goal: production firmware <= constants + 16384")
     hdr = ["model", "tflite", "model data", "tables", "constants", "kernels", "glue",
            "validation fw before",
-           "validation fw now", "now-const", "production fw", "prod-const"]
+           "validation fw now", "now-const", "production fw", "prod-const",
+           "prod --optimize flash", "+RAM"]
     if args.mlperf:
         hdr.append("mlperf fw")
     print("| " + " | ".join(hdr) + " |")
@@ -107,7 +129,8 @@ def main() -> int:
                  r["kernels"], r["glue"],
                  r["firmware_whole_tflite"], r["firmware"], r["over_constants"],
                  r["firmware_production"],
-                 f"{r['production_over_constants']}{'' if r['goal_met'] else ' (over)'}"]
+                 f"{r['production_over_constants']}{'' if r['goal_met'] else ' (over)'}",
+                 r["firmware_production_optimize_flash"], r["optimize_flash_ram_added"]]
         if args.mlperf:
             cells.append(r["firmware_mlperf"])
         print("| " + " | ".join(str(c) for c in cells) + " |")

@@ -149,17 +149,18 @@ def fit_report(board: Board, manifest: dict, extra_ram: int = 0,
     core_flash = int(board.reserve.get("flash_bytes", 0))
     arena = int(manifest.get("arena_bytes", 0))
     state = int(manifest.get("state_bytes", 0))
+    tables = int(manifest.get("ram_table_bytes", 0))   # --optimize flash: built in RAM
     fw_ram = firmware_ram(int(manifest.get("op_count", 0)), extra_ram, protocol)
     core_ram = int(board.reserve.get("ram_bytes", 0))
     stack = int(board.stack_bytes)
     flash = model + code + core_flash
-    ram = arena + state + stack + fw_ram + core_ram
+    ram = arena + state + tables + stack + fw_ram + core_ram
     return {"board": board.name,
             "flash": {"needed": flash, "available": board.flash_bytes, "model_data": model,
                       "code_estimate": code, "framework_estimate": core_flash,
                       "fits": flash <= board.flash_bytes},
             "ram": {"needed": ram, "available": board.ram_bytes, "arena": arena, "state": state,
-                    "stack": stack, "firmware": fw_ram, "framework_estimate": core_ram,
+                    "ram_tables": tables, "stack": stack, "firmware": fw_ram, "framework_estimate": core_ram,
                     "fits": ram <= board.ram_bytes}}
 
 
@@ -249,7 +250,7 @@ def plan_for_budget(model: Model, budget: Optional[dict], optimize: str = "speed
     from .planner import plan as make_plan
     limit = None if budget is None else int(budget["bytes"])
     p = make_plan(model, align=align, inplace=inplace, optimize=optimize, ram_budget=limit)
-    if limit is not None and p.arena_bytes > limit and optimize in ("speed", "flash"):
+    if limit is not None and p.arena_bytes > limit and optimize != "ram":
         small = make_plan(model, align=align, inplace=inplace, optimize="ram", ram_budget=limit)
         if small.arena_bytes < p.arena_bytes:
             small.int8_weights = p.int8_weights

@@ -76,6 +76,9 @@ class Emitter:
         self.prefix = prefix
         self.state_offsets = state_offsets
         self.declarations: list[str] = []
+        # statements run once, at the first invoke: tables built in RAM (optimize="flash")
+        self.first_invoke: list[str] = []
+        self.ram_tables: list[dict] = []          # {name, bytes} per table built in RAM
         self.kernels: list[str] = []
         self._arrays: dict[tuple, str] = {}
         self._names: set[str] = set()
@@ -195,6 +198,21 @@ class Emitter:
         self.widened.append({"op": None if self.current_op is None else self.current_op.index,
                              "array": name, "bytes": 2 * n, "int8_bytes": n})
         return name
+
+    def ram_table(self, ctype: str, count: int, hint: str, build: str) -> str:
+        """A table of `count` ctype built in RAM at the first invoke by the C statement
+        `build` (with {name} for the table) instead of stored in flash: optimize="flash"."""
+        name = self._name(hint)
+        self.declarations.append(f"static {ctype} {name}[{count}];   /* built at the first "
+                                 f"invoke */")
+        size = {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "int32_t": 4, "float": 4}[ctype]
+        self.ram_tables.append({"name": name, "bytes": size * int(count)})
+        self.first_invoke.append(build.format(name=name))
+        return name
+
+    def flash_first(self) -> bool:
+        """The plan asks for the least flash (optimize="flash"): derive tables in RAM."""
+        return getattr(self.plan, "optimize", "speed") == "flash"
 
     def use_kernel(self, name: str) -> None:
         if name not in self.kernels:
@@ -372,6 +390,7 @@ def bundle_files(model: Model, prefix: Optional[str] = None, plan=None,
                state_bytes=state_bytes, align=max(getattr(plan, "align", 16), 16),
                strategy=getattr(plan, "strategy", "?"),
                inputs=inputs, outputs=outputs, calls=calls, declarations=em.declarations,
+               first_invoke=em.first_invoke,
                kernel_headers=[f"{k}.h" for k in em.kernels], state_init=state_init,
                state_initializer=state_initializer, layers=layers, data_ops=data_ops)
     data = np.frombuffer(packed, dtype=np.uint8)
@@ -395,6 +414,8 @@ def bundle_files(model: Model, prefix: Optional[str] = None, plan=None,
         "tables": em.tables, "table_bytes": sum(t["bytes"] for t in em.tables),
         # weights widened to int16 for speed (optimize="flash" keeps them int8)
         "widened_weights": em.widened,
+        # tables built in RAM at the first invoke instead (optimize="flash"): statics
+        "ram_tables": em.ram_tables, "ram_table_bytes": sum(t["bytes"] for t in em.ram_tables),
         "ops": [model.operators[i].type for i in plan.order], "kernels": list(em.kernels),
         "arena_bytes": plan.arena_bytes, "state_bytes": state_bytes,
         # what the validation firmware must report (tflm_py.integrity)

@@ -75,7 +75,10 @@ def add_optimize_options(p) -> None:
                    help="speed (default): every kernel's fastest variant within --ram-budget; "
                         "ram: the smallest arena (kernels drop optional scratch); flash: as "
                         "speed, but no weights widened to int16 at generation time (a 16x8 "
-                        "CONV_2D without its scratch reads int8 weights, more slowly)")
+                        "CONV_2D without its scratch reads int8 weights, more slowly) and "
+                        "tables a kernel can derive from the model's constants (3x3 "
+                        "depthwise channel records) built in RAM at the first invoke "
+                        "instead of stored in flash")
     p.add_argument("--ram-budget", type=byte_count, metavar="BYTES",
                    help="largest arena for --optimize speed: slower scratch-free variants "
                         "are chosen, fewest added instructions per byte first, until it fits "

@@ -97,7 +97,8 @@ class Plan:
     live_bytes: list = field(default_factory=list)   # bound per op step 0..len(order)-1
     strategies: dict = field(default_factory=dict)   # {strategy: arena bytes it reached}
     order_source: str = "model"  # which order candidate won ("model", "min-peak", "greedy")
-    optimize: str = "speed"     # what plan() optimized: "speed", "ram" or "flash"
+    optimize: str = "speed"     # what plan() optimized: "speed", "ram" or "flash" (planned
+    #                             as "speed"; the generator then trades RAM for flash)
     ram_budget: Optional[int] = None    # the arena budget it planned for (None: no limit)
     tradeoffs: list = field(default_factory=list)    # scratch kept or dropped, per op
     ram_budget_source: Optional[str] = None   # where ram_budget came from ("board B", ...)
@@ -891,7 +892,8 @@ def plan(model: Model, align: int = DEFAULT_ALIGN, inplace: bool = True,
     optimize="flash": scratch as with "speed", but no kernel gets weights widened at
     generation time (a 16x8 CONV_2D without its scratch, or a 16x8 FULLY_CONNECTED with a
     weight zero point, then reads its int8 weights, more slowly, instead of an int16 copy
-    twice their size): Plan.int8_weights.
+    twice their size): Plan.int8_weights; and the generator builds tables that kernels can
+    derive in RAM (outside the arena) instead of storing them in flash.
     `Plan.tradeoffs` lists every such choice, taken or refused, with bytes and instructions.
     (scratch="always" / "fit": the older names of optimize="speed" / "ram".)"""
     if scratch is not None:

@@ -113,10 +113,18 @@ def print_budget(project_dir) -> None:
 
 
 def format_report(rep: dict) -> str:
-    lines = ["Cortex-M4 (-Os) sizes, from arm-none-eabi-size:",
-             f"  {'part':<14}{'flash':>10}{'ram':>10}{'(code)':>10}"]
-    for part, label in (("model_data", "model data"), ("tables", "tables"),
-                        ("kernels", "kernels"), ("rest", "glue"), ("total", "total")):
-        r = rep.get(part, {"flash": 0, "ram": 0, "code": 0})
-        lines.append(f"  {label:<14}{r['flash']:>10}{r['ram']:>10}{r['code']:>10}")
+    how = ("linked (--gc-sections: only what the layers call)" if rep.get("linked")
+           else "objects, unlinked")
+    lines = [f"Cortex-M4 (-Os) sizes, {how}: flash = constants + kernels + glue",
+             f"  {'part':<16}{'flash':>10}{'ram':>10}{'(code)':>10}"]
+    zero = {"flash": 0, "ram": 0, "code": 0}
+    constants = rep.get("constants") or {
+        k: rep.get("model_data", zero)[k] + rep.get("tables", zero)[k] for k in zero}
+    for r, label in ((constants, "constants"), (rep.get("model_data", zero), "  model data"),
+                     (rep.get("tables", zero), "  tables"), (rep.get("kernels", zero), "kernels"),
+                     (rep.get("rest", zero), "glue"), (rep.get("total", zero), "total")):
+        lines.append(f"  {label:<16}{r['flash']:>10}{r['ram']:>10}{r['code']:>10}")
+    if rep.get("library"):
+        r = rep["library"]
+        lines.append(f"  {'(+ C library)':<16}{r['flash']:>10}{r['ram']:>10}{r['code']:>10}")
     return "\n".join(lines)

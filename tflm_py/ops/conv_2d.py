@@ -309,5 +309,14 @@ def emit(op, model, params, cg) -> str:
     name = cg.param_struct("tflm_conv_2d_params_t", fields, h)
     bias = cg.ptr(op.inputs[2]) if len(op.inputs) > 2 else "NULL"
     scratch = cg.scratch(op) if scratch_bytes(op, model) else "NULL"
-    return (f"tflm_conv_2d_s8(&{name}, {cg.ptr(op.inputs[0])}, {cg.ptr(op.inputs[1])}, "
+    return (f"{entry(p, scratch)}(&{name}, {cg.ptr(op.inputs[0])}, {cg.ptr(op.inputs[1])}, "
             f"{bias}, {cg.ptr(op.outputs[0])}, {scratch});")
+
+
+def entry(p, scratch: str) -> str:
+    """The kernel entry of an int8 layer: tflm_conv_2d_fast_s8 where the fast path is known
+    to run (groups == 1, scratch given), so a firmware links only the code its layers need;
+    else tflm_conv_2d_s8, which chooses at run time (the reference loop among its paths)."""
+    if p.filter_c == p.input_c and scratch != "NULL":
+        return "tflm_conv_2d_fast_s8"
+    return "tflm_conv_2d_s8"

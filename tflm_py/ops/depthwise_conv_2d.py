@@ -111,8 +111,8 @@ def _ring_loops(p) -> bool:
 def fast3x3_scratch_bytes(channels, input_w, pad_w) -> int:
     """TFLM_DW3X3_SCRATCH_BYTES of kernels_c/depthwise_conv_2d.h: the ring of 3 int16 rows,
     12 bytes per channel and column pair, and one zero column pair (off Cortex-M: the
-    unpacked bias and filter, 13 bytes per channel, if that is more)."""
-    return max(12 * channels * ((input_w + pad_w + 1) // 2) + 12, 13 * channels)
+    unpacked bias, multipliers, filter and shifts, 18 bytes per channel, if that is more)."""
+    return max(12 * channels * ((input_w + pad_w + 1) // 2) + 12, 18 * channels)
 
 
 def scratch_bytes(op, model) -> int:
@@ -242,10 +242,12 @@ def _emit_as_conv(op, model, p, cg) -> str:
     fields["small_acc"] = int(p.small_acc)
     name = cg.param_struct("tflm_conv_2d_params_t", fields, h + "_as_conv")
     bias = cg.ptr(op.inputs[2]) if len(op.inputs) > 2 else "NULL"
+    scratch = cg.scratch(op)
+    fn = "tflm_conv_2d_fast_s8" if scratch != "NULL" else "tflm_conv_2d_s8"
     return (f"/* one input channel, depth_multiplier {p.depth_multiplier}: a CONV_2D with the "
             f"filter transposed */\n"
-            f"tflm_conv_2d_s8(&{name}, {cg.ptr(op.inputs[0])}, {w_ohwi}, {bias}, "
-            f"{cg.ptr(op.outputs[0])}, {cg.scratch(op)});")
+            f"{fn}(&{name}, {cg.ptr(op.inputs[0])}, {w_ohwi}, {bias}, "
+            f"{cg.ptr(op.outputs[0])}, {scratch});")
 
 
 def _emit_s16(op, model, p, cg) -> str:
@@ -272,8 +274,16 @@ def emit(op, model, params, cg) -> str:
     cg.use_kernel("depthwise_conv_2d")
     h = f"depthwise_conv_2d_{op.index}"
     scratch = cg.scratch(op) if _fast3x3(p) and _ring_loops(p) else "NULL"
-    mult = cc.c_array_or_name(cg, "int32_t", p.multipliers, h + "_mult")
-    shift = cc.shift_array(cg, p.shifts, h + "_shift")
+    # optimize="flash": the records are built in RAM from the model's constants (a bias that
+    # is not a constant keeps them in flash)
+    has_bias = len(op.inputs) > 2 and op.inputs[2] >= 0
+    in_ram = (scratch != "NULL" and cg.flash_first()
+              and (not has_bias or cc.bias_values(model, op) is not None))
+    if scratch != "NULL" and not in_ram:   # the kernel reads the requantisation from its records
+        mult = shift = "NULL"
+    else:
+        mult = cc.c_array_or_name(cg, "int32_t", p.multipliers, h + "_mult")
+        shift = cc.shift_array(cg, p.shifts, h + "_shift")
     fields = {k: int(getattr(p, k)) for k in (
         "batches", "input_h", "input_w", "input_c", "filter_h", "filter_w", "output_h",
         "output_w", "output_c", "depth_multiplier", "stride_h", "stride_w", "dilation_h",
@@ -283,11 +293,19 @@ def emit(op, model, params, cg) -> str:
     fields["shifts"] = shift
     fields["small_acc"] = int(p.small_acc)
     name = cg.param_struct("tflm_depthwise_conv_2d_params_t", fields, h)
+    if in_ram:   # the records built from the model's filter and bias at the first invoke
+        bias = cg.ptr(op.inputs[2]) if len(op.inputs) > 2 else "NULL"
+        rec = cg.ram_table("int32_t", 9 * p.output_c, h + "_records",
+                           f"tflm_depthwise_conv_2d_3x3_records(&{name}, "
+                           f"{cg.ptr(op.inputs[1])}, {bias}, {{name}});")
     if scratch != "NULL":
-        rec = channel_records(model.tensor(op.inputs[1]).data, cc.bias_values(model, op), p)
-        rec = cc.c_array_or_name(cg, "int32_t", rec, h + "_records")
-        return (f"tflm_depthwise_conv_2d_3x3_s8(&{name}, {cg.ptr(op.inputs[0])}, {rec}, "
-                f"{cg.ptr(op.outputs[0])}, {scratch});")
+        if not in_ram:
+            rec = channel_records(model.tensor(op.inputs[1]).data, cc.bias_values(model, op),
+                                  p)
+            rec = cc.c_array_or_name(cg, "int32_t", rec, h + "_records")
+        # the one-stride entry: the firmware links only that stride's loops
+        return (f"tflm_depthwise_conv_2d_3x3_s{p.stride_w}_s8(&{name}, {cg.ptr(op.inputs[0])}, "
+                f"{rec}, {cg.ptr(op.outputs[0])}, {scratch});")
     bias = cg.ptr(op.inputs[2]) if len(op.inputs) > 2 else "NULL"
     return (f"tflm_depthwise_conv_2d_s8(&{name}, {cg.ptr(op.inputs[0])}, "
             f"{cg.ptr(op.inputs[1])}, {bias}, {cg.ptr(op.outputs[0])});")

@@ -202,6 +202,10 @@ def emit(op, model, params, cg) -> str:
                              cc.c_array_or_name(cg, "int32_t", p.folded_bias, h + "_folded_bias"))
     fields["small_acc"] = int(p.small_acc)
     name = cg.param_struct("tflm_fully_connected_params_t", fields, h)
-    bias = cg.ptr(op.inputs[2]) if len(op.inputs) > 2 else "NULL"
-    return (f"tflm_fully_connected_s8(&{name}, {cg.ptr(op.inputs[0])}, "
+    # the fast path known to run: the firmware links no reference loop, and reads the folded
+    # bias instead of the model's (which then stays out of the model data)
+    fast = p.filter_offset == 0 and p.folded_bias is not None
+    fn = "tflm_fully_connected_fast_s8" if fast else "tflm_fully_connected_s8"
+    bias = cg.ptr(op.inputs[2]) if len(op.inputs) > 2 and not fast else "NULL"
+    return (f"{fn}(&{name}, {cg.ptr(op.inputs[0])}, "
             f"{cg.ptr(op.inputs[1])}, {bias}, {cg.ptr(op.outputs[0])});")
