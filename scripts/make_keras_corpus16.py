@@ -10,7 +10,8 @@ Keras 3's dynamic batch is kept (no batch_size on the inputs), as users leave it
 
 `NAME.tflite` has int16 inputs and outputs; `NAME_fio.tflite` (the models in FLOAT_IO) keeps
 float32 inputs and outputs (QUANTIZE / DEQUANTIZE at the edges); `NAME_b1.tflite` (BATCH1,
-BATCH1_ONLY) is built with a fixed batch of 1. Needs tensorflow-cpu (not a test dependency);
+BATCH1_ONLY) is built with a fixed batch of 1; `NAME_b32.tflite` (INT32_BIAS) with int32
+biases, `NAME_pt.tflite` (PER_TENSOR) with one weight scale per tensor. Needs tensorflow-cpu (not a test dependency);
 the .tflite files it writes are committed. Weights and representative data are random
 (seeded): the models test the converter's graphs and the 16x8 arithmetic, not accuracy.
 """
@@ -24,7 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from full_integer import convert_keras  # noqa: E402
+from full_integer import configure  # noqa: E402
 
 keras = tf.keras
 L = keras.layers
@@ -471,9 +472,15 @@ BATCH1 = ("seanet_dilated_res", "self_attention", "softmax_sequence", "strided_s
 # crashes on the fused UNIDIRECTIONAL_SEQUENCE_LSTM a Keras LSTM becomes; the unrolled cell
 # with a dynamic batch starts from a FILL TFLM refuses, see lstm_unrolled)
 BATCH1_ONLY = ("spectral_mask_lstm", "lstm_sequence", "lstm_stacked", "gru_sequence")
+# converter options users set: int32 biases in place of int64 (`_b32`), one weight scale
+# per tensor in place of per channel (`_pt`)
+INT32_BIAS = ("seanet_encoder", "conv_autoencoder", "ds_cnn_kws", "dense_regressor",
+              "depthwise_mult3")
+PER_TENSOR = ("seanet_decoder", "dense_autoencoder", "resnet_block")   # (depthwise: the
+# converter fails on per-tensor DEPTHWISE_CONV_2D weights)
 
 
-def convert(model, seed: int, io=None) -> bytes:
+def convert(model, seed: int, io=None, option=None) -> bytes:
     rng = np.random.default_rng(seed)
     specs = model.inputs
 
@@ -487,19 +494,29 @@ def convert(model, seed: int, io=None) -> bytes:
         for _ in range(48):
             yield [one(s) for s in specs]
 
-    return convert_keras(model, representative, "int16", io)
+    conv = configure(tf.lite.TFLiteConverter.from_keras_model(model), representative,
+                     "int16", io)
+    if option == "int32_bias":
+        conv._experimental_full_integer_quantization_bias_type = tf.int32
+    elif option == "per_tensor":
+        conv._experimental_disable_per_channel = True
+    return conv.convert()
 
 
 def builds(name):
-    """(file suffix, batch, io type) of each conversion of model `name`."""
+    """(file suffix, batch, io type, converter option) of each conversion of model `name`."""
     out = []
     if name not in BATCH1_ONLY:
-        out.append(("", None, None))
+        out.append(("", None, None, None))
     if name in BATCH1 or name in BATCH1_ONLY:
-        out.append(("_b1", 1, None))
+        out.append(("_b1", 1, None, None))
     if name in FLOAT_IO:
         b1 = name in BATCH1 or name in BATCH1_ONLY
-        out.append(("_b1_fio" if b1 else "_fio", 1 if b1 else None, "float32"))
+        out.append(("_b1_fio" if b1 else "_fio", 1 if b1 else None, "float32", None))
+    if name in INT32_BIAS:
+        out.append(("_b32", None, None, "int32_bias"))
+    if name in PER_TENSOR:
+        out.append(("_pt", None, None, "per_tensor"))
     return out
 
 
@@ -512,11 +529,11 @@ def main(argv=None) -> int:
     os.makedirs(args.out, exist_ok=True)
     for name in args.names or list(MODELS):
         k = list(MODELS).index(name)
-        for suffix, batch, io in builds(name):
+        for suffix, batch, io, option in builds(name):
             keras.utils.set_random_seed(1600 + k)
             _BATCH[0] = batch
             try:
-                data = convert(MODELS[name](), 1600 + k, io)
+                data = convert(MODELS[name](), 1600 + k, io, option)
             except Exception as e:  # one model the converter refuses must not stop the rest
                 print(f"{name}{suffix}: conversion failed: {type(e).__name__}: "
                       f"{str(e)[:300]}", file=sys.stderr)
