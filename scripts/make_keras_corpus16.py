@@ -11,7 +11,8 @@ Keras 3's dynamic batch is kept (no batch_size on the inputs), as users leave it
 `NAME.tflite` has int16 inputs and outputs; `NAME_fio.tflite` (the models in FLOAT_IO) keeps
 float32 inputs and outputs (QUANTIZE / DEQUANTIZE at the edges); `NAME_b1.tflite` (BATCH1,
 BATCH1_ONLY) is built with a fixed batch of 1; `NAME_b32.tflite` (INT32_BIAS) with int32
-biases, `NAME_pt.tflite` (PER_TENSOR) with one weight scale per tensor. Needs tensorflow-cpu (not a test dependency);
+biases, `NAME_pt.tflite` (PER_TENSOR) with one weight scale per tensor, `NAME_oq.tflite`
+(OLD_QUANTIZER) by the converter's older quantizer. Needs tensorflow-cpu (not a test dependency);
 the .tflite files it writes are committed. Weights and representative data are random
 (seeded): the models test the converter's graphs and the 16x8 arithmetic, not accuracy.
 """
@@ -476,6 +477,8 @@ BATCH1_ONLY = ("spectral_mask_lstm", "lstm_sequence", "lstm_stacked", "gru_seque
 # per tensor in place of per channel (`_pt`)
 INT32_BIAS = ("seanet_encoder", "conv_autoencoder", "ds_cnn_kws", "dense_regressor",
               "depthwise_mult3")
+# TensorFlow's older (TOCO-era) quantizer, experimental_new_quantizer=False (`_oq`)
+OLD_QUANTIZER = ("ds_cnn_kws", "seanet_decoder", "unet1d_mask", "mha_block")
 PER_TENSOR = ("seanet_decoder", "dense_autoencoder", "resnet_block")   # (depthwise: the
 # converter fails on per-tensor DEPTHWISE_CONV_2D weights)
 
@@ -500,6 +503,8 @@ def convert(model, seed: int, io=None, option=None) -> bytes:
         conv._experimental_full_integer_quantization_bias_type = tf.int32
     elif option == "per_tensor":
         conv._experimental_disable_per_channel = True
+    elif option == "old_quantizer":
+        conv.experimental_new_quantizer = False
     return conv.convert()
 
 
@@ -517,6 +522,8 @@ def builds(name):
         out.append(("_b32", None, None, "int32_bias"))
     if name in PER_TENSOR:
         out.append(("_pt", None, None, "per_tensor"))
+    if name in OLD_QUANTIZER:
+        out.append(("_oq", None, None, "old_quantizer"))
     return out
 
 

@@ -2,7 +2,7 @@
 scripts/make_keras_corpus16.py with TensorFlow's TFLiteConverter in
 EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8 mode, Keras 3's dynamic batch, a
 few `_b1` builds with a fixed batch of 1, `_fio` builds with float32 inputs and outputs,
-`_b32` with int32 biases, `_pt` with per-tensor weights):
+`_b32` with int32 biases, `_pt` with per-tensor weights, `_oq` by the older quantizer):
 models shaped like users' 16x8 models (SEANet-style encoders / decoders, a waveform U-Net,
 DS-CNN, residual and inverted-residual blocks, regressors, autoencoders, unrolled LSTM / GRU,
 attention, activations, pooling, reductions and data movement).
@@ -48,6 +48,8 @@ EXPECTED_TO_RUN = [
     # in the options), per-tensor weights
     "conv_autoencoder_b32", "dense_regressor_b32", "seanet_encoder_b32",
     "dense_autoencoder_pt", "resnet_block_pt", "seanet_decoder_pt",
+    # the converter's older quantizer (experimental_new_quantizer=False)
+    "ds_cnn_kws_oq", "mha_block_oq", "seanet_decoder_oq", "unet1d_mask_oq",
 ]
 
 # a dynamic reshape's [1, 1] placeholder shape: TFLM has no REDUCE_PROD and fails to allocate
