@@ -12,7 +12,8 @@ Keras 3's dynamic batch is kept (no batch_size on the inputs), as users leave it
 float32 inputs and outputs (QUANTIZE / DEQUANTIZE at the edges); `NAME_b1.tflite` (BATCH1,
 BATCH1_ONLY) is built with a fixed batch of 1; `NAME_b32.tflite` (INT32_BIAS) with int32
 biases, `NAME_pt.tflite` (PER_TENSOR) with one weight scale per tensor, `NAME_oq.tflite`
-(OLD_QUANTIZER) by the converter's older quantizer. Needs tensorflow-cpu (not a test dependency);
+(OLD_QUANTIZER) by the converter's older quantizer, `NAME_ffb.tflite` (FLOAT_FALLBACK) with
+float fallback for the ops the converter cannot quantize 16x8. Needs tensorflow-cpu (not a test dependency);
 the .tflite files it writes are committed. Weights and representative data are random
 (seeded): the models test the converter's graphs and the 16x8 arithmetic, not accuracy.
 """
@@ -305,6 +306,31 @@ def gated_linear_unit():
     return keras.Model(i, L.Multiply()([a, L.Activation("sigmoid")(g)]))
 
 
+# ops the converter cannot quantize 16x8: built with float fallback only (`_ffb`)
+
+def hard_swish_conv():
+    i = _input((6, 6, 4))
+    x = L.Conv2D(8, 3, padding="same")(i)
+    return keras.Model(i, L.Conv2D(4, 1)(L.Activation("hard_swish")(x)))
+
+
+def elu_dense():
+    i = _input((12,))
+    return keras.Model(i, L.Dense(4)(L.ELU()(L.Dense(16)(i))))
+
+
+def prelu_conv():
+    i = _input((8, 8, 3))
+    x = L.PReLU(shared_axes=[1, 2])(L.Conv2D(6, 3, padding="same")(i))
+    return keras.Model(i, L.Conv2D(4, 3)(x))
+
+
+def subpixel_upsample():
+    i = _input((6, 6, 3))
+    x = L.Conv2D(12, 3, padding="same")(i)
+    return keras.Model(i, L.Conv2D(2, 1)(L.Lambda(lambda t: tf.nn.depth_to_space(t, 2))(x)))
+
+
 # -- pooling and reductions ------------------------------------------------------------------
 
 def pooling_mix():
@@ -457,7 +483,8 @@ MODELS = {f.__name__: f for f in (
     gated_linear_unit, pooling_mix, mean_sum, reduce_max_model, global_pool_1d, concat_pad,
     pad_constant, resize_nearest, resize_bilinear, transpose_dense, strided_slice_model,
     split_branches, split_uneven, gather_channels, unstack_stack, reshape_flatten,
-    squeeze_expand, minimum_maximum, broadcast_arith, abs_neg, manual_norm)}
+    squeeze_expand, minimum_maximum, broadcast_arith, abs_neg, manual_norm, hard_swish_conv,
+    elu_dense, prelu_conv, subpixel_upsample)}
 
 # float32 inputs and outputs (QUANTIZE float32 -> int16 in, DEQUANTIZE int16 -> float32 out)
 # (the 16x8 converter takes float32 or int16 inputs and outputs only)
@@ -477,6 +504,9 @@ BATCH1_ONLY = ("spectral_mask_lstm", "lstm_sequence", "lstm_stacked", "gru_seque
 # per tensor in place of per channel (`_pt`)
 INT32_BIAS = ("seanet_encoder", "conv_autoencoder", "ds_cnn_kws", "dense_regressor",
               "depthwise_mult3")
+# float fallback (TFLITE_BUILTINS beside the 16x8 ops set): ops the converter cannot quantize
+# 16x8 stay in float32 between int16 DEQUANTIZE and QUANTIZE (`_ffb`, the only build)
+FLOAT_FALLBACK = ("hard_swish_conv", "elu_dense", "prelu_conv", "subpixel_upsample")
 # TensorFlow's older (TOCO-era) quantizer, experimental_new_quantizer=False (`_oq`)
 OLD_QUANTIZER = ("ds_cnn_kws", "seanet_decoder", "unet1d_mask", "mha_block")
 PER_TENSOR = ("seanet_decoder", "dense_autoencoder", "resnet_block")   # (depthwise: the
@@ -505,11 +535,17 @@ def convert(model, seed: int, io=None, option=None) -> bytes:
         conv._experimental_disable_per_channel = True
     elif option == "old_quantizer":
         conv.experimental_new_quantizer = False
+    elif option == "float_fallback":
+        conv.target_spec.supported_ops = [
+            tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8,
+            tf.lite.OpsSet.TFLITE_BUILTINS]
     return conv.convert()
 
 
 def builds(name):
     """(file suffix, batch, io type, converter option) of each conversion of model `name`."""
+    if name in FLOAT_FALLBACK:
+        return [("_ffb", None, None, "float_fallback")]
     out = []
     if name not in BATCH1_ONLY:
         out.append(("", None, None, None))

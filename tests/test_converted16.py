@@ -2,7 +2,8 @@
 scripts/make_keras_corpus16.py with TensorFlow's TFLiteConverter in
 EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8 mode, Keras 3's dynamic batch, a
 few `_b1` builds with a fixed batch of 1, `_fio` builds with float32 inputs and outputs,
-`_b32` with int32 biases, `_pt` with per-tensor weights, `_oq` by the older quantizer):
+`_b32` with int32 biases, `_pt` with per-tensor weights, `_oq` by the older quantizer,
+`_ffb` with float fallback for ops the converter cannot quantize 16x8):
 models shaped like users' 16x8 models (SEANet-style encoders / decoders, a waveform U-Net,
 DS-CNN, residual and inverted-residual blocks, regressors, autoencoders, unrolled LSTM / GRU,
 attention, activations, pooling, reductions and data movement).
@@ -25,6 +26,7 @@ from tflm_py.errors import UnsupportedError
 from tflm_py.hostbuild import run_host_many
 from tflm_py.oracle import run_oracle
 from tflm_py.ops import check_model
+from tflm_py.reader import read_model
 from tflm_py.simulator import Simulator
 from tflm_py.sweep import random_inputs
 
@@ -50,6 +52,9 @@ EXPECTED_TO_RUN = [
     "dense_autoencoder_pt", "resnet_block_pt", "seanet_decoder_pt",
     # the converter's older quantizer (experimental_new_quantizer=False)
     "ds_cnn_kws_oq", "mha_block_oq", "seanet_decoder_oq", "unet1d_mask_oq",
+    # float fallback: HARD_SWISH / ELU float32 islands between int16 ends become one int16
+    # table (passes/float_islands.py); DEPTH_TO_SPACE runs in float32 as TFLM runs it
+    "elu_dense_ffb", "hard_swish_conv_ffb", "subpixel_upsample_ffb",
 ]
 
 # a dynamic reshape's [1, 1] placeholder shape: TFLM has no REDUCE_PROD and fails to allocate
@@ -75,9 +80,12 @@ REFUSED = {
     # TFLM's 16x8 DEPTHWISE_CONV_2D reads any bias as int64: an int32 one gives garbage
     "depthwise_mult3_b32": ("DEPTHWISE_CONV_2D", "int64"),
     "ds_cnn_kws_b32": ("DEPTHWISE_CONV_2D", "int64"),
+    # a float32 PRELU island (its alpha a second input): TFLM runs it in float; tflm_py runs
+    # float islands only when elementwise of one input. Known gap.
+    "prelu_conv_ffb": ("PRELU", "float islands"),
 }
-# TFLM runs these without an error (on misread memory, see above)
-TFLM_RUNS = {"depthwise_mult3_b32", "ds_cnn_kws_b32"}
+# TFLM runs these without an error (on misread memory, or in float32; see above)
+TFLM_RUNS = {"depthwise_mult3_b32", "ds_cnn_kws_b32", "prelu_conv_ffb"}
 
 
 def _data(name):
@@ -112,6 +120,8 @@ def test_corpus_is_complete_and_small():
         want = np.float32 if n.endswith("_fio") else np.int16
         assert all(m.tensors[t].dtype == want for t in m.inputs + m.outputs), n
         assert any(t.dtype == np.int16 for t in m.tensors), n
+        if n.endswith("_ffb"):     # float32 ops inside
+            assert any(t.dtype == np.float32 for t in read_model(_data(n)).tensors), n
 
 
 @pytest.mark.parametrize("name", EXPECTED_TO_RUN)

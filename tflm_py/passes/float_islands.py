@@ -1,4 +1,4 @@
-"""Float islands of an int8 model become one int8 lookup table.
+"""Float islands of an int8 (or 16x8) model become one lookup table.
 
 The converter sometimes leaves an op it cannot quantize in float32 between a DEQUANTIZE and a
 QUANTIZE (Keras' ELU is the usual one): int8 -> DEQUANTIZE -> float op(s) -> QUANTIZE -> int8.
@@ -8,9 +8,12 @@ is an int8 -> int8 function: this pass evaluates TFLM's float32 steps for those 
 kernel computes it, with the C library's float functions as TFLM calls them; quantize:
 round(y / scale) + zp, clamped) and replaces the island by one LOOKUP_TABLE op (ops/
 lookup_table.py) reading the table as a 256-byte constant. No float code runs on the device.
+The same holds for int16 islands (a 16x8 model converted with float fallback, TFLITE_BUILTINS
+beside the 16x8 ops set, leaves PRELU, HARD_SWISH, ELU... in float32 between int16
+DEQUANTIZE and QUANTIZE): their table has 65536 int16 entries (128 KB of flash).
 
 Only chains are folded: every float tensor has exactly one reader, is neither a graph output
-nor state; the island's ends are per-tensor int8. An island whose float values are not all
+nor state; the island's ends are per-tensor int8 (or both int16). An island whose float values are not all
 finite (a SQRT of negative inputs; LOG and RSQRT reach 0 for every int8 zero point), or
 whose quantized values leave int32 (an EXP of large inputs), stays and is refused as a float
 op: TFLM's conversion of such values to int32 is undefined behaviour.
@@ -94,9 +97,9 @@ FLOAT_OPS = {
 }
 
 
-def _per_tensor_int8(t: Tensor) -> bool:
+def _per_tensor_int(t: Tensor) -> bool:
     q = t.quantization
-    return (t.dtype == np.int8 and q is not None and len(q.scales) == 1
+    return (t.dtype in (np.int8, np.int16) and q is not None and len(q.scales) == 1
             and float(q.scales[0]) > 0 and np.isfinite(float(q.scales[0])))
 
 
@@ -107,21 +110,23 @@ def dequantize_f32(values: np.ndarray, t: Tensor) -> np.ndarray:
 
 
 def quantize_s8(values: np.ndarray, t: Tensor):
-    """TFLM's QUANTIZE float32 -> int8: round(x / scale) (half away from zero) + zp, clamped;
-    None when a rounded value is outside int32 (TFLM's conversion to int32 is undefined)."""
+    """TFLM's QUANTIZE float32 -> int8 (or int16, t's type): round(x / scale) (half away from
+    zero) + zp, clamped; None when a rounded value is outside int32 (TFLM's conversion to
+    int32 is undefined)."""
     from ..ops._eltwise import round_half_away
     q = t.quantization
     with np.errstate(all="ignore"):
         r = round_half_away((values / F32(q.scale)).astype(F32))
     if not np.all(np.abs(r) < 2.0 ** 31 - 256):
         return None
-    return np.clip(r.astype(np.int64) + q.zero_point, -128, 127).astype(np.int8)
+    info = np.iinfo(t.dtype)
+    return np.clip(r.astype(np.int64) + q.zero_point, info.min, info.max).astype(t.dtype)
 
 
 def _island(start: Operator, model: Model, reads, outputs):
     """[DEQUANTIZE, float ops..., QUANTIZE] starting at `start`, or None."""
     x = model.tensors[start.inputs[0]] if start.inputs and start.inputs[0] >= 0 else None
-    if x is None or not _per_tensor_int8(x) or len(start.outputs) != 1:
+    if x is None or not _per_tensor_int(x) or len(start.outputs) != 1:
         return None
     chain, t = [start], start.outputs[0]
     while True:
@@ -135,7 +140,8 @@ def _island(start: Operator, model: Model, reads, outputs):
             return None
         chain.append(op)
         if op.type == "QUANTIZE":
-            return chain if _per_tensor_int8(model.tensors[op.outputs[0]]) else None
+            y = model.tensors[op.outputs[0]]
+            return chain if _per_tensor_int(y) and y.dtype == x.dtype else None
         if op.type not in FLOAT_OPS:
             return None
         if getattr(op.options, "fused_activation_function", "NONE") not in (None, "NONE"):
@@ -144,9 +150,12 @@ def _island(start: Operator, model: Model, reads, outputs):
 
 
 def table_of(chain, model: Model):
-    """The island's int8 -> int8 table (input -128..127), or None where TFLM's result is
-    undefined (a value not finite, or beyond int32 once quantized)."""
-    v = dequantize_f32(np.arange(-128, 128), model.tensors[chain[0].inputs[0]])
+    """The island's int8 -> int8 table (input -128..127; int16 -> int16: -32768..32767), or
+    None where TFLM's result is undefined (a value not finite, or beyond int32 once
+    quantized)."""
+    x = model.tensors[chain[0].inputs[0]]
+    info = np.iinfo(x.dtype)
+    v = dequantize_f32(np.arange(info.min, info.max + 1), x)
     with np.errstate(all="ignore"):
         for op in chain[1:-1]:
             v = FLOAT_OPS[op.type](op, v)
@@ -174,8 +183,8 @@ def run(model: Model) -> list[str]:
             return notes
         table.setflags(write=False)
         tt = Tensor(index=len(model.tensors), name=f"float_island_table_{len(model.tensors)}",
-                    shape=(256,), dtype=np.dtype(np.int8), quantization=None, data=table,
-                    type_name="INT8")
+                    shape=(table.size,), dtype=table.dtype, quantization=None, data=table,
+                    type_name="INT8" if table.dtype == np.int8 else "INT16")
         model.tensors.append(tt)
         lut = Operator(index=chain[0].index, type=TABLE_OP,
                        inputs=(chain[0].inputs[0], tt.index), outputs=(chain[-1].outputs[0],),
@@ -189,4 +198,5 @@ def run(model: Model) -> list[str]:
                 ops.append(o)
         model.operators = ops
         notes.append(" -> ".join(describe(o) for o in chain)
-                     + f" (float32 in TFLM) became {TABLE_OP} with a 256-entry int8 table")
+                     + f" (float32 in TFLM) became {TABLE_OP} with a {table.size}-entry "
+                       f"{table.dtype.name} table")
