@@ -85,3 +85,50 @@ def test_leaky_relu_multipliers_in_double_match_tflm_on_ties():
     sim = Simulator(m)
     for x, ref in zip(xs, run_oracle(data, xs)):
         assert np.array_equal(sim.run(x)[0], ref[0])
+
+
+@pytest.mark.parametrize("op_type", ["CONV_2D", "FULLY_CONNECTED"])
+def test_16x8_without_bias_follows_quantized_bias_type(op_type, tmp_path):
+    """A 16x8 CONV_2D / FULLY_CONNECTED without a bias tensor: TFLM takes its int64 path,
+    unless the options' quantized_bias_type is INT32 (the converter's int32-bias mode drops
+    all-zero biases and writes it), when it accumulates and requantises in int32. Large
+    accumulators make the two roundings differ; simulator == TFLM == host C on both."""
+    from tflm_py.hostbuild import run_host_many
+    from tflm_py.testing import ModelBuilder
+    rng = np.random.default_rng(17)
+    models, samples, kinds = [], [], []
+    for qbt in (0, 2, 0, 2):
+        b = ModelBuilder()
+        if op_type == "CONV_2D":
+            x = b.activation((1, 5, 6, 7), np.int16, float(rng.uniform(1e-4, 1e-3)), 0)
+            wv = rng.integers(-127, 128, (4, 3, 3, 7)).astype(np.int8)
+            ws = rng.uniform(0.002, 0.01, 4).astype(np.float32)
+            y = b.activation((1, 5, 6, 4), np.int16, float(rng.uniform(5e-4, 2e-3)), 0)
+            w = b.constant(wv, scales=ws, zero_points=[0] * 4, quantized_dimension=0)
+            b.op("CONV_2D", [x, w], [y], version=4, padding="SAME", stride_h=1, stride_w=1,
+                 quantized_bias_type=qbt)
+        else:
+            x = b.activation((2, 60), np.int16, float(rng.uniform(1e-4, 1e-3)), 0)
+            wv = rng.integers(-127, 128, (5, 60)).astype(np.int8)
+            y = b.activation((2, 5), np.int16, float(rng.uniform(5e-4, 2e-3)), 0)
+            w = b.constant(wv, scales=[0.006], zero_points=[0])
+            b.op("FULLY_CONNECTED", [x, w, -1], [y], version=7, quantized_bias_type=qbt)
+        data = b.build(inputs=[x], outputs=[y])
+        m = load_model(data)
+        models.append(m)
+        samples.append([random_inputs(m, rng) for _ in range(3)])
+        kinds.append(qbt)
+    differs = False
+    for m, smp, c_out in zip(models, samples, run_host_many(models, samples, work_dir=tmp_path)):
+        sim = Simulator(m)
+        for x, r, c in zip(smp, run_oracle(m.data, smp), c_out):
+            got = sim.run(x)[0]
+            assert np.array_equal(got, r[0]) and np.array_equal(np.asarray(c[0]), r[0])
+    # the option matters: the same model read the other way would differ somewhere
+    for m, smp, qbt in zip(models, samples, kinds):
+        op = m.operators[0]
+        op.options.quantized_bias_type = 2 - qbt
+        flipped = Simulator(m)
+        ref = run_oracle(m.data, smp)
+        differs |= any(not np.array_equal(flipped.run(x)[0], r[0]) for x, r in zip(smp, ref))
+    assert differs

@@ -72,13 +72,22 @@ def is_16x8(model, op) -> bool:
     return model.tensor(op.inputs[0]).dtype == np.int16
 
 
+# TensorType INT32 in the options' quantized_bias_type (CONV_2D, FULLY_CONNECTED)
+_QUANTIZED_BIAS_INT32 = 2
+
+
 def acc64(model, op) -> int:
     """1: TFLM's int64 accumulator and requantisation of a 16x8 op (an int64 bias, or none);
-    0: an int32 bias (the accumulator wraps in int32), or int8."""
+    0: an int32 bias (the accumulator wraps in int32), or int8. With no bias, the options'
+    quantized_bias_type decides: INT32 (the converter's int32-bias mode, which drops all-zero
+    biases) takes TFLM's int32 path too (measured on the oracle: CONV_2D, FULLY_CONNECTED)."""
     if not is_16x8(model, op):
         return 0
     b = model.tensor(op.inputs[2]) if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
-    return int(b is None or b.dtype == np.int64)
+    if b is None:
+        qbt = getattr(op.options, "quantized_bias_type", 0) if op.options is not None else 0
+        return int(qbt != _QUANTIZED_BIAS_INT32)
+    return int(b.dtype == np.int64)
 
 
 def check_16x8_shifts(shifts):

@@ -8,8 +8,11 @@ is an int8 -> int8 function: this pass evaluates TFLM's float32 steps for those 
 kernel computes it, with the C library's float functions as TFLM calls them; quantize:
 round(y / scale) + zp, clamped) and replaces the island by one LOOKUP_TABLE op (ops/
 lookup_table.py) reading the table as a 256-byte constant. No float code runs on the device.
+The same holds for int16 islands (a 16x8 model converted with float fallback, TFLITE_BUILTINS
+beside the 16x8 ops set, leaves PRELU, HARD_SWISH, ELU... in float32 between int16
+DEQUANTIZE and QUANTIZE): their table has 65536 int16 entries (128 KB of flash).
 
-An island is everything a QUANTIZE (float32 -> per-tensor int8) reads back to one int8
+An island is everything a QUANTIZE (float32 -> per-tensor int8 or int16) reads back to one
 tensor, elementwise: DEQUANTIZEs of that tensor, float32 unary ops, binary ops (ADD, SUB, MUL,
 DIV, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE, with their fused activation) whose other input is
 a one-value constant or computed from the same tensor, comparisons (in float, or in int8 on
@@ -102,10 +105,14 @@ FLOAT_OPS = {
 }
 
 
-def _per_tensor_int8(t: Tensor) -> bool:
+def _per_tensor_int(t: Tensor, dtypes=(np.int8, np.int16)) -> bool:
     q = t.quantization
-    return (t.dtype == np.int8 and q is not None and len(q.scales) == 1
+    return (t.dtype in dtypes and q is not None and len(q.scales) == 1
             and float(q.scales[0]) > 0 and np.isfinite(float(q.scales[0])))
+
+
+def _per_tensor_int8(t: Tensor) -> bool:
+    return _per_tensor_int(t, (np.int8,))
 
 
 def dequantize_f32(values: np.ndarray, t: Tensor) -> np.ndarray:
@@ -115,15 +122,17 @@ def dequantize_f32(values: np.ndarray, t: Tensor) -> np.ndarray:
 
 
 def quantize_s8(values: np.ndarray, t: Tensor):
-    """TFLM's QUANTIZE float32 -> int8: round(x / scale) (half away from zero) + zp, clamped;
-    None when a rounded value is outside int32 (TFLM's conversion to int32 is undefined)."""
+    """TFLM's QUANTIZE float32 -> int8 (or int16, t's type): round(x / scale) (half away from
+    zero) + zp, clamped; None when a rounded value is outside int32 (TFLM's conversion to
+    int32 is undefined)."""
     from ..ops._eltwise import round_half_away
     q = t.quantization
     with np.errstate(all="ignore"):
         r = round_half_away((values / F32(q.scale)).astype(F32))
     if not np.all(np.abs(r) < 2.0 ** 31 - 256):
         return None
-    return np.clip(r.astype(np.int64) + q.zero_point, -128, 127).astype(np.int8)
+    info = np.iinfo(t.dtype)
+    return np.clip(r.astype(np.int64) + q.zero_point, info.min, info.max).astype(t.dtype)
 
 
 def _round_half_even(op, x):
@@ -235,7 +244,7 @@ def _evaluate(op, model, args):
 
 
 def _cone(end: int, out_shape, model: Model, producer):
-    """The ops computing the float32 tensor `end` from one int8 tensor, elementwise:
+    """The ops computing the float32 tensor `end` from one int8 (or int16) tensor, elementwise:
     (source tensor, ops in graph order), or None."""
     source, ops, todo, seen = None, {}, [end], set()
     while todo:
@@ -250,8 +259,8 @@ def _cone(end: int, out_shape, model: Model, producer):
             continue
         if tt.is_variable or tuple(tt.shape) != tuple(out_shape):
             return None
-        if tt.dtype == np.int8:
-            if source is not None or not _per_tensor_int8(tt):
+        if tt.dtype in (np.int8, np.int16):
+            if source is not None or not _per_tensor_int(tt):
                 return None
             source = t
             continue
@@ -269,10 +278,13 @@ def _cone(end: int, out_shape, model: Model, producer):
 
 
 def table_of(source: int, ops, quant, model: Model):
-    """The island's int8 -> int8 table (source value -128..127), or None where TFLM's result
-    is undefined (a value not finite, or beyond int32 once quantized). With `quant` a tensor
-    index (a float32 graph output) instead of the QUANTIZE op: its float32 table."""
-    values = {source: np.arange(-128, 128).astype(np.int8)}
+    """The island's int8 -> int8 table (source value -128..127; int16 -> int16: -32768..32767),
+    or None where TFLM's result is undefined (a value not finite, or beyond int32 once
+    quantized). With `quant` a tensor index (a float32 graph output; int8 sources only)
+    instead of the QUANTIZE op: its float32 table."""
+    info = np.iinfo(model.tensors[source].dtype)
+    n = info.max - info.min + 1
+    values = {source: np.arange(info.min, info.max + 1).astype(model.tensors[source].dtype)}
 
     def arg(i):
         if i in values:
@@ -281,7 +293,7 @@ def table_of(source: int, ops, quant, model: Model):
     with np.errstate(all="ignore"):
         for op in ops:
             v = np.asarray(_evaluate(op, model, [arg(i) for i in op.inputs]))
-            v = np.broadcast_to(v, (256,))
+            v = np.broadcast_to(v, (n,))
             if v.dtype == np.float32 and not np.all(np.isfinite(v)):
                 return None
             values[op.outputs[0]] = v
@@ -289,7 +301,9 @@ def table_of(source: int, ops, quant, model: Model):
     if v.dtype != np.float32:
         return None
     if isinstance(quant, int):
-        return np.array(v, dtype=F32)
+        return np.array(v, dtype=F32) if n == 256 else None
+    if model.tensors[quant.outputs[0]].dtype != model.tensors[source].dtype:
+        return None
     return quantize_s8(v, model.tensors[quant.outputs[0]])
 
 
@@ -353,9 +367,10 @@ def run(model: Model) -> list[str]:
             return notes
         source, island = cone
         table.setflags(write=False)
-        kind = "int8" if table.dtype == np.int8 else "float32"
+        kind = {np.dtype(np.int8): "int8", np.dtype(np.int16): "int16"}.get(table.dtype,
+                                                                          "float32")
         tt = Tensor(index=len(model.tensors), name=f"float_island_table_{len(model.tensors)}",
-                    shape=(256,), dtype=table.dtype, quantization=None, data=table,
+                    shape=(table.size,), dtype=table.dtype, quantization=None, data=table,
                     type_name=kind.upper())
         model.tensors.append(tt)
         lut = Operator(index=q.index, type=TABLE_OP, inputs=(source, tt.index),
@@ -363,7 +378,7 @@ def run(model: Model) -> list[str]:
         model.operators = [lut if o is q else o for o in model.operators]
         head = f"{describe(q)} of " if q.type == "QUANTIZE" else "graph output of "
         notes.append(head + ", ".join(describe(o) for o in island)
-                     + f" (float32 in TFLM) became {TABLE_OP} with a 256-entry {kind} table")
+                     + f" (float32 in TFLM) became {TABLE_OP} with a {table.size}-entry {kind} table")
 
 
 def _ends(model: Model, producer):
@@ -371,7 +386,7 @@ def _ends(model: Model, producer):
     QUANTIZE float32 -> per-tensor int8, and every float32 graph output an island op (not a
     DEQUANTIZE, which runs as it is) writes."""
     for q in model.operators:
-        if q.type == "QUANTIZE" and _per_tensor_int8(model.tensors[q.outputs[0]]) \
+        if q.type == "QUANTIZE" and _per_tensor_int(model.tensors[q.outputs[0]]) \
                 and model.tensors[q.inputs[0]].dtype == np.float32:
             yield q, q.inputs[0], q.outputs[0]
     for t in model.outputs:

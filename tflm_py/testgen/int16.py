@@ -50,6 +50,15 @@ def _bias_16(rng, b, n, in_s, ws, t_acc, int32_ok=True):
     return b.constant(vals, scales=scales, zero_points=[0] * len(scales))
 
 
+def _bias_type_option(rng, bias) -> dict:
+    """Without a bias, half the time the options' quantized_bias_type INT32 (what the
+    converter's int32-bias mode writes after dropping an all-zero bias): TFLM then takes its
+    int32 accumulator path."""
+    if bias is None and rng.random() < 0.5:
+        return {"quantized_bias_type": 2}
+    return {}
+
+
 def gen_conv_2d_16(rng: np.random.Generator) -> bytes:
     while True:
         n = 1 if rng.random() < 0.85 else 2
@@ -77,7 +86,7 @@ def gen_conv_2d_16(rng: np.random.Generator) -> bytes:
     y = b.activation((n, oh, ow, oc), dtype=np.int16, scale=out_s)
     b.op("CONV_2D", [x, w] + ([bias] if bias is not None else []), [y], version=4,
          padding=pad, stride_h=sh, stride_w=sw, dilation_h_factor=dh, dilation_w_factor=dw,
-         fused_activation_function=act)
+         fused_activation_function=act, **_bias_type_option(rng, bias))
     return b.build(inputs=[x], outputs=[y])
 
 
@@ -147,7 +156,7 @@ def gen_fully_connected_16(rng: np.random.Generator) -> bytes:
     y = b.activation(out_shape, dtype=np.int16, scale=out_s)
     ins = [x, w] + ([bias] if bias is not None else ([-1] if rng.random() < 0.5 else []))
     b.op("FULLY_CONNECTED", ins, [y], version=7, keep_num_dims=keep,
-         fused_activation_function=act)
+         fused_activation_function=act, **_bias_type_option(rng, bias))
     return b.build(inputs=[x], outputs=[y])
 
 
