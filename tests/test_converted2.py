@@ -8,15 +8,14 @@ noted, computes it from stale memory, or runs a float island); BEYOND_TFLM runs 
 checked against TFLite's reference kernels (outputs stored beside the model)."""
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
 
 from conftest import ROOT
+from converted_checks import (assert_beyond_tflm_matches_reference,
+                              assert_host_c_matches_simulator, assert_refused,
+                              assert_simulator_matches_tflm)
 from tflm_py import load_model
-from tflm_py.errors import UnsupportedError
-from tflm_py.hostbuild import run_host_many
 from tflm_py.oracle import run_oracle
 from tflm_py.ops import check_model
 from tflm_py.simulator import Simulator
@@ -158,57 +157,27 @@ def test_corpus_is_complete_and_small():
 
 @pytest.mark.parametrize("name", EXPECTED_TO_RUN)
 def test_simulator_matches_tflm(name):
-    data = _data(name)
-    model = load_model(data)
-    check_model(model)
-    samples = _samples(model)
-    sim = Simulator(model)
-    for want, s in zip(run_oracle(data, samples), samples):
-        got = sim.run(s)
-        assert len(got) == len(want)
-        for w, g in zip(want, got):
-            assert np.array_equal(np.asarray(w).reshape(-1), g.reshape(-1)), name
+    model = load_model(_data(name))
+    assert_simulator_matches_tflm(_data(name), model, _samples(model, seed=0), name)
 
 
 def test_host_c_matches_simulator(tmp_path):
     models = [load_model(_data(n)) for n in HOST_SAMPLE]
     samples = [_samples(m, n=2, seed=1) for m in models]
-    outs = run_host_many(models, samples, sanitize=True, work_dir=tmp_path)
-    for name, m, smp, c_out in zip(HOST_SAMPLE, models, samples, outs):
-        sim = Simulator(m)
-        for s, c in zip(smp, c_out):
-            for g, h in zip(sim.run(s), c):
-                assert np.array_equal(g, h), name
+    assert_host_c_matches_simulator(HOST_SAMPLE, models, samples, tmp_path)
 
 
 @pytest.mark.parametrize("name", BEYOND_TFLM)
 def test_beyond_tflm_matches_tflite_reference_kernels(name):
-    data = _data(name)
-    with pytest.raises(RuntimeError):
-        run_oracle(data, [])        # TFLM fails to allocate (FILL with non-constant dims)
-    model = load_model(data)
-    check_model(model)
-    ref = np.load(CORPUS / f"{name}.ref.npz")
-    sim = Simulator(model)
-    for x, y in zip(ref["x"], ref["y"]):
-        assert np.array_equal(sim.run([x])[0].reshape(-1), y.reshape(-1)), name
+    assert_beyond_tflm_matches_reference(_data(name), load_model(_data(name)),
+                                         CORPUS / f"{name}.ref.npz", name)
 
 
 @pytest.mark.parametrize("name", sorted(REFUSED))
 def test_refused_cleanly_naming_the_op(name):
-    data = _data(name)
-    with pytest.raises(UnsupportedError) as e:
-        check_model(load_model(data))
-    msg = str(e.value)
-    assert "\n" not in msg
-    m = re.match(r"op #\d+ ([A-Z0-9_]+)", msg)
-    op, phrase = REFUSED[name]
-    assert m and m.group(1) == op, msg
-    assert phrase in msg, msg
-    if name not in TFLM_RUNS:
-        with pytest.raises(RuntimeError):
-            model = load_model(data)
-            run_oracle(data, _samples(model, n=1))
+    model = load_model(_data(name))
+    assert_refused(_data(name), model, *REFUSED[name], name in TFLM_RUNS,
+                   _samples(model, n=1))
 
 
 @pytest.mark.parametrize("seed", range(4))
