@@ -11,46 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from tflm_py import load_model
+from test_x86_kernels import _layer
 from tflm_py.hostbuild import run_host_many
 from tflm_py.oracle import run_oracle
 from tflm_py.sweep import random_inputs
-from tflm_py.testing import ModelBuilder
-
-
-def _layer(op, shape, oc, kh, kw, seed, per_channel=True, big_bias=False, out_scale=0.5,
-           scale_span=(0.002, 0.02), in_zp=5, **opts):
-    rng = np.random.default_rng(seed)
-    b = ModelBuilder()
-    n, h, w, c = shape
-    x = b.activation(shape, scale=0.02, zero_point=in_zp)
-    qs = oc if per_channel else 1
-    lo, hi = np.log2(scale_span[0]), np.log2(scale_span[1])
-    scales = 2.0 ** rng.uniform(lo, hi, size=qs)
-    if op == "CONV_2D":
-        wv = rng.integers(-127, 128, size=(oc, kh, kw, c)).astype(np.int8)
-        wq = b.constant(wv, scales=scales, zero_points=[0] * qs, quantized_dimension=0)
-    else:
-        wv = rng.integers(-127, 128, size=(1, kh, kw, oc)).astype(np.int8)
-        wq = b.constant(wv, scales=scales, zero_points=[0] * qs, quantized_dimension=3)
-    bias = rng.integers(-3000, 3000, size=oc).astype(np.int64)
-    if big_bias:   # accumulators beyond 2^30: no small_acc, the scalar requantisation
-        bias = bias + np.where(np.arange(oc) % 2 == 0, (1 << 30) + 12345, -(1 << 30) - 999)
-    bq = b.constant(bias.astype(np.int32), scales=np.full(oc, 0.0002), zero_points=[0] * oc)
-    o = dict(padding="SAME", stride_h=1, stride_w=1, dilation_h_factor=1,
-             dilation_w_factor=1, fused_activation_function="NONE")
-    o.update(opts)
-    dh, dw = o["dilation_h_factor"], o["dilation_w_factor"]
-    if o["padding"] == "SAME":
-        oh, ow = -(-h // o["stride_h"]), -(-w // o["stride_w"])
-    else:
-        oh = (h - (kh - 1) * dh - 1) // o["stride_h"] + 1
-        ow = (w - (kw - 1) * dw - 1) // o["stride_w"] + 1
-    y = b.activation((n, oh, ow, oc), scale=out_scale, zero_point=-3)
-    if op == "DEPTHWISE_CONV_2D":
-        o["depth_multiplier"] = oc // c
-    b.op(op, [x, wq, bq], [y], **o)
-    return load_model(b.build([x], [y]))
 
 
 CONV = [

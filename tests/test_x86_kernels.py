@@ -32,13 +32,14 @@ def _fc(batches, depth, units, seed, w_zp=0, per_channel=False, act="NONE"):
 
 
 def _layer(op, shape, oc, kh, kw, seed, per_channel=True, big_bias=False, out_scale=0.5,
-           **opts):
+           scale_span=(0.002, 0.02), in_zp=5, **opts):
     rng = np.random.default_rng(seed)
     b = ModelBuilder()
     n, h, w, c = shape
-    x = b.activation(shape, scale=0.02, zero_point=5)
+    x = b.activation(shape, scale=0.02, zero_point=in_zp)
     qs = oc if per_channel else 1
-    scales = rng.uniform(0.002, 0.02, size=qs)
+    lo, hi = np.log2(scale_span[0]), np.log2(scale_span[1])
+    scales = 2.0 ** rng.uniform(lo, hi, size=qs)
     if op == "CONV_2D":
         wv = rng.integers(-127, 128, size=(oc, kh, kw, c)).astype(np.int8)
         wq = b.constant(wv, scales=scales, zero_points=[0] * qs, quantized_dimension=0)
@@ -52,11 +53,12 @@ def _layer(op, shape, oc, kh, kw, seed, per_channel=True, big_bias=False, out_sc
     o = dict(padding="SAME", stride_h=1, stride_w=1, dilation_h_factor=1,
              dilation_w_factor=1, fused_activation_function="NONE")
     o.update(opts)
+    dh, dw = o["dilation_h_factor"], o["dilation_w_factor"]
     if o["padding"] == "SAME":
         oh, ow = -(-h // o["stride_h"]), -(-w // o["stride_w"])
     else:
-        oh = (h - (kh - 1) * o["dilation_h_factor"] - 1) // o["stride_h"] + 1
-        ow = (w - (kw - 1) * o["dilation_w_factor"] - 1) // o["stride_w"] + 1
+        oh = (h - (kh - 1) * dh - 1) // o["stride_h"] + 1
+        ow = (w - (kw - 1) * dw - 1) // o["stride_w"] + 1
     y = b.activation((n, oh, ow, oc), scale=out_scale, zero_point=-3)
     if op == "DEPTHWISE_CONV_2D":
         o["depth_multiplier"] = oc // c
