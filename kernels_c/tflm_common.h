@@ -509,7 +509,10 @@ static inline int64_t tflm_dot_s16_s8(const int16_t *x, const int8_t *w, int32_t
  * m (< 2^31) exceeds the signed one by 2^32 m when x < 0, so the high word loses m there.
  * Nor a per-lane shift: with u = R + 2^31 (flip the sign bit, u >= 0), u * 2^(31-k) / 2^31
  * is u >> k = (R >> k) + 2^(31-k); pk holds 2^(31-k) per lane. */
-static TFLM_PY_INLINE __m128i tflm_rq4_sse2(__m128i x, __m128i m, __m128i pk)
+/* m1 = m + 1, mo and pko: the odd lanes' m and pk moved down (what _mm_mul_epu32 reads); a
+ * caller that prepared them per layer passes them in, tflm_rq4_sse2 derives them */
+static TFLM_PY_INLINE __m128i tflm_rq4_ops_sse2(__m128i x, __m128i m, __m128i m1, __m128i mo,
+                                                __m128i pk, __m128i pko)
 {
     const __m128i half = _mm_set1_epi64x(0x80000000LL);
     const __m128i high = _mm_set1_epi64x((long long)0xFFFFFFFF00000000ULL);
@@ -517,16 +520,21 @@ static TFLM_PY_INLINE __m128i tflm_rq4_sse2(__m128i x, __m128i m, __m128i pk)
     const __m128i neg = _mm_srai_epi32(x, 31);
     const __m128i x2 = _mm_add_epi32(x, x);
     const __m128i pe = _mm_add_epi64(_mm_mul_epu32(x2, m), half);
-    const __m128i po = _mm_add_epi64(_mm_mul_epu32(_mm_srli_epi64(x2, 32),
-                                                   _mm_srli_epi64(m, 32)), half);
+    const __m128i po = _mm_add_epi64(_mm_mul_epu32(_mm_srli_epi64(x2, 32), mo), half);
     __m128i r = _mm_or_si128(_mm_srli_epi64(pe, 32), _mm_and_si128(po, high));
-    r = _mm_sub_epi32(r, _mm_and_si128(neg, _mm_sub_epi32(m, _mm_set1_epi32(-1))));
+    r = _mm_sub_epi32(r, _mm_and_si128(neg, m1));
     const __m128i u = _mm_xor_si128(r, sign);
     const __m128i ue = _mm_mul_epu32(u, pk);
-    const __m128i uo = _mm_mul_epu32(_mm_srli_epi64(u, 32), _mm_srli_epi64(pk, 32));
-    const __m128i s = _mm_or_si128(_mm_srli_epi64(ue, 31),
+    const __m128i uo = _mm_mul_epu32(_mm_srli_epi64(u, 32), pko);
+    const __m128i t = _mm_or_si128(_mm_srli_epi64(ue, 31),
                                    _mm_and_si128(_mm_slli_epi64(uo, 1), high));
-    return _mm_sub_epi32(s, pk);
+    return _mm_sub_epi32(t, pk);
+}
+
+static TFLM_PY_INLINE __m128i tflm_rq4_sse2(__m128i x, __m128i m, __m128i pk)
+{
+    return tflm_rq4_ops_sse2(x, m, _mm_sub_epi32(m, _mm_set1_epi32(-1)), _mm_srli_epi64(m, 32),
+                             pk, _mm_srli_epi64(pk, 32));
 }
 
 /* 2^(32 + shift) for the 4 shifts at sh (each in [-31, -1]), built as a float's exponent;
@@ -677,21 +685,7 @@ static TFLM_PY_INLINE __m128i tflm_rq4_prep_sse2(const tflm_rq_prep_t *q, __m128
         mo = tflm_rq_ld4(q->mo + oc);
         pko = tflm_rq_ld4(q->pko + oc);
     }
-    const __m128i half = _mm_set1_epi64x(0x80000000LL);
-    const __m128i high = _mm_set1_epi64x((long long)0xFFFFFFFF00000000ULL);
-    const __m128i sign = _mm_set1_epi32((int)0x80000000u);
-    const __m128i neg = _mm_srai_epi32(x, 31);
-    const __m128i x2 = _mm_add_epi32(x, x);
-    const __m128i pe = _mm_add_epi64(_mm_mul_epu32(x2, m), half);
-    const __m128i po = _mm_add_epi64(_mm_mul_epu32(_mm_srli_epi64(x2, 32), mo), half);
-    __m128i r = _mm_or_si128(_mm_srli_epi64(pe, 32), _mm_and_si128(po, high));
-    r = _mm_sub_epi32(r, _mm_and_si128(neg, m1));
-    const __m128i u = _mm_xor_si128(r, sign);
-    const __m128i ue = _mm_mul_epu32(u, pk);
-    const __m128i uo = _mm_mul_epu32(_mm_srli_epi64(u, 32), pko);
-    const __m128i t = _mm_or_si128(_mm_srli_epi64(ue, 31),
-                                   _mm_and_si128(_mm_slli_epi64(uo, 1), high));
-    return _mm_srai_epi32(_mm_add_epi32(_mm_sub_epi32(t, pk), q->c1), 1);
+    return _mm_srai_epi32(_mm_add_epi32(tflm_rq4_ops_sse2(x, m, m1, mo, pk, pko), q->c1), 1);
 }
 
 static TFLM_PY_INLINE __m128i tflm_rq_acc4_sse2(const int32_t *acc, const int32_t *bias,
