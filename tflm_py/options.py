@@ -102,6 +102,12 @@ def add_force(p):
                         "write are never touched")
 
 
+def add_seed(p):
+    """--seed: the random inputs' seed (simulate, bench, validate, run)."""
+    p.add_argument("--seed", type=seed_value, default=0,
+                   help="seed of the random inputs (0 to 4294967295)")
+
+
 def add_link_options(p):
     """The options of every command that validates on a board (validate, run)."""
     p.add_argument("--port", metavar="URL",
@@ -113,8 +119,7 @@ def add_link_options(p):
     p.add_argument("--inputs", metavar="X.npy",
                    help="inputs: .npy (N, *shape) for one input, .npz one array per input; "
                         "random if omitted")
-    p.add_argument("--seed", type=seed_value, default=0,
-                   help="seed of the random inputs (0 to 4294967295)")
+    add_seed(p)
     p.add_argument("--timeout", type=positive_seconds, default=1.0, metavar="S",
                    help="reply timeout for a slow or laggy link, seconds: the most a first "
                         "attempt waits for a reply beyond its expected transfer time and the "

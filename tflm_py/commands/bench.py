@@ -21,9 +21,8 @@ def add_parser(sub):
                    help="build with -DTFLM_PY_PORTABLE (the portable C kernels)")
     p.add_argument("--input", "-i", action="append", default=[], metavar="X.npy",
                    help="input array (.npy), once per model input; random if omitted")
-    from ..options import seed_value
-    p.add_argument("--seed", type=seed_value, default=0,
-                   help="seed for the random input (0 to 4294967295)")
+    from ..options import add_seed
+    add_seed(p)
     p.add_argument("--opt", default="-Os", metavar="FLAG",
                    help="optimisation flag of the QEMU build (default -Os, as the firmware)")
     p.add_argument("--labels", metavar="FILE", help="class names, one per line")

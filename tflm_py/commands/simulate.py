@@ -15,8 +15,8 @@ def add_parser(sub):
     p.add_argument("--output", "-o", metavar="OUT.npy",
                    help="write the output (.npy; .npz when the model has several outputs)")
     p.add_argument("--dump-dir", metavar="DIR", help="write every tensor as DIR/<index>_<name>.npy")
-    from ..options import seed_value
-    p.add_argument("--seed", type=seed_value, default=0, help="seed for random inputs (0 to 4294967295)")
+    from ..options import add_seed
+    add_seed(p)
     p.add_argument("--labels", metavar="FILE", help="class names, one per line (top-1 is printed)")
     from ..options import add_quantize
     add_quantize(p)
